@@ -1,0 +1,54 @@
+"""The contract every device object meets, whatever its scheme."""
+
+from __future__ import annotations
+
+import threading
+
+from .status import DeviceStatus
+from .url import DeviceURL
+
+__all__ = ["Device", "ROLES"]
+
+#: the roles a kiosk or counter configures a device URL for
+ROLES = (
+    "card_reader",
+    "id_reader",
+    "receipt_printer",
+    "wristband_printer",
+    "payment_terminal",
+    "scanner",
+    "camera",
+)
+
+
+class Device:
+    """Device logic composed over a transport. Subclasses add the role's own operations.
+
+    Counters (``counters``) and the last error are kept for the technician's diagnostics screen.
+    """
+
+    def __init__(self, url: DeviceURL, role: str | None = None):
+        self.url = url
+        self.role = role
+        self.counters: dict[str, int] = {}
+        self.last_error: str | None = None
+        self._lock = threading.RLock()
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self.counters[name] = self.counters.get(name, 0) + n
+
+    def status(self) -> DeviceStatus:  # pragma: no cover - every driver overrides it
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url.raw} role={self.role}>"

@@ -1,0 +1,2 @@
+"""The Kivy front ends (patient kiosk, cashier counter, technician diagnostics) and the
+``onestop`` command line. ``.kv`` files bind; Python in ``pos/`` decides."""

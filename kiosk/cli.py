@@ -1,0 +1,81 @@
+"""The ``onestop`` command line.
+
+Every command takes ``--config FILE`` and ``--store PATH`` (or ``ONESTOP_STORE``). Failures print
+one clear line on stderr and exit non-zero; the traceback goes to the log file only.
+
+Commands are modules under :mod:`kiosk.commands`, listed explicitly in :data:`COMMANDS`; each has
+``register(subparsers, parents)`` and sets ``func`` on its parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+__all__ = ["main", "COMMANDS", "build_parser"]
+
+#: explicit, ordered list of command modules (docs/cli.md documents each; a test checks)
+COMMANDS = [
+    "kiosk.commands.ui",        # demo, kiosk, counter, diag
+    "kiosk.commands.devices",   # devices
+    "kiosk.commands.config",    # config check
+]
+
+EXIT_ERROR = 2      # a clear, expected failure (bad input, device missing, declined ...)
+EXIT_CRASH = 3      # a bug: logged with its traceback
+
+
+def common_parent() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--config", metavar="FILE", help="site configuration (TOML)")
+    p.add_argument("--store", metavar="PATH", default=os.environ.get("ONESTOP_STORE"),
+                   help="local SQLite store (default: $ONESTOP_STORE, the config, or the user data dir)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parent = common_parent()
+    parser = argparse.ArgumentParser(
+        prog="onestop",
+        description="onestop: offline-first kiosk and point-of-service system with its own hardware drivers.",
+        parents=[parent],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for modname in COMMANDS:
+        importlib.import_module(modname).register(sub, [parent])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from drivers.errors import OnestopError
+
+    from .runtime import setup_logging
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    log_path = setup_logging(args.verbose)
+    log = logging.getLogger("onestop.cli")
+    try:
+        rc = args.func(args)
+        return int(rc or 0)
+    except OnestopError as exc:
+        log.warning("%s failed: %s", args.command, exc, exc_info=True)
+        print(f"onestop {args.command}: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", EXIT_ERROR)
+    except KeyboardInterrupt:
+        print(f"onestop {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line for the person, the traceback for the technician
+        log.exception("%s crashed", args.command)
+        print(f"onestop {args.command}: internal error: {type(exc).__name__}: {exc} (details in {log_path})",
+              file=sys.stderr)
+        return EXIT_CRASH
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

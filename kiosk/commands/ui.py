@@ -1,0 +1,31 @@
+"""``onestop demo | kiosk | counter | diag``: the Kivy front ends."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub, parents):
+    for name, help_, desc in (
+        ("demo", "the patient kiosk with every device simulated",
+         "Start the patient kiosk with every device simulated and an embedded SQLite store in the "
+         "user's data directory. Nothing else is needed."),
+        ("kiosk", "the patient kiosk (lobby, touch only)",
+         "Start the patient self-service kiosk with the devices from --config."),
+        ("counter", "the cashier counter",
+         "Start the cashier counter screen with the devices from --config."),
+        ("diag", "technician diagnostics",
+         "Start the technician diagnostics screen: every device with its status, and self-tests."),
+    ):
+        p = sub.add_parser(name, parents=parents, help=help_, description=desc)
+        p.add_argument("--windowed", action="store_true", help="a normal window: no fullscreen, ESC and close work")
+        p.add_argument("--size", metavar="WxH", default=None, help="window size, e.g. 1280x800 or 800x480")
+        p.add_argument("--language", choices=("zh-Hans", "zh-Hant", "en"), default=None,
+                       help="start in this language (default: the config's)")
+        p.set_defaults(func=run, front=name)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..launch import launch  # imports Kivy: only for the UI commands
+
+    return launch(args)

@@ -1,0 +1,42 @@
+"""Domain errors. Each reason is written for the cashier who reads it.
+
+    OnestopError (drivers.errors)
+    └── DomainError ── InvalidTransition, InsufficientDeposit, BedTaken, NotFound, ConfigError, StoreError
+"""
+
+from __future__ import annotations
+
+from drivers.errors import OnestopError
+
+__all__ = ["DomainError", "InvalidTransition", "InsufficientDeposit", "BedTaken", "NotFound",
+           "ConfigError", "StoreError"]
+
+
+class DomainError(OnestopError):
+    """A business rule said no. ``str(exc)`` is the reason, readable by a cashier."""
+
+    user_message = "This cannot be done now. Please ask the staff for help."
+
+
+class InvalidTransition(DomainError):
+    pass
+
+
+class InsufficientDeposit(DomainError):
+    pass
+
+
+class BedTaken(DomainError):
+    pass
+
+
+class NotFound(DomainError):
+    pass
+
+
+class ConfigError(DomainError):
+    """A configuration file problem; the message names the file, the line and the key."""
+
+
+class StoreError(DomainError):
+    pass

@@ -1,0 +1,167 @@
+"""The local store: SQLite through sqlite-utils, with migrations and the outbox.
+
+* WAL journal, ``synchronous=FULL`` (the setting is per connection, and the money tables live in
+  this store, so the whole connection uses it), foreign keys on, a busy timeout.
+* :meth:`Store.transaction` opens ``BEGIN IMMEDIATE`` and yields a :class:`Tx`. Every state change
+  writes its outbox row through :meth:`Tx.emit` inside that same transaction, so a crash at any
+  instant leaves either both or neither.
+* Inside a transaction write with :meth:`Tx.insert` / :meth:`Tx.execute`, not with sqlite-utils'
+  table helpers: those wrap themselves in ``with conn:`` and would commit half a transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlite_utils
+
+from ..errors import StoreError
+from ..ids import new_device_id, utcnow_iso, uuid7
+from .migrations import apply_migrations
+
+__all__ = ["Store", "Tx", "open_store"]
+
+log = logging.getLogger(__name__)
+
+
+class Tx:
+    """One open write transaction."""
+
+    def __init__(self, store: "Store"):
+        self.store = store
+        self.conn = store.conn
+        self.emitted: list[str] = []
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def insert(self, table: str, row: dict) -> int:
+        cols = ", ".join(f'"{c}"' for c in row)
+        marks = ", ".join("?" for _ in row)
+        cur = self.conn.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', list(row.values()))
+        return cur.lastrowid
+
+    def next_seq(self, series: str) -> int:
+        """The next number of a per-device series (1, 2, 3 ...), inside this transaction."""
+        row = self.conn.execute(
+            "INSERT INTO sequences (series, value) VALUES (?, 1) "
+            "ON CONFLICT(series) DO UPDATE SET value = value + 1 RETURNING value",
+            (series,),
+        ).fetchone()
+        return row[0]
+
+    def next_number(self, series: str, width: int = 6) -> str:
+        """A human-facing number unique across devices: ``<device_id>-<seq>``, e.g. ``K7QX4-000123``."""
+        return f"{self.store.device_id}-{self.next_seq(series):0{width}d}"
+
+    def emit(self, kind: str, payload: dict) -> str:
+        """Append an outbox command in this transaction. Returns its command_id."""
+        command_id = str(uuid7())
+        self.insert(
+            "outbox",
+            {
+                "command_id": command_id,
+                "device_id": self.store.device_id,
+                "device_seq": self.next_seq("outbox"),
+                "created_at": utcnow_iso(),
+                "kind": kind,
+                "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+                "state": "pending",
+            },
+        )
+        self.emitted.append(command_id)
+        return command_id
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike, device_id: str | None = None, device_prefix: str = "K"):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+        self._write_lock = threading.RLock()
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA busy_timeout=10000")
+        self.db = sqlite_utils.Database(self.conn)
+        self.applied = apply_migrations(self.db)
+        self.device_id = self._ensure_device_id(device_id, device_prefix)
+
+    def _ensure_device_id(self, wanted: str | None, prefix: str) -> str:
+        current = self.meta("device_id")
+        if current:
+            if wanted and wanted != current:
+                log.warning("store %s belongs to device %s; config asks for %s, keeping %s",
+                            self.path, current, wanted, current)
+            return current
+        value = wanted or new_device_id(prefix)
+        with self._write_lock:
+            self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)", (value,))
+        return self.meta("device_id")
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._write_lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            tx = Tx(self)
+            try:
+                yield tx
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       (key, value))
+
+    # -- outbox -------------------------------------------------------------------------
+    def outbox_pending(self, limit: int = 100) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT command_id, device_id, device_seq, created_at, kind, payload, attempts "
+            "FROM outbox WHERE state = 'pending' ORDER BY device_seq LIMIT ?",
+            (limit,),
+        ).fetchall()
+        keys = ("command_id", "device_id", "device_seq", "created_at", "kind", "payload", "attempts")
+        out = []
+        for r in rows:
+            d = dict(zip(keys, r))
+            d["payload"] = json.loads(d["payload"])
+            out.append(d)
+        return out
+
+    def outbox_depth(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+    def outbox_ack(self, results: dict[str, dict], state: str = "acked") -> None:
+        with self.transaction() as tx:
+            now = utcnow_iso()
+            for command_id, result in results.items():
+                tx.execute(
+                    "UPDATE outbox SET state = ?, acked_at = ?, result = ? WHERE command_id = ? AND state = 'pending'",
+                    (state, now, json.dumps(result, ensure_ascii=False), command_id),
+                )
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_store(path: str | os.PathLike, device_id: str | None = None) -> Store:
+    return Store(path, device_id=device_id)

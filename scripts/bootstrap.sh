@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install what onestop needs on Debian 12 / Raspberry Pi OS (64-bit), idempotently:
+# the apt packages that are missing, then .venv with onestop and its test tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  python3-venv python3-dev gcc pkg-config
+  # Kivy offscreen/EGL rendering and input
+  libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1
+  # smart cards: pcscd and headers for pyscard; vpcd only for the virtual card in tests/demo
+  pcscd libpcsclite-dev vsmartcard-vpcd
+  # CJK fonts: Noto Sans CJK (SC/TC faces are extracted), HanaMin/BabelStone for rare characters
+  fonts-noto-cjk fonts-hanazono fonts-babelstone-han
+  # X-only tests (pynput, xdotool), the IT dashboard browser test, namespaces for pcscd
+  xvfb xauth xdotool chromium chromium-driver iproute2 util-linux
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "bootstrap: installing apt packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.onestop-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! .venv/bin/python -c "import kiosk, drivers, pos, sync" 2>/dev/null; then
+  echo "bootstrap: installing onestop into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[test]"
+  touch "$stamp"
+fi
