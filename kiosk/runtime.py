@@ -10,7 +10,6 @@ from pathlib import Path
 import platformdirs
 
 from pos.config import Config, load_config
-from pos.store import Store
 
 __all__ = ["setup_logging", "config_from_args", "store_path", "open_store_from", "data_dir", "log_dir"]
 
@@ -58,5 +57,7 @@ def store_path(args, config: Config) -> Path:
     return Path(explicit) if explicit else data_dir() / "store.sqlite"
 
 
-def open_store_from(args, config: Config) -> Store:
+def open_store_from(args, config: Config):
+    from pos.store import Store
+
     return Store(store_path(args, config), device_id=config.get("site", "device_id") or None)

@@ -18,6 +18,7 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 os.environ.setdefault("KIVY_HOME", str(ROOT / ".kivy"))
 os.environ["SDL_VIDEODRIVER"] = "offscreen"          # Kivy never needs X; DISPLAY is for x11 tests
+os.environ.setdefault("KIVY_CLIPBOARD", "dummy")             # xsel/xclip are not installed
 os.environ.setdefault("KCFG_GRAPHICS_WIDTH", "1280")
 os.environ.setdefault("KCFG_GRAPHICS_HEIGHT", "800")
 os.environ.setdefault("KCFG_KIVY_EXIT_ON_ESCAPE", "0")

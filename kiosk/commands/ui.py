@@ -22,6 +22,11 @@ def register(sub, parents):
         p.add_argument("--size", metavar="WxH", default=None, help="window size, e.g. 1280x800 or 800x480")
         p.add_argument("--language", choices=("zh-Hans", "zh-Hant", "en"), default=None,
                        help="start in this language (default: the config's)")
+        p.add_argument("--screenshot", metavar="PNG", default=None,
+                       help="render the first screen, save it as PNG and exit (docs, remote checks)")
+        p.add_argument("--first-frame-report", action="store_true",
+                       help="print start-up time and peak memory as JSON at the first rendered frame, then exit "
+                            "(used by bench/bench_startup.py)")
         p.set_defaults(func=run, front=name)
 
 

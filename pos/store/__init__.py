@@ -20,8 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-import sqlite_utils
-
 from ..errors import StoreError
 from ..ids import new_device_id, utcnow_iso, uuid7
 from .migrations import apply_migrations
@@ -94,9 +92,19 @@ class Store:
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=10000")
-        self.db = sqlite_utils.Database(self.conn)
-        self.applied = apply_migrations(self.db)
+        self._db = None
+        self.applied = apply_migrations(self)
         self.device_id = self._ensure_device_id(device_id, device_prefix)
+
+    @property
+    def db(self):
+        """A ``sqlite_utils.Database`` on the same connection (imported on first use: it pulls in
+        numpy, which a kiosk does not need before its first frame)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     def _ensure_device_id(self, wanted: str | None, prefix: str) -> str:
         current = self.meta("device_id")

@@ -2,7 +2,7 @@
 
 Each feature keeps its migrations in a module of its own that exposes ``MIGRATIONS`` (a list of
 functions taking a ``sqlite_utils.Database``). :data:`MIGRATION_MODULES` is the explicit,
-ordered list of those modules; a migration's recorded name is ``<module>.<function>``, so
+ordered list of those modules; a migration's recorded name is ``<full.module.name>.<function>``, so
 features can add migrations without renumbering each other. Never edit a migration that has
 shipped: add a new one.
 """
@@ -11,35 +11,42 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Callable
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Callable
 
 from ..ids import utcnow_iso
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 log = logging.getLogger(__name__)
 
 #: ordered; append new feature modules at the end
 MIGRATION_MODULES = [
     "pos.store.schema_core",
+    "pos.hospital.schema",
+    "sync.store_schema",
+    "pos.payments.schema",
+    "pos.store.schema_printing",
 ]
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[["sqlite_utils.Database"], None]
 
 
 def all_migrations() -> list[tuple[str, Migration]]:
     out = []
     for modname in MIGRATION_MODULES:
         mod = importlib.import_module(modname)
-        short = modname.rsplit(".", 1)[-1]
         for fn in mod.MIGRATIONS:
-            out.append((f"{short}.{fn.__name__}", fn))
+            out.append((f"{modname}.{fn.__name__}", fn))
     return out
 
 
-def apply_migrations(db: sqlite_utils.Database) -> list[str]:
-    """Apply every migration not yet recorded, each in its own transaction. Returns the names applied."""
-    conn = db.conn
+def apply_migrations(store) -> list[str]:
+    """Apply every migration not yet recorded, each in its own transaction. Returns the names applied.
+
+    ``store`` is a :class:`pos.store.Store`; its sqlite-utils ``db`` is only created when a
+    migration is pending."""
+    conn = store.conn
     conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
     applied = []
@@ -48,7 +55,7 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
-            fn(db)
+            fn(store.db)
             conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, utcnow_iso()))
             conn.execute("COMMIT")
         except BaseException:

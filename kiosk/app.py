@@ -1,0 +1,238 @@
+"""The Kivy application shared by the three front ends (kiosk, counter, diagnostics).
+
+The app holds what every screen binds to (language, fonts, scale, device status) and the kiosk
+behaviour (idle timeout, kiosk mode). Screens are one module plus one ``.kv`` file each, loaded
+lazily from package resources. Decisions live in ``pos/``; device and store I/O run in
+:mod:`kiosk.worker` threads.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from concurrent.futures import Future
+from importlib import resources
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.metrics import mm
+from kivy.properties import (BooleanProperty, DictProperty, NumericProperty, ObjectProperty,
+                             StringProperty)
+from kivy.uix.modalview import ModalView
+from kivy.uix.screenmanager import ScreenManager, SlideTransition
+
+from pos.config import Config
+from pos.store import Store
+
+from . import worker
+from .fonts import font_set
+from .i18n import LANGUAGES, tr
+from .monitor import DeviceMonitor
+
+log = logging.getLogger(__name__)
+
+__all__ = ["OnestopApp", "load_kv", "SCREENS"]
+
+#: front end -> its screens (module names under kiosk.screens), the first is the home screen
+SCREENS = {
+    "kiosk": ["home", "identify"],
+    "demo": ["home", "identify"],
+    "counter": ["login", "counter_home"],
+    "diag": ["login", "diag"],
+}
+
+_loaded_kv: set[str] = set()
+
+
+def load_kv(name: str) -> None:
+    """Load ``assets/kv/<name>.kv`` once, from package resources (never from the working dir)."""
+    if name in _loaded_kv:
+        return
+    Builder.load_string(resources.files("assets").joinpath("kv", f"{name}.kv").read_text(encoding="utf-8"),
+                        filename=f"{name}.kv")
+    _loaded_kv.add(name)
+
+
+class OnestopApp(App):
+    lang = StringProperty("zh-Hans")
+    font = StringProperty("")
+    scale = NumericProperty(1.0)
+    touch_min = NumericProperty(0)            # 15 mm: the smallest touch target
+    site_name = StringProperty("")
+    device_status = DictProperty({})          # role -> DeviceStatus
+    config_error = StringProperty("")
+    notice = StringProperty("")               # one-line message under the header
+    front = StringProperty("kiosk")
+    store = ObjectProperty(None, allownone=True)
+    staff_role = StringProperty("")           # "cashier" / "technician" after a PIN login
+    _store_future = None
+
+    def __init__(self, front: str, config: Config, store_path: str, kiosk_mode: bool = True,
+                 language: str = "zh-Hans", config_error: str | None = None, monitor_interval: float = 5.0,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.front = front
+        self.site = config
+        self.store_path = store_path
+        self.kiosk_mode = kiosk_mode
+        self.config_error = config_error or ""
+        self.site_name = config.site_name
+        self.idle_timeout = float(config.get("kiosk", "idle_timeout"))
+        self.monitor = DeviceMonitor(config.devices, interval=monitor_interval)
+        self.title = f"onestop - {front}"
+        self.set_language(language if language in LANGUAGES else "zh-Hans")
+
+    # -- language and text --------------------------------------------------------------
+    def set_language(self, lang: str) -> None:
+        self.font = font_set(lang).primary
+        self.lang = lang
+
+    def t(self, msgid: str, _lang: str | None = None, **kwargs) -> str:
+        """Translated, markup-escaped text with font fallback runs; kv passes ``app.lang`` as the
+        second argument so the binding re-evaluates when the language changes."""
+        return font_set(self.lang).markup(tr(msgid, self.lang, **kwargs))
+
+    def fx(self, text: str, _lang: str | None = None) -> str:
+        """Data (a patient's name, a number) drawn with font fallback, not translated."""
+        return font_set(self.lang).markup(text or "")
+
+    # -- building -----------------------------------------------------------------------
+    def build(self):
+        load_kv("base")
+        self.sm = ScreenManager(transition=SlideTransition(duration=0.2))
+        self.screen(SCREENS[self.front][0])  # the others are built when first shown
+        root = importlib.import_module("kiosk.screens.shell").Shell(manager=self.sm)
+        self._rescale(Window, Window.size)
+        return root
+
+    def _rescale(self, _win, size):
+        w, h = size
+        self.scale = max(0.5, min(w / 1280.0, h / 800.0))
+        self.touch_min = mm(15)
+
+    def on_start(self):
+        if self.kiosk_mode:
+            Window.bind(on_request_close=self._refuse_close, on_keyboard=self._swallow_escape)
+        Window.bind(on_touch_down=self._activity, on_key_down=self._activity, size=self._rescale)
+        self._idle = Clock.create_trigger(self.go_home_idle, self.idle_timeout)
+        self._idle()
+        self._status_ev = Clock.schedule_interval(self._pull_status, 1.0)
+        # The store and the devices are opened in the background once the first frame is on the
+        # screen: the patient sees the home screen without waiting for imports or migrations.
+        self._store_future = Future()
+        Window.bind(on_flip=self._after_first_frame)
+
+    def _after_first_frame(self, *_):
+        Window.unbind(on_flip=self._after_first_frame)
+        fut = worker.submit(self._open_store, self._store_opened, self._store_failed)
+        fut.add_done_callback(lambda f: self._store_future.set_exception(f.exception()) if f.exception()
+                              else self._store_future.set_result(f.result()))
+        self.monitor.start()
+
+    def _open_store(self) -> Store:
+        return Store(self.store_path, device_id=self.site.get("site", "device_id") or None)
+
+    def _store_opened(self, store: Store) -> None:
+        self.store = store
+        log.info("%s started: store %s device %s", self.front, self.store_path, store.device_id)
+
+    def _store_failed(self, exc: Exception) -> None:
+        log.error("cannot open the store %s: %s", self.store_path, exc)
+        self.notice = "Please go to window {window}."
+
+    def with_store(self, fn, on_done=None, on_error=None):
+        """Run ``fn(store)`` in a worker thread once the store is open; call back on the UI thread."""
+        return worker.submit(lambda: fn(self._store_future.result()), on_done, on_error)
+
+    def on_stop(self):
+        Window.unbind(on_request_close=self._refuse_close, on_keyboard=self._swallow_escape,
+                      on_touch_down=self._activity, on_key_down=self._activity, size=self._rescale,
+                      on_flip=self._after_first_frame)
+        self._idle.cancel()
+        self._status_ev.cancel()
+        self.monitor.stop()
+        if self._store_future is not None and self._store_future.done() and not self._store_future.exception():
+            self._store_future.result().close()
+
+    def _pull_status(self, *_):
+        snap = self.monitor.snapshot()
+        if snap != dict(self.device_status):
+            self.device_status = snap
+
+    # -- kiosk behaviour ----------------------------------------------------------------
+    def _refuse_close(self, *_args, **_kw):
+        log.info("window close refused (kiosk mode)")
+        return True
+
+    def _swallow_escape(self, _win, key, *_args):
+        return key == 27  # ESC (and Android back) never leaves the kiosk
+
+    def _activity(self, *_args):
+        self._idle.cancel()
+        self._idle()
+        return False  # let the event go on to the widgets
+
+    def clear_transient(self) -> None:
+        """Drop focus, popups and the on-screen keyboard."""
+        from kivy.uix.behaviors import FocusBehavior
+
+        for child in list(Window.children):
+            if isinstance(child, ModalView):
+                child.dismiss(animation=False)
+        focused = FocusBehavior._keyboards.values() if hasattr(FocusBehavior, "_keyboards") else []
+        for w in list(focused):
+            if w is not None and hasattr(w, "focus"):
+                w.focus = False
+        Window.release_all_keyboards()
+
+    def go_home_idle(self, *_):
+        home = SCREENS[self.front][0]
+        if self.sm.current != home or self.notice:
+            log.info("idle timeout: back to %s", home)
+        self.go_home()
+
+    def go_home(self) -> None:
+        self.clear_transient()
+        for screen in self.sm.screens:
+            if hasattr(screen, "reset"):
+                screen.reset()
+        self.notice = ""
+        if self.front in ("counter", "diag"):
+            self.staff_role = ""
+        self.sm.transition.direction = "right"
+        self.sm.current = SCREENS[self.front][0]
+
+    def screen(self, name: str):
+        """The screen called ``name``, building it (module + kv) on first use."""
+        if not self.sm.has_screen(name):
+            mod = importlib.import_module(f"kiosk.screens.{name}")
+            load_kv(name)
+            self.sm.add_widget(mod.SCREEN(name=name))
+        return self.sm.get_screen(name)
+
+    def go(self, name: str, **params) -> None:
+        screen = self.screen(name)
+        if hasattr(screen, "prepare"):
+            screen.prepare(**params)
+        self.sm.transition.direction = "left"
+        self.sm.current = name
+
+    # -- actions every screen offers ----------------------------------------------------
+    def call_staff(self) -> None:
+        """The help button: record the request (outbox, so the counter and server see it)."""
+        screen = self.sm.current
+
+        def record(store):
+            with store.transaction() as tx:
+                return tx.emit("kiosk.help_requested", {"screen": screen, "front": self.front,
+                                                        "device_id": store.device_id})
+
+        def done(_cid):
+            self.notice = "Staff have been called. Please wait here."
+
+        def failed(_exc):
+            self.notice = "Please go to window {window}."
+
+        self.with_store(record, done, failed)

@@ -1,0 +1,99 @@
+"""Start a front end: set Kivy's configuration *before* Kivy creates its window, then run the app.
+
+Kiosk mode (the default for ``kiosk`` and ``demo``): fullscreen, ESC does not exit, the window
+refuses to close, no mouse cursor. ``--windowed`` turns all of that off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from importlib import resources
+
+from pos.config import Config, load_config
+from pos.errors import ConfigError
+
+from .runtime import data_dir, store_path
+
+log = logging.getLogger(__name__)
+
+__all__ = ["launch", "kivy_environment", "demo_config_path"]
+
+
+def demo_config_path() -> str:
+    return str(resources.files("assets") / "config" / "demo.toml")
+
+
+def kivy_environment(windowed: bool, size: str | None) -> None:
+    """Kivy reads ``KCFG_SECTION_KEY`` variables when it first loads its config."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")
+    os.environ["KCFG_KIVY_EXIT_ON_ESCAPE"] = "0" if not windowed else "1"
+    os.environ["KCFG_GRAPHICS_SHOW_CURSOR"] = "1" if windowed else "0"
+    os.environ["KCFG_GRAPHICS_FULLSCREEN"] = "0" if windowed or size else "auto"
+    if size:
+        w, _, h = size.lower().partition("x")
+        if not (w.isdigit() and h.isdigit()):
+            raise ConfigError(f"--size {size!r}: expected WIDTHxHEIGHT, e.g. 1280x800")
+        os.environ["KCFG_GRAPHICS_WIDTH"], os.environ["KCFG_GRAPHICS_HEIGHT"] = w, h
+        if not windowed:
+            os.environ["KCFG_GRAPHICS_BORDERLESS"] = "1"
+    os.environ["KCFG_KIVY_KEYBOARD_MODE"] = "dock"
+
+
+def launch(args) -> int:
+    front = args.front
+    config_error = None
+    path = demo_config_path() if front == "demo" and not args.config else args.config
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        # a broken config must not stop the kiosk: start with defaults and show the problem
+        log.error("config: %s", exc)
+        config_error, config = str(exc), Config(path=path)
+    if front == "demo" and not (args.store or os.environ.get("ONESTOP_STORE") or config.get("store", "path")):
+        store = data_dir() / "demo.sqlite"
+    else:
+        store = store_path(args, config)
+    windowed = args.windowed or not config.get("kiosk", "fullscreen")
+    kivy_environment(windowed, args.size)
+
+    from .app import OnestopApp  # Kivy is imported only now
+
+    app = OnestopApp(front=front, config=config, store_path=str(store), kiosk_mode=not windowed,
+                     language=args.language or config.language, config_error=config_error)
+    if getattr(args, "first_frame_report", False) or getattr(args, "screenshot", None):
+        _exit_after_first_frame(app, args)
+    app.run()
+    return 0
+
+
+def _exit_after_first_frame(app, args) -> None:
+    """At the first rendered frame: report start-up figures and/or save a screenshot, then stop."""
+    import json
+    import resource
+    import time
+
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    def on_flip(*_):
+        Window.unbind(on_flip=on_flip)
+        if args.first_frame_report:
+            print(json.dumps({"first_frame": time.time(),
+                              "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                              "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}), flush=True)
+            Clock.schedule_once(lambda _dt: app.stop(), 0)
+        else:
+            Clock.schedule_once(shoot, 1.5)  # let the device status arrive
+
+    def shoot(_dt):
+        produced = Window.screenshot(name=args.screenshot)
+        if produced and produced != args.screenshot:
+            os.replace(produced, args.screenshot)
+        log.info("screenshot saved to %s", args.screenshot)
+        app.stop()
+
+    Window.bind(on_flip=on_flip)

@@ -1,0 +1,1 @@
+"""One module (and one ``assets/kv/<name>.kv``) per screen. Each module exposes ``SCREEN``."""

@@ -1,0 +1,83 @@
+"""The frame around every screen: header (site, clock, help), notice line, status strip."""
+
+from __future__ import annotations
+
+import time
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from drivers.base import ROLES
+
+from ..app import load_kv
+
+__all__ = ["Shell", "StatusStrip", "ROLE_MSGIDS", "STATE_MSGIDS"]
+
+ROLE_MSGIDS = {
+    "card_reader": "Card reader",
+    "id_reader": "ID card reader",
+    "receipt_printer": "Receipt printer",
+    "wristband_printer": "Wristband printer",
+    "payment_terminal": "Card terminal",
+    "scanner": "Scanner",
+    "camera": "Camera",
+}
+STATE_MSGIDS = {
+    "connected": "ready",
+    "busy": "busy",
+    "error": "fault",
+    "disconnected": "not connected",
+}
+STATE_COLORS = {
+    "connected": (0.10, 0.55, 0.25, 1),
+    "busy": (0.80, 0.55, 0.0, 1),
+    "error": (0.75, 0.10, 0.10, 1),
+    "disconnected": (0.45, 0.45, 0.45, 1),
+}
+
+
+class StatusChip(BoxLayout):
+    role = StringProperty("")
+    state = StringProperty("disconnected")
+    reason = StringProperty("")
+
+    def color(self, state):
+        return STATE_COLORS.get(state, STATE_COLORS["disconnected"])
+
+
+class StatusStrip(BoxLayout):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.chips = {}
+        app = App.get_running_app()
+        for role in ROLES:
+            if app.site.devices.get(role):
+                chip = StatusChip(role=role)
+                self.chips[role] = chip
+                self.add_widget(chip)
+        app.bind(device_status=self.refresh)
+
+    def refresh(self, _app, status):
+        for role, chip in self.chips.items():
+            st = status.get(role)
+            if st is not None:
+                chip.state, chip.reason = st.state.value, st.reason
+
+
+class Shell(BoxLayout):
+    manager = ObjectProperty(None)
+    clock_text = StringProperty("")
+
+    def __init__(self, manager, **kw):
+        load_kv("shell")
+        super().__init__(**kw)
+        self.ids.body.add_widget(manager)
+        self.manager = manager
+        self._tick()
+        Clock.schedule_interval(self._tick, 15)
+
+    def _tick(self, *_):
+        self.clock_text = time.strftime("%Y-%m-%d %H:%M")  # local time for the person at the screen
