@@ -42,7 +42,7 @@ def serial_ports() -> list[Discovered]:
     for port in sorted(list_ports.comports(), key=lambda p: p.device):
         stable = by_id.get(os.path.realpath(port.device), port.device)
         desc = " ".join(x for x in (port.manufacturer, port.product, port.description) if x and x != "n/a")
-        out.append(Discovered("serial", stable, desc or port.device, f"serial://{stable}"))
+        out.append(Discovered("serial", stable, desc or port.device, f"<cnid|zvt|scanner|escpos>+serial://{stable}"))
     return out
 
 
