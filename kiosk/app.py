@@ -40,7 +40,7 @@ SCREENS = {
     "kiosk": ["home", "identify"],
     "demo": ["home", "identify"],
     "counter": ["login", "counter_home"],
-    "diag": ["login", "diag"],
+    "diag": ["login", "diag", "diag_test", "diag_logs"],
 }
 
 _loaded_kv: set[str] = set()
@@ -67,6 +67,7 @@ class OnestopApp(App):
     front = StringProperty("kiosk")
     store = ObjectProperty(None, allownone=True)
     staff_role = StringProperty("")           # "cashier" / "technician" after a PIN login
+    site_services = ObjectProperty(None, allownone=True)   # pos.site.Site, once the store is open
     _store_future = None
 
     def __init__(self, front: str, config: Config, store_path: str, kiosk_mode: bool = True,
@@ -135,6 +136,9 @@ class OnestopApp(App):
         return Store(self.store_path, device_id=self.site.get("site", "device_id") or None)
 
     def _store_opened(self, store: Store) -> None:
+        from pos.site import Site
+
+        self.site_services = Site(self.site, store)
         self.store = store
         log.info("%s started: store %s device %s", self.front, self.store_path, store.device_id)
 

@@ -15,9 +15,13 @@ from pathlib import Path
 
 from kivy.base import EventLoop
 from kivy.clock import Clock
+from kivy.core.text import LabelBase
 from kivy.tests.common import UnitTestTouch
+from kivy.uix.label import Label
 
-__all__ = ["UI", "start_app", "stop_app", "all_widgets", "label_runs"]
+from kiosk.fonts import covered
+
+__all__ = ["UI", "start_app", "stop_app", "all_widgets", "label_runs", "assert_no_tofu"]
 
 
 def all_widgets(root):
@@ -145,3 +149,23 @@ def stop_app(ui: UI) -> None:
         Window.remove_widget(child)
     App._running_app = None
     ui.frames(2)
+
+
+def font_file(name: str) -> str:
+    if os.path.exists(name):
+        return name
+    return LabelBase._fonts[name][0]
+
+
+def assert_no_tofu(root):
+    """Every character every label draws has a glyph in the font it is drawn with (fontTools cmap)."""
+    checked = 0
+    for w in all_widgets(root):
+        if not isinstance(w, Label) or not w.text:
+            continue
+        for font, text in label_runs(w):
+            path = font_file(font)
+            bad = [ch for ch in text if not ch.isspace() and not covered(path, ch)]
+            assert not bad, f"{w.__class__.__name__} {text!r} would draw boxes for {bad} with {path}"
+            checked += len(text)
+    assert checked > 0

@@ -4,7 +4,6 @@ import os
 import time
 
 import pytest
-from kivy.core.text import LabelBase
 from kivy.core.window import Window
 from kivy.metrics import mm
 from kivy.uix.button import Button
@@ -12,33 +11,12 @@ from kivy.uix.label import Label
 from kivy.uix.popup import Popup
 from kivy.uix.textinput import TextInput
 
-from kiosk.fonts import covered
 from pos.config import load_config, parse_config
 from kiosk.launch import demo_config_path
 
-from .kivy_harness import all_widgets, label_runs, start_app, stop_app
+from .kivy_harness import all_widgets, assert_no_tofu, label_runs, start_app, stop_app
 
 SIZES = [(1280, 800), (800, 480)]
-
-
-def font_file(name: str) -> str:
-    if os.path.exists(name):
-        return name
-    return LabelBase._fonts[name][0]
-
-
-def assert_no_tofu(root):
-    """Every character every label draws has a glyph in the font it is drawn with (fontTools cmap)."""
-    checked = 0
-    for w in all_widgets(root):
-        if not isinstance(w, Label) or not w.text:
-            continue
-        for font, text in label_runs(w):
-            path = font_file(font)
-            bad = [ch for ch in text if not ch.isspace() and not covered(path, ch)]
-            assert not bad, f"{w.__class__.__name__} {text!r} would draw boxes for {bad} with {path}"
-            checked += len(text)
-    assert checked > 0
 
 
 def outbox_kinds(app):

@@ -1,0 +1,85 @@
+"""The demo world: every device simulated over its real wire format, on this machine only.
+
+``onestop demo`` starts, in-process:
+
+* a resident-ID-card reader: the virtual SAM_V module on a pseudo-terminal (``cnid+serial://``);
+* the receipt printer and the wristband printer: virtual printers on loopback TCP ports that
+  decode ESC/POS and ZPL and render every document to a PNG (``escpos+tcp://``, ``zpl+tcp://``);
+* the card terminal: the ZVT terminal simulator on a loopback TCP port (``zvt+tcp://``), with its
+  own ledger of what it charged.
+
+Then it seeds the store with the demo hospital (wards, fees, admission notices for the demo card
+holders). The person at the screen "places an ID card" with the demo buttons, which put that
+person's card on the virtual module, exactly as a real card on a real reader.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+from drivers.sim.printer import VirtualPrinter
+from drivers.sim.samv import SamvModule
+from drivers.sim.zvt_terminal import SimTerminal, TcpFrontEnd
+from pos.config import Config
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DemoWorld", "demo_cards"]
+
+
+def demo_cards() -> list[dict]:
+    """Resident ID cards for the demo people (their admission notices are in the demo data)."""
+    from pos.hospital.demo import PEOPLE
+
+    cards = []
+    for name, sex, birth, idno, *_rest in PEOPLE:
+        cards.append({"name": name, "sex": "1" if sex == "M" else "2", "ethnicity": "01", "birth_date": birth,
+                      "address": "北京市东城区示范街1号", "id_number": idno, "authority": "北京市公安局东城分局",
+                      "valid_from": "2020-01-01", "valid_to": "长期"})
+    return cards
+
+
+class DemoWorld:
+    def __init__(self, state_dir: str | Path):
+        self.dir = Path(state_dir)
+        self.printed = self.dir / "printed"
+        self.printed.mkdir(parents=True, exist_ok=True)
+        self.receipt_printer = VirtualPrinter(out_dir=self.printed / "receipt").start()
+        self.wristband_printer = VirtualPrinter(out_dir=self.printed / "wristband").start()
+        self.terminal_sim = SimTerminal(self.dir / "terminal")
+        self.terminal = TcpFrontEnd(self.terminal_sim).start()
+        self.id_module = SamvModule(None).start()
+        log.info("demo devices: id %s, printers %s %s, terminal %s", self.id_module.port_name,
+                 self.receipt_printer.url, self.wristband_printer.url, self.terminal.url)
+
+    @property
+    def devices(self) -> dict[str, str]:
+        return {
+            "id_reader": f"cnid+serial://{self.id_module.port_name}",
+            "receipt_printer": f"escpos+tcp://{self.receipt_printer.url}",
+            "wristband_printer": f"zpl+tcp://{self.wristband_printer.url}",
+            "payment_terminal": self.terminal.url,
+        }
+
+    def config(self, base: Config) -> Config:
+        """``base`` with every device pointing at this world's simulators."""
+        values = copy.deepcopy(base.values)
+        devices = values.setdefault("devices", {})
+        for role in list(devices):
+            if devices[role].startswith("sim://"):
+                devices[role] = ""
+        devices.update(self.devices)
+        return Config(path=base.path, values=values)
+
+    def place_card(self, card: dict | None) -> None:
+        """Put a resident ID card on the reader (``None`` takes it away)."""
+        self.id_module.card = card
+
+    def stop(self) -> None:
+        for thing in (self.receipt_printer, self.wristband_printer, self.terminal, self.id_module):
+            try:
+                thing.stop()
+            except Exception:  # shutting down: a simulator that is already gone is fine
+                log.debug("stopping %s", thing, exc_info=True)

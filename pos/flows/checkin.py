@@ -1,0 +1,169 @@
+"""Admission check-in at the lobby kiosk (H-A1, H-A2, H-A3).
+
+    identify ──► confirm ──► amount ──► paying ──► printing ──► directions
+        │                      ▲           │
+        └► no_notice           └─declined◄─┤
+                                           ├► in_doubt   (go to the counter; never charged twice)
+                                           └► device_fault (the terminal is unreachable)
+
+* **identify**: a card/ID/e-voucher identity arrives; the open admission notice for that ID number
+  is looked up. None → ``no_notice`` (the kiosk sends the patient to the counter).
+* **confirm**: the patient confirms the notice; the admission is registered (inpatient number).
+* **amount**: the deposit, pre-filled from the notice, adjustable in steps within limits.
+* **paying**: the card terminal; an approval is booked in the deposit ledger by the payment
+  journal's poster in the same transaction (see :mod:`pos.hospital.payments_bridge`).
+* **printing**: the deposit receipt and the wristband, and a slip saying where to go.
+* **directions**: "go to ward X, floor Y".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from drivers.errors import DeviceError, PaymentBlocked, PaymentError, PaymentInDoubt
+
+from ..errors import DomainError
+from .base import Flow
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CheckinFlow", "DepositLimits"]
+
+
+@dataclass(frozen=True)
+class DepositLimits:
+    min_fen: int
+    max_fen: int
+    step_fen: int = 10000   # 100.00 yuan
+
+    @classmethod
+    def around(cls, suggested_fen: int) -> "DepositLimits":
+        """From half the suggested deposit (at least 100.00) to three times it."""
+        step = 10000
+        low = max(step, (suggested_fen // 2) // step * step)
+        return cls(min_fen=low, max_fen=max(low, suggested_fen * 3), step_fen=step)
+
+
+@dataclass
+class CheckinResult:
+    receipt_no: str = ""
+    prints: list = field(default_factory=list)     # PrintOutcome per document
+    print_problems: list = field(default_factory=list)   # user messages (where to collect)
+
+
+class CheckinFlow(Flow):
+    initial = "identify"
+    TRANSITIONS = {
+        "identify": ("confirm", "no_notice"),
+        "confirm": ("amount",),
+        "amount": ("paying",),
+        "paying": ("printing", "declined", "in_doubt", "device_fault"),
+        "declined": ("paying",),
+        "printing": ("directions",),
+    }
+
+    def __init__(self, site, *, operator_id: str, lang: str = "zh-Hans"):
+        super().__init__()
+        self.site = site
+        self.operator_id = operator_id
+        self.lang = lang
+        self.identity = None
+        self.notice: dict | None = None
+        self.admission: dict | None = None
+        self.amount_fen = 0
+        self.limits: DepositLimits | None = None
+        self.payment = None
+        self.result = CheckinResult()
+        self.ward: dict | None = None
+        self.problem = ""      # msgid of the last failure, for the screen
+
+    # -- steps (call from a worker thread) ------------------------------------------------
+    def identified(self, identity) -> str:
+        self.expect("identify")
+        self.identity = identity
+        self.notice = self.site.hospital.find_notice_for_identity(identity)
+        self.move("confirm" if self.notice else "no_notice")
+        return self.state
+
+    def confirm(self) -> dict:
+        self.expect("confirm")
+        h = self.site.hospital
+        self.admission = h.register_admission(self.notice["notice_no"], self.identity)
+        self.ward = h.ward(self.admission["ward_code"])
+        self.amount_fen = int(self.notice["suggested_deposit_fen"])
+        self.limits = DepositLimits.around(self.amount_fen)
+        self.amount_fen = min(max(self.amount_fen, self.limits.min_fen), self.limits.max_fen)
+        self.move("amount")
+        return self.admission
+
+    def adjust(self, steps: int) -> int:
+        """Raise or lower the deposit by whole steps, kept within the limits."""
+        self.expect("amount", "declined")
+        lim = self.limits
+        self.amount_fen = min(max(self.amount_fen + steps * lim.step_fen, lim.min_fen), lim.max_fen)
+        return self.amount_fen
+
+    def pay(self, on_status=None):
+        """Charge the deposit on the card terminal. Never sends an in-doubt attempt again."""
+        self.expect("amount", "declined")
+        self.move("paying")
+        inpatient_no = self.admission["inpatient_no"]
+        try:
+            out = self.site.payments.pay(self.amount_fen, terminal_url=self.site.device("payment_terminal"),
+                                         account=inpatient_no, purpose="deposit", on_status=on_status)
+        except PaymentInDoubt as exc:
+            log.warning("check-in %s: payment in doubt: %s", inpatient_no, exc)
+            self.problem = exc.user_message
+            self.move("in_doubt")
+            return None
+        except PaymentBlocked as exc:
+            self.problem = exc.user_message
+            self.move("in_doubt")
+            return None
+        except (DeviceError, PaymentError) as exc:
+            log.error("check-in %s: card terminal: %s", inpatient_no, exc)
+            self.problem = "Please go to window {window}."
+            self.move("device_fault")
+            return None
+        self.payment = out
+        status = out.public_status
+        if status == "approved":
+            self.result.receipt_no = self._latest_receipt(inpatient_no)
+            self.move("printing")
+        elif status == "in_doubt":
+            self.problem = PaymentInDoubt.user_message
+            self.move("in_doubt")
+        else:
+            self.problem = "The card was declined. No money was taken."
+            self.move("declined")
+        return out
+
+    def print_documents(self) -> CheckinResult:
+        """Receipt, wristband, and the slip saying where to go. A printer fault does not stop the
+        flow: the job stays in the journal and the patient is told where to collect it."""
+        self.expect("printing")
+        h = self.site.hospital
+        inpatient_no = self.admission["inpatient_no"]
+        docs = self.site.documents(self.lang)
+        outcomes = [docs.deposit_receipt(self.result.receipt_no, self.operator_id)]
+        h.print_wristband(inpatient_no)
+        outcomes.append(docs.wristband(inpatient_no))
+        w = self.ward
+        outcomes.append(docs.slip(f"请到{w['building']}{w['floor']}楼 {w['name']} 护士站报到",
+                                  f"Please go to {w['name']}, {w['building']} floor {w['floor']}, nurse station",
+                                  reference=inpatient_no))
+        self.result.prints = outcomes
+        self.result.print_problems = [o.user_message for o in outcomes if not o.ok]
+        self.move("directions")
+        return self.result
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _latest_receipt(self, inpatient_no: str) -> str:
+        a = self.site.hospital.admission(inpatient_no)
+        r = self.site.hospital.conn.execute(
+            "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND kind = 'deposit' ORDER BY id DESC LIMIT 1",
+            (a["id"],)).fetchone()
+        if r is None:  # the poster runs in the posting transaction; no receipt means it did not post
+            raise DomainError(f"{inpatient_no}: the approved deposit was not booked; see the payment journal")
+        return r[0]

@@ -1,0 +1,40 @@
+"""Booking approved card payments in the hospital ledger.
+
+The payment journal (``pos.payments``) calls a *poster* for the payment's purpose inside the same
+transaction that marks the attempt ``posted``. So an approval is booked exactly once: if the
+process dies before that transaction commits, recovery finds the attempt approved-but-unposted
+and posts it again; the ledger entry and the journal state commit together or not at all.
+
+The payment's ``account`` is the inpatient number.
+"""
+
+from __future__ import annotations
+
+from .records import Payment
+
+__all__ = ["POSTERS", "post_deposit", "post_collection", "card_payment"]
+
+
+def card_payment(row: dict) -> Payment:
+    """The ledger's view of a journal row: amount, the terminal's trace/receipt as the reference,
+    and only the last four digits of the card."""
+    masked = row.get("masked_pan") or ""
+    digits = "".join(ch for ch in masked if ch.isdigit())
+    ref = "/".join(x for x in (row.get("terminal_id"), row.get("trace_no"), row.get("receipt_no")) if x)
+    return Payment(amount_fen=int(row["amount_fen"]), method="card", reference=ref or row["attempt_id"],
+                   masked_pan=("****" + digits[-4:]) if digits else "")
+
+
+def post_deposit(hospital, tx, row: dict) -> None:
+    hospital.record_deposit_in(tx, row["account"], card_payment(row))
+
+
+def post_collection(hospital, tx, row: dict) -> None:
+    hospital.collect_in(tx, row["account"], card_payment(row))
+
+
+#: purpose -> poster(hospital, tx, journal_row)
+POSTERS = {
+    "deposit": post_deposit,
+    "collection": post_collection,
+}

@@ -1,0 +1,127 @@
+"""From the hospital model to printed documents: fills the plain input records of
+:mod:`pos.documents` from the store and sends the layouts through the print journal.
+
+``DocumentPrinter(hospital, journal, config)`` is what the kiosk and the counter call; every method
+returns the journal's :class:`~pos.printing.PrintOutcome` (it never raises for a printer fault:
+the outcome carries the message for the person and the line for the technician).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from pos.documents import inputs as doc
+from pos.documents.fee_list import daily_fee_list
+from pos.documents.receipt import deposit_receipt
+from pos.documents.service import where_to_go
+from pos.documents.settlement import settlement_list
+from pos.documents.wristband import wristband
+from pos.ids import utcnow_iso
+
+from .ledger import ledger_sums, row
+
+__all__ = ["DocumentPrinter", "age_text"]
+
+
+def age_text(birth_date: str | None, on: dt.date | None = None) -> str:
+    """Age as a wristband shows it: years, or months for a baby."""
+    if not birth_date:
+        return ""
+    born = dt.date.fromisoformat(birth_date)
+    on = on or dt.date.today()
+    months = (on.year - born.year) * 12 + on.month - born.month - (on.day < born.day)
+    return f"{months}月" if months < 12 else str(months // 12)
+
+
+class DocumentPrinter:
+    def __init__(self, hospital, journal, config, lang: str = "zh-Hans"):
+        self.h = hospital
+        self.journal = journal
+        self.config = config
+        self.lang = lang if lang in ("zh-Hans", "zh-Hant") else "zh-Hans"
+
+    @property
+    def site(self) -> doc.Site:
+        return doc.Site(hospital_name=self.config.site_name, timezone=self.config.get("site", "timezone"),
+                        counter_window=str(self.config.get("site", "counter_window")), lang=self.lang)
+
+    # -- data ---------------------------------------------------------------------------
+    def _adm(self, inpatient_no: str) -> tuple[dict, dict, dict]:
+        a = self.h.admission(inpatient_no)
+        p = row(self.h.conn, "SELECT * FROM hosp_patients WHERE id = ?", (a["patient_id"],))
+        w = row(self.h.conn, "SELECT * FROM hosp_wards WHERE code = ?", (a["ward_code"],))
+        return a, p, w
+
+    def _bed(self, a: dict) -> str:
+        if not a.get("bed_id"):
+            return ""
+        b = row(self.h.conn, "SELECT bed_no FROM hosp_beds WHERE id = ?", (a["bed_id"],))
+        return b["bed_no"] if b else ""
+
+    def receipt_data(self, receipt_no: str, operator_id: str) -> doc.DepositReceiptData:
+        r = row(self.h.conn, "SELECT r.*, l.method, l.reference, l.masked_pan, l.created_at AS paid_at "
+                             "FROM hosp_receipts r JOIN hosp_ledger l ON l.id = r.ledger_id WHERE r.receipt_no = ?",
+                (receipt_no,))
+        a = row(self.h.conn, "SELECT * FROM hosp_admissions WHERE id = ?", (r["admission_id"],))
+        _a, p, w = self._adm(a["inpatient_no"])
+        return doc.DepositReceiptData(
+            receipt_no=receipt_no, patient_name=p["name"], inpatient_no=a["inpatient_no"],
+            amount_fen=r["amount_fen"], method=r["method"] if r["method"] in doc.PAYMENT_METHODS else "card",
+            operator_id=operator_id, paid_at=r["paid_at"], card_masked=r["masked_pan"] or "",
+            terminal_ref=r["reference"] or "", ward=f"{w['name']} {w['building']}{w['floor']}F")
+
+    def wristband_data(self, inpatient_no: str) -> doc.WristbandData:
+        a, p, w = self._adm(inpatient_no)
+        return doc.WristbandData(name=p["name"], sex=p["sex"] or "", age=age_text(p["birth_date"]),
+                                 inpatient_no=inpatient_no, ward=w["name"], bed=self._bed(a),
+                                 admitted_on=a["admitted_at"][:10])
+
+    def daily_list_data(self, inpatient_no: str, day: str | None = None) -> doc.DailyFeeListData:
+        dl = self.h.daily_list(inpatient_no, day)
+        a, _p, w = self._adm(inpatient_no)
+        items = tuple(doc.FeeItem(name=i.name, spec=i.spec, unit_price_fen=i.unit_price_fen,
+                                  qty=max(1, round(i.qty_milli / 1000)) if i.qty_milli > 0 else -max(1, round(-i.qty_milli / 1000)),
+                                  category=i.category, amount_fen=i.amount_fen) for i in dl.items)
+        return doc.DailyFeeListData(patient_name=dl.patient_name, inpatient_no=inpatient_no, ward=w["name"],
+                                    bed=self._bed(a), days=(doc.FeeDay(dl.day, items),),
+                                    deposits_fen=dl.deposits_fen, printed_at=utcnow_iso())
+
+    def settlement_data(self, inpatient_no: str, operator_id: str) -> doc.SettlementData:
+        a, p, _w = self._adm(inpatient_no)
+        st = row(self.h.conn, "SELECT * FROM hosp_settlements WHERE admission_id = ? AND state = 'recorded'",
+                 (a["id"],))
+        bd = json.loads(st["breakdown"] or "{}")
+        sums = ledger_sums(self.h.conn, a["id"])
+        receipts = tuple(r[0] for r in self.h.conn.execute(
+            "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND kind = 'deposit' ORDER BY id", (a["id"],)))
+        return doc.SettlementData(
+            settlement_no=st["settlement_no"], patient_name=p["name"], inpatient_no=inpatient_no,
+            admitted_on=a["admitted_at"][:10], discharged_on=(a["discharged_at"] or utcnow_iso())[:10],
+            totals_by_category={"甲": bd.get("a_fen", 0), "乙": bd.get("b_fen", 0), "丙": bd.get("c_fen", 0)},
+            pooled_fen=st["pooled_fen"] or 0, deposits_fen=sums["deposit"] + sums["collection"],
+            receipts_taken_back=receipts, settled_at=st["completed_at"] or st["created_at"], operator_id=operator_id)
+
+    # -- printing -----------------------------------------------------------------------
+    def deposit_receipt(self, receipt_no: str, operator_id: str):
+        return self.journal.print("deposit_receipt", deposit_receipt(self.site, self.receipt_data(receipt_no, operator_id)),
+                                  "receipt_printer", ref=receipt_no)
+
+    def wristband(self, inpatient_no: str):
+        return self.journal.print("wristband", wristband(self.site, self.wristband_data(inpatient_no)),
+                                  "wristband_printer", ref=inpatient_no)
+
+    def daily_list(self, inpatient_no: str, day: str | None = None):
+        return self.journal.print("daily_fee_list", daily_fee_list(self.site, self.daily_list_data(inpatient_no, day)),
+                                  "receipt_printer", ref=inpatient_no)
+
+    def settlement(self, inpatient_no: str, operator_id: str):
+        return self.journal.print("settlement_list",
+                                  settlement_list(self.site, self.settlement_data(inpatient_no, operator_id)),
+                                  "receipt_printer", ref=inpatient_no)
+
+    def slip(self, message: str, message_en: str, reference: str = ""):
+        data = doc.WhereToGoData(message=message, message_en=message_en,
+                                 window=str(self.config.get("site", "counter_window")), reference=reference,
+                                 printed_at=utcnow_iso())
+        return self.journal.print("where_to_go", where_to_go(self.site, data), "receipt_printer", ref=reference)

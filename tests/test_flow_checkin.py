@@ -1,0 +1,89 @@
+"""The kiosk check-in flow, without a screen, against the simulators over their real transports:
+the ID card on the SAM_V module (pty), the ZVT terminal (TCP) and the printers (TCP)."""
+
+import pytest
+
+from drivers.identity_wait import wait_for_identity
+from kiosk.demo_env import DemoWorld, demo_cards
+from kiosk.launch import demo_config_path
+from pos.config import load_config
+from pos.errors import InvalidTransition
+from pos.flows.checkin import CheckinFlow, DepositLimits
+from pos.hospital.demo import seed
+from pos.site import Site
+from pos.store import Store
+
+
+@pytest.fixture
+def world(tmp_path):
+    w = DemoWorld(tmp_path / "world")
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def site(world, tmp_path):
+    store = Store(tmp_path / "kiosk.sqlite", device_id="KDEMO")
+    s = Site(world.config(load_config(demo_config_path())), store)
+    seed(s.hospital, s.gateway)
+    yield s
+    store.close()
+
+
+def read_card(world, site, card):
+    world.place_card(card)
+    return wait_for_identity([("id_reader", site.device("id_reader"))], timeout=10)
+
+
+def test_full_check_in(world, site):
+    card = demo_cards()[1]  # 王喆, resident scheme, suggested deposit 5,000.00
+    flow = CheckinFlow(site, operator_id=site.store.device_id)
+    ident = read_card(world, site, card)
+    assert flow.identified(ident) == "confirm"
+    assert flow.notice["suggested_deposit_fen"] == 500000
+    adm = flow.confirm()
+    assert adm["inpatient_no"].startswith("ZYKDEMO-")
+    assert flow.amount_fen == 500000
+    assert flow.adjust(+2) == 520000 and flow.adjust(-1) == 510000
+    statuses = []
+    out = flow.pay(on_status=statuses.append)
+    assert out.public_status == "approved" and flow.state == "printing"
+    assert statuses, "the terminal's live status reached the caller"
+    # the terminal charged exactly what onestop booked
+    charged = [e for e in world.terminal_sim.ledger.entries() if e.get("kind") == "sale"]
+    assert [e["amount_fen"] for e in charged] == [510000]
+    acct = site.hospital.account(adm["inpatient_no"])
+    assert acct["deposit_fen"] == 510000
+    result = flow.print_documents()
+    assert flow.state == "directions" and result.print_problems == []
+    receipt_docs = world.receipt_printer.wait_docs(2)
+    text = "\n".join(receipt_docs[0].texts) if hasattr(receipt_docs[0], "texts") else str(receipt_docs[0])
+    assert result.receipt_no in text and "王喆" in text and "伍仟壹佰元整" in text
+    band = world.wristband_printer.wait_docs(1)[0]
+    assert adm["inpatient_no"] in str(band)
+
+
+def test_no_notice_sends_to_the_counter(world, site):
+    card = dict(demo_cards()[0], name="路人甲", id_number="110101199003070011", birth_date="1990-03-07")
+    flow = CheckinFlow(site, operator_id="K1")
+    assert flow.identified(read_card(world, site, card)) == "no_notice"
+    with pytest.raises(InvalidTransition):
+        flow.confirm()
+
+
+def test_declined_card_can_be_retried_and_is_never_charged(world, site):
+    flow = CheckinFlow(site, operator_id="K1")
+    flow.identified(read_card(world, site, demo_cards()[2]))
+    flow.confirm()
+    world.terminal_sim.script.push({"action": "decline"})
+    flow.pay()
+    assert flow.state == "declined" and "declined" in flow.problem
+    assert [e for e in world.terminal_sim.ledger.entries() if e.get("kind") == "sale" and e.get("result") == "approved"] == []
+    flow.pay()
+    assert flow.state == "printing"
+
+
+def test_deposit_limits():
+    lim = DepositLimits.around(300000)
+    assert (lim.min_fen, lim.max_fen, lim.step_fen) == (150000, 900000, 10000)
+    assert DepositLimits.around(5000).min_fen == 10000
