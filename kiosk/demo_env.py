@@ -34,8 +34,9 @@ def demo_cards() -> list[dict]:
     from pos.hospital.demo import PEOPLE
 
     cards = []
-    for name, sex, birth, idno, *_rest in PEOPLE:
-        cards.append({"name": name, "sex": "1" if sex == "M" else "2", "ethnicity": "01", "birth_date": birth,
+    for name, _sex, birth, idno, *_rest in PEOPLE:
+        # a real ID card's sex always agrees with the ID number's 17th digit (odd = male)
+        cards.append({"name": name, "sex": "1" if int(idno[16]) % 2 else "2", "ethnicity": "01", "birth_date": birth,
                       "address": "北京市东城区示范街1号", "id_number": idno, "authority": "北京市公安局东城分局",
                       "valid_from": "2020-01-01", "valid_to": "长期"})
     return cards

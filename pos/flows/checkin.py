@@ -21,10 +21,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from drivers.errors import DeviceError, PaymentBlocked, PaymentError, PaymentInDoubt
-
-from ..errors import DomainError
 from .base import Flow
+from .payment_step import charge
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +72,7 @@ class CheckinFlow(Flow):
         self.amount_fen = 0
         self.limits: DepositLimits | None = None
         self.payment = None
+        self.receipt_no = ""
         self.result = CheckinResult()
         self.ward: dict | None = None
         self.problem = ""      # msgid of the last failure, for the screen
@@ -107,36 +106,8 @@ class CheckinFlow(Flow):
     def pay(self, on_status=None):
         """Charge the deposit on the card terminal. Never sends an in-doubt attempt again."""
         self.expect("amount", "declined")
-        self.move("paying")
-        inpatient_no = self.admission["inpatient_no"]
-        try:
-            out = self.site.payments.pay(self.amount_fen, terminal_url=self.site.device("payment_terminal"),
-                                         account=inpatient_no, purpose="deposit", on_status=on_status)
-        except PaymentInDoubt as exc:
-            log.warning("check-in %s: payment in doubt: %s", inpatient_no, exc)
-            self.problem = exc.user_message
-            self.move("in_doubt")
-            return None
-        except PaymentBlocked as exc:
-            self.problem = exc.user_message
-            self.move("in_doubt")
-            return None
-        except (DeviceError, PaymentError) as exc:
-            log.error("check-in %s: card terminal: %s", inpatient_no, exc)
-            self.problem = "Please go to window {window}."
-            self.move("device_fault")
-            return None
-        self.payment = out
-        status = out.public_status
-        if status == "approved":
-            self.result.receipt_no = self._latest_receipt(inpatient_no)
-            self.move("printing")
-        elif status == "in_doubt":
-            self.problem = PaymentInDoubt.user_message
-            self.move("in_doubt")
-        else:
-            self.problem = "The card was declined. No money was taken."
-            self.move("declined")
+        out = charge(self, "deposit", on_status)
+        self.result.receipt_no = self.receipt_no
         return out
 
     def print_documents(self) -> CheckinResult:
@@ -157,13 +128,3 @@ class CheckinFlow(Flow):
         self.result.print_problems = [o.user_message for o in outcomes if not o.ok]
         self.move("directions")
         return self.result
-
-    # -- helpers ----------------------------------------------------------------------------
-    def _latest_receipt(self, inpatient_no: str) -> str:
-        a = self.site.hospital.admission(inpatient_no)
-        r = self.site.hospital.conn.execute(
-            "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND kind = 'deposit' ORDER BY id DESC LIMIT 1",
-            (a["id"],)).fetchone()
-        if r is None:  # the poster runs in the posting transaction; no receipt means it did not post
-            raise DomainError(f"{inpatient_no}: the approved deposit was not booked; see the payment journal")
-        return r[0]

@@ -25,12 +25,27 @@ def card_payment(row: dict) -> Payment:
                    masked_pan=("****" + digits[-4:]) if digits else "")
 
 
+#: journal kinds that take money from the card / give it back to the card
+_MONEY_IN = ("sale", "booking")
+_MONEY_OUT = ("refund", "reversal")
+
+
+def _post(hospital, tx, row: dict, take_in) -> None:
+    """Money in is booked as the purpose says; money back to the card (a refund or a reversal of
+    such a payment, which the journal posts under the original purpose) is a ledger refund."""
+    if row["kind"] in _MONEY_IN:
+        take_in(tx, row["account"], card_payment(row))
+    elif row["kind"] in _MONEY_OUT:
+        hospital.refund_in(tx, row["account"], card_payment(row))
+    # a pre-authorisation holds money but books nothing until its booking
+
+
 def post_deposit(hospital, tx, row: dict) -> None:
-    hospital.record_deposit_in(tx, row["account"], card_payment(row))
+    _post(hospital, tx, row, hospital.record_deposit_in)
 
 
 def post_collection(hospital, tx, row: dict) -> None:
-    hospital.collect_in(tx, row["account"], card_payment(row))
+    _post(hospital, tx, row, hospital.collect_in)
 
 
 #: purpose -> poster(hospital, tx, journal_row)

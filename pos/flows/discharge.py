@@ -1,0 +1,150 @@
+"""Self-service discharge at the kiosk (H-D4, H-D5, H-D6).
+
+    identify ──► review ──► settled ──► (paying ──► printing) | (refunding ──► printing) | printing ──► done
+        ├► not_admitted
+        └► not_ready          (the discharge is not scheduled, or the charges are not locked)
+
+* **review**: the pre-settlement (試算): insurance part, self-pay part, deposits, refund or due.
+* **settle**: the insurance settlement; the deposit receipts are taken back (they are void now).
+* The shortfall is collected on the card (少補); the surplus goes back to the card the deposit was
+  paid with (多退). When the deposit was not paid by card, or a card refund is not possible, the
+  kiosk sends the patient to the counter, where the cashier refunds in cash.
+* **printing**: the settlement list (結算清單); then the stay is discharged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from drivers.errors import DeviceError, PaymentError
+
+from .base import Flow
+from .lookup import current_admission
+from .payment_step import GO_TO_WINDOW, charge
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DischargeFlow", "NOT_READY"]
+
+NOT_READY = "Your discharge is not ready yet. Please ask the nurse station or go to window {window}."
+REFUND_AT_COUNTER = "Please collect your refund at window {window}."
+
+
+class DischargeFlow(Flow):
+    initial = "identify"
+    TRANSITIONS = {
+        "identify": ("review", "not_admitted", "not_ready"),
+        "review": ("settled",),
+        "settled": ("paying", "refunding", "printing", "refund_at_counter"),
+        "paying": ("printing", "declined", "in_doubt", "device_fault"),
+        "declined": ("paying",),
+        "refunding": ("printing", "refund_at_counter"),
+        "printing": ("done",),
+    }
+
+    def __init__(self, site, *, operator_id: str, lang: str = "zh-Hans"):
+        super().__init__()
+        self.site, self.operator_id, self.lang = site, operator_id, lang
+        self.admission: dict | None = None
+        self.pre = None
+        self.settlement: dict | None = None
+        self.amount_fen = 0
+        self.payment = None
+        self.receipt_no = ""
+        self.refunded = None
+        self.void_receipts: list[str] = []
+        self.print_problems: list[str] = []
+        self.problem = ""
+
+    @property
+    def inpatient_no(self) -> str:
+        return self.admission["inpatient_no"]
+
+    def identified(self, identity=None, inpatient_no: str | None = None) -> str:
+        self.expect("identify")
+        h = self.site.hospital
+        self.admission = current_admission(h, identity, inpatient_no)
+        if self.admission is None:
+            self.move("not_admitted")
+        elif h.discharge_state(self.inpatient_no) != "scheduled":
+            self.problem = NOT_READY
+            self.move("not_ready")
+        else:
+            self.pre = h.pre_settle(self.inpatient_no)
+            self.move("review")
+        return self.state
+
+    def settle(self) -> dict:
+        self.expect("review")
+        h = self.site.hospital
+        self.settlement = h.settle(self.inpatient_no)
+        a = h.admission(self.inpatient_no)
+        self.void_receipts = [r[0] for r in h.conn.execute(
+            "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND state = 'taken_back' ORDER BY id",
+            (a["id"],))]
+        self.move("settled")
+        return self.settlement
+
+    @property
+    def refund_due_fen(self) -> int:
+        return int(self.settlement.get("refund_due_fen") or 0) if self.settlement else 0
+
+    @property
+    def collect_due_fen(self) -> int:
+        return int(self.settlement.get("collect_due_fen") or 0) if self.settlement else 0
+
+    def balance(self, on_status=None):
+        """Collect the shortfall or refund the surplus to the original card."""
+        self.expect("settled", "declined")
+        if self.collect_due_fen > 0:
+            self.amount_fen = self.collect_due_fen
+            return charge(self, "collection", on_status)
+        if self.refund_due_fen > 0:
+            return self._refund_to_card(on_status)
+        self.move("printing")
+        return None
+
+    def _refund_to_card(self, on_status):
+        self.move("refunding")
+        due = self.refund_due_fen
+        sale = self._card_deposit_covering(due)
+        if sale is None:
+            self.problem = REFUND_AT_COUNTER
+            self.move("refund_at_counter")
+            return None
+        try:
+            out = self.site.payments.refund(sale["attempt_id"], due, on_status=on_status)
+        except (DeviceError, PaymentError) as exc:
+            log.error("refund %s for %s failed: %s", due, self.inpatient_no, exc)
+            self.problem = REFUND_AT_COUNTER
+            self.move("refund_at_counter")
+            return None
+        self.refunded = out
+        if out.public_status != "approved":
+            self.problem = REFUND_AT_COUNTER if out.public_status != "in_doubt" else GO_TO_WINDOW
+            self.move("refund_at_counter")
+            return out
+        self.move("printing")
+        return out
+
+    def _card_deposit_covering(self, due: int) -> dict | None:
+        """The newest posted card deposit of this stay that still has ``due`` left to refund."""
+        journal = self.site.payments.journal
+        rows = self.site.store.conn.execute(
+            "SELECT attempt_id FROM payment_attempts WHERE account = ? AND purpose = 'deposit' AND kind = 'sale' "
+            "AND state = 'posted' ORDER BY attempt_id DESC", (self.inpatient_no,)).fetchall()
+        for (attempt_id,) in rows:
+            if journal.refundable(attempt_id) >= due:
+                return journal.get(attempt_id)
+        return None
+
+    def finish(self) -> list[str]:
+        """Print the settlement list and discharge the stay."""
+        self.expect("printing")
+        h = self.site.hospital
+        h.print_settlement_list(self.inpatient_no)
+        out = self.site.documents(self.lang).settlement(self.inpatient_no, self.operator_id)
+        self.print_problems = [] if out.ok else [out.user_message]
+        h.discharge(self.inpatient_no)
+        self.move("done")
+        return self.print_problems
