@@ -19,20 +19,34 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
+from collections import Counter
 from types import ModuleType
 
 from .base import ROLES, Device
-from .errors import BadDeviceURL, DeviceError
+from .errors import BadDeviceURL, DeviceBusy, DeviceError
 from .status import DeviceStatus
 from .url import DeviceURL, parse_url
 
-__all__ = ["SCHEMES", "scheme_module", "open_device", "probe", "check_url"]
+__all__ = ["SCHEMES", "scheme_module", "open_device", "probe", "check_url", "in_use"]
 
 log = logging.getLogger(__name__)
 
 #: scheme -> module implementing it (the only place a scheme is added)
 SCHEMES: dict[str, str] = {
     "sim": "drivers.sim.scheme",
+    "escpos+tcp": "drivers.escpos.scheme_tcp",
+    "escpos+serial": "drivers.escpos.scheme_serial",
+    "escpos+usb": "drivers.escpos.scheme_usb",
+    "escpos+file": "drivers.escpos.scheme_file",
+    "zpl+tcp": "drivers.zpl.scheme_tcp",
+    "pcsc": "drivers.pcsc",
+    "cnid+serial": "drivers.cnid",
+    "camera": "drivers.camera",
+    "camera+file": "drivers.camera",
+    "scanner+serial": "drivers.scanner",
+    "zvt+tcp": "drivers.zvt.scheme_tcp",
+    "zvt+serial": "drivers.zvt.scheme_serial",
 }
 
 
@@ -65,16 +79,69 @@ def check_url(url: str, role: str | None = None) -> DeviceURL:
     return u
 
 
+_in_use: Counter = Counter()
+_in_use_lock = threading.Lock()
+_probe_locks: dict[str, threading.Lock] = {}
+PROBE_WAIT_S = 15.0
+
+
+def _probe_lock(url: str) -> threading.Lock:
+    with _in_use_lock:
+        return _probe_locks.setdefault(url, threading.Lock())
+
+
+def in_use(url: str) -> bool:
+    """Whether this process has the device at ``url`` open right now."""
+    with _in_use_lock:
+        return _in_use[url] > 0
+
+
 def open_device(url: str, role: str | None = None) -> Device:
+    """Open the device at ``url``. Until it is closed, :func:`probe` reports it busy instead of
+    opening it a second time (a serial port or a terminal link has one user at a time)."""
     u = check_url(url, role)
-    return scheme_module(u).open(u, role)
+    lock = _probe_lock(url)
+    if not lock.acquire(timeout=PROBE_WAIT_S):  # let a status probe that is under way finish first
+        raise DeviceBusy(f"{url}: a status check did not finish within {PROBE_WAIT_S:g} s")
+    try:
+        with _in_use_lock:
+            _in_use[url] += 1
+    finally:
+        lock.release()
+    try:
+        dev = scheme_module(u).open(u, role)
+    except BaseException:
+        with _in_use_lock:
+            _in_use[url] -= 1
+        raise
+    close, released = dev.close, threading.Event()
+
+    def close_and_release(*args, **kwargs):
+        try:
+            return close(*args, **kwargs)
+        finally:
+            if not released.is_set():
+                released.set()
+                with _in_use_lock:
+                    _in_use[url] -= 1
+
+    dev.close = close_and_release
+    return dev
 
 
 def probe(url: str, role: str | None = None) -> DeviceStatus:
-    """Status of the device at ``url``; never raises for a device problem."""
+    """Status of the device at ``url``; never raises for a device problem. A device this process
+    has open is reported busy without being touched."""
+    lock = _probe_lock(url)
+    if in_use(url) or not lock.acquire(blocking=False):
+        return DeviceStatus.busy("in use")
     try:
+        if in_use(url):
+            return DeviceStatus.busy("in use")
         u = check_url(url, role)
         return scheme_module(u).probe(u, role)
     except DeviceError as exc:
         log.warning("probe %s (%s): %s", url, role, exc)
         return DeviceStatus.error(str(exc))
+    finally:
+        lock.release()

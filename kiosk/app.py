@@ -37,9 +37,9 @@ __all__ = ["OnestopApp", "load_kv", "SCREENS"]
 
 #: front end -> its screens (module names under kiosk.screens), the first is the home screen
 SCREENS = {
-    "kiosk": ["home", "identify"],
-    "demo": ["home", "identify"],
-    "counter": ["login", "counter_home"],
+    "kiosk": ["home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"],
+    "demo": ["home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"],
+    "counter": ["login", "counter_home", "counter_patient", "counter_register", "counter_deposit"],
     "diag": ["login", "diag", "diag_test", "diag_logs"],
 }
 
@@ -68,6 +68,8 @@ class OnestopApp(App):
     store = ObjectProperty(None, allownone=True)
     staff_role = StringProperty("")           # "cashier" / "technician" after a PIN login
     site_services = ObjectProperty(None, allownone=True)   # pos.site.Site, once the store is open
+    flow = ObjectProperty(None, allownone=True)            # the patient's current pos.flows flow
+    demo_world = None                                      # kiosk.demo_env.DemoWorld in `onestop demo`
     _store_future = None
 
     def __init__(self, front: str, config: Config, store_path: str, kiosk_mode: bool = True,
@@ -94,6 +96,12 @@ class OnestopApp(App):
         """Translated, markup-escaped text with font fallback runs; kv passes ``app.lang`` as the
         second argument so the binding re-evaluates when the language changes."""
         return font_set(self.lang).markup(tr(msgid, self.lang, **kwargs))
+
+    def money(self, fen, _lang: str | None = None) -> str:
+        """Integer fen as the screens show it: ``¥5,000.00``."""
+        from pos.documents.capitals import format_yuan
+
+        return "¥" + format_yuan(int(fen or 0))
 
     def fx(self, text: str, _lang: str | None = None) -> str:
         """Data (a patient's name, a number) drawn with font fallback, not translated."""
@@ -133,12 +141,19 @@ class OnestopApp(App):
         self.monitor.start()
 
     def _open_store(self) -> Store:
-        return Store(self.store_path, device_id=self.site.get("site", "device_id") or None)
-
-    def _store_opened(self, store: Store) -> None:
+        """In a worker: open the store, build the services, seed the demo hospital in the demo."""
         from pos.site import Site
 
-        self.site_services = Site(self.site, store)
+        store = Store(self.store_path, device_id=self.site.get("site", "device_id") or None)
+        self._services = Site(self.site, store)
+        if self.demo_world is not None:
+            from pos.hospital.demo import seed
+
+            seed(self._services.hospital, self._services.gateway)
+        return store
+
+    def _store_opened(self, store: Store) -> None:
+        self.site_services = self._services
         self.store = store
         log.info("%s started: store %s device %s", self.front, self.store_path, store.device_id)
 
@@ -203,6 +218,9 @@ class OnestopApp(App):
             if hasattr(screen, "reset"):
                 screen.reset()
         self.notice = ""
+        self.flow = None
+        if self.demo_world is not None:
+            self.demo_world.place_card(None)  # the demo patient takes their card
         if self.front in ("counter", "diag"):
             self.staff_role = ""
         self.sm.transition.direction = "right"

@@ -22,6 +22,12 @@ COMMANDS = [
     "kiosk.commands.ui",        # demo, kiosk, counter, diag
     "kiosk.commands.devices",   # devices
     "kiosk.commands.config",    # config check
+    "kiosk.commands.card",      # card read
+    "kiosk.commands.sync",      # sync, enrol
+    "kiosk.commands.server",    # server, server enrol-code, server revoke
+    "kiosk.commands.pay",       # pay, pay recover, pay end-of-day ...
+    "kiosk.commands.print",     # print test, print journal, print retry, print reprint
+    "kiosk.commands.diag_bundle",  # diag-bundle
 ]
 
 EXIT_ERROR = 2      # a clear, expected failure (bad input, device missing, declined ...)

@@ -59,14 +59,25 @@ def launch(args) -> int:
         store = store_path(args, config)
     windowed = args.windowed or not config.get("kiosk", "fullscreen")
     kivy_environment(windowed, args.size)
+    world = None
+    if front == "demo":
+        from .demo_env import DemoWorld  # every device simulated over its real wire format
+
+        world = DemoWorld(data_dir() / "demo-world")
+        config = world.config(config)
 
     from .app import OnestopApp  # Kivy is imported only now
 
     app = OnestopApp(front=front, config=config, store_path=str(store), kiosk_mode=not windowed,
                      language=args.language or config.language, config_error=config_error)
+    app.demo_world = world
     if getattr(args, "first_frame_report", False) or getattr(args, "screenshot", None):
         _exit_after_first_frame(app, args)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if world is not None:
+            world.stop()
     return 0
 
 

@@ -111,7 +111,7 @@ class UI:
 
 
 def start_app(front: str = "kiosk", config=None, store_path: str | None = None, language: str = "zh-Hans",
-              size=(1280, 800), idle_timeout: float | None = None, kiosk_mode: bool = True):
+              size=(1280, 800), idle_timeout: float | None = None, kiosk_mode: bool = True, demo_world=None):
     from kivy.app import App
     from kivy.core.window import Window
 
@@ -128,6 +128,7 @@ def start_app(front: str = "kiosk", config=None, store_path: str | None = None, 
             EventLoop.idle()
     app = OnestopApp(front=front, config=config, store_path=store_path, language=language, kiosk_mode=kiosk_mode,
                      monitor_interval=0.5)
+    app.demo_world = demo_world
     App._running_app = app
     app.root = app.build()
     Window.add_widget(app.root)

@@ -87,3 +87,15 @@ def test_deposit_limits():
     lim = DepositLimits.around(300000)
     assert (lim.min_fen, lim.max_fen, lim.step_fen) == (150000, 900000, 10000)
     assert DepositLimits.around(5000).min_fen == 10000
+
+
+def test_a_cancelled_check_in_resumes_at_the_deposit(world, site):
+    card = demo_cards()[0]
+    first = CheckinFlow(site, operator_id="K1")
+    first.identified(read_card(world, site, card))
+    adm = first.confirm()            # registered, then the patient walked away before paying
+    again = CheckinFlow(site, operator_id="K1")
+    assert again.identified(read_card(world, site, card)) == "amount"
+    assert again.admission["inpatient_no"] == adm["inpatient_no"] and again.amount_fen == 300000
+    again.pay()
+    assert again.state == "printing"

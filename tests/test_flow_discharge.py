@@ -88,3 +88,24 @@ def test_top_up_by_wristband_barcode(world, site):
     assert flow.state == "printing"
     assert flow.print_documents() == []
     assert site.hospital.account(no)["deposit_fen"] == before + 110000
+
+
+def test_daily_list_any_day_and_print(world, site):
+    from pos.flows.daily import DailyListFlow
+
+    no = check_in(world, site, 0)
+    h = site.hospital
+    today = dt.date.fromisoformat(h.today())
+    h.add_charge(no, "L010", 1000, unit_price_fen=2500, service_date=(today - dt.timedelta(days=1)).isoformat(),
+                 department="CARD")
+    h.add_charge(no, "B001", 1000, unit_price_fen=4500, service_date=today.isoformat(), department="CARD")
+    flow = DailyListFlow(site, operator_id="KDEMO")
+    assert flow.identified(read_card(world, site, demo_cards()[0])) == "list"
+    assert flow.day == today.isoformat() and flow.daily.day_total_fen == 4500
+    flow.step(-1)
+    assert flow.daily.day_total_fen == 2500 and [i.fee_code for i in flow.daily.items] == ["L010"]
+    flow.step(-30)                       # kept within the stay
+    assert flow.day == flow.first_day
+    assert flow.print() == []
+    doc = world.receipt_printer.wait_docs(3)[-1]
+    assert "血常規" in str(doc) or "血常规" in str(doc)

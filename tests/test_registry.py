@@ -49,10 +49,10 @@ def test_role_must_be_served_and_known():
 @pytest.mark.parametrize("kind", ["card", "idcard", "printer", "wristband", "terminal", "scanner", "camera",
                                   "receipt_printer", "payment_terminal"])
 def test_every_role_has_a_sim_device(kind):
-    dev = open_device(f"sim://{kind}")
-    assert dev.status().state is DeviceState.CONNECTED
-    assert dev.write(b"\x1b@") == 2 and dev.received == [b"\x1b@"]
-    assert dev.counters["bytes_out"] == 2
+    with open_device(f"sim://{kind}") as dev:
+        assert dev.status().state is DeviceState.CONNECTED
+        assert dev.write(b"\x1b@") == 2 and dev.received == [b"\x1b@"]
+        assert dev.counters["bytes_out"] == 2
 
 
 def test_sim_fault_states_and_probe_never_raises():
@@ -69,3 +69,16 @@ def test_registry_is_an_explicit_table_of_importable_modules():
         mod = importlib.import_module(modname)
         for attr in ("GRAMMAR", "OPTIONS", "ROLES", "open", "probe"):
             assert hasattr(mod, attr), f"{modname} (scheme {scheme}) lacks {attr}"
+
+
+def test_an_open_device_is_reported_busy_and_not_opened_twice():
+    from drivers.registry import in_use
+
+    dev = open_device("sim://printer")
+    assert in_use("sim://printer")
+    st = probe("sim://printer")
+    assert st.state is DeviceState.BUSY and st.reason == "in use"
+    dev.close()
+    dev.close()  # closing twice releases once
+    assert not in_use("sim://printer")
+    assert probe("sim://printer").state is DeviceState.CONNECTED

@@ -1,4 +1,5 @@
-"""The cashier counter's main screen: sync queue, recent activity of this counter."""
+"""The cashier counter's main screen: patient search (typed or a scanned wristband / receipt),
+the menu of counter tasks, the sync queue and this counter's recent activity."""
 
 from __future__ import annotations
 
@@ -9,10 +10,24 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import NumericProperty
-from kivy.uix.screenmanager import Screen
 
+from .counter_base import N_, CounterScreen, ScanCatcher, yuan
 
-__all__ = ["CounterHomeScreen", "SCREEN", "local_time"]
+__all__ = ["CounterHomeScreen", "SCREEN", "local_time", "STATE_LABELS", "MENU"]
+
+_ = N_
+#: admission / discharge states as the cashier reads them
+STATE_LABELS = {
+    "identity_checked": _("Identity checked"), "registered": _("Registered"), "deposit_paid": _("Deposit paid"),
+    "green_channel": _("Green channel"), "wristband_printed": _("Wristband printed"),
+    "bed_assigned": _("In a bed"), "identity_confirmed": _("In the ward"), "discharged": _("Discharged"),
+    "ordered": _("Discharge ordered"), "charges_locked": _("Charges locked"), "scheduled": _("Discharge scheduled"),
+    "settled": _("Settled"), "balanced": _("Balanced"), "list_printed": _("Settlement list printed"),
+}
+#: (msgid, screen) of the menu
+MENU = [(_("Register admission"), "counter_register"), (_("Green channel"), "counter_green"),
+        (_("Payments in doubt"), "counter_indoubt"), (_("Reprints"), "counter_reprints"),
+        (_("Shift close"), "counter_shift")]
 
 
 def local_time(utc_iso: str) -> str:
@@ -21,17 +36,86 @@ def local_time(utc_iso: str) -> str:
     return dt.astimezone().strftime("%H:%M:%S")
 
 
-class CounterHomeScreen(Screen):
+class CounterHomeScreen(CounterScreen):
     waiting = NumericProperty(0)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.scanner = ScanCatcher(self.on_scan)
+        self.results: list[dict] = []
+        Clock.schedule_once(self._menu)
+
+    def _menu(self, *_):
+        app = App.get_running_app()
+        box = self.ids.menu
+        box.clear_widgets()
+        for msgid, screen in MENU:
+            b = Factory.SecondaryButton(font_size=22 * app.scale)
+            b.msgid = msgid
+            b.text = app.t(msgid, app.lang)
+            b.bind(on_release=lambda _b, s=screen: app.go(s))
+            box.add_widget(b)
+        app.bind(lang=lambda *_: [setattr(b, "text", app.t(b.msgid, app.lang)) for b in box.children])
 
     def on_pre_enter(self, *_):
         self.reload()
         self._ev = Clock.schedule_interval(lambda _dt: self.reload(), 5)
+        self.scanner.start()
+        if not self.message:
+            self.say("Type a name, an ID number or an inpatient number, or scan a wristband.")
+        if self.ids.search.text.strip():
+            self.search(self.ids.search.text)
 
     def on_leave(self, *_):
         self._ev.cancel()
+        self.scanner.stop()
 
+    # -- search -------------------------------------------------------------------------
+    def on_scan(self, code: str) -> None:
+        self.ids.search.text = code
+        self.search(code, scanned=True)
+
+    def search(self, text: str, scanned: bool = False) -> None:
+        q = (text or "").strip()
+        if not q:
+            self.say("Type a name, an ID number or an inpatient number, or scan a wristband.")
+            return
+
+        def found(rows):
+            self.results = rows
+            if not rows:
+                self.say("No patient found for {q}.", error=True, q=q)
+            elif scanned and len(rows) == 1 and rows[0]["kind"] == "admission":
+                App.get_running_app().go("counter_patient", inpatient_no=rows[0]["inpatient_no"])
+                return
+            else:
+                self.say("{n} found.", n=len(rows))
+            self._show_results()
+
+        self.call(lambda d: d.search(q), found)
+
+    def _show_results(self) -> None:
+        app = App.get_running_app()
+        out = []
+        for r in self.results:
+            if r["kind"] == "admission":
+                text = (app.fx(f"{r['name']}  {r['inpatient_no']}  {r['ward_code']}  ") +
+                        app.t(STATE_LABELS.get(r["state"], r["state"]), app.lang))
+                out.append(self.row(text, [(app.t("Open", app.lang),
+                                            lambda no=r["inpatient_no"]: app.go("counter_patient", inpatient_no=no))]))
+            else:
+                text = (app.t("Admission notice", app.lang) +
+                        app.fx(f"  {r['name']}  {r['notice_no']}  {r['ward_code']}  {yuan(r['suggested_deposit_fen'])}"))
+                out.append(self.row(text, [(app.t("Register", app.lang),
+                                            lambda no=r["notice_no"]: app.go("counter_register", notice_no=no))]))
+        self.fill(self.ids.results, out)
+
+    # -- sync queue and activity (the lead's) ---------------------------------------------
     def reload(self) -> None:
+        if App.get_running_app() is None:
+            self._ev.cancel()
+            return
+
         def read(store):
             rows = store.conn.execute(
                 "SELECT created_at, kind, payload FROM outbox ORDER BY device_seq DESC LIMIT 12").fetchall()
@@ -46,8 +130,15 @@ class CounterHomeScreen(Screen):
         box.clear_widgets()
         for created, kind, payload in rows:
             detail = ", ".join(f"{k}={v}" for k, v in sorted(json.loads(payload).items()))
-            box.add_widget(Factory.OLabel(text=app.fx(f"{local_time(created)}  {kind}  {detail}"),
-                                          font_size=18 * app.scale, size_hint_y=None, height=34 * app.scale))
+            box.add_widget(Factory.OLabel(text=app.fx(f"{local_time(created)}  {kind}  {detail}"[:160]),
+                                          font_size=16 * app.scale, size_hint_y=None, height=30 * app.scale))
+
+    def reset(self) -> None:
+        super().reset()
+        self.results = []
+        if "search" in self.ids:
+            self.ids.search.text = ""
+            self.ids.results.clear_widgets()
 
 
 SCREEN = CounterHomeScreen

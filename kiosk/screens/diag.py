@@ -1,4 +1,5 @@
-"""Technician diagnostics: every configured and discovered device, its status, and a probe."""
+"""Technician diagnostics: every configured and discovered device with its status, last error and
+counters; a probe and a self-test per device; the log viewer; the diagnostics bundle."""
 
 from __future__ import annotations
 
@@ -6,19 +7,35 @@ import logging
 
 from kivy.app import App
 from kivy.factory import Factory
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import DictProperty, ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
 from drivers.discovery import discover
 from drivers.registry import probe
 
-from .. import worker
+from .. import selftest, worker
 from .shell import ROLE_MSGIDS, STATE_COLORS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DiagScreen", "DeviceRow", "SCREEN"]
+__all__ = ["DiagScreen", "DeviceRow", "SCREEN", "site_services"]
+
+_site_cache: dict = {}
+
+
+def site_services(app, store):
+    """The app's :class:`pos.site.Site` (the lead's ``app.site_services`` once it exists)."""
+    ready = getattr(app, "site_services", None)
+    if ready is not None:
+        return ready
+    key = (id(app), id(store))
+    if key not in _site_cache:
+        from pos.site import Site
+
+        _site_cache.clear()
+        _site_cache[key] = Site(app.site, store)
+    return _site_cache[key]
 
 
 class DeviceRow(BoxLayout):
@@ -26,9 +43,18 @@ class DeviceRow(BoxLayout):
     url = StringProperty("")
     state = StringProperty("disconnected")
     reason = StringProperty("")
+    last_error = StringProperty("")
+    counters = DictProperty({})
 
     def color(self, state):
         return STATE_COLORS.get(state, STATE_COLORS["disconnected"])
+
+    def counters_text(self, counters) -> str:
+        return "  ".join(f"{k} {v}" for k, v in sorted(counters.items()))
+
+    def refresh_counters(self) -> None:
+        self.counters = dict(selftest.COUNTERS.get(self.role, {}))
+        self.last_error = selftest.LAST_ERRORS.get(self.role, "")
 
     def probe_now(self) -> None:
         self.state, self.reason = "busy", "probing..."
@@ -36,13 +62,20 @@ class DeviceRow(BoxLayout):
 
         def done(st):
             self.state, self.reason = st.state.value, st.reason
+            if st.state.value == "error":
+                self.last_error = st.reason
             log.info("technician probe %s %s: %s %s", role, url, st.state.value, st.reason)
 
         worker.submit(lambda: probe(url, role), done)
 
+    def self_test(self) -> None:
+        App.get_running_app().go("diag_test", role=self.role)
+
 
 class DiagScreen(Screen):
     discovered = ListProperty([])
+    message = StringProperty("")       # msgid
+    detail = StringProperty("")        # data shown after the message (a path, an error)
 
     def on_pre_enter(self, *_):
         app = App.get_running_app()
@@ -53,6 +86,7 @@ class DiagScreen(Screen):
             row = DeviceRow(role=role, url=url or "-")
             if not url:
                 row.state, row.reason = "disconnected", "not configured"
+            row.refresh_counters()
             self.rows[role] = row
             box.add_widget(row)
         self.refresh(app, app.device_status)
@@ -67,17 +101,45 @@ class DiagScreen(Screen):
             row = self.rows.get(role)
             if row is not None and row.state != "busy":
                 row.state, row.reason = st.state.value, st.reason
+                if st.state.value == "error" and not row.last_error:
+                    row.last_error = st.reason
 
     def _found(self, found):
+        app = App.get_running_app()
         self.discovered = found
         box = self.ids.discovered
         box.clear_widgets()
         if not found:
-            box.add_widget(Factory.OLabel(text=App.get_running_app().t("Nothing found on serial, PC/SC or video buses.", App.get_running_app().lang),
-                                          font_size=20 * App.get_running_app().scale))
+            box.add_widget(Factory.OLabel(text=app.t("Nothing found on serial, PC/SC or video buses.", app.lang),
+                                          font_size=max(14, 20 * app.scale), size_hint_y=None, height=max(24, 40 * app.scale)))
         for d in found:
-            box.add_widget(Factory.OLabel(text=App.get_running_app().fx(f"{d['bus']}: {d['id']} - {d['description']} -> {d['url_hint']}"),
-                                          font_size=18 * App.get_running_app().scale))
+            box.add_widget(Factory.OLabel(text=app.fx(f"{d['bus']}: {d['id']} - {d['description']} -> {d['url_hint']}"),
+                                          font_size=max(13, 18 * app.scale), size_hint_y=None, height=max(22, 36 * app.scale)))
+
+    # -- actions -------------------------------------------------------------------------
+    def show_logs(self) -> None:
+        App.get_running_app().go("diag_logs")
+
+    def export_bundle(self) -> None:
+        from ..diagbundle import write_bundle
+
+        app = App.get_running_app()
+        statuses = dict(app.device_status)
+        found = list(self.discovered)
+        self.message, self.detail = "Writing the diagnostics bundle...", ""
+
+        def done(path):
+            self.message, self.detail = "Diagnostics bundle written:", str(path)
+            self.last_bundle = path
+
+        def failed(exc):
+            log.error("diagnostics bundle failed: %s", exc)
+            self.message, self.detail = "The diagnostics bundle could not be written.", str(exc)
+
+        worker.submit(lambda: write_bundle(app.site, None, statuses=statuses, discovered=found), done, failed)
+
+    def reset(self) -> None:
+        self.message, self.detail = "", ""
 
 
 SCREEN = DiagScreen

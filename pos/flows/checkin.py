@@ -21,7 +21,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from ..hospital.ledger import row
 from .base import Flow
+from .lookup import current_admission
 from .payment_step import charge
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ class CheckinResult:
 class CheckinFlow(Flow):
     initial = "identify"
     TRANSITIONS = {
-        "identify": ("confirm", "no_notice"),
+        "identify": ("confirm", "no_notice", "amount"),
         "confirm": ("amount",),
         "amount": ("paying",),
         "paying": ("printing", "declined", "in_doubt", "device_fault"),
@@ -81,20 +83,35 @@ class CheckinFlow(Flow):
     def identified(self, identity) -> str:
         self.expect("identify")
         self.identity = identity
-        self.notice = self.site.hospital.find_notice_for_identity(identity)
-        self.move("confirm" if self.notice else "no_notice")
+        h = self.site.hospital
+        self.notice = h.find_notice_for_identity(identity)
+        if self.notice:
+            self.move("confirm")
+            return self.state
+        # registered earlier but the deposit was not paid (cancelled, or the card failed): resume
+        a = current_admission(h, identity)
+        if a is not None and a["state"] == "registered":
+            self.admission = a
+            self.notice = row(h.conn, "SELECT * FROM hosp_notices WHERE id = ?", (a["notice_id"],))
+            self._prefill()
+            self.move("amount")
+        else:
+            self.move("no_notice")
         return self.state
 
     def confirm(self) -> dict:
         self.expect("confirm")
         h = self.site.hospital
         self.admission = h.register_admission(self.notice["notice_no"], self.identity)
-        self.ward = h.ward(self.admission["ward_code"])
+        self._prefill()
+        self.move("amount")
+        return self.admission
+
+    def _prefill(self) -> None:
+        self.ward = self.site.hospital.ward(self.admission["ward_code"])
         self.amount_fen = int(self.notice["suggested_deposit_fen"])
         self.limits = DepositLimits.around(self.amount_fen)
         self.amount_fen = min(max(self.amount_fen, self.limits.min_fen), self.limits.max_fen)
-        self.move("amount")
-        return self.admission
 
     def adjust(self, steps: int) -> int:
         """Raise or lower the deposit by whole steps, kept within the limits."""

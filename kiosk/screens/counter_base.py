@@ -1,0 +1,219 @@
+"""What every cashier-counter screen shares: the counter desk (built once per store), money
+entry, the message line, background calls with plain error messages, list rows, and the
+keyboard-wedge scanner (a fast burst of characters ending in Enter)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, DictProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from drivers.errors import OnestopError
+from pos.hospital.money import fmt_fen, parse_yuan
+
+from .. import worker
+from ..app import load_kv
+
+load_kv("counter_base")
+
+log = logging.getLogger(__name__)
+
+__all__ = ["desk", "CounterScreen", "yuan", "fen_from_text", "N_", "ScanCatcher", "TERMINAL_STATUS"]
+
+_desks: dict = {}
+
+
+def N_(msgid: str) -> str:
+    """Marks a msgid for the catalogues (tests/test_i18n.py scans ``_(``-style literals)."""
+    return msgid
+
+
+_ = N_
+#: the messages the card terminal's status turns into (PaymentService / drivers.payment)
+TERMINAL_STATUS = [_("Connecting to the card terminal"), _("Checking an earlier card payment"),
+                   _("Insert, swipe or tap your card"), _("Enter your PIN on the card terminal"),
+                   _("Printed."), _("The printer did not print. The job is kept; reprint it from the journal.")]
+
+
+def desk():
+    """The :class:`pos.counter.CounterDesk` of the running app (built on first use, per store).
+
+    Call it from a worker thread (or after the store is open): it needs ``app.store``."""
+    app = App.get_running_app()
+    store = app.store if app.store is not None else app._store_future.result()
+    d = _desks.get(id(store))
+    if d is None or d.site.store is not store:
+        from pos.counter import CounterDesk
+        from pos.site import Site
+
+        site = getattr(app, "site_services", None) or Site(app.site, store)
+        d = CounterDesk(site, cashier=app.staff_role or "cashier", lang=app.lang)
+        _desks.clear()
+        _desks[id(store)] = d
+    d.lang = app.lang
+    return d
+
+
+def yuan(fen: int | None) -> str:
+    return "¥" + fmt_fen(int(fen or 0))
+
+
+def fen_from_text(text: str) -> int | None:
+    """The cashier's typed amount in yuan → fen; None if it is not a positive amount."""
+    try:
+        v = parse_yuan((text or "").replace("¥", "").strip())
+    except ValueError:
+        return None
+    return v if v > 0 else None
+
+
+class CounterScreen(Screen):
+    """Base: ``message`` (a msgid, with ``msg_kw``) under the title, ``busy`` while a call runs."""
+
+    message = StringProperty("")
+    msg_kw = DictProperty({})
+    busy = BooleanProperty(False)
+    error = BooleanProperty(False)
+
+    def say(self, msgid: str, error: bool = False, **kw) -> None:
+        self.message, self.msg_kw, self.error = msgid, kw, error
+
+    def call(self, fn, done=None, failed=None) -> None:
+        """Run ``fn(desk)`` in a worker; ``done(result)`` on the UI thread; errors → message line."""
+        self.busy = True
+
+        def ok(result):
+            self.busy = False
+            if done:
+                done(result)
+
+        def bad(exc):
+            self.busy = False
+            self.show_error(exc)
+            if failed:
+                failed(exc)
+
+        worker.submit(lambda: fn(desk()), ok, bad)
+
+    def show_error(self, exc: Exception) -> None:
+        msg = getattr(exc, "user_message", None) if isinstance(exc, OnestopError) else None
+        if not msg:
+            log.error("counter: %s: %s", type(exc).__name__, exc)
+            msg = "This cannot be done now. Please ask the staff for help."
+        window = str(App.get_running_app().site.get("site", "counter_window"))
+        self.say(msg, error=True, window=window)
+
+    def say_printed(self, outs, ok_msgid: str = "Printed.", **kw) -> None:
+        """Print outcomes → one message: printed, or kept in the journal for a reprint."""
+        outs = [o for o in (outs if isinstance(outs, (list, tuple)) else [outs]) if o is not None]
+        if all(o.ok for o in outs):
+            self.say(ok_msgid, **kw)
+        else:
+            self.say("The printer did not print. The job is kept; reprint it from the journal.", error=True)
+
+    def status_callback(self):
+        """A terminal status callback safe to call from the worker (updates the message line)."""
+        def cb(msg):
+            Clock.schedule_once(lambda _dt: self.say(msg.message_id))
+        return cb
+
+    def reset(self) -> None:
+        self.message, self.msg_kw, self.error, self.busy = "", {}, False, False
+
+    # -- list helpers ---------------------------------------------------------------------
+    @staticmethod
+    def fill(box, widgets) -> None:
+        box.clear_widgets()
+        for w in widgets:
+            box.add_widget(w)
+
+    @staticmethod
+    def line(text: str, bold: bool = False, size: float = 24):
+        app = App.get_running_app()
+        return Factory.OLabel(text=text, bold=bold, font_size=size * app.scale, size_hint_y=None,
+                              height=max(36, (size + 16) * app.scale))
+
+    @staticmethod
+    def button(text: str, on_release, secondary: bool = False, width_hint=None):
+        app = App.get_running_app()
+        b = (Factory.SecondaryButton if secondary else Factory.OButton)(
+            text=text, size_hint_y=None, height=max(app.touch_min, 64 * app.scale), font_size=24 * app.scale)
+        if width_hint is not None:
+            b.size_hint_x = width_hint
+        b.bind(on_release=lambda *_: on_release())
+        return b
+
+    def row(self, text: str, actions=(), height=None):
+        """A list row: a label and action buttons [(label, fn, secondary)]."""
+        app = App.get_running_app()
+        box = Factory.BoxLayout(size_hint_y=None, height=height or max(app.touch_min, 70 * app.scale), spacing=8)
+        box.add_widget(Factory.OLabel(text=text, font_size=22 * app.scale))
+        for label, fn, *sec in actions:
+            box.add_widget(self.button(label, fn, bool(sec and sec[0]), width_hint=0.3))
+        return box
+
+
+class ScanCatcher:
+    """Keyboard-wedge scans while a screen is shown: characters arriving fast, then Enter.
+
+    ``on_scan(code)`` gets the code; typing by hand (slow) is left to the focused field. The
+    field that had focus gets the scanned characters removed again.
+    """
+
+    MAX_GAP = 0.08        # seconds between characters of one scan
+    MIN_LEN = 4
+
+    def __init__(self, on_scan):
+        self.on_scan = on_scan
+        self.buf: list[str] = []
+        self.last = 0.0
+        self.active = False
+
+    def start(self) -> None:
+        if not self.active:
+            Window.bind(on_textinput=self._char, on_key_down=self._key)
+            self.active = True
+        self.buf = []
+
+    def stop(self) -> None:
+        if self.active:
+            Window.unbind(on_textinput=self._char, on_key_down=self._key)
+            self.active = False
+        self.buf = []
+
+    def _char(self, _win, text):
+        now = time.monotonic()
+        if self.buf and now - self.last > self.MAX_GAP:
+            self.buf = []
+        self.buf.append(text)
+        self.last = now
+        return False
+
+    def _key(self, _win, key, *_args):
+        if key not in (13, 271):
+            return False
+        code = "".join(self.buf).strip()
+        fast = self.buf and time.monotonic() - self.last <= self.MAX_GAP * 2
+        self.buf = []
+        if len(code) >= self.MIN_LEN and fast:
+            from kivy.uix.textinput import TextInput
+
+            for w in _walk(App.get_running_app().root):
+                if isinstance(w, TextInput) and w.focus and w.text.endswith(code):
+                    w.text = w.text[: -len(code)]
+            log.info("scan: %s", code)
+            self.on_scan(code)
+            return True
+        return False
+
+
+def _walk(w):
+    yield w
+    for c in w.children:
+        yield from _walk(c)
