@@ -73,11 +73,21 @@ def launch(args) -> int:
     app.demo_world = world
     if getattr(args, "first_frame_report", False) or getattr(args, "screenshot", None):
         _exit_after_first_frame(app, args)
+    autoplay = None
+    if getattr(args, "autoplay", None):
+        from .autoplay import Autoplay
+
+        autoplay = Autoplay(app, args.autoplay)
+        app.bind(on_start=lambda *_: autoplay.start())
     try:
         app.run()
     finally:
         if world is not None:
             world.stop()
+    if autoplay is not None and autoplay.failed:
+        from pos.errors import DomainError
+
+        raise DomainError(f"autoplay stopped: {autoplay.failed}")
     return 0
 
 

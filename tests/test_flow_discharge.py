@@ -109,3 +109,24 @@ def test_daily_list_any_day_and_print(world, site):
     assert flow.print() == []
     doc = world.receipt_printer.wait_docs(3)[-1]
     assert "血常規" in str(doc) or "血常规" in str(doc)
+
+
+def test_surplus_goes_back_over_several_card_deposits(world, site):
+    no = check_in(world, site, 0)               # 张三: 3,000.00 by card at check-in
+    top = TopupFlow(site, operator_id="KDEMO")  # and 1,000.00 more by card
+    top.identified(inpatient_no=no)
+    top.pay()
+    top.print_documents()
+    stay(site, no, PEOPLE[0][8], [("B001", 4500)])
+    flow = DischargeFlow(site, operator_id="KDEMO")
+    flow.identified(inpatient_no=no)
+    flow.settle()
+    due = flow.refund_due_fen
+    assert due > 300000                          # more than the newest single payment holds
+    flow.balance()
+    assert flow.state == "printing" and len(flow.refunds) == 2
+    refunds = [e["amount_fen"] for e in world.terminal_sim.ledger.entries() if e.get("kind") == "refund"]
+    assert sum(refunds) == due and max(refunds) <= 300000
+    assert site.hospital.account(no)["ledger_balance_fen"] == 0
+    flow.finish()
+    assert site.hospital.admission(no)["state"] == "discharged"

@@ -27,6 +27,10 @@ def register(sub, parents):
         p.add_argument("--first-frame-report", action="store_true",
                        help="print start-up time and peak memory as JSON at the first rendered frame, then exit "
                             "(used by bench/bench_startup.py)")
+        if name == "demo":
+            p.add_argument("--autoplay", metavar="DIR", default=None,
+                           help="play a check-in, a top-up, a daily list and a discharge by itself and write "
+                                "each screen and each printed document as a PNG into DIR, then exit")
         p.set_defaults(func=run, front=name)
 
 

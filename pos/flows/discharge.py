@@ -52,6 +52,7 @@ class DischargeFlow(Flow):
         self.payment = None
         self.receipt_no = ""
         self.refunded = None
+        self.refunds: list = []
         self.void_receipts: list[str] = []
         self.print_problems: list[str] = []
         self.problem = ""
@@ -105,38 +106,39 @@ class DischargeFlow(Flow):
         return None
 
     def _refund_to_card(self, on_status):
+        """Give the surplus back to the cards the deposits were paid with, newest first, never more
+        than is left of each payment. What cannot go back to a card is refunded at the counter."""
         self.move("refunding")
-        due = self.refund_due_fen
-        sale = self._card_deposit_covering(due)
-        if sale is None:
+        left = self.refund_due_fen
+        self.refunds = []
+        for sale_id, refundable in self._card_deposits():
+            if left <= 0:
+                break
+            part = min(left, refundable)
+            try:
+                out = self.site.payments.refund(sale_id, part, on_status=on_status)
+            except (DeviceError, PaymentError) as exc:
+                log.error("refund %s of %s for %s failed: %s", part, sale_id, self.inpatient_no, exc)
+                break
+            self.refunds.append(out)
+            if out.public_status != "approved":
+                break
+            left -= part
+        self.refunded = self.refunds[-1] if self.refunds else None
+        if left > 0:
             self.problem = REFUND_AT_COUNTER
             self.move("refund_at_counter")
-            return None
-        try:
-            out = self.site.payments.refund(sale["attempt_id"], due, on_status=on_status)
-        except (DeviceError, PaymentError) as exc:
-            log.error("refund %s for %s failed: %s", due, self.inpatient_no, exc)
-            self.problem = REFUND_AT_COUNTER
-            self.move("refund_at_counter")
-            return None
-        self.refunded = out
-        if out.public_status != "approved":
-            self.problem = REFUND_AT_COUNTER if out.public_status != "in_doubt" else GO_TO_WINDOW
-            self.move("refund_at_counter")
-            return out
-        self.move("printing")
-        return out
+        else:
+            self.move("printing")
+        return self.refunded
 
-    def _card_deposit_covering(self, due: int) -> dict | None:
-        """The newest posted card deposit of this stay that still has ``due`` left to refund."""
+    def _card_deposits(self) -> list[tuple[str, int]]:
+        """(attempt ID, amount still refundable) of this stay's posted card deposits, newest first."""
         journal = self.site.payments.journal
-        rows = self.site.store.conn.execute(
+        ids = [r[0] for r in self.site.store.conn.execute(
             "SELECT attempt_id FROM payment_attempts WHERE account = ? AND purpose = 'deposit' AND kind = 'sale' "
-            "AND state = 'posted' ORDER BY attempt_id DESC", (self.inpatient_no,)).fetchall()
-        for (attempt_id,) in rows:
-            if journal.refundable(attempt_id) >= due:
-                return journal.get(attempt_id)
-        return None
+            "AND state = 'posted' ORDER BY attempt_id DESC", (self.inpatient_no,))]
+        return [(i, journal.refundable(i)) for i in ids if journal.refundable(i) > 0]
 
     def finish(self) -> list[str]:
         """Print the settlement list and discharge the stay."""

@@ -1,0 +1,461 @@
+"""Discharge and settlement (H-D1..H-D7): order → lock → schedule → settle → refund/collect →
+settlement list → discharged, at the counter or at the bedside.
+
+These functions are methods of :class:`pos.hospital.service.HospitalService` (bound there; their
+first argument is the service). Settlement is crash-safe: an ``intent`` row with the message ID is
+committed before the gateway is called, and :func:`recover` completes or reverses whatever the
+gateway did that we did not record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import NamedTuple
+
+from pos.ids import uuid7
+
+from .errors import (AmountMismatch, GatewayRejected, GatewayUnavailable, HospitalError, HospitalNotFound,
+                     HospitalTransitionError, RefundTooLarge)
+from .gateway import FeeLine, SettleResult
+from .ledger import category_totals, charges_total, ledger_balance, ledger_sums, row, rows
+from .policy import Split
+from .records import Payment
+from .workflows import ADMISSION, DISCHARGE, RECEIPT, SETTLEMENT
+
+__all__ = ["PreSettlement", "order_discharge", "lock_charges", "unlock_charges", "schedule_discharge",
+           "pre_settle", "settle", "cancel_settlement", "refund", "collect", "print_settlement_list",
+           "discharge", "recover", "account", "discharge_state", "settlement", "SETTLE_LOOKUP_SQL"]
+
+log = logging.getLogger(__name__)
+
+
+class PreSettlement(NamedTuple):
+    """試算: the split the patient would get now, and what that means for the deposit."""
+    split: Split
+    deposits_fen: int             # deposits + collections - refunds so far
+    refund_due_fen: int
+    collect_due_fen: int
+    source: str                   # 'local' (policy tables) or 'gateway' (platform's 2303)
+
+
+def _dis(svc, tx, a: dict) -> dict:
+    d = row(tx, "SELECT * FROM hosp_discharges WHERE admission_id = ?", (a["id"],))
+    if d is None:
+        raise HospitalTransitionError(f"{a['inpatient_no']}: no discharge order yet")
+    return d
+
+
+def discharge_state(svc, inpatient_no: str) -> str | None:
+    a = svc.admission(inpatient_no)
+    d = row(svc.conn, "SELECT state FROM hosp_discharges WHERE admission_id = ?", (a["id"],))
+    return d and d["state"]
+
+
+def order_discharge(svc, inpatient_no: str, *, summary: str, ebill_no: str, doctor: str = "") -> dict:
+    """H-D1: the doctor's discharge order with the summary and the electronic bill number."""
+    if not summary or not ebill_no:
+        raise HospitalError("a discharge order needs the summary and the e-bill number", code="bad_input")
+    with svc.store.transaction() as tx:
+        a = svc.admission(inpatient_no, tx)
+        if not ADMISSION.can(a["state"], "discharge"):
+            raise HospitalTransitionError(f"{inpatient_no}: cannot order discharge in state {a['state']}")
+        if row(tx, "SELECT id FROM hosp_discharges WHERE admission_id = ?", (a["id"],)):
+            raise HospitalTransitionError(f"{inpatient_no}: discharge already ordered")
+        at = svc.now()
+        tx.insert("hosp_discharges", {"admission_id": a["id"], "summary": summary, "ebill_no": ebill_no,
+                                      "doctor": doctor, "state": DISCHARGE.initial, "ordered_at": at})
+        tx.emit("hospital.discharge.ordered", {"inpatient_no": inpatient_no, "summary": summary,
+                                               "ebill_no": ebill_no, "doctor": doctor, "at": at})
+    return {"inpatient_no": inpatient_no, "state": DISCHARGE.initial}
+
+
+def lock_charges(svc, inpatient_no: str, nurse: str) -> int:
+    """H-D2: the nurse has reviewed the charges; no charge may change after this. Returns the total."""
+    svc._need_server("hospital.charges.locked")
+    with svc.store.transaction() as tx:
+        a = svc.admission(inpatient_no, tx)
+        d = _dis(svc, tx, a)
+        svc._move(tx, DISCHARGE, "discharge", d, "lock_charges")
+        total = charges_total(tx, a["id"])
+        tx.emit("hospital.charges.locked", {"inpatient_no": inpatient_no, "nurse": nurse,
+                                            "charges_total_fen": total, "at": svc.now()})
+    return total
+
+
+def unlock_charges(svc, inpatient_no: str, nurse: str) -> None:
+    svc._need_server("hospital.charges.unlocked")
+    with svc.store.transaction() as tx:
+        a = svc.admission(inpatient_no, tx)
+        d = _dis(svc, tx, a)
+        svc._move(tx, DISCHARGE, "discharge", d, "unlock_charges")
+        tx.emit("hospital.charges.unlocked", {"inpatient_no": inpatient_no, "nurse": nurse, "at": svc.now()})
+
+
+def schedule_discharge(svc, inpatient_no: str, scheduled_for: str) -> dict:
+    """H-D3: tell the patient and the cashier in advance. Returns the notice for both."""
+    with svc.store.transaction() as tx:
+        a = svc.admission(inpatient_no, tx)
+        d = _dis(svc, tx, a)
+        svc._move(tx, DISCHARGE, "discharge", d, "schedule")
+        tx.execute("UPDATE hosp_discharges SET scheduled_for = ? WHERE id = ?", (scheduled_for, d["id"]))
+        tx.emit("hospital.discharge.scheduled", {"inpatient_no": inpatient_no, "scheduled_for": scheduled_for,
+                                                 "notify": ["patient", "cashier"], "at": svc.now()})
+        p = svc._patient(tx, a["patient_id"])
+    return {"inpatient_no": inpatient_no, "name": p["name"], "scheduled_for": scheduled_for,
+            "notify": ["patient", "cashier"], "charges_total_fen": charges_total(svc.conn, a["id"])}
+
+
+def _identity(svc, conn, a: dict) -> dict:
+    return row(conn, "SELECT * FROM hosp_identities WHERE id = ?", (a["identity_id"],)) or {}
+
+
+def _person(svc, id_number: str | None):
+    """The platform's view of the patient (1101): scheme, member ID, year-to-date use; None if self-pay."""
+    if svc.gateway is None or not id_number:
+        return None
+    try:
+        return svc.gateway.person_info("02", id_number)
+    except GatewayRejected:
+        return None                                  # not insured: self-pay
+
+
+#: the statements pre_settle runs (the bench times them bare as its baseline), with CATEGORY_SQL, LEDGER_SQL
+SETTLE_LOOKUP_SQL = ("SELECT a.id, a.scheme, i.id_number FROM hosp_admissions a "
+                     "LEFT JOIN hosp_identities i ON i.id = a.identity_id WHERE a.inpatient_no = ?")
+
+
+def pre_settle(svc, inpatient_no: str) -> PreSettlement:
+    """試算 from the policy tables, with the year-to-date use from the platform when it answers
+    (offline: year-to-date 0, ``source='local'``)."""
+    conn = svc.conn
+    found = conn.execute(SETTLE_LOOKUP_SQL, (inpatient_no,)).fetchone()
+    if found is None:
+        found = conn.execute(SETTLE_LOOKUP_SQL, (svc.admission(inpatient_no)["inpatient_no"],)).fetchone()
+    aid, scheme, id_number = found
+    totals = category_totals(conn, aid)
+    ded = pooled = 0
+    source = "local"
+    try:
+        info = _person(svc, id_number)
+        if info is not None:
+            scheme, ded, pooled, source = info.scheme, info.deductible_used_fen, info.pooled_used_fen, "gateway"
+    except GatewayUnavailable as exc:
+        log.warning("pre-settlement of %s without year-to-date figures: %s", inpatient_no, exc)
+    s = svc.policy.split(scheme, svc.level, totals, deductible_used_fen=ded, pooled_used_fen=pooled)
+    sums = ledger_sums(conn, aid)
+    deposits = sums["deposit"] + sums["collection"] - sums["refund"]
+    due = deposits - s.selfpay_fen
+    return PreSettlement(s, deposits, max(due, 0), max(-due, 0), source)
+
+
+def _fee_lines(conn, a: dict, device_id: str) -> list[FeeLine]:
+    return [FeeLine(r["ref"] or f"{device_id}-C{r['id']}", r["fee_code"], r["category"], r["amount_fen"],
+                    r["qty_milli"], r["service_date"])
+            for r in rows(conn, "SELECT * FROM hosp_charges WHERE admission_id = ? ORDER BY id", (a["id"],))]
+
+
+def settle(svc, inpatient_no: str, *, bedside: bool = False, session_id: str | None = None) -> dict:
+    """H-D4/H-D5: settle with the insurance platform; takes back the deposit receipts.
+
+    Returns the settlement with ``refund_due_fen`` or ``collect_due_fen`` (never both non-zero).
+    """
+    svc._need_server("hospital.settlement.intent")
+    if bedside and not session_id:
+        raise HospitalError("a bedside settlement needs the mobile counter session", code="bad_input")
+    a = svc.admission(inpatient_no)
+    for left in rows(svc.conn, "SELECT * FROM hosp_settlements WHERE admission_id = ? AND state = 'intent'",
+                     (a["id"],)):
+        if _resolve(svc, left) == "completed":          # an earlier attempt did settle: done
+            return settlement(svc, left["settlement_no"])
+    with svc.store.transaction() as tx:
+        a = svc.admission(inpatient_no, tx)
+        ident = _identity(svc, tx, a)
+        d = _dis(svc, tx, a)
+        DISCHARGE.next(d["state"], "settle")
+        if row(tx, "SELECT id FROM hosp_settlements WHERE admission_id = ? "
+               "AND state IN ('intent','recorded','cancelling')",
+               (a["id"],)):
+            raise HospitalTransitionError(f"{inpatient_no}: a settlement is already open")
+        total = charges_total(tx, a["id"])
+        no, msg_id, at = tx.next_number("settlement"), str(uuid7()), svc.now()
+        tx.insert("hosp_settlements", {
+            "settlement_no": no, "msg_id": msg_id, "admission_id": a["id"], "state": SETTLEMENT.initial,
+            "scheme": a["scheme"], "total_fen": total, "bedside": int(bedside), "session_id": session_id,
+            "created_at": at})
+        tx.emit("hospital.settlement.intent", {"inpatient_no": inpatient_no, "settlement_no": no, "msg_id": msg_id,
+                                               "total_fen": total, "bedside": bedside, "session_id": session_id,
+                                               "at": at})
+    st = row(svc.conn, "SELECT * FROM hosp_settlements WHERE settlement_no = ?", (no,))
+    try:
+        info = _person(svc, ident.get("id_number"))
+        if info is None:                                   # self-pay: the policy tables decide
+            s = svc.policy.split("self_pay", svc.level, category_totals(svc.conn, a["id"]))
+            result = SettleResult(msg_id, "", "", s.total_fen, s.pooled_fen, s.selfpay_fen, s.as_dict())
+        else:
+            svc.gateway.upload_fees(str(uuid7()), inpatient_no, info.member_id,
+                                    _fee_lines(svc.conn, a, svc.store.device_id))
+            result = svc.gateway.settle(msg_id, inpatient_no, info.member_id, total)
+    except GatewayUnavailable:
+        outcome = _resolve(svc, st)                        # in doubt: ask the platform what happened
+        if outcome != "completed":
+            raise
+        return settlement(svc, no)
+    except GatewayRejected as exc:
+        _fail(svc, st, str(exc))
+        raise
+    try:
+        svc._record_settlement(st, result)
+    except AmountMismatch:
+        _resolve(svc, st)                                  # the platform disagrees: reverse it there
+        raise
+    return settlement(svc, no)
+
+
+def settlement(svc, settlement_no: str) -> dict:
+    st = row(svc.conn, "SELECT * FROM hosp_settlements WHERE settlement_no = ?", (settlement_no,))
+    if st is None:
+        raise HospitalNotFound(f"no settlement {settlement_no!r}")
+    st["breakdown"] = json.loads(st["breakdown"]) if st["breakdown"] else {}
+    bal = ledger_balance(ledger_sums(svc.conn, st["admission_id"]))
+    st["refund_due_fen"], st["collect_due_fen"] = (max(bal, 0), max(-bal, 0)) if st["state"] == "recorded" else (0, 0)
+    return st
+
+
+def _record_settlement(svc, st: dict, result: SettleResult) -> None:
+    """Second half of a settlement: record the platform's result, in one transaction."""
+    with svc.store.transaction() as tx:
+        cur = row(tx, "SELECT * FROM hosp_settlements WHERE id = ?", (st["id"],))
+        a = row(tx, "SELECT * FROM hosp_admissions WHERE id = ?", (cur["admission_id"],))
+        if result.total_fen != cur["total_fen"] or result.pooled_fen + result.selfpay_fen != result.total_fen:
+            raise AmountMismatch(f"platform total {result.total_fen} vs ours {cur['total_fen']}")
+        svc._move(tx, SETTLEMENT, "settlement", cur, "record")
+        at = svc.now()
+        tx.execute("UPDATE hosp_settlements SET pooled_fen = ?, selfpay_fen = ?, breakdown = ?, setl_id = ?, "
+                   "completed_at = ? WHERE id = ?", (result.pooled_fen, result.selfpay_fen,
+                                                     json.dumps(result.breakdown, ensure_ascii=False),
+                                                     result.setl_id, at, cur["id"]))
+        svc._ledger(tx, a["id"], "settle", result.selfpay_fen, settlement_id=cur["id"])
+        taken = []
+        for r in rows(tx, "SELECT * FROM hosp_receipts WHERE admission_id = ? AND state = 'issued' ORDER BY id",
+                      (a["id"],)):
+            svc._move(tx, RECEIPT, "receipt", r, "take_back")
+            tx.execute("UPDATE hosp_receipts SET taken_back_at = ? WHERE id = ?", (at, r["id"]))
+            taken.append(r["receipt_no"])
+        d = row(tx, "SELECT * FROM hosp_discharges WHERE admission_id = ?", (a["id"],))
+        svc._move(tx, DISCHARGE, "discharge", d, "settle")
+        tx.execute("UPDATE hosp_discharges SET bedside = ?, session_id = ? WHERE id = ?",
+                   (cur["bedside"], cur["session_id"], d["id"]))
+        bal = ledger_balance(ledger_sums(tx, a["id"]))
+        tx.emit("hospital.settlement.recorded", {
+            "inpatient_no": a["inpatient_no"], "settlement_no": cur["settlement_no"], "msg_id": cur["msg_id"],
+            "setl_id": result.setl_id, "scheme": cur["scheme"], "total_fen": result.total_fen,
+            "pooled_fen": result.pooled_fen, "selfpay_fen": result.selfpay_fen, "breakdown": result.breakdown,
+            "refund_due_fen": max(bal, 0), "collect_due_fen": max(-bal, 0), "receipts_taken_back": taken,
+            "bedside": bool(cur["bedside"]), "session_id": cur["session_id"], "at": at})
+        if bal == 0:
+            svc._move(tx, DISCHARGE, "discharge", d, "balance")
+
+
+def _fail(svc, st: dict, reason: str) -> None:
+    with svc.store.transaction() as tx:
+        cur = row(tx, "SELECT * FROM hosp_settlements WHERE id = ?", (st["id"],))
+        svc._move(tx, SETTLEMENT, "settlement", cur, "fail")
+        tx.execute("UPDATE hosp_settlements SET note = ?, completed_at = ? WHERE id = ?",
+                   (reason[:500], svc.now(), cur["id"]))
+        a = row(tx, "SELECT inpatient_no FROM hosp_admissions WHERE id = ?", (cur["admission_id"],))
+        tx.emit("hospital.settlement.failed", {"inpatient_no": a["inpatient_no"], "settlement_no": cur["settlement_no"],
+                                               "msg_id": cur["msg_id"], "reason": reason, "at": svc.now()})
+
+
+def _resolve(svc, st: dict) -> str:
+    """Settle one ``intent`` left in doubt. Returns 'completed', 'reversed' or 'failed'."""
+    res = svc.gateway.query(st["msg_id"]) if svc.gateway else None
+    if res is None or res.cancelled:
+        _fail(svc, st, "the platform has no live settlement for this message")
+        return "failed"
+    a = row(svc.conn, "SELECT * FROM hosp_admissions WHERE id = ?", (st["admission_id"],))
+    d = row(svc.conn, "SELECT state FROM hosp_discharges WHERE admission_id = ?", (a["id"],))
+    if res.total_fen == charges_total(svc.conn, a["id"]) == st["total_fen"] and d and d["state"] == "scheduled":
+        svc._record_settlement(st, res)
+        log.info("recovered settlement %s of %s: completed", st["settlement_no"], a["inpatient_no"])
+        return "completed"
+    svc.gateway.cancel_settlement(str(uuid7()), st["msg_id"])
+    _fail(svc, st, "reversed at the platform: the settlement no longer matched the charges")
+    log.warning("recovered settlement %s of %s: reversed", st["settlement_no"], a["inpatient_no"])
+    return "reversed"
+
+
+def recover(svc) -> dict[str, str]:
+    """On start-up: complete, reverse or fail every settlement left as an ``intent``, and finish
+    every cancellation left ``cancelling``. Returns settlement_no -> outcome."""
+    out = {}
+    for st in rows(svc.conn, "SELECT * FROM hosp_settlements WHERE state IN ('intent','cancelling') ORDER BY id"):
+        try:
+            if st["state"] == "intent":
+                out[st["settlement_no"]] = _resolve(svc, st)
+            else:
+                _finish_cancel(svc, st["id"])
+                out[st["settlement_no"]] = "cancelled"
+        except GatewayUnavailable as exc:
+            log.warning("settlement %s still in doubt: %s", st["settlement_no"], exc)
+            out[st["settlement_no"]] = "in_doubt"
+    return out
+
+
+def cancel_settlement(svc, inpatient_no: str, reason: str) -> None:
+    """Reverse a recorded settlement at the platform (by original message ID) before the money moves.
+
+    Crash-safe like :func:`settle`: the ``cancelling`` state is committed before the platform's
+    reversal, and :func:`recover` repeats the (idempotent) reversal and finishes the record.
+    """
+    svc._need_server("hospital.settlement.cancelled")
+    with svc.store.transaction() as tx:
+        a = svc.admission(inpatient_no, tx)
+        st = row(tx, "SELECT * FROM hosp_settlements WHERE admission_id = ? AND state = 'recorded'", (a["id"],))
+        if st is None:
+            raise HospitalTransitionError(f"{inpatient_no}: no recorded settlement to cancel")
+        d = _dis(svc, tx, a)
+        DISCHARGE.next(d["state"], "cancel_settlement")
+        svc._move(tx, SETTLEMENT, "settlement", st, "request_cancel")
+        cancel_id = str(uuid7())
+        tx.execute("UPDATE hosp_settlements SET cancel_msg_id = ?, note = ? WHERE id = ?", (cancel_id, reason, st["id"]))
+        tx.emit("hospital.settlement.cancelling", {"inpatient_no": inpatient_no, "settlement_no": st["settlement_no"],
+                                                   "msg_id": st["msg_id"], "cancel_msg_id": cancel_id,
+                                                   "reason": reason, "at": svc.now()})
+    _finish_cancel(svc, st["id"])
+
+
+def _finish_cancel(svc, settlement_id: int) -> None:
+    st = row(svc.conn, "SELECT * FROM hosp_settlements WHERE id = ?", (settlement_id,))
+    if svc.gateway is not None and st["setl_id"]:
+        svc.gateway.cancel_settlement(st["cancel_msg_id"], st["msg_id"])     # idempotent at the platform
+    with svc.store.transaction() as tx:
+        cur = row(tx, "SELECT * FROM hosp_settlements WHERE id = ?", (settlement_id,))
+        svc._move(tx, SETTLEMENT, "settlement", cur, "cancel")
+        a = row(tx, "SELECT * FROM hosp_admissions WHERE id = ?", (cur["admission_id"],))
+        d = row(tx, "SELECT * FROM hosp_discharges WHERE admission_id = ?", (a["id"],))
+        svc._move(tx, DISCHARGE, "discharge", d, "cancel_settlement")
+        # append-only: the settle entry is undone by an opposite 'unsettle' entry
+        svc._ledger(tx, a["id"], "unsettle", cur["selfpay_fen"], settlement_id=cur["id"])
+        tx.emit("hospital.settlement.cancelled", {"inpatient_no": a["inpatient_no"],
+                                                  "settlement_no": cur["settlement_no"], "msg_id": cur["msg_id"],
+                                                  "cancel_msg_id": cur["cancel_msg_id"], "reason": cur["note"],
+                                                  "at": svc.now()})
+
+
+def refund(svc, inpatient_no: str, amount_fen: int, method: str = "cash", reference: str = "") -> dict:
+    """Refund money to the patient. After settlement at most the surplus (多退), in one or several
+    parts (one per card the deposits came from); the discharge is balanced when all of it is back.
+    During the stay at most the deposit not yet used by the charges."""
+    svc._need_server("hospital.refund.paid")
+    pay = Payment(amount_fen, method, reference)
+    with svc.store.transaction() as tx:
+        return refund_in(svc, tx, inpatient_no, pay)
+
+
+def refund_in(svc, tx, inpatient_no: str, pay: Payment) -> dict:
+    """:func:`refund` inside the caller's transaction (the card-payment journal's poster)."""
+    amount_fen, method, reference = pay.amount_fen, pay.method, pay.reference
+    a = svc.admission(inpatient_no, tx)
+    if a["state"] in ("identity_checked", "registered", "discharged"):
+        raise HospitalTransitionError(f"{inpatient_no}: no refund in state {a['state']}")
+    d = row(tx, "SELECT * FROM hosp_discharges WHERE admission_id = ?", (a["id"],))
+    sums = ledger_sums(tx, a["id"])
+    due = None
+    if d and d["state"] == "settled":
+        due = ledger_balance(sums)
+        if due <= 0:
+            raise HospitalTransitionError(f"{inpatient_no}: nothing to refund ({-due} is owed instead)")
+        if amount_fen > due:
+            # the surplus may go back in parts (to each card the deposits came from), never more
+            raise AmountMismatch(f"{inpatient_no}: refund {amount_fen} but only {due} is due")
+    elif d and d["state"] not in ("ordered",):
+        raise HospitalTransitionError(f"{inpatient_no}: no refund while discharge is {d['state']}")
+    else:
+        avail = sums["deposit"] + sums["collection"] - sums["refund"] - charges_total(tx, a["id"])
+        if amount_fen > avail:
+            raise RefundTooLarge(f"{inpatient_no}: refund {amount_fen} > available {avail}")
+    _, entry_no = svc._ledger(tx, a["id"], "refund", amount_fen, pay)
+    at = svc.now()
+    tx.emit("hospital.refund.paid", {"inpatient_no": inpatient_no, "entry_no": entry_no, "receipt_no": "",
+                                     "amount_fen": amount_fen, "method": method, "reference": reference, "at": at})
+    if due is not None and amount_fen == due:       # the whole surplus is back: balanced
+        svc._move(tx, DISCHARGE, "discharge", d, "balance")
+    return {"entry_no": entry_no, "amount_fen": amount_fen, "at": at}
+
+
+def collect(svc, inpatient_no: str, payment: Payment | dict) -> dict:
+    """Collect the shortfall after settlement (少補); the amount must be exactly what is owed."""
+    svc._need_server("hospital.collection.received")
+    pay = payment if isinstance(payment, Payment) else Payment(**payment)
+    with svc.store.transaction() as tx:
+        return collect_in(svc, tx, inpatient_no, pay)
+
+
+def collect_in(svc, tx, inpatient_no: str, pay: Payment) -> dict:
+    """:func:`collect` inside the caller's transaction (the card-payment journal's poster)."""
+    a = svc.admission(inpatient_no, tx)
+    d = _dis(svc, tx, a)
+    if d["state"] != "settled":
+        raise HospitalTransitionError(f"{inpatient_no}: nothing to collect while discharge is {d['state']}")
+    owed = -ledger_balance(ledger_sums(tx, a["id"]))
+    if owed <= 0:
+        raise HospitalTransitionError(f"{inpatient_no}: nothing is owed (refund {-owed} due instead)")
+    if pay.amount_fen != owed:
+        raise AmountMismatch(f"{inpatient_no}: collect {pay.amount_fen} but {owed} is owed")
+    lid, entry_no = svc._ledger(tx, a["id"], "collection", pay.amount_fen, pay)
+    receipt_no = svc._issue_receipt(tx, a["id"], lid, "collection", pay.amount_fen)
+    at = svc.now()
+    tx.emit("hospital.collection.received", {
+        "inpatient_no": inpatient_no, "entry_no": entry_no, "receipt_no": receipt_no,
+        "amount_fen": pay.amount_fen, "method": pay.method, "reference": pay.reference,
+        "masked_pan": pay.masked_pan, "at": at})
+    svc._move(tx, DISCHARGE, "discharge", d, "balance")
+    return {"entry_no": entry_no, "receipt_no": receipt_no, "amount_fen": pay.amount_fen, "at": at}
+
+
+def account(svc, inpatient_no: str) -> dict:
+    """The money picture of one stay, all derived from the ledger and the charges."""
+    a = svc.admission(inpatient_no)
+    sums = ledger_sums(svc.conn, a["id"])
+    total = charges_total(svc.conn, a["id"])
+    return {"inpatient_no": inpatient_no, "charges_total_fen": total, **{f"{k}_fen": v for k, v in sums.items()},
+            "ledger_balance_fen": ledger_balance(sums),
+            "available_fen": sums["deposit"] + sums["collection"] - sums["refund"] - total}
+
+
+def print_settlement_list(svc, inpatient_no: str) -> dict:
+    """H-D6: the free settlement list (結算清單), Chinese-first document data. Reprints are allowed."""
+    with svc.store.transaction() as tx:
+        a = svc.admission(inpatient_no, tx)
+        d = _dis(svc, tx, a)
+        svc._move(tx, DISCHARGE, "discharge", d, "print_list")
+        st = row(tx, "SELECT * FROM hosp_settlements WHERE admission_id = ? AND state = 'recorded'", (a["id"],))
+        tx.emit("hospital.settlement_list.printed", {"inpatient_no": inpatient_no,
+                                                     "settlement_no": st["settlement_no"], "at": svc.now()})
+        p = svc._patient(tx, a["patient_id"])
+        sums = ledger_sums(tx, a["id"])
+    return {"title": "住院結算清單", "inpatient_no": inpatient_no, "name": p["name"], "scheme": a["scheme"],
+            "settlement_no": st["settlement_no"], "total_fen": st["total_fen"], "pooled_fen": st["pooled_fen"],
+            "selfpay_fen": st["selfpay_fen"], "breakdown": json.loads(st["breakdown"] or "{}"),
+            "deposits_fen": sums["deposit"], "refunded_fen": sums["refund"], "collected_fen": sums["collection"],
+            "bedside": bool(st["bedside"])}
+
+
+def discharge(svc, inpatient_no: str) -> dict:
+    """The last step: the admission is discharged and the bed is free."""
+    svc._need_server("hospital.discharged")
+    with svc.store.transaction() as tx:
+        a = svc.admission(inpatient_no, tx)
+        d = _dis(svc, tx, a)
+        svc._move(tx, DISCHARGE, "discharge", d, "discharge")
+        svc._move(tx, ADMISSION, "admission", a, "discharge")
+        at = svc.now()
+        tx.execute("UPDATE hosp_discharges SET discharged_at = ? WHERE id = ?", (at, d["id"]))
+        tx.execute("UPDATE hosp_admissions SET discharged_at = ? WHERE id = ?", (at, a["id"]))
+        bed = row(tx, "SELECT * FROM hosp_beds WHERE id = ?", (a["bed_id"],)) or {}
+        tx.emit("hospital.discharged", {"inpatient_no": inpatient_no, "ward_code": a["ward_code"],
+                                        "bed_no": bed.get("bed_no"), "bedside": bool(d["bedside"]),
+                                        "session_id": d["session_id"], "at": at})
+    return {"inpatient_no": inpatient_no, "state": "discharged", "bedside": bool(d["bedside"])}

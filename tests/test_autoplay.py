@@ -1,0 +1,30 @@
+"""`onestop demo --autoplay DIR` plays a check-in, a top-up, a daily list and a discharge by itself
+on the simulated devices and writes every screen and printed document as a PNG."""
+
+import sqlite3
+import subprocess
+
+from PIL import Image
+
+from .conftest import onestop_cmd
+
+
+def test_autoplay_writes_every_screen_and_document(onestop_env, tmp_path, artifacts):
+    out = artifacts / "autoplay"
+    for old in out.glob("*.png"):
+        old.unlink()
+    r = subprocess.run(onestop_cmd() + ["demo", "--size", "1280x800", "--autoplay", str(out)],
+                       env=onestop_env, capture_output=True, text=True, timeout=400)
+    assert r.returncode == 0, r.stderr[-3000:]
+    names = sorted(p.name for p in out.glob("*.png"))
+    for step in ("home", "checkin-confirm", "checkin-amount", "checkin-done", "printed-checkin-receipt",
+                 "printed-checkin-wristband", "topup-done", "daily-list", "printed-daily-list",
+                 "discharge-review", "discharge-done", "printed-discharge"):
+        assert any(step in n for n in names), f"no picture of {step}: {names}"
+    for p in out.glob("*.png"):
+        assert Image.open(p).size[0] > 100
+    db = sqlite3.connect(onestop_env["ONESTOP_STORE"])
+    states = [r[0] for r in db.execute("SELECT state FROM hosp_admissions")]
+    assert states == ["discharged"]
+    kinds = [r[0] for r in db.execute("SELECT kind FROM payment_attempts ORDER BY attempt_id")]
+    assert kinds.count("sale") == 2 and "refund" in kinds
