@@ -17,6 +17,7 @@ def mask_id(number: str) -> str:
 class CheckinConfirmScreen(Screen):
     notice = DictProperty({})
     ward = StringProperty("")
+    card_kind = StringProperty("")      # msgid: what the person identified with
     message = StringProperty("")
     working = False
 
@@ -26,6 +27,9 @@ class CheckinConfirmScreen(Screen):
         self.message = ""
         w = flow.site.hospital.ward(flow.notice["ward_code"])
         self.ward = f"{w['name']}  {w['building']} {w['floor']}F"
+        from drivers.identity import SOURCE_LABELS
+
+        self.card_kind = SOURCE_LABELS.get(getattr(flow.identity, "source", ""), "")
 
     def confirm(self) -> None:
         if self.working:
@@ -47,6 +51,7 @@ class CheckinConfirmScreen(Screen):
     def reset(self) -> None:
         self.notice = {}
         self.ward = ""
+        self.card_kind = ""
         self.message = ""
 
 
