@@ -99,3 +99,31 @@ def test_a_cancelled_check_in_resumes_at_the_deposit(world, site):
     assert again.admission["inpatient_no"] == adm["inpatient_no"] and again.amount_fen == 300000
     again.pay()
     assert again.state == "printing"
+
+
+def test_terminal_unreachable_sends_to_the_window_and_charges_nothing(world, site):
+    flow = CheckinFlow(site, operator_id="K1")
+    flow.identified(read_card(world, site, demo_cards()[1]))
+    flow.confirm()
+    world.terminal.stop()
+    flow.pay()
+    assert flow.state == "device_fault" and flow.problem == "Please go to window {window}."
+    assert world.terminal_sim.ledger.entries() == []
+    assert site.hospital.account(flow.admission["inpatient_no"])["deposit_fen"] == 0
+
+
+def test_paper_out_keeps_the_receipt_in_the_journal_and_says_where_to_collect(world, site):
+    flow = CheckinFlow(site, operator_id="K1")
+    flow.identified(read_card(world, site, demo_cards()[1]))
+    flow.confirm()
+    flow.pay()
+    world.receipt_printer.set_state(paper_out=True)
+    result = flow.print_documents()
+    assert flow.state == "directions"
+    assert "Please collect your receipt at window 3." in result.print_problems
+    failed = site.printing.journal(state="failed")
+    assert [j["kind"] for j in failed] and all(j["role"] == "receipt_printer" for j in failed)
+    world.receipt_printer.set_state(paper_out=False)
+    for job in failed:
+        assert site.printing.retry(job["job_id"]).ok
+    assert result.receipt_no in str(world.receipt_printer.wait_docs(1)[0])
