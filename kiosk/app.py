@@ -39,7 +39,8 @@ __all__ = ["OnestopApp", "load_kv", "SCREENS"]
 SCREENS = {
     "kiosk": ["home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"],
     "demo": ["home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"],
-    "counter": ["login", "counter_home", "counter_patient", "counter_register", "counter_deposit"],
+    "counter": ["login", "counter_home", "counter_patient", "counter_register", "counter_deposit",
+                "counter_discharge", "counter_indoubt", "counter_reprints", "counter_green", "counter_shift"],
     "diag": ["login", "diag", "diag_test", "diag_logs"],
 }
 
@@ -69,6 +70,8 @@ class OnestopApp(App):
     staff_role = StringProperty("")           # "cashier" / "technician" after a PIN login
     site_services = ObjectProperty(None, allownone=True)   # pos.site.Site, once the store is open
     flow = ObjectProperty(None, allownone=True)            # the patient's current pos.flows flow
+    sync_text = StringProperty("")                         # "Offline since HH:MM, N waiting" (staff screens)
+    sync_worker = None
     demo_world = None                                      # kiosk.demo_env.DemoWorld in `onestop demo`
     _store_future = None
 
@@ -156,6 +159,33 @@ class OnestopApp(App):
         self.site_services = self._services
         self.store = store
         log.info("%s started: store %s device %s", self.front, self.store_path, store.device_id)
+        self._start_sync(store)
+
+    def _start_sync(self, store: Store) -> None:
+        """The background sync worker, when a central server is configured (never blocks the UI)."""
+        url = self.site.get("sync", "server_url")
+        if not url:
+            return
+        from sync.client import SyncClient, SyncWorker
+
+        ca = self.site.get("sync", "ca_file") or None
+        self.sync_worker = SyncWorker(lambda: SyncClient(store, url, ca), interval=self.site.get("sync", "interval"),
+                                      store=store).start()
+        Clock.schedule_interval(self._pull_sync, 2.0)
+
+    def _pull_sync(self, *_):
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        st = self.sync_worker.status()
+        if st.online:
+            self.sync_text = tr("Online, {n} waiting to sync", self.lang, n=st.waiting)
+            return
+        since = "--:--"
+        if st.offline_since:
+            since = datetime.fromisoformat(st.offline_since.replace("Z", "+00:00")).astimezone(
+                ZoneInfo(self.site.get("site", "timezone"))).strftime("%H:%M")
+        self.sync_text = tr("Offline since {time}, {n} waiting to sync", self.lang, time=since, n=st.waiting)
 
     def _store_failed(self, exc: Exception) -> None:
         log.error("cannot open the store %s: %s", self.store_path, exc)
@@ -172,6 +202,9 @@ class OnestopApp(App):
         self._idle.cancel()
         self._status_ev.cancel()
         self.monitor.stop()
+        Clock.unschedule(self._pull_sync)
+        if self.sync_worker is not None:
+            self.sync_worker.stop(timeout=2)
         if self._store_future is not None and self._store_future.done() and not self._store_future.exception():
             self._store_future.result().close()
 

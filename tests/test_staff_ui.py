@@ -81,3 +81,24 @@ def test_counter_shows_the_sync_queue_and_activity(front, artifacts):
     assert "待同步" in ui.screen().ids.queue.text
     ui.find("kiosk.help_requested")
     ui.screenshot(artifacts, "counter-home-zh-Hant")
+
+
+def test_counter_shows_offline_since_and_the_queue(front, tmp_path):
+    import socket
+
+    from kiosk.launch import demo_config_path
+    from pos.config import load_config
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()                                  # nothing listens there: the server is unreachable
+    cfg = load_config(demo_config_path())
+    cfg.values["sync"] = {"server_url": f"http://127.0.0.1:{port}", "interval": 1}
+    ui = front("counter", language="en", config=cfg)
+    with ui.app.store.transaction() as tx:
+        tx.emit("kiosk.help_requested", {"screen": "home"})
+    enter_pin(ui, "1234")
+    label = ui.app.root.ids.sync_status
+    ui.wait(lambda: "Offline since" in label.text and "1 waiting" in label.text, timeout=20, what="offline status")
+    assert ui.app.sync_worker.status().online is False
