@@ -177,8 +177,8 @@ def write_bundle(config, out: Path | str | None = None, *, statuses: dict | None
                                  "config.json: configuration without secrets; devices.json: devices and status;\n"
                                  "logs/onestop.log: recent log (card numbers masked); versions.json: software.\n")
         z.writestr("config.json", json.dumps(redact_config(config), ensure_ascii=False, indent=2))
-        z.writestr("devices.json", json.dumps(device_list(config, statuses, discovered), ensure_ascii=False,
-                                              indent=2, default=str))
+        z.writestr("devices.json", redact(json.dumps(device_list(config, statuses, discovered), ensure_ascii=False,
+                                                     indent=2, default=str)))
         z.writestr("logs/onestop.log", _log_text(Path(log_dir) if log_dir else default_log_dir()))
         z.writestr("versions.json", json.dumps(versions(), indent=2))
     tmp.replace(path)

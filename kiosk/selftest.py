@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 
 from drivers.errors import DeviceError, OnestopError
@@ -25,7 +24,7 @@ from drivers.pci import redact
 
 __all__ = ["Result", "COUNTERS", "LAST_ERRORS", "record", "role_kind", "read_card", "print_test_page",
            "test_page_layout", "terminal_enquiry", "test_payment", "SCANNER_TEST_CODE", "check_scan",
-           "scan_result", "CameraFeed", "KINDS", "wait_until", "DIAG_ACCOUNT", "DIAG_PURPOSE", "TEST_AMOUNT_FEN"]
+           "scan_result", "CameraFeed", "KINDS" "DIAG_ACCOUNT", "DIAG_PURPOSE", "TEST_AMOUNT_FEN"]
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +142,20 @@ def print_test_page(config, journal, url: str, role: str) -> Result:
     before = probe(url, role)
     lines = [f"status: {before.state.value} - {before.reason}"]
     lines += [f"{k}: {v}" for k, v in before.detail.items()]
+    from drivers.registry import open_device
+
+    dev = None
     try:
         layout = test_page_layout(config, url, role)
-        outcome = journal.print("test_page", layout, role, url, ref="diag")
-    except (OnestopError, AttributeError) as exc:   # a driver without print_layout (sim://)
-        return record(role, _fail(exc, "The test page was not printed."))
+        dev = open_device(url, role)
+        if not hasattr(dev, "print_layout"):      # sim:// only reports a status
+            raise DeviceError(f"{url}: this driver cannot print")
+        outcome = journal.print("test_page", layout, role, url, ref="diag", printer=dev)
+    except OnestopError as exc:
+        return record(role, _fail(exc, "The test page was not printed."), dev)
+    finally:
+        if dev is not None:
+            dev.close()
     lines.append(f"job {outcome.job_id}: {outcome.state} ({outcome.nbytes} bytes)")
     if not outcome.ok:
         return record(role, Result(False, "The test page was not printed.", lines, outcome.technician,
@@ -190,6 +198,7 @@ def test_payment(payments, url: str, on_status=None) -> Result:
         return record(role, Result(False, "This device is not configured.", error="not configured"))
     lines: list[str] = []
     try:
+        _check_terminal(url)
         sale = payments.pay(TEST_AMOUNT_FEN, terminal_url=url, account=DIAG_ACCOUNT, purpose=DIAG_PURPOSE,
                             on_status=on_status)
         lines.append(f"sale {sale.attempt_id}: {sale.status} {sale.amount_fen} fen receipt {sale.receipt_no or '-'} "
@@ -207,6 +216,19 @@ def test_payment(payments, url: str, on_status=None) -> Result:
     return record(role, Result(ok, "Test payment charged and reversed." if ok else "The reversal failed. "
                                "Check the payment journal.", lines, "" if ok else f"reversal {rev.status}: {rev.reason}",
                                {"sale": sale.as_json(), "reversal": rev.as_json()}))
+
+
+def _check_terminal(url: str) -> None:
+    """Refuse before any journal row when the driver cannot take payments (sim:// only reports
+    a status): a half-made intent would block the terminal."""
+    from drivers.registry import open_device
+
+    dev = open_device(url, "payment_terminal")
+    try:
+        if not all(hasattr(dev, m) for m in ("authorise", "reverse", "last_receipt")):
+            raise DeviceError(f"{url}: this driver cannot take payments")
+    finally:
+        dev.close()
 
 
 # -- scanner -----------------------------------------------------------------------------------
@@ -300,11 +322,3 @@ class CameraFeed:
                      self.error or ("" if ok else "no code decoded"))
         return record("camera", res, self.dev)
 
-
-def wait_until(pred, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()

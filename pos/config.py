@@ -62,10 +62,32 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "sync": {
         "server_url": Key(str, "", "Central server URL; empty = work offline only.", _http_url),
+        "ca_file": Key(str, "", "CA certificate (PEM) to trust for an https server_url; empty = system CAs."),
+        "interval": Key((int, float), 5, "Seconds between syncs while online.", _positive),
+        "batch": Key(int, 200, "Outbox commands per push (the server takes at most 500).", _positive),
+    },
+    "staff": {
+        "cashier_pin": Key(str, "", "PBKDF2 hash of the cashier PIN (make one with `onestop config pin-hash`); empty = counter login refused."),
+        "technician_pin": Key(str, "", "PBKDF2 hash of the technician PIN for the diagnostics screen; empty = refused."),
     },
     "kiosk": {
         "idle_timeout": Key((int, float), 90, "Seconds without a touch before the kiosk returns home.", _positive),
         "fullscreen": Key(bool, True, "Kiosk mode: fullscreen, no exit on ESC, no close."),
+    },
+    "hospital": {
+        "insurance_policy": Key(str, "", "Insurance policy tables (TOML); empty = assets/config/insurance.toml."),
+        "hospital_level": Key(str, "tertiary", "Hospital level for the policy tables: primary, secondary or tertiary.",
+                              lambda v: None if v in ("primary", "secondary", "tertiary")
+                              else "must be primary, secondary or tertiary"),
+        "low_balance_fen": Key(int, 50000, "Deposit balance (fen) below which the daily list asks for a top-up.",
+                               lambda v: None if v >= 0 else "must be 0 or more"),
+    },
+    "payments": {
+        "recovered_approval": Key(str, "post", "What recovery does with an approval the terminal made but onestop "
+                                  "did not record: post (book it) or reverse (give it back).",
+                                  lambda v: None if v in ("post", "reverse") else "must be post or reverse"),
+        "busy_wait": Key((int, float), 10, "Seconds recovery waits for a busy terminal before leaving an attempt in doubt.",
+                         _positive),
     },
 }
 

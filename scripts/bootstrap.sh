@@ -9,11 +9,13 @@ APT_PACKAGES=(
   # Kivy offscreen/EGL rendering and input
   libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1
   # smart cards: pcscd and headers for pyscard; vpcd only for the virtual card in tests/demo
-  pcscd libpcsclite-dev vsmartcard-vpcd
+  pcscd libpcsclite-dev vsmartcard-vpcd iproute2
   # CJK fonts: Noto Sans CJK (SC/TC faces are extracted), HanaMin/BabelStone for rare characters
   fonts-noto-cjk fonts-hanazono fonts-babelstone-han
   # X-only tests (pynput, xdotool), the IT dashboard browser test, namespaces for pcscd
   xvfb xauth xdotool chromium chromium-driver iproute2 util-linux
+  # the central sync server tests: PostgreSQL 15 (with btree_gist); initdb/pg_ctl for a private instance
+  postgresql
 )
 
 missing=()

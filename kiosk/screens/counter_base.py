@@ -81,6 +81,15 @@ class CounterScreen(Screen):
     busy = BooleanProperty(False)
     error = BooleanProperty(False)
 
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        app = App.get_running_app()
+        if app is not None:
+            app.bind(lang=lambda *_: self.on_lang())
+
+    def on_lang(self) -> None:
+        """Rows built in Python are rebuilt in the new language (kv text rebinds by itself)."""
+
     def say(self, msgid: str, error: bool = False, **kw) -> None:
         self.message, self.msg_kw, self.error = msgid, kw, error
 
@@ -106,7 +115,10 @@ class CounterScreen(Screen):
         if not msg:
             log.error("counter: %s: %s", type(exc).__name__, exc)
             msg = "This cannot be done now. Please ask the staff for help."
-        window = str(App.get_running_app().site.get("site", "counter_window"))
+        app = App.get_running_app()
+        if app is None:                      # the app stopped while the call ran
+            return
+        window = str(app.site.get("site", "counter_window"))
         self.say(msg, error=True, window=window)
 
     def say_printed(self, outs, ok_msgid: str = "Printed.", **kw) -> None:

@@ -110,6 +110,10 @@ class CounterHomeScreen(CounterScreen):
                                             lambda no=r["notice_no"]: app.go("counter_register", notice_no=no))]))
         self.fill(self.ids.results, out)
 
+    def on_lang(self) -> None:
+        if self.results:
+            self._show_results()
+
     # -- sync queue and activity (the lead's) ---------------------------------------------
     def reload(self) -> None:
         if App.get_running_app() is None:

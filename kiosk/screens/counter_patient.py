@@ -69,6 +69,10 @@ class CounterPatientScreen(CounterScreen):
                                     lambda: app.go("counter_discharge", inpatient_no=self.inpatient_no)))
         self.fill(self.ids.actions, acts)
 
+    def on_lang(self) -> None:
+        if self.info:
+            self._show(self.info)
+
     def green_channel(self) -> None:
         def done(_kinds):
             self.say("Green channel opened; the wristband is printing.")

@@ -15,7 +15,7 @@ from drivers.discovery import discover
 from drivers.registry import probe
 
 from .. import selftest, worker
-from .shell import ROLE_MSGIDS, STATE_COLORS
+from .shell import STATE_COLORS
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from kivy.app import App
 from kivy.properties import ListProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 

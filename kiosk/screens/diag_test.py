@@ -208,9 +208,11 @@ class DiagTestScreen(Screen):
         from drivers.scanner import WedgeDecoder
 
         self._stop_scanner()
+        self._cancel.set()               # a serial read still waiting from the last round
         self._clear_result()
         self.preview = pil_texture(code128_image(selftest.SCANNER_TEST_CODE, module=3, height=120))
         self.progress = "Waiting for the scanner..."
+        self.lines = [f"test code: {selftest.SCANNER_TEST_CODE}"]
         self._decoder = WedgeDecoder(validators=(lambda s: s == selftest.SCANNER_TEST_CODE,))
         Window.bind(on_textinput=self._on_text, on_key_down=self._on_key)
         self._poll_ev = Clock.schedule_interval(self._poll, 0.05)

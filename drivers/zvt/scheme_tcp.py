@@ -1,0 +1,39 @@
+"""``zvt+tcp://`` - a ZVT card terminal on the network.
+
+URL format::
+
+    zvt+tcp://HOST[:PORT][?timeout=SECONDS&password=NNNNNN&register=1]
+
+PORT defaults to 20007. ``timeout`` is T4, the longest silence from the terminal during a
+transaction (restarts with every intermediate status; default 180 s). ``password`` is the
+terminal's ECR password (6 digits, default 000000). ``register=0`` skips registration (06 00)
+when the connection opens.
+"""
+
+from __future__ import annotations
+
+from ..status import DeviceStatus
+from ..url import DeviceURL
+from .terminal import ZvtTerminal
+from .transport import TcpLink
+
+__all__ = ["GRAMMAR", "OPTIONS", "ROLES", "DEFAULT_PORT", "open", "probe"]
+
+GRAMMAR = "zvt+tcp://HOST[:PORT][?timeout=SECONDS&ack_timeout=SECONDS&password=NNNNNN&register=1]"
+OPTIONS = {"timeout": (float, 180.0), "ack_timeout": (float, 5.0), "password": (str, "000000"),
+           "register": (bool, True)}
+ROLES = ("payment_terminal",)
+DEFAULT_PORT = 20007
+
+
+def open(url: DeviceURL, role: str | None = None) -> ZvtTerminal:  # noqa: A001 - registry contract
+    opts = url.options_for(OPTIONS, GRAMMAR)
+    host, port = url.host_port(DEFAULT_PORT, GRAMMAR)
+    timeout = opts["timeout"]
+    return ZvtTerminal(url, lambda: TcpLink(host, port, connect_timeout=min(5.0, timeout)), role=role,
+                       password=opts["password"], timeout=timeout, ack_timeout=opts["ack_timeout"],
+                       register=opts["register"])
+
+
+def probe(url: DeviceURL, role: str | None = None) -> DeviceStatus:
+    return open(url, role).status()

@@ -1,0 +1,59 @@
+"""Reprints from the print journal: every document printed here, newest first; a reprint is a new
+job marked as a copy (副本 COPY #n)."""
+
+from __future__ import annotations
+
+from kivy.app import App
+
+from .counter_base import N_, CounterScreen
+from .counter_home import local_time
+
+__all__ = ["CounterReprintsScreen", "SCREEN", "KINDS", "JOB_STATES"]
+
+_ = N_
+KINDS = {"deposit_receipt": _("Deposit receipt"), "wristband": _("Wristband"),
+         "settlement_list": _("Settlement list"), "shift_report": _("Shift report")}
+JOB_STATES = {"printed": _("Printed"), "failed": _("Not printed"), "queued": _("Waiting"), "printing": _("Printing")}
+
+
+class CounterReprintsScreen(CounterScreen):
+    def prepare(self, **_kw) -> None:
+        self.reset()
+        self.load()
+
+    def load(self) -> None:
+        self.call(lambda d: d.journal(), self._show)
+
+    def _show(self, jobs) -> None:
+        app = App.get_running_app()
+        t = lambda m: app.t(m, app.lang)  # noqa: E731
+        self.jobs = jobs
+        out = []
+        for j in jobs:
+            copy = f"  {t('Copy')} #{j['copy_no']}" if j["copy_no"] else ""
+            text = (app.fx(f"{local_time(j['created_at'])}  ") + t(KINDS.get(j["kind"], j["kind"])) +
+                    app.fx(f"  {j['ref']}  ") + t(JOB_STATES.get(j["state"], j["state"])) + copy)
+            out.append(self.row(text, [(t("Reprint"), lambda jid=j["job_id"]: self.reprint(jid))]))
+        if not jobs:
+            self.say("Nothing has been printed yet.")
+        self.fill(self.ids.rows, out)
+
+    def on_lang(self) -> None:
+        if getattr(self, "jobs", None):
+            self._show(self.jobs)
+
+    def reprint(self, job_id: str) -> None:
+        def done(out):
+            self.say_printed(out, _("Copy printed."))
+            self.call(lambda d: d.journal(), self._show)
+
+        self.call(lambda d: d.reprint(job_id), done)
+
+    def reset(self) -> None:
+        super().reset()
+        self.jobs = []
+        if "rows" in self.ids:
+            self.ids.rows.clear_widgets()
+
+
+SCREEN = CounterReprintsScreen

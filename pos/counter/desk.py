@@ -1,0 +1,289 @@
+"""The counter's operations, each one call from a worker thread.
+
+``CounterDesk(site, cashier, lang)`` composes the hospital service, card payments, the cash
+drawer and the print journal of a :class:`pos.site.Site`. Money is fen; each operation commits
+in the domain's own transactions and prints through the journal (a printer fault never loses the
+money: the job stays in the journal for a reprint).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from pos.errors import DomainError
+from pos.hospital.ledger import category_totals, rows, row
+from pos.hospital.payments_bridge import card_payment
+from pos.hospital.records import IdentityRecord, Payment
+from pos.ids import utcnow_iso
+
+from . import docs
+from .search import open_notices, search
+
+__all__ = ["CounterDesk", "DepositResult"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DepositResult:
+    status: str                       # posted | declined | aborted | in_doubt | ...
+    amount_fen: int
+    method: str
+    receipt_no: str = ""
+    change_fen: int = 0
+    drawer_opened: bool = False
+    reason: str = ""
+    prints: list = field(default_factory=list)     # PrintOutcome of each document
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("posted", "approved")
+
+
+class CounterDesk:
+    def __init__(self, site, cashier: str = "cashier", lang: str = "zh-Hans"):
+        self.site = site
+        self.cashier = cashier
+        self.lang = lang
+
+    # -- composition ---------------------------------------------------------------------
+    @property
+    def hospital(self):
+        return self.site.hospital
+
+    @property
+    def conn(self):
+        return self.site.store.conn
+
+    @property
+    def operator(self) -> str:
+        return f"{self.cashier}@{self.site.store.device_id}"
+
+    @property
+    def terminal_url(self) -> str:
+        url = self.site.device("payment_terminal")
+        if not url:
+            raise DomainError("no payment terminal configured", user_message="No card terminal is configured.")
+        return url
+
+    def doc_site(self):
+        return docs.doc_site(self.site.config, self.lang)
+
+    # -- search and the patient's page --------------------------------------------------------
+    def search(self, query: str) -> list[dict]:
+        return search(self.conn, query)
+
+    def notices(self) -> list[dict]:
+        return open_notices(self.conn)
+
+    def patient(self, inpatient_no: str) -> dict:
+        """Everything the patient page shows: who, where, state, money, receipts, open items."""
+        a = self.hospital.admission(inpatient_no)
+        p = row(self.conn, "SELECT * FROM hosp_patients WHERE id = ?", (a["patient_id"],))
+        w = row(self.conn, "SELECT * FROM hosp_wards WHERE code = ?", (a["ward_code"],))
+        bed = row(self.conn, "SELECT bed_no FROM hosp_beds WHERE id = ?", (a["bed_id"],)) if a["bed_id"] else None
+        notice = row(self.conn, "SELECT * FROM hosp_notices WHERE id = ?", (a["notice_id"],))
+        out = {"admission": a, "name": p["name"], "sex": p["sex"], "birth_date": p["birth_date"],
+               "ward_name": w["name"], "floor": w["floor"], "building": w["building"],
+               "bed": bed["bed_no"] if bed else "", "suggested_deposit_fen": notice["suggested_deposit_fen"],
+               "account": self.hospital.account(a["inpatient_no"]),
+               "discharge": self.hospital.discharge_state(a["inpatient_no"]),
+               "receipts": self.receipts(a["inpatient_no"]),
+               "green_items": rows(self.conn, "SELECT kind, state FROM hosp_green_items WHERE admission_id = ? "
+                                              "ORDER BY id", (a["id"],))}
+        return out
+
+    def receipts(self, inpatient_no: str, state: str | None = None) -> list[dict]:
+        sql = ("SELECT r.receipt_no, r.kind, r.amount_fen, r.state, r.issued_at, r.taken_back_at, l.method, "
+               "l.reference, l.masked_pan, a.inpatient_no, p.name, w.name AS ward_name FROM hosp_receipts r "
+               "JOIN hosp_ledger l ON l.id = r.ledger_id JOIN hosp_admissions a ON a.id = r.admission_id "
+               "JOIN hosp_patients p ON p.id = a.patient_id JOIN hosp_wards w ON w.code = a.ward_code "
+               "WHERE a.inpatient_no = ?" + (" AND r.state = ?" if state else "") + " ORDER BY r.id")
+        return rows(self.conn, sql, (inpatient_no, state) if state else (inpatient_no,))
+
+    def receipt(self, receipt_no: str) -> dict:
+        r = row(self.conn, "SELECT a.inpatient_no FROM hosp_receipts r JOIN hosp_admissions a ON a.id = r.admission_id "
+                           "WHERE r.receipt_no = ?", (receipt_no,))
+        if r is None:
+            raise DomainError(f"no receipt {receipt_no}", user_message="This receipt is not known here.")
+        return next(x for x in self.receipts(r["inpatient_no"]) if x["receipt_no"] == receipt_no)
+
+    # -- registration ---------------------------------------------------------------------
+    def record_notice(self, name: str, id_number: str, ward_code: str, deposit_fen: int) -> dict:
+        return self.hospital.record_notice(patient_name=name.strip(), id_number=id_number.strip().upper(),
+                                           ward_code=ward_code, suggested_deposit_fen=deposit_fen, source="counter")
+
+    def wards(self) -> list[dict]:
+        return rows(self.conn, "SELECT code, name, floor, building FROM hosp_wards ORDER BY code")
+
+    def register(self, notice_no: str, id_number: str) -> dict:
+        """Register from a notice; the cashier has checked the ID document (its number must match)."""
+        n = self.hospital.notice(notice_no)
+        rec = IdentityRecord("counter", n["patient_name"], (id_number or "").strip().upper())
+        return self.hospital.register_admission(notice_no, rec)
+
+    # -- deposits ---------------------------------------------------------------------------
+    def deposit_card(self, inpatient_no: str, amount_fen: int, on_status=None) -> DepositResult:
+        out = self.site.payments.pay(amount_fen, terminal_url=self.terminal_url, account=inpatient_no,
+                                     purpose="deposit", on_status=on_status)
+        res = DepositResult(out.public_status, amount_fen, "card", reason=out.reason)
+        if out.status == "posted":
+            jrow = self.site.payments.journal.get(out.attempt_id)
+            ref = card_payment(jrow).reference
+            r = row(self.conn, "SELECT r.receipt_no FROM hosp_receipts r JOIN hosp_ledger l ON l.id = r.ledger_id "
+                               "WHERE l.reference = ? AND l.kind = 'deposit' ORDER BY r.id DESC LIMIT 1", (ref,))
+            res.receipt_no = r["receipt_no"] if r else ""
+            res.status = "posted"
+            self._after_deposit(inpatient_no, res)
+        return res
+
+    def ensure_shift(self) -> dict:
+        try:
+            return self.site.cash.shift(self.cashier)
+        except DomainError:
+            self.site.cash.open_shift(self.cashier, 0)
+            return self.site.cash.shift(self.cashier)
+
+    def deposit_cash(self, inpatient_no: str, amount_fen: int, tendered_fen: int) -> DepositResult:
+        self.hospital.admission(inpatient_no)
+        self.ensure_shift()
+        cr = self.site.cash.take(self.cashier, amount_fen, tendered_fen, account=inpatient_no, purpose="deposit")
+        dep = self.hospital.record_deposit(inpatient_no, Payment(amount_fen, "cash", reference=cr.receipt_no))
+        res = DepositResult("posted", amount_fen, "cash", receipt_no=dep["receipt_no"], change_fen=cr.change_fen,
+                            drawer_opened=cr.drawer_opened)
+        self._after_deposit(inpatient_no, res)
+        return res
+
+    def _after_deposit(self, inpatient_no: str, res: DepositResult) -> None:
+        if res.receipt_no:
+            res.prints.append(self.print_receipt(res.receipt_no))
+        a = self.hospital.admission(inpatient_no)
+        if a["state"] == "deposit_paid":                      # first deposit: the wristband follows
+            res.prints.append(self.print_wristband(inpatient_no))
+
+    # -- printing ---------------------------------------------------------------------------
+    def print_receipt(self, receipt_no: str):
+        r = self.receipt(receipt_no)
+        return self.site.printing.print("deposit_receipt", docs.receipt_layout(self.doc_site(), r, self.operator),
+                                        "receipt_printer", ref=receipt_no)
+
+    def print_wristband(self, inpatient_no: str):
+        w = self.hospital.print_wristband(inpatient_no)
+        a = self.hospital.admission(inpatient_no)
+        bed = row(self.conn, "SELECT bed_no FROM hosp_beds WHERE id = ?", (a["bed_id"],)) if a["bed_id"] else None
+        layout = docs.wristband_layout(self.doc_site(), w, bed["bed_no"] if bed else "", a["admitted_at"])
+        return self.site.printing.print("wristband", layout, "wristband_printer", ref=inpatient_no)
+
+    def journal(self, limit: int = 30) -> list[dict]:
+        return self.site.printing.journal(limit)
+
+    def reprint(self, job_id: str):
+        return self.site.printing.reprint(job_id)
+
+    # -- green channel ----------------------------------------------------------------------
+    def open_green_channel(self, inpatient_no: str, missing=("deposit",)) -> list[str]:
+        kinds = self.hospital.open_green_channel(inpatient_no, missing)
+        self.print_wristband(inpatient_no)
+        return kinds
+
+    def reminders(self) -> list[dict]:
+        return self.hospital.reminders()
+
+    def close_green_item(self, inpatient_no: str, kind: str) -> None:
+        self.hospital.close_green_item(inpatient_no, kind)
+
+    # -- discharge ---------------------------------------------------------------------------
+    def pre_settle(self, inpatient_no: str) -> dict:
+        ps = self.hospital.pre_settle(inpatient_no)
+        return {"total_fen": ps.split.total_fen, "pooled_fen": ps.split.pooled_fen,
+                "selfpay_fen": ps.split.selfpay_fen, "deposits_fen": ps.deposits_fen,
+                "refund_fen": ps.refund_due_fen, "collect_fen": ps.collect_due_fen, "source": ps.source}
+
+    def take_back(self, inpatient_no: str, code: str) -> dict:
+        """A scanned deposit receipt: it must be this patient's and still issued."""
+        r = row(self.conn, "SELECT r.receipt_no, r.state, a.inpatient_no FROM hosp_receipts r JOIN hosp_admissions a "
+                           "ON a.id = r.admission_id WHERE r.receipt_no = ?", (code.strip().upper(),))
+        if r is None:
+            raise DomainError(f"receipt {code!r} unknown", user_message="This receipt is not known here.")
+        if r["inpatient_no"] != inpatient_no:
+            raise DomainError(f"receipt {code} belongs to {r['inpatient_no']}",
+                              user_message="This receipt belongs to another patient.")
+        if r["state"] != "issued":
+            raise DomainError(f"receipt {code} is {r['state']}", user_message="This receipt was already taken back.")
+        return r
+
+    def settle(self, inpatient_no: str) -> dict:
+        st = self.hospital.settle(inpatient_no)
+        return {"settlement_no": st["settlement_no"], "total_fen": st["total_fen"], "pooled_fen": st["pooled_fen"],
+                "selfpay_fen": st["selfpay_fen"], "refund_fen": st["refund_due_fen"],
+                "collect_fen": st["collect_due_fen"]}
+
+    def refund_cash(self, inpatient_no: str, amount_fen: int) -> dict:
+        self.ensure_shift()
+        self.site.cash.pay_out(self.cashier, amount_fen, account=inpatient_no, purpose="refund")
+        return self.hospital.refund(inpatient_no, amount_fen, method="cash")
+
+    def collect_card(self, inpatient_no: str, amount_fen: int, on_status=None) -> DepositResult:
+        out = self.site.payments.pay(amount_fen, terminal_url=self.terminal_url, account=inpatient_no,
+                                     purpose="collection", on_status=on_status)
+        return DepositResult("posted" if out.status == "posted" else out.public_status, amount_fen, "card",
+                             reason=out.reason)
+
+    def collect_cash(self, inpatient_no: str, amount_fen: int, tendered_fen: int) -> DepositResult:
+        self.ensure_shift()
+        cr = self.site.cash.take(self.cashier, amount_fen, tendered_fen, account=inpatient_no, purpose="collection")
+        c = self.hospital.collect(inpatient_no, Payment(amount_fen, "cash", reference=cr.receipt_no))
+        return DepositResult("posted", amount_fen, "cash", receipt_no=c["receipt_no"], change_fen=cr.change_fen,
+                             drawer_opened=cr.drawer_opened)
+
+    def finish_discharge(self, inpatient_no: str):
+        """Print the settlement list, then discharge (frees the bed)."""
+        data = self.hospital.print_settlement_list(inpatient_no)
+        a = self.hospital.admission(inpatient_no)
+        st = row(self.conn, "SELECT * FROM hosp_settlements WHERE settlement_no = ?", (data["settlement_no"],))
+        taken = [r["receipt_no"] for r in self.receipts(inpatient_no, "taken_back")]
+        layout = docs.settlement_layout(self.doc_site(), data, category_totals(self.conn, a["id"]), a["admitted_at"],
+                                        tuple(taken), st["completed_at"] or utcnow_iso(), self.operator)
+        out = self.site.printing.print("settlement_list", layout, "receipt_printer", ref=data["settlement_no"])
+        self.hospital.discharge(inpatient_no)
+        return out
+
+    # -- payments in doubt ----------------------------------------------------------------------
+    def in_doubt(self) -> list[dict]:
+        return self.site.payments.supervisor_queue()
+
+    def resolve(self, attempt_id: str, resolution: str, supervisor: str):
+        return self.site.payments.resolve(attempt_id, resolution, supervisor=supervisor.strip())
+
+    # -- shift ---------------------------------------------------------------------------------
+    def shift_status(self) -> dict:
+        sh = self.ensure_shift()
+        return dict(sh, expected_fen=self.site.cash.expected_fen(sh["shift_id"]), **self._card_totals(sh["opened_at"]))
+
+    def _card_totals(self, since: str) -> dict:
+        sign = {"sale": 1, "booking": 1, "refund": -1}
+        total = count = 0
+        for kind, amount in self.conn.execute(
+                "SELECT kind, amount_fen FROM payment_attempts WHERE created_at >= ? AND state IN ('posted', "
+                "'approved') AND kind IN ('sale', 'booking', 'refund')", (since,)):
+            total += sign[kind] * amount
+            count += 1
+        return {"card_fen": total, "card_count": count}
+
+    def close_shift(self, counts: dict[int, int], with_end_of_day: bool = True) -> dict:
+        sh = self.shift_status()
+        sums = dict(self.conn.execute(
+            "SELECT kind, coalesce(sum(amount_fen), 0) FROM cash_movements WHERE shift_id = ? GROUP BY kind",
+            (sh["shift_id"],)).fetchall())
+        eod = None
+        if with_end_of_day:
+            eod = self.site.payments.end_of_day(self.terminal_url)
+        sc = self.site.cash.count(self.cashier, counts)
+        rep = {"cashier": self.operator, "opened_at": sh["opened_at"], "closed_at": utcnow_iso(),
+               "float_fen": sh["float_fen"], "cash_in_fen": sums.get("payment", 0), "cash_out_fen": sums.get("refund", 0),
+               "expected_fen": sc.expected_fen, "counted_fen": sc.counted_fen, "difference_fen": sc.difference_fen,
+               "counts": dict(counts), "card_fen": sh["card_fen"], "card_count": sh["card_count"], "eod": eod}
+        rep["print"] = self.site.printing.print("shift_report", docs.shift_report_layout(self.doc_site(), rep),
+                                                "receipt_printer", ref=sc.shift_id)
+        return rep

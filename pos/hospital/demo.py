@@ -1,0 +1,88 @@
+"""Demo data for the hospital: wards and beds, a fee catalogue, insured people in the simulated
+platform, admission notices for the demo card holders, and a few days of charges.
+
+The card holders match ``assets/cards/*.toml`` (王喆, 张𠀀) plus 张三 and 李堃, so the kiosk demo
+finds a notice for whichever card is inserted. ``seed(service)`` is idempotent per store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .gateway import PersonInfo
+from .records import IdentityRecord, Payment
+
+__all__ = ["WARDS", "FEES", "PEOPLE", "seed", "admit_demo_patient"]
+
+#: code, name, building, floor, beds
+WARDS = [
+    ("CARD", "心內科病區", "住院部A棟", 5, [f"{i:02d}" for i in range(1, 21)]),
+    ("SURG", "普外科病區", "住院部A棟", 7, [f"{i:02d}" for i in range(1, 21)]),
+    ("PEDS", "兒科病區", "住院部B棟", 3, [f"{i:02d}" for i in range(1, 11)]),
+]
+
+#: code, name, spec, unit, category, unit price fen
+FEES = [
+    ("B001", "床位費(三人間)", "", "日", "甲", 4500),
+    ("N001", "一級護理", "", "日", "甲", 2800),
+    ("L010", "血常規", "五分類", "次", "甲", 2500),
+    ("L020", "肝功能", "12項", "次", "乙", 9800),
+    ("I001", "心臟彩超", "", "次", "乙", 28000),
+    ("D101", "阿司匹林腸溶片", "100mg×30片", "盒", "甲", 1580),
+    ("D205", "阿托伐他汀鈣片", "20mg×7片", "盒", "乙", 3350),
+    ("D901", "進口營養液", "500ml", "瓶", "丙", 18600),
+    ("M001", "一次性輸液器", "", "套", "丙", 350),
+]
+
+#: name, sex, birth, id number, scheme, member id, ssc card number, e-voucher token, ward, deposit fen
+PEOPLE = [
+    ("张三", "M", "1980-05-05", "11010119800505001X", "employee", "E1100001", "", "EV-ZHANGSAN-0001", "CARD", 300000),
+    ("王喆", "F", "1990-01-01", "440305199001010026", "resident", "R4403001", "B76543210", "", "SURG", 500000),
+    ("李堃", "M", "1962-08-18", "330106196208180037", "rural", "N3301001", "", "EV-LIKUN-0001", "CARD", 200000),
+    ("张𠀀", "M", "1949-12-31", "11010519491231002X", "resident", "R1101001", "A01234567", "", "PEDS", 100000),
+]
+
+
+def seed(service, gateway=None) -> list[dict]:
+    """Wards, beds, fees, members (if a simulated gateway is given) and one open notice per person."""
+    conn = service.conn
+    if conn.execute("SELECT count(*) FROM hosp_wards").fetchone()[0] == 0:
+        for code, name, building, floor, beds in WARDS:
+            service.add_ward(code, name, floor, building, beds)
+        for code, name, spec, unit, cat, _price in FEES:
+            service.add_fee_item(code, name, cat, spec, unit)
+    if gateway is not None and hasattr(gateway, "add_member"):
+        for name, _sex, _b, idno, scheme, member, card, token, _w, _d in PEOPLE:
+            gateway.add_member(PersonInfo(member, name, idno, scheme), card_number=card, token=token)
+    notices = []
+    for name, _sex, _b, idno, _s, _m, _c, _t, ward, deposit in PEOPLE:
+        if conn.execute("SELECT 1 FROM hosp_notices WHERE id_number = ? AND state = 'open'", (idno,)).fetchone():
+            continue
+        notices.append(service.record_notice(patient_name=name, id_number=idno, ward_code=ward,
+                                             suggested_deposit_fen=deposit, diagnosis="示範病例",
+                                             doctor="門診醫師", source="his"))
+    return notices
+
+
+def admit_demo_patient(service, person: int = 1, days: int = 3, start: dt.date | None = None) -> str:
+    """Admit ``PEOPLE[person]`` all the way to the ward, with ``days`` days of charges. Returns the inpatient no."""
+    name, sex, birth, idno, scheme, member, card, token, ward, deposit = PEOPLE[person]
+    rec = IdentityRecord("ssc" if card else "cn_id", name, idno, card_number=card, scheme=scheme,
+                         member_id=member, sex=sex, birth_date=birth)
+    notice = service.find_notice_for_identity(rec)
+    adm = service.register_admission(notice["notice_no"], rec)
+    no = adm["inpatient_no"]
+    service.record_deposit(no, Payment(deposit, "cash"))
+    service.print_wristband(no)
+    service.assign_bed(no, service.free_beds(ward)[0])
+    service.confirm_identity(no, "護士長")
+    start = start or dt.date.today() - dt.timedelta(days=days - 1)
+    prices = {code: price for code, _n, _s, _u, _c, price in FEES}
+    for d in range(days):
+        day = (start + dt.timedelta(days=d)).isoformat()
+        for code, qty in (("B001", 1000), ("N001", 1000), ("D101", 1000), ("D205", 2000)):
+            service.add_charge(no, code, qty, unit_price_fen=prices[code], service_date=day, department=ward)
+        if d == 0:
+            for code in ("L010", "L020", "I001", "D901"):
+                service.add_charge(no, code, 1000, unit_price_fen=prices[code], service_date=day, department=ward)
+    return no

@@ -1,0 +1,96 @@
+"""Hospital-domain errors: each has a stable ``code`` and an English msgid (``user_message``)
+that the cashier reads, translated through the catalogues; ``str(exc)`` is the precise detail for
+the log.
+
+    DomainError (pos.errors)
+    ├── InvalidTransition ── HospitalTransitionError
+    ├── InsufficientDeposit ── RefundTooLarge
+    ├── BedTaken
+    ├── NotFound ── HospitalNotFound
+    └── HospitalError ── ChargesLocked, NeedsServer, AmountMismatch, InsuranceError
+                         └── InsuranceError ── GatewayUnavailable, GatewayRejected
+"""
+
+from __future__ import annotations
+
+from pos.errors import BedTaken, DomainError, InsufficientDeposit, InvalidTransition, NotFound
+
+__all__ = ["REASONS", "reason", "HospitalError", "HospitalTransitionError", "HospitalNotFound",
+           "ChargesLocked", "NeedsServer", "AmountMismatch", "RefundTooLarge", "BedOccupied",
+           "InsuranceError", "GatewayUnavailable", "GatewayRejected", "BadInput"]
+
+#: code -> English msgid (every msgid is in the three catalogues; a test checks)
+REASONS: dict[str, str] = {
+    "invalid_transition": "This step is not allowed at this stage of the admission or discharge.",
+    "notice_not_open": "This admission notice has already been used or cancelled.",
+    "notice_identity_mismatch": "The ID on the card does not match the admission notice.",
+    "not_found": "No matching record was found. Please check the number and try again.",
+    "charges_locked": "The charges are locked for discharge. Ask the nurse station to unlock them first.",
+    "needs_server": "This needs the connection to the hospital server. Please try again when the network is back.",
+    "amount_mismatch": "The amount does not match what is due. Please check it.",
+    "bad_amount": "The amount must be greater than zero.",
+    "bad_input": "Some information is missing or not valid. Please check it.",
+    "refund_too_large": "The refund is larger than the deposit left.",
+    "bed_taken": "This bed is already taken. Please choose another bed.",
+    "balance_open": "The account is not balanced yet: refund the surplus or collect the shortfall first.",
+    "insurance_unavailable": "The medical insurance service is not answering. Please try again shortly.",
+    "insurance_rejected": "The medical insurance service refused the request.",
+    "full_pan": "A full card number must not be stored. Keep only the last four digits.",
+}
+
+
+def reason(code: str) -> str:
+    return REASONS[code]
+
+
+class HospitalError(DomainError):
+    code = "bad_input"
+
+    def __init__(self, detail: str = "", *, code: str | None = None):
+        if code is not None:
+            self.code = code
+        super().__init__(detail or REASONS[self.code], user_message=REASONS[self.code])
+
+
+class HospitalTransitionError(HospitalError, InvalidTransition):
+    code = "invalid_transition"
+
+
+class HospitalNotFound(HospitalError, NotFound):
+    code = "not_found"
+
+
+class ChargesLocked(HospitalError):
+    code = "charges_locked"
+
+
+class NeedsServer(HospitalError):
+    code = "needs_server"
+
+
+class AmountMismatch(HospitalError):
+    code = "amount_mismatch"
+
+
+class BadInput(HospitalError):
+    code = "bad_input"
+
+
+class RefundTooLarge(HospitalError, InsufficientDeposit):
+    code = "refund_too_large"
+
+
+class BedOccupied(HospitalError, BedTaken):
+    code = "bed_taken"
+
+
+class InsuranceError(HospitalError):
+    code = "insurance_rejected"
+
+
+class GatewayUnavailable(InsuranceError):
+    code = "insurance_unavailable"
+
+
+class GatewayRejected(InsuranceError):
+    code = "insurance_rejected"

@@ -1,0 +1,68 @@
+"""The OpenAPI 3 description served at ``/openapi.json`` (written by hand; kept small)."""
+
+from __future__ import annotations
+
+from .. import protocol as P
+from .commands import HANDLERS
+
+__all__ = ["SPEC"]
+
+_ERR = {"description": "refused", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_SIGNED = [{"name": h, "in": "header", "required": True, "schema": {"type": "string"}}
+           for h in ("X-Onestop-Device", "X-Onestop-Timestamp", "X-Onestop-Nonce", "X-Onestop-Signature")]
+_ADMIN = [{"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
+           "description": "Bearer ADMIN_TOKEN"}]
+
+SPEC = {
+    "openapi": "3.0.3",
+    "info": {"title": "onestop central server", "version": "1"},
+    "paths": {
+        "/v1/health": {"get": {"operationId": "health", "responses": {"200": {"description": "alive"}}}},
+        "/v1/enrol": {"post": {
+            "operationId": "enrol", "summary": "Exchange a one-time enrolment code for a device secret",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["code", "device_id"],
+                "properties": {"code": {"type": "string"}, "device_id": {"type": "string"},
+                               "name": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "enrolled"}, "400": _ERR, "401": _ERR, "403": _ERR, "413": _ERR,
+                          "422": _ERR}}},
+        "/v1/push": {"post": {
+            "operationId": "push", "summary": "Push a batch of outbox commands (idempotent per command_id)",
+            "parameters": _SIGNED,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Batch"}}}},
+            "responses": {"200": {"description": "per-command results"}, "400": _ERR, "401": _ERR, "403": _ERR,
+                          "413": _ERR, "422": _ERR, "429": _ERR, "503": _ERR}}},
+        "/v1/events": {"get": {
+            "operationId": "pull", "summary": "Events after a cursor, in global sequence order",
+            "parameters": _SIGNED + [
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                              "maximum": P.PULL_LIMIT}}],
+            "responses": {"200": {"description": "a page of events"}, "401": _ERR, "403": _ERR, "422": _ERR,
+                          "429": _ERR, "503": _ERR}}},
+        "/v1/admin/enrol-codes": {"post": {"operationId": "enrolCode", "parameters": _ADMIN,
+                                           "responses": {"200": {"description": "a one-time code"}, "401": _ERR}}},
+        "/v1/admin/devices/{device_id}/revoke": {"post": {
+            "operationId": "revoke",
+            "parameters": _ADMIN + [{"name": "device_id", "in": "path", "required": True,
+                                     "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "revoked"}, "401": _ERR, "404": _ERR}}},
+        "/v1/admin/overview": {"get": {"operationId": "overview", "parameters": _ADMIN,
+                                       "responses": {"200": {"description": "the admin page's data"}, "401": _ERR}}},
+    },
+    "components": {"schemas": {
+        "Error": {"type": "object", "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}},
+        "Command": {"type": "object", "required": ["command_id", "device_id", "device_seq", "created_at", "kind",
+                                                   "payload"],
+                    "properties": {"command_id": {"type": "string"}, "device_id": {"type": "string"},
+                                   "device_seq": {"type": "integer"}, "created_at": {"type": "string"},
+                                   "kind": {"type": "string", "enum": sorted(HANDLERS)},
+                                   "payload": {"type": "object"}}},
+        "Batch": {"type": "object", "required": ["commands"],
+                  "properties": {"device": {"type": "object", "properties": {
+                      "queue_depth": {"type": "integer"}, "health": {"type": "object"}}},
+                      "commands": {"type": "array", "maxItems": P.MAX_BATCH,
+                                   "items": {"$ref": "#/components/schemas/Command"}}}},
+    }},
+}

@@ -1,0 +1,55 @@
+"""Counter: the queue of card payments in doubt and the supervisor's resolution, by touch. The
+in-doubt attempt comes from the payment journal's own recovery against the virtual terminal (sent,
+then the register stopped before it knew where the terminal stood)."""
+
+from __future__ import annotations
+
+from kiosk.screens.counter_base import desk
+from pos.hospital import demo
+from pos.payments.service import terminal_key
+
+from .counter_support import counter_bench, press, shots, type_into  # noqa: F401
+
+
+def in_doubt_deposit(d, no: str, amount: int) -> str:
+    url = d.terminal_url
+    j = d.site.payments.journal
+    row = j.create_intent(kind="sale", amount_fen=amount, purpose="deposit", account=no, terminal=terminal_key(url),
+                          terminal_url=url)
+    j.transition(row["attempt_id"], "sent")
+    d.site.payments.recover(url)          # asks the terminal: position unknown -> a supervisor decides
+    return row["attempt_id"]
+
+
+def test_supervisor_resolves_payments_in_doubt(counter_bench, artifacts):
+    bench = counter_bench
+    ui = bench.start(language="en")
+    store, d = ui.app.store, desk()
+    no = demo.admit_demo_patient(d.hospital, 0, days=1)
+    charged = in_doubt_deposit(d, no, 120000)
+    assert [r["attempt_id"] for r in d.in_doubt()] == [charged]
+    press(ui, "Payments in doubt")
+    ui.settle()
+    scr = ui.screen()
+    ui.wait(lambda: getattr(scr, "rows", None), what="queue")
+    assert no in "".join(w.text for w in scr.ids.rows.walk() if hasattr(w, "text"))
+    shots(ui, artifacts, "counter-indoubt")
+    press(ui, "Not charged", root=scr)                     # no supervisor named: refused
+    ui.wait(lambda: scr.error, what="supervisor required")
+    assert d.in_doubt() != []
+    type_into(ui, scr.ids.supervisor, "Supervisor Li")
+    said = []
+    scr.bind(message=lambda _w, m: said.append(m))
+    press(ui, "Charged", root=scr)
+    ui.wait(lambda: scr.rows == [] and not scr.busy, timeout=15, what=f"queue emptied ({scr.message})")
+    assert "Booked as charged." in said
+    q = store.conn.execute("SELECT resolution, resolved_by FROM payment_supervisor_queue").fetchall()
+    assert q == [("charged", "Supervisor Li")]
+    assert store.conn.execute("SELECT state FROM payment_attempts WHERE attempt_id = ?", (charged,)).fetchone() == \
+        ("posted",)
+    # the supervisor's "charged" booked the deposit in the hospital ledger (the poster)
+    assert store.conn.execute("SELECT method, amount_fen FROM hosp_ledger l JOIN hosp_admissions a ON "
+                              "a.id = l.admission_id WHERE a.inpatient_no = ? AND kind = 'deposit' ORDER BY l.id",
+                              (no,)).fetchall()[-1] == ("card", 120000)
+    assert bench.charges() == []        # the terminal never charged it (the supervisor's call)
+    shots(ui, artifacts, "counter-indoubt-resolved")

@@ -1,0 +1,206 @@
+"""The central server through its HTTP API, on SQLite and on PostgreSQL: enrolment, signed
+requests, idempotent push, gapless pull, bed conflicts, and clear 4xx for bad input."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from sync import protocol as P
+from sync.client import SyncClient, get_state
+from sync.errors import BadRequest, Unauthorized
+from tests.sync_support import (ADMIN_TOKEN, ThreadServer, admin_code, db_url, emit_workload, kiosk_events,  # noqa: F401
+                          new_kiosk, server_commands, server_events)
+
+
+@pytest.fixture
+def server(db_url):
+    s = ThreadServer(db_url)
+    yield s
+    s.stop()
+
+
+def signed(store, method, path, body=b"", ts=None, nonce=None, secret=None):
+    ts = ts or f"{time.time():.3f}"
+    nonce = nonce or P.new_nonce()
+    secret = secret or get_state(store, "secret")
+    return {P.H_DEVICE: store.device_id, P.H_TS: ts, P.H_NONCE: nonce,
+            P.H_SIG: P.sign(secret, method, path, ts, nonce, body), "Content-Type": "application/json"}
+
+
+def push_raw(server, store, body: bytes, **kw):
+    return httpx.post(server.url + "/v1/push", content=body, headers=signed(store, "POST", "/v1/push", body, **kw))
+
+
+def batch(store, limit=100):
+    return json.dumps({"commands": [{k: c[k] for k in ("command_id", "device_id", "device_seq", "created_at", "kind",
+                                                       "payload")} for c in store.outbox_pending(limit)]}).encode()
+
+
+def count_rows(server, table):
+    with server.backend.tx() as cur:
+        return cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_push_pull_roundtrip_is_gapless_and_idempotent(server, tmp_path):
+    a = new_kiosk(tmp_path, "KA", server.url)
+    b = new_kiosk(tmp_path, "KB", server.url)
+    emit_workload(a, 40, beds=["1", "2", "3"])
+    emit_workload(b, 40, beds=["7", "8", "9"])
+    ca, cb = SyncClient(a, batch=7), SyncClient(b, batch=9)
+    ca.sync_once()
+    cb.sync_once()
+    ca.sync_once()
+    assert a.outbox_depth() == b.outbox_depth() == 0
+    cmds = server_commands(server.backend)
+    assert len(cmds) == 80
+    events = server_events(server.backend)
+    assert [e[0] for e in events] == list(range(1, len(events) + 1))       # gapless
+    assert kiosk_events(a) == events == kiosk_events(b)
+    # every command pushed again: the stored results come back, nothing new is stored
+    body = json.dumps({"commands": [
+        {"command_id": r[0], "device_id": "KA", "device_seq": r[1], "created_at": r[2], "kind": r[3],
+         "payload": json.loads(r[4])}
+        for r in a.conn.execute("SELECT command_id, device_seq, created_at, kind, payload FROM outbox")]}).encode()
+    r = push_raw(server, a, body)
+    assert r.status_code == 200
+    res = r.json()["results"]
+    assert len(res) == 40 and all(x["replayed"] for x in res)
+    stored = {x[0]: json.loads(x[1]) for x in a.conn.execute("SELECT command_id, result FROM outbox")}
+    assert all(stored[x["command_id"]]["result"] == x["result"] for x in res)
+    assert len(server_commands(server.backend)) == 80
+    assert server_events(server.backend) == events
+
+
+def test_second_bed_claim_goes_to_the_conflict_queue(server, tmp_path):
+    a = new_kiosk(tmp_path, "KA", server.url)
+    b = new_kiosk(tmp_path, "KB", server.url)
+    for store in (a, b):          # both offline, both give bed W3/12 to their own patient
+        with store.transaction() as tx:
+            tx.emit("hospital.bed.assigned", {"inpatient_no": f"{store.device_id}-000001", "ward_code": "W3",
+                                              "bed_no": "12", "at": "2026-11-28T08:00:00Z"})
+    SyncClient(a).sync_once()
+    SyncClient(b).sync_once()
+    ra = json.loads(a.conn.execute("SELECT state, result FROM outbox").fetchone()[1])
+    sb, rb = b.conn.execute("SELECT state, result FROM outbox").fetchone()
+    assert ra["status"] == "applied"
+    assert sb == "rejected" and json.loads(rb)["result"]["reason"] == "bed_taken"
+    assert json.loads(rb)["result"]["held_by"] == "KA-000001"
+    with server.backend.tx() as cur:
+        conflicts = cur.execute("SELECT bed_id, admission_id, held_by FROM bed_conflicts").fetchall()
+    assert conflicts == [("W3/12", "KB-000001", "KA-000001")]
+    SyncClient(a).sync_once()
+    assert a.conn.execute("SELECT admission_id FROM sync_beds WHERE bed_id = 'W3/12'").fetchone()[0] == "KA-000001"
+    # after discharge the bed is free again and can be claimed
+    with a.transaction() as tx:
+        tx.emit("hospital.discharged", {"inpatient_no": "KA-000001", "ward_code": "W3", "bed_no": "12",
+                                        "at": "2026-11-28T10:00:00Z"})
+    with b.transaction() as tx:
+        tx.emit("hospital.bed.assigned", {"inpatient_no": "KB-000001", "ward_code": "W3", "bed_no": "12",
+                                          "at": "2026-11-28T10:30:00Z"})
+    SyncClient(a).sync_once()
+    SyncClient(b).sync_once()
+    last = json.loads(b.conn.execute("SELECT result FROM outbox ORDER BY device_seq DESC").fetchone()[0])
+    assert last["status"] == "applied"
+
+
+def test_ledger_is_append_only(server):
+    with pytest.raises(Exception):
+        with server.backend.tx() as cur:
+            cur.execute("INSERT INTO ledger (entry_id, admission_id, entry_kind, amount_fen, device_id, created_at, "
+                        "command_id) VALUES ('X-1', 'A', 'deposit', 5, 'X', 'now', 'c')")
+            cur.execute("UPDATE ledger SET amount_fen = 6")
+    assert count_rows(server, "ledger") == 0
+
+
+def test_enrolment_code_is_one_time_and_forged_replayed_revoked_are_refused(server, tmp_path):
+    a = new_kiosk(tmp_path, "KA", server.url)
+    code = admin_code(server.url)
+    assert httpx.post(server.url + "/v1/enrol", json={"code": code, "device_id": "KX"}).status_code == 200
+    assert httpx.post(server.url + "/v1/enrol", json={"code": code, "device_id": "KY"}).status_code == 401
+    assert httpx.post(server.url + "/v1/admin/enrol-codes").status_code == 401
+    assert httpx.post(server.url + "/v1/admin/enrol-codes",
+                      headers={"Authorization": "Bearer wrong"}).status_code == 401
+    emit_workload(a, 4)
+    body = batch(a)
+    # forged: signed with a wrong secret
+    assert push_raw(server, a, body, secret="0" * 64).status_code == 401
+    # replayed: the same nonce twice
+    headers = signed(a, "POST", "/v1/push", body)
+    assert httpx.post(server.url + "/v1/push", content=body, headers=headers).status_code == 200
+    r = httpx.post(server.url + "/v1/push", content=body, headers=headers)
+    assert r.status_code == 401 and "replayed" in r.json()["detail"]
+    # stale timestamp
+    assert push_raw(server, a, body, ts=f"{time.time() - 3600:.3f}").status_code == 401
+    # tampered body under a valid signature
+    h = signed(a, "POST", "/v1/push", body)
+    assert httpx.post(server.url + "/v1/push", content=body.replace(b"W3", b"W4"), headers=h).status_code == 401
+    # revoked
+    r = httpx.post(server.url + "/v1/admin/devices/KA/revoke", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert r.status_code == 200
+    assert push_raw(server, a, body).status_code == 403
+    with pytest.raises(Unauthorized):
+        SyncClient(a).sync_once()
+
+
+def test_bad_input_gets_a_clear_4xx_and_nothing_is_stored(server, tmp_path):
+    a = new_kiosk(tmp_path, "KA", server.url)
+    new_kiosk(tmp_path, "KB", server.url)
+    emit_workload(a, 8)
+    good = json.loads(batch(a))
+    before = {t: count_rows(server, t) for t in ("commands", "events", "ledger", "admissions")}
+
+    def variant(mutate):
+        b = json.loads(json.dumps(good))
+        mutate(b)
+        return json.dumps(b).encode()
+
+    cases = [
+        (b"{not json", 400),
+        (b"[]", 422),
+        (variant(lambda b: b["commands"][3].update(kind="hospital.teleport")), 422),
+        (variant(lambda b: b["commands"][5]["payload"].update(amount_fen="12.5")), 422),
+        (variant(lambda b: b["commands"][2].update(device_id="KB")), 403),
+        # a deposit under KB's receipt numbers, pushed by KA
+        (variant(lambda b: b["commands"][1]["payload"].update(entry_no="KB-E1")), 403),
+        (variant(lambda b: b["commands"][0]["payload"].update(inpatient_no="KB-000001")), 403),
+        (variant(lambda b: b["commands"].extend([b["commands"][0]] * P.MAX_BATCH)), 413),
+        (b"x" * (P.MAX_BODY + 10), 413),
+    ]
+    for body, status in cases:
+        r = push_raw(server, a, body)
+        assert r.status_code == status, (body[:80], r.text)
+        assert r.json()["error"] and r.json()["detail"]
+    assert {t: count_rows(server, t) for t in before} == before
+    with pytest.raises(BadRequest):
+        with a.transaction() as tx:
+            tx.emit("hospital.teleport", {})
+        SyncClient(a).push_all()
+    assert httpx.get(server.url + "/v1/health").status_code == 200
+
+
+def test_rate_limit_gives_429(db_url, tmp_path):
+    s = ThreadServer(db_url, rate=1.0, burst=3)
+    try:
+        a = new_kiosk(tmp_path, "KA", s.url)
+        codes = [httpx.get(s.url + "/v1/events?after=0&limit=5",
+                           headers=signed(a, "GET", "/v1/events?after=0&limit=5")).status_code for _ in range(8)]
+        assert codes[:3] == [200, 200, 200] and 429 in codes
+    finally:
+        s.stop()
+
+
+def test_clock_skew_is_stored_and_warned(server, tmp_path):
+    a = new_kiosk(tmp_path, "KA", server.url)
+    emit_workload(a, 1)
+    body = batch(a)
+    h = signed(a, "POST", "/v1/push", body)
+    h[P.H_DEVICE_TIME] = "2026-01-01T00:00:00Z"
+    r = httpx.post(server.url + "/v1/push", content=body, headers=h)
+    assert r.status_code == 200 and r.json()["warnings"][0].startswith("clock_skew")
+    with server.backend.tx() as cur:
+        skew, seen = cur.execute("SELECT skew_s, last_device_time FROM devices WHERE device_id = 'KA'").fetchone()
+    assert skew < -P.SKEW_WARN_S and seen == "2026-01-01T00:00:00Z"

@@ -1,0 +1,23 @@
+"""Shared helpers for the payment tests: a simulated ZVT terminal on TCP or on a pty."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from drivers.sim.zvt_terminal import PtyFrontEnd, SimTerminal, TcpFrontEnd
+
+FAST = "timeout=0.6&ack_timeout=0.6"
+
+
+@contextmanager
+def sim_terminal(state_dir, transport: str):
+    sim = SimTerminal(state_dir)
+    front = (TcpFrontEnd(sim) if transport == "tcp" else PtyFrontEnd(sim)).start()
+    try:
+        yield sim, f"{front.url}?{FAST}"
+    finally:
+        front.stop()
+
+
+def charges(sim) -> list[dict]:
+    return [e for e in sim.ledger.entries() if e.get("result") == "approved"]
