@@ -4,7 +4,7 @@ A handler validates a payload (:func:`validate`, before anything is stored) and 
 the ingest transaction (``apply(ctx, cmd) -> (status, result, events)``), where ``status`` is
 ``applied`` or ``rejected`` and ``events`` are ``(kind, payload)`` pairs for the global log.
 Fields listed in ``own_ids`` are IDs the kiosk created offline: they must start with the pushing
-device's prefix (``<device_id>-``), so a device can never write under another device's IDs.
+device's prefix (``<device_id>-``, after a series such as ``ZY``), so a device can never write under another device's IDs.
 
 Add a kind by writing an apply function and one :data:`HANDLERS` entry.
 """
@@ -70,7 +70,7 @@ def validate(kind: str, payload, device_id: str) -> dict:
         raise CommandInvalid(f"{kind}: payload has too many keys")
     out = dict(payload)
     for name, (typ, required) in handler.fields.items():
-        if name not in payload or payload[name] is None:
+        if name not in payload or payload[name] is None or (not required and payload[name] == ""):
             if required:
                 raise CommandInvalid(f"{kind}: missing {name}")
             out.pop(name, None)
@@ -95,7 +95,8 @@ def validate(kind: str, payload, device_id: str) -> dict:
             continue
         if optional and not DEVICE_MADE.match(value):
             continue                    # e.g. a charge reference issued by the HIS
-        if not value.startswith(device_id + "-"):
+        # a human-facing number may put its series letters first: ZY<device>-000123 (住院号)
+        if not re.match(rf"^(?:{SERIES_PREFIXES})?{re.escape(device_id)}-", value):
             raise ForeignId(f"{kind}: {name} {value!r} does not carry this device's prefix {device_id}-")
     return out
 
@@ -189,6 +190,21 @@ _CHARGE = {"inpatient_no": (_S, True), "charge_ref": (_S, True), "amount_fen": (
 _AT = ("at",)
 
 #: kind -> Handler: the hospital kinds of docs/domain.md (``pos.hospital.events.KINDS``).
+#: letter series a device may put before its prefix in a number it issues (ZY = inpatient number)
+SERIES_PREFIXES = "ZY"
+
+#: record-only kinds from the kiosk's own journals (see the comment in HANDLERS)
+DEVICE_ACTIVITY = (
+    "kiosk.service_started", "kiosk.help_requested",
+    "print.queued", "print.printed", "print.failed",
+    *(f"payment.{state}" for state in ("intent", "sent", "waiting_card", "approved", "declined", "aborted",
+                                       "in_doubt", "unresolved", "posted", "reversed")),
+    "payment.supervisor_queued", "payment.end_of_day",
+    "cash.received", "cash.shift_opened", "cash.shift_closed",
+)
+
+
+
 HANDLERS: dict[str, Handler] = {
     "hospital.notice.recorded": Handler(_record("admission.notice"), {"notice_no": (_S, True)}),
     "hospital.patient.identified": Handler(_record(), {"patient_uid": (_S, True)}),
@@ -220,6 +236,7 @@ HANDLERS: dict[str, Handler] = {
                                           own_ids=("settlement_no",)),
     "hospital.settlement.recorded": Handler(_record(), {"inpatient_no": (_S, True), "settlement_no": (_S, True)}),
     "hospital.settlement.failed": Handler(_record(), {"inpatient_no": (_S, True)}),
+    "hospital.settlement.cancelling": Handler(_record(), {"inpatient_no": (_S, True)}),
     "hospital.settlement.cancelled": Handler(_record(), {"inpatient_no": (_S, True)}),
     "hospital.refund.paid": Handler(_ledger("refund", "refund.posted"), _MONEY, own_ids=("entry_no", "receipt_no"),
                                     times=_AT),
@@ -227,6 +244,11 @@ HANDLERS: dict[str, Handler] = {
                                             own_ids=("entry_no", "receipt_no"), times=_AT),
     "hospital.discharged": Handler(_discharged, {"inpatient_no": (_S, True), "ward_code": (_S, False),
                                                  "bed_no": (_S, False), "at": (_S, False)}, times=_AT),
+
+    # Device activity the kiosk and counter journal locally (help calls, print jobs, the payment
+    # journal's state changes, cash): the server keeps them in its command and event logs for the
+    # IT page and audit, and derives no state from them.
+    **{kind: Handler(_record(), {}) for kind in DEVICE_ACTIVITY},
 }
 
 
