@@ -100,8 +100,8 @@ def reveal(ui, widget) -> None:
     while p is not None and not isinstance(p, ScrollView) and id(p) not in seen:
         seen.add(id(p))
         p = p.parent
-    if not isinstance(p, ScrollView):
-        return
+    if not isinstance(p, ScrollView) or not p.children or p.children[0].height <= p.height:
+        return                                   # nothing to scroll
     if True:
         ui.frames(2)
         p.scroll_to(widget, padding=10, animate=False)

@@ -4,7 +4,6 @@ checks the terminal's printout or the bank statement and decides: charged (booke
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.factory import Factory
 
 from .counter_base import CounterScreen, yuan
 
@@ -60,4 +59,3 @@ class CounterInDoubtScreen(CounterScreen):
 
 
 SCREEN = CounterInDoubtScreen
-Factory  # re-exported for kv rules that build rows
