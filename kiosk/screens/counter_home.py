@@ -4,7 +4,6 @@ the menu of counter tasks, the sync queue and this counter's recent activity."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -31,9 +30,10 @@ MENU = [(_("Register admission"), "counter_register"), (_("Green channel"), "cou
 
 
 def local_time(utc_iso: str) -> str:
-    """Stored UTC → the local time shown to people."""
-    dt = datetime.strptime(utc_iso[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    return dt.astimezone().strftime("%H:%M:%S")
+    """Stored UTC → the site's local time shown to people (``MM-DD HH:MM``)."""
+    from pos.documents.common import local_time as site_local
+
+    return site_local(utc_iso, App.get_running_app().site.get("site", "timezone"))[5:]
 
 
 class CounterHomeScreen(CounterScreen):

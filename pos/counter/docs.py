@@ -8,9 +8,9 @@ import datetime as dt
 from pos.documents import (DepositReceiptData, Layout, SettlementData, Site, WristbandData, deposit_receipt,
                            settlement_list, wristband)
 from pos.documents.capitals import format_yuan
-from pos.documents.common import local_time
+from pos.documents.common import age_text, local_time
 
-__all__ = ["doc_site", "receipt_layout", "wristband_layout", "settlement_layout", "shift_report_layout", "age_on"]
+__all__ = ["doc_site", "receipt_layout", "wristband_layout", "settlement_layout", "shift_report_layout"]
 
 #: shift report labels: English -> (zh-Hans, zh-Hant)
 SHIFT_LABELS = {
@@ -38,20 +38,7 @@ def _l(key: str, lang: str) -> str:
 
 
 def doc_site(config, lang: str) -> Site:
-    return Site(hospital_name=config.site_name, timezone=config.get("site", "timezone"),
-                counter_window=str(config.get("site", "counter_window")),
-                lang="zh-Hant" if lang == "zh-Hant" else "zh-Hans")
-
-
-def age_on(birth_date: str, day: dt.date) -> str:
-    if not birth_date:
-        return ""
-    b = dt.date.fromisoformat(birth_date[:10])
-    years = day.year - b.year - ((day.month, day.day) < (b.month, b.day))
-    if years >= 1:
-        return str(years)
-    months = (day.year - b.year) * 12 + day.month - b.month - (day.day < b.day)
-    return f"{max(months, 0)}月"
+    return Site.from_config(config, lang)
 
 
 def receipt_layout(site: Site, r: dict, operator_id: str) -> Layout:
@@ -66,7 +53,7 @@ def receipt_layout(site: Site, r: dict, operator_id: str) -> Layout:
 def wristband_layout(site: Site, w: dict, bed: str, admitted_at: str) -> Layout:
     day = dt.date.today()
     return wristband(site, WristbandData(
-        name=w["name"], sex=w["sex"] if w["sex"] in ("M", "F") else "M", age=age_on(w["birth_date"], day),
+        name=w["name"], sex=w["sex"] if w["sex"] in ("M", "F") else "M", age=age_text(w["birth_date"], day),
         inpatient_no=w["inpatient_no"], ward=w["ward_name"], bed=bed or "",
         admitted_on=local_time(admitted_at, site.timezone)[:10]))
 

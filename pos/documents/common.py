@@ -90,3 +90,17 @@ def mask_card(card: str) -> str:
     if not digits:
         return ""
     return "**** **** **** " + digits[-4:].rjust(4, "*")
+
+
+def age_text(birth_date: str | None, day) -> str:
+    """Age as a wristband shows it on ``day``: whole years, or months (``3月``) for a baby."""
+    import datetime as dt
+
+    if not birth_date:
+        return ""
+    b = dt.date.fromisoformat(birth_date[:10])
+    years = day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+    if years >= 1:
+        return str(years)
+    months = (day.year - b.year) * 12 + day.month - b.month - (day.day < b.day)
+    return f"{max(months, 0)}月"

@@ -25,6 +25,14 @@ class Site:
     counter_window: str = "1"
     lang: str = "zh-Hans"          # script of the documents: zh-Hans or zh-Hant
 
+    @classmethod
+    def from_config(cls, config, lang: str = "zh-Hans") -> "Site":
+        """The site as a :class:`pos.config.Config` describes it; documents are printed in Chinese,
+        Traditional for a zh-Hant screen and Simplified otherwise."""
+        return cls(hospital_name=config.site_name, timezone=config.get("site", "timezone"),
+                   counter_window=str(config.get("site", "counter_window")),
+                   lang="zh-Hant" if lang == "zh-Hant" else "zh-Hans")
+
 
 @dataclass(frozen=True)
 class DepositReceiptData:

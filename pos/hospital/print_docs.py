@@ -12,6 +12,7 @@ import datetime as dt
 import json
 
 from pos.documents import inputs as doc
+from pos.documents.common import age_text, local_time
 from pos.documents.fee_list import daily_fee_list
 from pos.documents.receipt import deposit_receipt
 from pos.documents.service import where_to_go
@@ -21,17 +22,7 @@ from pos.ids import utcnow_iso
 
 from .ledger import ledger_sums, row
 
-__all__ = ["DocumentPrinter", "age_text"]
-
-
-def age_text(birth_date: str | None, on: dt.date | None = None) -> str:
-    """Age as a wristband shows it: years, or months for a baby."""
-    if not birth_date:
-        return ""
-    born = dt.date.fromisoformat(birth_date)
-    on = on or dt.date.today()
-    months = (on.year - born.year) * 12 + on.month - born.month - (on.day < born.day)
-    return f"{months}月" if months < 12 else str(months // 12)
+__all__ = ["DocumentPrinter"]
 
 
 class DocumentPrinter:
@@ -43,8 +34,7 @@ class DocumentPrinter:
 
     @property
     def site(self) -> doc.Site:
-        return doc.Site(hospital_name=self.config.site_name, timezone=self.config.get("site", "timezone"),
-                        counter_window=str(self.config.get("site", "counter_window")), lang=self.lang)
+        return doc.Site.from_config(self.config, self.lang)
 
     # -- data ---------------------------------------------------------------------------
     def _adm(self, inpatient_no: str) -> tuple[dict, dict, dict]:
@@ -73,9 +63,9 @@ class DocumentPrinter:
 
     def wristband_data(self, inpatient_no: str) -> doc.WristbandData:
         a, p, w = self._adm(inpatient_no)
-        return doc.WristbandData(name=p["name"], sex=p["sex"] or "", age=age_text(p["birth_date"]),
+        return doc.WristbandData(name=p["name"], sex=p["sex"] or "", age=age_text(p["birth_date"], dt.date.today()),
                                  inpatient_no=inpatient_no, ward=w["name"], bed=self._bed(a),
-                                 admitted_on=a["admitted_at"][:10])
+                                 admitted_on=local_time(a["admitted_at"], self.site.timezone)[:10])
 
     def daily_list_data(self, inpatient_no: str, day: str | None = None) -> doc.DailyFeeListData:
         dl = self.h.daily_list(inpatient_no, day)
@@ -97,7 +87,8 @@ class DocumentPrinter:
             "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND kind = 'deposit' ORDER BY id", (a["id"],)))
         return doc.SettlementData(
             settlement_no=st["settlement_no"], patient_name=p["name"], inpatient_no=inpatient_no,
-            admitted_on=a["admitted_at"][:10], discharged_on=(a["discharged_at"] or utcnow_iso())[:10],
+            admitted_on=local_time(a["admitted_at"], self.site.timezone)[:10],
+            discharged_on=local_time(a["discharged_at"] or utcnow_iso(), self.site.timezone)[:10],
             totals_by_category={"甲": bd.get("a_fen", 0), "乙": bd.get("b_fen", 0), "丙": bd.get("c_fen", 0)},
             pooled_fen=st["pooled_fen"] or 0, deposits_fen=sums["deposit"] + sums["collection"],
             receipts_taken_back=receipts, settled_at=st["completed_at"] or st["created_at"], operator_id=operator_id)
