@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections import Counter
+import weakref
 from types import ModuleType
 
 from .base import ROLES, Device
@@ -79,7 +79,7 @@ def check_url(url: str, role: str | None = None) -> DeviceURL:
     return u
 
 
-_in_use: Counter = Counter()
+_in_use: dict[str, weakref.WeakSet] = {}    # url -> devices open now (a dropped one leaves by itself)
 _in_use_lock = threading.Lock()
 _probe_locks: dict[str, threading.Lock] = {}
 PROBE_WAIT_S = 15.0
@@ -93,7 +93,7 @@ def _probe_lock(url: str) -> threading.Lock:
 def in_use(url: str) -> bool:
     """Whether this process has the device at ``url`` open right now."""
     with _in_use_lock:
-        return _in_use[url] > 0
+        return bool(_in_use.get(url))
 
 
 def open_device(url: str, role: str | None = None) -> Device:
@@ -104,26 +104,24 @@ def open_device(url: str, role: str | None = None) -> Device:
     if not lock.acquire(timeout=PROBE_WAIT_S):  # let a status probe that is under way finish first
         raise DeviceBusy(f"{url}: a status check did not finish within {PROBE_WAIT_S:g} s")
     try:
+        dev = scheme_module(u).open(u, role)
         with _in_use_lock:
-            _in_use[url] += 1
+            _in_use.setdefault(url, weakref.WeakSet()).add(dev)
     finally:
         lock.release()
-    try:
-        dev = scheme_module(u).open(u, role)
-    except BaseException:
-        with _in_use_lock:
-            _in_use[url] -= 1
-        raise
-    close, released = dev.close, threading.Event()
+    # no strong reference from the device to itself: a device nobody holds is freed, and leaves
+    # the in-use set, even if its owner forgot to close it
+    ref, cls_close = weakref.ref(dev), type(dev).close
 
     def close_and_release(*args, **kwargs):
+        d = ref()
+        if d is None:
+            return None
         try:
-            return close(*args, **kwargs)
+            return cls_close(d, *args, **kwargs)
         finally:
-            if not released.is_set():
-                released.set()
-                with _in_use_lock:
-                    _in_use[url] -= 1
+            with _in_use_lock:
+                _in_use.get(url, weakref.WeakSet()).discard(d)
 
     dev.close = close_and_release
     return dev

@@ -201,6 +201,9 @@ class OnestopApp(App):
                       on_flip=self._after_first_frame)
         self._idle.cancel()
         self._status_ev.cancel()
+        for screen in self.sm.screens:   # stop every wait a screen has running (card readers, scans)
+            if hasattr(screen, "reset"):
+                screen.reset()
         self.monitor.stop()
         Clock.unschedule(self._pull_sync)
         if self.sync_worker is not None:

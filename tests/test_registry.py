@@ -82,3 +82,15 @@ def test_an_open_device_is_reported_busy_and_not_opened_twice():
     dev.close()  # closing twice releases once
     assert not in_use("sim://printer")
     assert probe("sim://printer").state is DeviceState.CONNECTED
+
+
+def test_a_device_dropped_without_close_is_no_longer_in_use():
+    import gc
+
+    from drivers.registry import in_use
+
+    dev = open_device("sim://terminal")
+    assert in_use("sim://terminal")
+    del dev
+    gc.collect()
+    assert not in_use("sim://terminal")
