@@ -5,14 +5,20 @@
 
 .PHONY: demo test setup bench clean
 
-demo: setup
+# the demo opens in a normal 1280x800 window, so a desktop user can close it;
+# `make demo ARGS=` runs it as a real kiosk (full screen, ESC and close refused)
+ARGS ?= --windowed --size 1280x800
+
+demo:
+	scripts/bootstrap.sh demo
 	.venv/bin/onestop demo $(ARGS)
 
-test: setup
-	scripts/test.sh $(ARGS)
+test:
+	scripts/bootstrap.sh test
+	scripts/test.sh $(TESTARGS)
 
 setup:
-	scripts/bootstrap.sh
+	scripts/bootstrap.sh test
 
 bench: setup
 	scripts/bench.sh

@@ -201,15 +201,24 @@ class OnestopApp(App):
                       on_flip=self._after_first_frame)
         self._idle.cancel()
         self._status_ev.cancel()
-        for screen in self.sm.screens:   # stop every wait a screen has running (card readers, scans)
-            if hasattr(screen, "reset"):
-                screen.reset()
         self.monitor.stop()
         Clock.unschedule(self._pull_sync)
         if self.sync_worker is not None:
             self.sync_worker.stop(timeout=2)
         if self._store_future is not None and self._store_future.done() and not self._store_future.exception():
             self._store_future.result().close()
+        self._cancel_waits()
+
+    def _cancel_waits(self) -> None:
+        """Stop every wait a screen has running (card readers, scanners), so no reader thread outlives
+        the app. Only screens that wait have ``cancel_waits``; nothing else of theirs is touched."""
+        for screen in self.sm.screens:
+            cancel = getattr(screen, "cancel_waits", None)
+            if cancel is not None:
+                try:
+                    cancel()
+                except Exception:  # stopping must go on whatever one screen does
+                    log.exception("stopping the waits of screen %s", screen.name)
 
     def _pull_status(self, *_):
         snap = self.monitor.snapshot()

@@ -100,6 +100,9 @@ class DiagTestScreen(Screen):
         self._clear_result()
         self.preview = None
 
+    def cancel_waits(self) -> None:
+        self.stop_all()
+
     def stop_all(self) -> None:
         self._cancel.set()
         self._stop_scanner()

@@ -74,6 +74,9 @@ class IdentifyScreen(Screen):
 
         app.with_store(record)
 
+    def cancel_waits(self) -> None:
+        self._stop_waiting()
+
     def reset(self) -> None:
         self._stop_waiting()
         self.service = ""
