@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Run the whole suite headless. Kivy renders with SDL's offscreen driver (no X); the few tests
-# that need X (pynput, xdotool) get a private Xvfb from xvfb-run. Extra arguments go to pytest.
+# that need X (pynput, xdotool) get a private Xvfb from xvfb-run. With arguments, they go to one
+# pytest run as they are. Without, the suite runs in two processes: the protocol, domain and
+# server tests, then the tests that drive the Kivy front ends (which keep one window and their
+# worker threads for the whole process), so timing-sensitive pty tests never share a process
+# with the UI.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export KIVY_NO_ARGS=1 KIVY_NO_FILELOG=1 KIVY_LOG_MODE=PYTHON KIVY_NO_CONSOLELOG=1
@@ -8,4 +12,19 @@ export KIVY_HOME="$PWD/.kivy"
 export ONESTOP_ARTIFACTS="${ONESTOP_ARTIFACTS:-$PWD/test-artifacts}"
 mkdir -p "$ONESTOP_ARTIFACTS" "$KIVY_HOME"
 scripts/services.sh
-xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python -m pytest "$@"
+run() { xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python -m pytest "$@"; }
+if [ "$#" -gt 0 ]; then
+  run "$@"
+  exit $?
+fi
+UI_TESTS=(tests/test_kiosk_*.py tests/test_staff_ui.py tests/test_counter_*.py tests/test_diag_screens.py
+          tests/test_diag_selftests.py tests/test_launch.py tests/test_autoplay.py)
+ignore=()
+for f in "${UI_TESTS[@]}"; do ignore+=("--ignore=$f"); done
+run -q "${ignore[@]}"
+rc1=$?
+run -q "${UI_TESTS[@]}"
+rc2=$?
+echo "test.sh: protocol/domain/server tests exit $rc1, front-end tests exit $rc2"
+if [ "$rc1" -ne 0 ]; then exit "$rc1"; fi
+exit "$rc2"

@@ -222,12 +222,19 @@ class DiagTestScreen(Screen):
         if self.url.startswith("scanner+serial"):
             url, cancel = self.url, threading.Event()
             self._cancel = cancel
+            previous = getattr(self, "_serial_read", None)
 
             def read():
                 from drivers.registry import open_device
+                if previous is not None:   # one reader on the line at a time: let the cancelled one close
+                    try:
+                        previous.result(timeout=5)
+                    except Exception:  # it ended one way or another; its outcome was already reported
+                        pass
                 with open_device(url, "scanner") as dev:
                     return selftest.record("scanner", selftest.check_scan(dev.read_code(timeout=60, cancel=cancel)), dev)
-            worker.submit(read, self._show, lambda exc: log.info("serial scanner test ended: %s", exc))
+            self._serial_read = worker.submit(read, self._show,
+                                              lambda exc: log.info("serial scanner test ended: %s", exc))
 
     def _on_text(self, _win, text):
         self._feed_key(text, time.monotonic())
