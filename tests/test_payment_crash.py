@@ -67,7 +67,7 @@ def sim_process(request, fast_dir):
         if request.param == "tcp":
             yield state, f"zvt+tcp://{line[1]}?timeout=0.15&ack_timeout=0.3", RUNS
         else:
-            yield state, f"zvt+serial://{line[1]}?timeout=0.3&ack_timeout=0.5", PTY_RUNS
+            yield state, f"zvt+serial://{line[1]}?timeout=1&ack_timeout=1.5", PTY_RUNS
     finally:
         proc.kill()
         proc.wait()

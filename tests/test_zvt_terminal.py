@@ -89,8 +89,8 @@ def test_garbage_after_approval_is_in_doubt(terminal):
 
 def test_slow_intermediate_status_restarts_t4(terminal):
     sim, term, _ = terminal
-    # 4 statuses 0.3 s apart: 1.2 s in all, longer than T4 (0.6 s), yet no timeout
-    sim.script.push({"action": "approve", "slow_status": [4, 0.3], "pin_delay": 0.2})
+    # 4 statuses 0.8 s apart: 3.2 s in all, longer than T4 (2 s), yet no timeout
+    sim.script.push({"action": "approve", "slow_status": [4, 0.8], "pin_delay": 0.2})
     seen = []
     res = term.authorise(900, on_status=lambda s: seen.append(s.code))
     assert res.outcome == "approved"

@@ -6,7 +6,8 @@ from contextlib import contextmanager
 
 from drivers.sim.zvt_terminal import PtyFrontEnd, SimTerminal, TcpFrontEnd
 
-FAST = "timeout=0.6&ack_timeout=0.6"
+# generous enough for a loaded 2-core CI machine (the sim thread shares the GIL with the test)
+FAST = "timeout=2&ack_timeout=2"
 
 
 @contextmanager
