@@ -15,7 +15,7 @@ from pos.payments import InvalidAmount, PaymentService
 from pos.store import Store
 
 from .conftest import onestop_cmd
-from .zvt_sim_helpers import sim_terminal
+from .zvt_sim_helpers import TRANSPORTS, sim_terminal
 
 KEYS = ["status", "amount_fen", "attempt_id", "receipt_no", "trace_no", "terminal_id", "auth_code", "card"]
 
@@ -31,7 +31,7 @@ def one_line(stderr: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("transport", ["tcp", "pty"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_pay_json_exact_shape(tmp_path, onestop_env, transport):
     with sim_terminal(tmp_path / "sim", transport) as (sim, url):
         r = run(["pay", "500.00", "--terminal", url, "--json"], onestop_env)

@@ -55,7 +55,9 @@ def fast_dir(tmp_path):
         yield tmp_path
 
 
-@pytest.fixture(params=["tcp", "pty"])
+from .zvt_sim_helpers import TRANSPORTS  # noqa: E402
+
+@pytest.fixture(params=TRANSPORTS)
 def sim_process(request, fast_dir):
     state = fast_dir / "sim"
     front = ["--tcp", "127.0.0.1:0"] if request.param == "tcp" else ["--pty"]

@@ -14,7 +14,7 @@ from pos.errors import InvalidTransition
 from pos.payments import InvalidAmount, PaymentService
 from pos.payments.journal import TRANSITIONS
 
-from .zvt_sim_helpers import charges, sim_terminal
+from .zvt_sim_helpers import TRANSPORTS, charges, sim_terminal
 
 
 class Crash(BaseException):
@@ -28,7 +28,7 @@ def crash_at(step):
     return probe
 
 
-@pytest.fixture(params=["tcp", "pty"])
+@pytest.fixture(params=TRANSPORTS)
 def env(request, tmp_path, store):
     with sim_terminal(tmp_path / "sim", request.param) as (sim, url):
         yield sim, store, url

@@ -9,10 +9,10 @@ from drivers.payment import NotSent, PaymentTerminal
 from drivers.registry import check_url, open_device, probe
 from drivers.sim.zvt_terminal import TEST_CARDS
 
-from .zvt_sim_helpers import charges, sim_terminal
+from .zvt_sim_helpers import TRANSPORTS, charges, sim_terminal
 
 
-@pytest.fixture(params=["tcp", "pty"])
+@pytest.fixture(params=TRANSPORTS)
 def terminal(request, tmp_path):
     with sim_terminal(tmp_path / "sim", request.param) as (sim, url):
         term = open_device(url, "payment_terminal")
