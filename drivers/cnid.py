@@ -22,6 +22,7 @@ from .errors import DeviceError, DeviceNotFound, DeviceTimeout, ProtocolError
 from .identity import Identity, Insurance, UnreadableCard, iso_date, valid_cn_id_number
 from .samv import (SW_FIND_FAILED, SW_FOUND, SW_OK, SW_SELECT_FAILED, SW_TEXT, Frame, FrameParser,
                    encode)
+from .serialline import SerialLine
 from .status import DeviceStatus
 from .url import DeviceURL
 
@@ -99,46 +100,36 @@ class CnIdReader(Device):
     def __init__(self, url: DeviceURL, role: str | None = "id_reader", transport=None):
         super().__init__(url, role)
         self.options = url.options_for(OPTIONS, GRAMMAR)
-        self.port = transport
+        self.line = SerialLine(url.path or f"{url.netloc}://", url.raw, self.options["baud"],
+                               "The ID-card reader is not connected. Please ask the staff for help.",
+                               transport)
         self.parser = FrameParser()
         self.last_read: Identity | None = None
         self.last_photo: bytes | None = None
-        self._closed = threading.Event()
-
-    def _open(self):
-        if self._closed.is_set():
-            raise DeviceTimeout(f"{self.url.raw}: reader closed")
-        if self.port is None:
-            import serial
-            name = self.url.path or f"{self.url.netloc}://"
-            try:
-                self.port = serial.serial_for_url(name, baudrate=self.options["baud"], timeout=0.05)
-            except (serial.SerialException, ValueError) as exc:
-                raise DeviceNotFound(f"{self.url.raw}: {exc}",
-                                     user_message="The ID-card reader is not connected. Please ask the staff for help.") from exc
-        return self.port
 
     def command(self, cmd: bytes, data: bytes = b"", timeout: float = 2.0) -> Frame:
         """Send one command and return the module's reply frame."""
-        port = self._open()
-        self.parser = FrameParser()
-        deadline = time.monotonic() + timeout
-        try:
-            port.reset_input_buffer()
-            port.write(encode(cmd + data))
-        except Exception as exc:  # SerialException/OSError: unplugged, or closed by another thread
-            raise DeviceNotFound(f"{self.url.raw}: {exc}") from exc
-        while time.monotonic() < deadline:
+        with self.line.use() as port:
+            self.parser = FrameParser()
+            deadline = time.monotonic() + timeout
             try:
-                chunk = port.read(max(1, port.in_waiting))
-            except Exception as exc:  # unplugged mid-reply
+                port.reset_input_buffer()
+                port.write(encode(cmd + data))
+            except Exception as exc:  # SerialException/OSError: unplugged
                 raise DeviceNotFound(f"{self.url.raw}: {exc}") from exc
-            if chunk:
-                frames = self.parser.feed(chunk)
-                if frames:
-                    if self.parser.skipped:
-                        log.info("%s: skipped %d noise bytes", self.url.raw, self.parser.skipped)
-                    return frames[0]
+            while time.monotonic() < deadline and not self.line.closed:
+                try:
+                    chunk = port.read(max(1, port.in_waiting))
+                except Exception as exc:  # unplugged mid-reply
+                    raise DeviceNotFound(f"{self.url.raw}: {exc}") from exc
+                if chunk:
+                    frames = self.parser.feed(chunk)
+                    if frames:
+                        if self.parser.skipped:
+                            log.info("%s: skipped %d noise bytes", self.url.raw, self.parser.skipped)
+                        return frames[0]
+        if self.line.closed:
+            raise DeviceTimeout(f"{self.url.raw}: reader closed")
         raise DeviceTimeout(f"{self.url.raw}: no complete SAM_V reply to {cmd.hex()} "
                             f"({self.parser.pending} byte(s) of a frame)",
                             user_message="The ID-card reader did not answer. Please try again.")
@@ -147,7 +138,7 @@ class CnIdReader(Device):
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             while True:
-                if self._closed.is_set() or (cancel is not None and cancel.is_set()):
+                if self.line.closed or (cancel is not None and cancel.is_set()):
                     raise DeviceTimeout("waiting for an ID card was cancelled")
                 found = self.command(CMD_FIND)
                 if found.sw3 == SW_FOUND:
@@ -187,12 +178,7 @@ class CnIdReader(Device):
         return DeviceStatus.error(f"ID-card module: {SW_TEXT.get(frame.sw3, hex(frame.sw3))}")
 
     def close(self) -> None:
-        self._closed.set()
-        if self.port is not None:
-            try:
-                self.port.close()
-            finally:
-                self.port = None
+        self.line.close()
 
 
 def open(url: DeviceURL, role: str | None = "id_reader") -> CnIdReader:  # noqa: A001

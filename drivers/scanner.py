@@ -35,6 +35,7 @@ from .errors import BadDeviceURL, DeviceNotFound, DeviceTimeout, OnestopError, P
 from .identity import Identity, LayoutMismatch
 from .keyboard_layouts import LAYOUTS, as_meant
 from .qr import BadCode, payload_identity
+from .serialline import SerialLine
 from .status import DeviceStatus
 from .url import DeviceURL
 
@@ -168,46 +169,65 @@ class SerialScanner(Device):
             raise BadDeviceURL(f"{url.raw!r}: suffix must be cr, lf or crlf (format: {GRAMMAR})")
         self.baud = opts["baud"]
         self.framer = LineFramer(_SUFFIXES[opts["suffix"]])
-        self.port = transport
         self.validators = tuple(validators)
         self.last_read: Identity | None = None
-        self._closed = threading.Event()
+        self._pending: list[bytes] = []      # whole codes read but not yet handed out
+        self.line = SerialLine(url.path or f"{url.netloc}://", url.raw, self.baud,
+                               "The scanner is not connected. Please ask the staff for help.",
+                               transport, on_open=self._settle)
 
-    def _open(self):
-        if self._closed.is_set():
-            raise DeviceTimeout(f"{self.url.raw}: scanner closed")
-        if self.port is None:
-            import serial
-            try:
-                self.port = serial.serial_for_url(self.url.path or f"{self.url.netloc}://",
-                                                  baudrate=self.baud, timeout=0.05)
-            except (serial.SerialException, ValueError) as exc:
-                raise DeviceNotFound(f"{self.url.raw}: {exc}",
-                                     user_message="The scanner is not connected. Please ask the staff for help.") from exc
-        return self.port
+    def _settle(self, port) -> None:
+        """Drop a code that was already on its way when the port opened.
+
+        Opening flushes what the kernel had buffered, so bytes that arrive before the line has been
+        quiet once (one read timeout, 50 ms; a scanner sends a whole code in one burst) are the
+        tail of a code whose start is gone: reported, it would look up the wrong thing. Whatever
+        follows the first line end among them is whole, and is kept.
+        """
+        dropped = bytearray()
+        give_up = time.monotonic() + 1.0
+        try:
+            while time.monotonic() < give_up:
+                chunk = port.read(max(1, port.in_waiting))
+                if not chunk:
+                    break
+                dropped += chunk
+        except Exception:  # unplugged: the first real read reports it
+            return
+        self.framer.buf.clear()
+        if not dropped:
+            return
+        cut = dropped.find(self.framer.suffix)
+        kept = bytes(dropped[cut + len(self.framer.suffix):]) if cut >= 0 else b""
+        log.info("%s: dropped %d byte(s) of a code already under way when the port opened",
+                 self.url.raw, len(dropped) - len(kept))
+        self._pending += self.framer.feed(kept)
 
     def read_code(self, timeout: float | None = None, cancel: threading.Event | None = None) -> str:
         deadline = None if timeout is None else time.monotonic() + timeout
-        port = self._open()
-        while True:
-            if self._closed.is_set() or (cancel is not None and cancel.is_set()):
-                raise DeviceTimeout("waiting for a scan was cancelled")
-            try:
-                chunk = port.read(max(1, port.in_waiting))
-            except Exception as exc:  # unplugged, or closed by another thread
-                raise DeviceNotFound(f"{self.url.raw}: {exc}") from exc
-            lines = self.framer.feed(chunk) if chunk else []
-            if lines:
-                try:
-                    text = lines[0].decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise BadCode(f"{self.url.raw}: scanned bytes are not UTF-8") from exc
-                if self.validators and not any(v(text) for v in self.validators):
-                    raise BadCode(f"code {text[:8]!r}... does not match any configured code format")
-                return text          # no keyboard in between: no layout to go wrong
-            if deadline is not None and time.monotonic() >= deadline:
-                raise DeviceTimeout(f"no scan on {self.url.raw} within {timeout:g} s",
-                                    user_message="No code was scanned. Please try again.")
+        with self.line.use() as port:
+            while True:
+                if self.line.closed or (cancel is not None and cancel.is_set()):
+                    raise DeviceTimeout("waiting for a scan was cancelled")
+                if not self._pending:
+                    try:
+                        chunk = port.read(max(1, port.in_waiting))
+                    except Exception as exc:  # unplugged
+                        raise DeviceNotFound(f"{self.url.raw}: {exc}") from exc
+                    if chunk:
+                        self._pending += self.framer.feed(chunk)
+                if self._pending:
+                    line = self._pending.pop(0)
+                    try:
+                        text = line.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise BadCode(f"{self.url.raw}: scanned bytes are not UTF-8") from exc
+                    if self.validators and not any(v(text) for v in self.validators):
+                        raise BadCode(f"code {text[:8]!r}... does not match any configured code format")
+                    return text          # no keyboard in between: no layout to go wrong
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise DeviceTimeout(f"no scan on {self.url.raw} within {timeout:g} s",
+                                        user_message="No code was scanned. Please try again.")
 
     def read_identity(self, timeout: float | None = None, cancel: threading.Event | None = None) -> Identity:
         with self._lock:
@@ -218,18 +238,13 @@ class SerialScanner(Device):
 
     def status(self) -> DeviceStatus:
         try:
-            self._open()
+            self.line.check_open()
         except (DeviceNotFound, DeviceTimeout) as exc:
             return DeviceStatus.disconnected(str(exc))
         return DeviceStatus.connected("scanner ready", last_read=self.last_read.source if self.last_read else None)
 
     def close(self) -> None:
-        self._closed.set()
-        if self.port is not None:
-            try:
-                self.port.close()
-            finally:
-                self.port = None
+        self.line.close()
 
 
 def open(url: DeviceURL, role: str | None = "scanner") -> SerialScanner:  # noqa: A001

@@ -159,3 +159,52 @@ def test_url_grammar():
         open_device("zvt+serial://ttyUSB0", "payment_terminal")
     with pytest.raises(BadDeviceURL):
         check_url("zvt+tcp://10.0.0.5", "receipt_printer")
+
+
+def test_a_terminal_stopped_mid_dialogue_never_answers_for_the_next_pty(tmp_path):
+    """Stopping a simulated pty terminal while it waits out a long PIN entry, then opening another
+    one: the first terminal's thread must not read the frames meant for the second (the kernel
+    reuses descriptor numbers at once, so closing the pty under a running thread made the next
+    terminal miss its first command)."""
+    import threading
+    import time
+
+    from drivers.sim.zvt_terminal import PtyFrontEnd, SimTerminal
+
+    from .zvt_sim_helpers import FAST
+
+    first = SimTerminal(tmp_path / "first")
+    first.script.push({"action": "approve", "pin_delay": 30})
+    front = PtyFrontEnd(first).start()
+    term = open_device(f"{front.url}?timeout=60&ack_timeout=2", "payment_terminal")   # a patient register
+    outcome = []
+    payer = threading.Thread(target=lambda: outcome.append(_try(term.authorise, 100)), daemon=True)
+    payer.start()
+    deadline = time.monotonic() + 10
+    while first.script._read() and time.monotonic() < deadline:   # the terminal took the script
+        time.sleep(0.02)
+    time.sleep(0.2)                                                 # ... and sits in the PIN wait
+    front.stop()
+    assert not front.thread.is_alive()     # it has let go of its pty before anyone opens another
+    second = SimTerminal(tmp_path / "second")
+    front2 = PtyFrontEnd(second).start()
+    try:
+        term2 = open_device(f"{front2.url}?{FAST}", "payment_terminal")
+        try:
+            assert term2.authorise(200).outcome == "approved"
+        finally:
+            term2.close()
+        assert [e["amount_fen"] for e in charges(second)] == [200]
+        assert charges(first) == []
+    finally:
+        front2.stop()
+        payer.join(15)
+        term.close()
+    assert outcome and outcome[0] != "approved"
+
+
+def _try(fn, *args):
+    try:
+        return fn(*args).outcome
+    except Exception as exc:  # the first terminal went away mid-dialogue: any clear error will do
+        return type(exc).__name__

@@ -93,6 +93,21 @@ class SamvModule:
             self._reply(0x21)
 
     def _run(self) -> None:
+        # the serving thread owns both descriptors and closes them itself: closed from stop()
+        # while it still ran, their numbers could go to the next pty and it would read its bytes
+        try:
+            self._serve()
+        finally:
+            self._close_fds()
+
+    def _close_fds(self) -> None:
+        for fd in (self.master, self.slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _serve(self) -> None:
         import select
         parser = FrameParser()
         while not self._stop.is_set():
@@ -114,12 +129,9 @@ class SamvModule:
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(2)
-        for fd in (self.master, self.slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            self._thread.join(30)
+        elif self._thread.ident is None:      # never started
+            self._close_fds()
 
     def __enter__(self):
         return self.start()

@@ -455,8 +455,9 @@ class TcpFrontEnd:
 
 
 class _PtyConn(_Conn):
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, stop: threading.Event):
         self.fd = fd
+        self.stop = stop
         self.session = SerialSession()
         self.inbox: list[bytes] = []
         self.fault = {}
@@ -464,6 +465,8 @@ class _PtyConn(_Conn):
         self.corrupt_next = False
 
     def _read(self, timeout: float) -> bytes:
+        if self.stop.is_set():       # every wait of a dialogue passes here: a stopped sim ends it
+            raise Gone()
         r, _, _ = select.select([self.fd], [], [], timeout)
         if not r:
             return b""
@@ -542,7 +545,13 @@ class _PtyConn(_Conn):
 
 
 class PtyFrontEnd:
-    """Serves :class:`SimTerminal` on a pseudo-terminal; ``port`` is the path the register opens."""
+    """Serves :class:`SimTerminal` on a pseudo-terminal; ``port`` is the path the register opens.
+
+    The serving thread owns the master descriptor and is the only one to close it. Closing it from
+    :meth:`stop` while the thread was still inside a slow dialogue let the kernel hand the same
+    descriptor number to the next pty opened in the process, and the old thread then read (and
+    answered) the first frame meant for the new terminal.
+    """
 
     def __init__(self, sim: SimTerminal):
         self.sim = sim
@@ -559,7 +568,13 @@ class PtyFrontEnd:
         return self
 
     def _serve(self) -> None:
-        conn = _PtyConn(self.master)
+        try:
+            self._loop()
+        finally:
+            os.close(self.master)
+
+    def _loop(self) -> None:
+        conn = _PtyConn(self.master, self._stop)
         while not self._stop.is_set():
             try:
                 peek = self.sim.script._read()
@@ -571,7 +586,7 @@ class PtyFrontEnd:
                 if cmd is not None:
                     self.sim.handle(conn, cmd)
             except Gone:
-                conn = _PtyConn(self.master)
+                conn = _PtyConn(self.master, self._stop)
             except OSError:
                 if self._stop.is_set():
                     return
@@ -579,8 +594,10 @@ class PtyFrontEnd:
 
     def stop(self) -> None:
         self._stop.set()
-        self.thread.join(timeout=2)
-        os.close(self.master)
+        if self.thread.is_alive():
+            self.thread.join(timeout=30)
+        elif self.thread.ident is None:       # never started: nobody else will close it
+            os.close(self.master)
 
 
 def main(argv: list[str] | None = None) -> int:
