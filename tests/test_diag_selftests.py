@@ -5,13 +5,11 @@ an image file, and a keyboard-wedge scanner typing through the window."""
 
 from __future__ import annotations
 
-import os
-import time
 import tomllib
 
 import pytest
 
-from tests.pcsc_stack import READER, PcscStack, StackUnavailable, use_private_socket
+from tests.pcsc_stack import READER, running_stack, use_private_socket
 
 use_private_socket()       # before any PC/SC call in this process (same socket as tests/test_pcsc.py)
 
@@ -236,11 +234,15 @@ def test_scanner_layout_check(diag, sims, artifacts):
     scan(selftest.SCANNER_TEST_CODE)
     ui.wait(lambda: screen.outcome, what="layout verdict")
     assert screen.outcome == "ok", screen.lines
-    # The serial-scanner round of this self-test is not driven here: the screen's reader can open
-    # the pty after the simulated scan was sent, so the test raced (noted as open work). The serial
-    # scanner itself is tested over a pty in tests/test_scanner.py.
+    # the configured scanner is a serial one: the technician scans once the screen says it listens
+    ui.tap(screen.buttons["do_scanner"])
+    ui.wait(lambda: screen.progress == "Waiting for the scanner...", what="serial scanner listening")
+    sims["scanner"].scan(selftest.SCANNER_TEST_CODE)
+    ui.wait(lambda: screen.outcome, what="serial scan verdict")
+    assert screen.outcome == "ok", screen.lines
+    assert f"typed: {selftest.SCANNER_TEST_CODE}" in screen.lines
     back(ui)
-    assert ui.screen().rows["scanner"].counters == {"tests": 2, "failures": 1}
+    assert ui.screen().rows["scanner"].counters == {"tests": 3, "failures": 1}
 
 
 def test_camera_preview_decodes_qr(diag, artifacts):
@@ -257,16 +259,7 @@ def test_camera_preview_decodes_qr(diag, artifacts):
     assert selftest.COUNTERS["camera"]["frames"] >= 1
 
 
-@pytest.fixture(scope="module")
-def pcsc_stack():
-    try:
-        s = PcscStack().start()
-    except StackUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PC/SC stack unavailable in CI: {exc}")
-        pytest.skip(f"PC/SC stack unavailable: {exc}")
-    yield s
-    s.stop()
+pcsc_stack = pytest.fixture(scope="module", name="pcsc_stack")(running_stack)
 
 
 @pytest.mark.pcsc

@@ -223,8 +223,16 @@ class DiagTestScreen(Screen):
             url, cancel = self.url, threading.Event()
             self._cancel = cancel
             previous = getattr(self, "_serial_read", None)
+            # a code scanned before the port is open is lost (opening flushes the line), so the
+            # technician is asked to scan only once the reader listens
+            self.progress = "Opening the scanner..."
+
+            def listening(_dt) -> None:
+                if self._cancel is cancel and not cancel.is_set() and not self.outcome:
+                    self.progress = "Waiting for the scanner..."
 
             def read():
+                from drivers.errors import DeviceNotFound
                 from drivers.registry import open_device
                 if previous is not None:   # one reader on the line at a time: let the cancelled one close
                     try:
@@ -232,9 +240,18 @@ class DiagTestScreen(Screen):
                     except Exception:  # it ended one way or another; its outcome was already reported
                         pass
                 with open_device(url, "scanner") as dev:
+                    st = dev.status()          # opens the port and lets a code cut by the opening pass
+                    if not st.ok:
+                        raise DeviceNotFound(st.reason)
+                    Clock.schedule_once(listening)
                     return selftest.record("scanner", selftest.check_scan(dev.read_code(timeout=60, cancel=cancel)), dev)
-            self._serial_read = worker.submit(read, self._show,
-                                              lambda exc: log.info("serial scanner test ended: %s", exc))
+            def ended(exc) -> None:
+                if cancel.is_set():        # the technician left or started again
+                    log.info("serial scanner test on %s ended: %s", url, exc)
+                    return
+                self._show(selftest.record("scanner", selftest.Result(
+                    False, "The self-test failed.", [f"{type(exc).__name__}: {exc}"], str(exc))))
+            self._serial_read = worker.submit(read, self._show, ended)
 
     def _on_text(self, _win, text):
         self._feed_key(text, time.monotonic())
