@@ -197,3 +197,23 @@ class PcscStack:
                     self.pcscd.wait()
             self.pcscd = None
         shutil.rmtree(BASE, ignore_errors=True)
+
+
+def running_stack():
+    """Fixture body shared by the PC/SC test modules: the stack for the module, stopped after.
+
+    ``make test`` installs pcscd and vpcd, so a stack that cannot start fails the run (say why)
+    rather than skipping the card tests unseen. ``ONESTOP_ALLOW_NO_PCSC=1`` skips them instead,
+    for a developer machine that cannot run namespaces."""
+    import pytest
+
+    try:
+        stack = PcscStack().start()
+    except StackUnavailable as exc:
+        if os.environ.get("ONESTOP_ALLOW_NO_PCSC") == "1":
+            pytest.skip(f"PC/SC stack unavailable: {exc}")
+        pytest.fail(f"PC/SC stack (pcscd + vpcd) unavailable: {exc}")
+    try:
+        yield stack
+    finally:
+        stack.stop()

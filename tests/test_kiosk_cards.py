@@ -2,11 +2,10 @@
 card (in private namespaces), read by the identify screen through pyscard, then the person's name
 and the card kind are on the next screen."""
 
-import os
 
 import pytest
 
-from tests.pcsc_stack import READER, PcscStack, StackUnavailable, use_private_socket
+from tests.pcsc_stack import READER, running_stack, use_private_socket
 
 use_private_socket()       # before any PC/SC call in this process
 
@@ -20,16 +19,7 @@ from .kivy_harness import assert_no_tofu, start_app, stop_app  # noqa: E402
 pytestmark = pytest.mark.pcsc
 
 
-@pytest.fixture(scope="module")
-def stack():
-    try:
-        s = PcscStack().start()
-    except StackUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PC/SC stack unavailable in CI: {exc}")
-        pytest.skip(f"PC/SC stack unavailable: {exc}")
-    yield s
-    s.stop()
+stack = pytest.fixture(scope="module", name="stack")(running_stack)
 
 
 @pytest.mark.parametrize("lang", ["zh-Hans", "en"])

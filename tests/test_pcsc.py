@@ -7,13 +7,12 @@ tests skip with the reason, except under CI=true, where they fail.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 
 import pytest
 
-from tests.pcsc_stack import READER, SOCKET, PcscStack, StackUnavailable, use_private_socket
+from tests.pcsc_stack import READER, SOCKET, running_stack, use_private_socket
 
 use_private_socket()       # before any PC/SC call in this process
 
@@ -29,16 +28,7 @@ CARDS = ROOT / "assets" / "cards"
 URL = f"pcsc://{READER}"
 
 
-@pytest.fixture(scope="module")
-def stack():
-    try:
-        s = PcscStack().start()
-    except StackUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PC/SC stack unavailable in CI: {exc}")
-        pytest.skip(f"PC/SC stack unavailable: {exc}")
-    yield s
-    s.stop()
+stack = pytest.fixture(scope="module", name="stack")(running_stack)
 
 
 @pytest.fixture
