@@ -81,6 +81,14 @@ def valid_cn_id_number(number: str) -> bool:
     return True
 
 
+def cn_id_facts(number: str) -> tuple[str, str] | None:
+    """(sex ``M``/``F``, birth date ``YYYY-MM-DD``) that a valid ID number encodes (GB 11643: the
+    17th digit is odd for men), or None when the number is not a valid 18-character one."""
+    if not valid_cn_id_number(number):
+        return None
+    return ("M" if int(number[16]) % 2 else "F"), f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
+
+
 def iso_date(text: str | None) -> str | None:
     """``YYYYMMDD`` (or ``YYYY-MM-DD``) to ``YYYY-MM-DD``; ``None`` for empty/"long-term"; else ValueError."""
     if text is None:

@@ -67,6 +67,8 @@ def test_search_register_and_card_deposit(counter_bench, artifacts):
     assert len(bench.bands.wait_docs(1)) == 1
     assert store.conn.execute("SELECT state FROM hosp_admissions WHERE inpatient_no = ?", (no,)).fetchone()[0] \
         == "wristband_printed"
+    # typed in at the counter, the resident ID number gives the band its sex and age (never a guess)
+    assert tuple(store.conn.execute("SELECT sex, birth_date FROM hosp_patients").fetchone()) == ("F", "1990-01-01")
     assert_no_tofu(ui.app.root)
 
 

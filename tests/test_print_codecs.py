@@ -183,6 +183,8 @@ def test_document_inputs_are_checked():
         deposit_receipt(SITE, replace(RECEIPT, amount_fen=0))
     with pytest.raises(ValueError):
         wristband(SITE, replace(WRISTBAND, sex="X"))
+    unknown = [b["text"] for b in wristband(SITE, replace(WRISTBAND, sex="")).blocks if b["type"] == "text"]
+    assert WRISTBAND.name in unknown[0] and "男" not in unknown[0] and "女" not in unknown[0]
     bad_day = replace(FEES.days[0], items=(replace(FEES.days[0].items[0], category="丁"),))
     with pytest.raises(ValueError):
         daily_fee_list(SITE, replace(FEES, days=(bad_day,)))

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from pos.errors import DomainError
-from pos.hospital.ledger import category_totals, rows, row
+from pos.hospital.ledger import rows, row
 from pos.hospital.payments_bridge import card_payment
 from pos.hospital.records import IdentityRecord, Payment
 from pos.ids import utcnow_iso
@@ -119,8 +119,12 @@ class CounterDesk:
 
     def register(self, notice_no: str, id_number: str) -> dict:
         """Register from a notice; the cashier has checked the ID document (its number must match)."""
+        from drivers.identity import cn_id_facts
+
         n = self.hospital.notice(notice_no)
-        rec = IdentityRecord("counter", n["patient_name"], (id_number or "").strip().upper())
+        number = (id_number or "").strip().upper()
+        sex, birth = cn_id_facts(number) or ("", "")      # a resident ID number says both
+        rec = IdentityRecord("counter", n["patient_name"], number, sex=sex, birth_date=birth)
         return self.hospital.register_admission(notice_no, rec)
 
     # -- deposits ---------------------------------------------------------------------------
@@ -163,17 +167,16 @@ class CounterDesk:
             res.prints.append(self.print_wristband(inpatient_no))
 
     # -- printing ---------------------------------------------------------------------------
+    def documents(self):
+        """The document printer every front end uses (kiosk and counter print the same papers)."""
+        return self.site.documents(self.lang)
+
     def print_receipt(self, receipt_no: str):
-        r = self.receipt(receipt_no)
-        return self.site.printing.print("deposit_receipt", docs.receipt_layout(self.doc_site(), r, self.operator),
-                                        "receipt_printer", ref=receipt_no)
+        return self.documents().deposit_receipt(receipt_no, self.operator)
 
     def print_wristband(self, inpatient_no: str):
-        w = self.hospital.print_wristband(inpatient_no)
-        a = self.hospital.admission(inpatient_no)
-        bed = row(self.conn, "SELECT bed_no FROM hosp_beds WHERE id = ?", (a["bed_id"],)) if a["bed_id"] else None
-        layout = docs.wristband_layout(self.doc_site(), w, bed["bed_no"] if bed else "", a["admitted_at"])
-        return self.site.printing.print("wristband", layout, "wristband_printer", ref=inpatient_no)
+        self.hospital.print_wristband(inpatient_no)
+        return self.documents().wristband(inpatient_no)
 
     def journal(self, limit: int = 30) -> list[dict]:
         return self.site.printing.journal(limit)
@@ -239,13 +242,8 @@ class CounterDesk:
 
     def finish_discharge(self, inpatient_no: str):
         """Print the settlement list, then discharge (frees the bed)."""
-        data = self.hospital.print_settlement_list(inpatient_no)
-        a = self.hospital.admission(inpatient_no)
-        st = row(self.conn, "SELECT * FROM hosp_settlements WHERE settlement_no = ?", (data["settlement_no"],))
-        taken = [r["receipt_no"] for r in self.receipts(inpatient_no, "taken_back")]
-        layout = docs.settlement_layout(self.doc_site(), data, category_totals(self.conn, a["id"]), a["admitted_at"],
-                                        tuple(taken), st["completed_at"] or utcnow_iso(), self.operator)
-        out = self.site.printing.print("settlement_list", layout, "receipt_printer", ref=data["settlement_no"])
+        self.hospital.print_settlement_list(inpatient_no)
+        out = self.documents().settlement(inpatient_no, self.operator)
         self.hospital.discharge(inpatient_no)
         return out
 

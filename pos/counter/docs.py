@@ -1,16 +1,14 @@
-"""Counter documents: the domain's rows turned into the document builders' inputs, and the shift
-report (Chinese-first, both scripts)."""
+"""Counter documents: the cashier's shift report (Chinese-first, both scripts). Receipts, wristbands
+and settlement lists come from :class:`pos.hospital.print_docs.DocumentPrinter`, as at the kiosk."""
 
 from __future__ import annotations
 
-import datetime as dt
 
-from pos.documents import (DepositReceiptData, Layout, SettlementData, Site, WristbandData, deposit_receipt,
-                           settlement_list, wristband)
+from pos.documents import Layout, Site
 from pos.documents.capitals import format_yuan
-from pos.documents.common import age_text, local_time
+from pos.documents.common import local_time
 
-__all__ = ["doc_site", "receipt_layout", "wristband_layout", "settlement_layout", "shift_report_layout"]
+__all__ = ["doc_site", "shift_report_layout"]
 
 #: shift report labels: English -> (zh-Hans, zh-Hant)
 SHIFT_LABELS = {
@@ -39,33 +37,6 @@ def _l(key: str, lang: str) -> str:
 
 def doc_site(config, lang: str) -> Site:
     return Site.from_config(config, lang)
-
-
-def receipt_layout(site: Site, r: dict, operator_id: str) -> Layout:
-    """``r``: a receipt row joined with its ledger entry, patient and ward (see CounterDesk)."""
-    method = r["method"] if r["method"] in ("card", "cash", "wechat", "alipay") else "cash"
-    return deposit_receipt(site, DepositReceiptData(
-        receipt_no=r["receipt_no"], patient_name=r["name"], inpatient_no=r["inpatient_no"], amount_fen=r["amount_fen"],
-        method=method, operator_id=operator_id, paid_at=r["issued_at"], card_masked=r.get("masked_pan") or "",
-        terminal_ref=r.get("reference") if method == "card" else "", ward=r.get("ward_name") or ""))
-
-
-def wristband_layout(site: Site, w: dict, bed: str, admitted_at: str) -> Layout:
-    day = dt.date.today()
-    return wristband(site, WristbandData(
-        name=w["name"], sex=w["sex"] if w["sex"] in ("M", "F") else "M", age=age_text(w["birth_date"], day),
-        inpatient_no=w["inpatient_no"], ward=w["ward_name"], bed=bed or "",
-        admitted_on=local_time(admitted_at, site.timezone)[:10]))
-
-
-def settlement_layout(site: Site, s: dict, totals: dict, admitted_at: str, taken: tuple, settled_at: str,
-                      operator_id: str) -> Layout:
-    return settlement_list(site, SettlementData(
-        settlement_no=s["settlement_no"], patient_name=s["name"], inpatient_no=s["inpatient_no"],
-        admitted_on=local_time(admitted_at, site.timezone)[:10],
-        discharged_on=local_time(settled_at, site.timezone)[:10], totals_by_category=totals,
-        pooled_fen=s["pooled_fen"], deposits_fen=s["deposits_fen"], receipts_taken_back=tuple(taken), settled_at=settled_at,
-        operator_id=operator_id))
 
 
 def shift_report_layout(site: Site, rep: dict) -> Layout:

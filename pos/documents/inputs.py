@@ -51,7 +51,7 @@ class DepositReceiptData:
 @dataclass(frozen=True)
 class WristbandData:
     name: str
-    sex: str                       # "M" or "F"
+    sex: str                       # "M", "F", or "U"/"" when not recorded (left off the band)
     age: str                       # as shown: "45" or "3月" (months) - the domain formats it
     inpatient_no: str
     ward: str

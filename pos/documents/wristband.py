@@ -17,13 +17,14 @@ WRISTBAND_MM = (25, 280)   # width across the band, length along it
 
 
 def wristband(site: Site, w: WristbandData) -> Layout:
-    if w.sex not in ("M", "F"):
-        raise ValueError("sex must be 'M' or 'F'")
+    if w.sex not in ("M", "F", "U", ""):
+        raise ValueError("sex must be 'M', 'F', or 'U'/'' (not recorded)")
     lang = site.lang
     L = lambda m: label(m, lang)  # noqa: E731
-    sex = L("Male") if w.sex == "M" else L("Female")
+    # never guessed: a band without a recorded sex leaves it out rather than print a wrong one
+    sex = {"M": L("Male"), "F": L("Female")}.get(w.sex, "")
     doc = Layout(kind="label", title=L("Wristband"), lang=lang, width_mm=WRISTBAND_MM[0], label_mm=WRISTBAND_MM)
-    doc.text(f"{w.name}  {sex}  {w.age}", size=(2, 2), bold=True)
+    doc.text("  ".join(x for x in (w.name, sex, w.age) if x), size=(2, 2), bold=True)
     doc.text(w.inpatient_no, size=(2, 1), bold=True)
     doc.text(f"{w.ward} {w.bed}{L('Bed')[0]}  {L('Admitted')} {w.admitted_on}  {site.hospital_name}")
     if w.allergy:

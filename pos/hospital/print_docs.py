@@ -9,7 +9,6 @@ the outcome carries the message for the person and the line for the technician).
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from pos.documents import inputs as doc
 from pos.documents.common import age_text, local_time
@@ -20,7 +19,7 @@ from pos.documents.settlement import settlement_list
 from pos.documents.wristband import wristband
 from pos.ids import utcnow_iso
 
-from .ledger import ledger_sums, row
+from .ledger import category_totals, ledger_sums, row
 
 __all__ = ["DocumentPrinter"]
 
@@ -81,17 +80,19 @@ class DocumentPrinter:
         a, p, _w = self._adm(inpatient_no)
         st = row(self.h.conn, "SELECT * FROM hosp_settlements WHERE admission_id = ? AND state = 'recorded'",
                  (a["id"],))
-        bd = json.loads(st["breakdown"] or "{}")
         sums = ledger_sums(self.h.conn, a["id"])
+        # only the paper receipts the cashier actually took back; deposits only (what was collected
+        # for a shortfall is the "amount due" the list shows, not a deposit)
         receipts = tuple(r[0] for r in self.h.conn.execute(
-            "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND kind = 'deposit' ORDER BY id", (a["id"],)))
+            "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND kind = 'deposit' "
+            "AND state = 'taken_back' ORDER BY id", (a["id"],)))
         return doc.SettlementData(
             settlement_no=st["settlement_no"], patient_name=p["name"], inpatient_no=inpatient_no,
             admitted_on=local_time(a["admitted_at"], self.site.timezone)[:10],
             discharged_on=local_time(a["discharged_at"] or utcnow_iso(), self.site.timezone)[:10],
-            totals_by_category={"甲": bd.get("a_fen", 0), "乙": bd.get("b_fen", 0), "丙": bd.get("c_fen", 0)},
-            pooled_fen=st["pooled_fen"] or 0, deposits_fen=sums["deposit"] + sums["collection"],
-            receipts_taken_back=receipts, settled_at=st["completed_at"] or st["created_at"], operator_id=operator_id)
+            totals_by_category=category_totals(self.h.conn, a["id"]),
+            pooled_fen=st["pooled_fen"] or 0, deposits_fen=sums["deposit"],
+            receipts_taken_back=receipts, settled_at=st["completed_at"] or utcnow_iso(), operator_id=operator_id)
 
     # -- printing -----------------------------------------------------------------------
     def deposit_receipt(self, receipt_no: str, operator_id: str):
