@@ -73,7 +73,7 @@ def _ink_width(img) -> int:
     return box[2] if box else 1
 
 
-def draw_label(layout: dict, dpi: int) -> "Image.Image":
+def draw_label(layout: dict, dpi: int):
     """The whole label as one 1-bit image in landscape (read along the band), for raster printing."""
     from PIL import Image, ImageDraw
 

@@ -18,7 +18,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.metrics import mm
-from kivy.properties import (BooleanProperty, DictProperty, NumericProperty, ObjectProperty,
+from kivy.properties import (DictProperty, NumericProperty, ObjectProperty,
                              StringProperty)
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import ScreenManager, SlideTransition

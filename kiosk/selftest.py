@@ -24,7 +24,7 @@ from drivers.pci import redact
 
 __all__ = ["Result", "COUNTERS", "LAST_ERRORS", "record", "role_kind", "read_card", "print_test_page",
            "test_page_layout", "terminal_enquiry", "test_payment", "SCANNER_TEST_CODE", "check_scan",
-           "scan_result", "CameraFeed", "KINDS" "DIAG_ACCOUNT", "DIAG_PURPOSE", "TEST_AMOUNT_FEN"]
+           "scan_result", "CameraFeed", "KINDS", "DIAG_ACCOUNT", "DIAG_PURPOSE", "TEST_AMOUNT_FEN"]
 
 log = logging.getLogger(__name__)
 

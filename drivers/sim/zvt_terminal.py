@@ -40,10 +40,9 @@ import time
 import tty
 from pathlib import Path
 
-from ..pci import mask_pan
 from ..zvt import messages as m
 from ..zvt.apdu import Apdu, apdu_length, decode_apdu, encode_apdu
-from ..zvt.bmp import bcd_encode, encode_bmps, encode_tlv, parse_bmps
+from ..zvt.bmp import bcd_encode, encode_bmps, parse_bmps
 from ..zvt.framing import Received, SendFailed, Sent, SerialSession
 
 __all__ = ["TEST_CARDS", "SimTerminal", "ScriptFile", "Ledger", "TcpFrontEnd", "PtyFrontEnd", "main"]

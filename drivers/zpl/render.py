@@ -45,7 +45,6 @@ def render_zpl(layout: dict, profile: dict) -> bytes:
         fx, fy = _portrait(width, x, y, w, h)
         if kind == "text":
             text, size, _bold = data
-            ch = h // size[1]
             out.append(f"^FO{fx},{fy}^A0R,{h},{w // max(len(text), 1)}^FD{_escape(text)}^FS")
         elif kind == "textimg":
             out.append(f"^FX text: {data.info.get('text', '')}")

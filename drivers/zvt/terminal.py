@@ -22,7 +22,7 @@ from ..status import DeviceStatus
 from ..url import DeviceURL
 from . import messages as m
 from .apdu import Apdu
-from .bmp import parse_bmps, parse_tlv
+from .bmp import parse_bmps
 
 __all__ = ["ZvtTerminal", "decode_status_info", "print_lines"]
 

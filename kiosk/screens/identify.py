@@ -118,7 +118,6 @@ class IdentifyScreen(Screen):
     def _start_wait(self) -> None:
         from drivers.identity_wait import wait_for_identity
 
-        app = App.get_running_app()
         cancel = self._cancel
         urls = self._identity_urls()
         if not urls:

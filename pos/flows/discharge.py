@@ -20,7 +20,7 @@ from drivers.errors import DeviceError, PaymentError
 
 from .base import Flow
 from .lookup import current_admission
-from .payment_step import GO_TO_WINDOW, charge
+from .payment_step import charge
 
 log = logging.getLogger(__name__)
 
