@@ -141,7 +141,11 @@ class OnestopApp(App):
         fut = worker.submit(self._open_store, self._store_opened, self._store_failed)
         fut.add_done_callback(lambda f: self._store_future.set_exception(f.exception()) if f.exception()
                               else self._store_future.set_result(f.result()))
-        self.monitor.start()
+        if self.demo_world is not None:       # the demo's simulators start now, then are watched
+            worker.submit(self.demo_world.start, lambda _w: self.monitor.start(),
+                          lambda exc: self.monitor.start())
+        else:
+            self.monitor.start()
 
     def _open_store(self) -> Store:
         """In a worker: open the store, build the services, seed the demo hospital in the demo."""

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import socket
+import threading
+import tty
 from pathlib import Path
 
-from drivers.sim.printer import VirtualPrinter
-from drivers.sim.samv import SamvModule
-from drivers.sim.zvt_terminal import SimTerminal, TcpFrontEnd
 from pos.config import Config
 
 log = logging.getLogger(__name__)
@@ -43,25 +44,53 @@ def demo_cards() -> list[dict]:
 
 
 class DemoWorld:
-    def __init__(self, state_dir: str | Path):
+    """The simulated devices. Their ports and pty are taken at once (the config needs the URLs);
+    the simulators themselves, and their imports, start with :meth:`start`, which the app calls
+    after its first frame (``start=False``) so that the home screen does not wait for them."""
+
+    def __init__(self, state_dir: str | Path, start: bool = True):
         self.dir = Path(state_dir)
         self.printed = self.dir / "printed"
         self.printed.mkdir(parents=True, exist_ok=True)
-        self.receipt_printer = VirtualPrinter(out_dir=self.printed / "receipt").start()
-        self.wristband_printer = VirtualPrinter(out_dir=self.printed / "wristband").start()
-        self.terminal_sim = SimTerminal(self.dir / "terminal")
-        self.terminal = TcpFrontEnd(self.terminal_sim).start()
-        self.id_module = SamvModule(None).start()
+        self._socks = {name: socket.create_server(("127.0.0.1", 0)) for name in ("receipt", "wristband", "terminal")}
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        self._pty = (master, slave)
+        self._ports = {name: s.getsockname()[1] for name, s in self._socks.items()}
+        self._id_port = os.ttyname(slave)
+        self._started = False
+        self._start_lock = threading.Lock()
+        self.receipt_printer = self.wristband_printer = self.terminal = self.terminal_sim = self.id_module = None
+        if start:
+            self.start()
+
+    def start(self) -> "DemoWorld":
+        """Start every simulator on the endpoints taken in ``__init__`` (idempotent)."""
+        with self._start_lock:
+            if self._started:
+                return self
+            from drivers.sim.printer import VirtualPrinter
+            from drivers.sim.samv import SamvModule
+            from drivers.sim.zvt_terminal import SimTerminal, TcpFrontEnd
+
+            self.receipt_printer = VirtualPrinter(out_dir=self.printed / "receipt", sock=self._socks["receipt"]).start()
+            self.wristband_printer = VirtualPrinter(out_dir=self.printed / "wristband",
+                                                    sock=self._socks["wristband"]).start()
+            self.terminal_sim = SimTerminal(self.dir / "terminal")
+            self.terminal = TcpFrontEnd(self.terminal_sim, sock=self._socks["terminal"]).start()
+            self.id_module = SamvModule(None, pty_fds=self._pty).start()
+            self._started = True
         log.info("demo devices: id %s, printers %s %s, terminal %s", self.id_module.port_name,
                  self.receipt_printer.url, self.wristband_printer.url, self.terminal.url)
+        return self
 
     @property
     def devices(self) -> dict[str, str]:
         return {
-            "id_reader": f"cnid+serial://{self.id_module.port_name}",
-            "receipt_printer": f"escpos+tcp://{self.receipt_printer.url}",
-            "wristband_printer": f"zpl+tcp://{self.wristband_printer.url}",
-            "payment_terminal": self.terminal.url,
+            "id_reader": f"cnid+serial://{self._id_port}",
+            "receipt_printer": f"escpos+tcp://127.0.0.1:{self._ports['receipt']}",
+            "wristband_printer": f"zpl+tcp://127.0.0.1:{self._ports['wristband']}",
+            "payment_terminal": f"zvt+tcp://127.0.0.1:{self._ports['terminal']}",
         }
 
     def config(self, base: Config) -> Config:
@@ -76,10 +105,20 @@ class DemoWorld:
 
     def place_card(self, card: dict | None) -> None:
         """Put a resident ID card on the reader (``None`` takes it away)."""
-        self.id_module.card = card
+        self.start().id_module.card = card
 
     def stop(self) -> None:
+        with self._start_lock:
+            if not self._started:        # never started: give back what was reserved
+                for s in self._socks.values():
+                    s.close()
+                for fd in self._pty:
+                    os.close(fd)
+                self._started = True     # nothing to start any more
+                return
         for thing in (self.receipt_printer, self.wristband_printer, self.terminal, self.id_module):
+            if thing is None:
+                continue
             try:
                 thing.stop()
             except Exception:  # shutting down: a simulator that is already gone is fine

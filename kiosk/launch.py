@@ -63,7 +63,7 @@ def launch(args) -> int:
     if front == "demo":
         from .demo_env import DemoWorld  # every device simulated over its real wire format
 
-        world = DemoWorld(data_dir() / "demo-world")
+        world = DemoWorld(data_dir() / "demo-world", start=False)   # the app starts it after its first frame
         config = world.config(config)
 
     from .app import OnestopApp  # Kivy is imported only now

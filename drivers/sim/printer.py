@@ -24,11 +24,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PIL import Image, ImageDraw
 
-from ..codes import code128_image, qr_image
 from ..escpos.status import PrinterState, encode_status
-from ..textgrid import draw_lines
 from ..zpl.status import encode_host_status
 from .escpos_decode import Doc, EscposDecoder, Op
 from .zpl_decode import Label, ZplDecoder
@@ -38,15 +35,20 @@ __all__ = ["VirtualPrinter", "render_doc", "scan_codes", "main"]
 log = logging.getLogger(__name__)
 
 
-def render_doc(doc, width: int = 576) -> Image.Image:
+def render_doc(doc, width: int = 576):
     """A PNG-ready image of a decoded document (receipt strip, or a label read along its length)."""
+    from PIL import Image, ImageDraw      # only a printed document pays for the imaging stack
+
+    from ..codes import code128_image, qr_image
+    from ..textgrid import draw_lines
+
     if isinstance(doc, Label):
         return doc.render().rotate(90, expand=True).convert("L")
     if doc.ops and doc.ops[-1].kind == "cut" and doc.ops[-1].data == "label":
         strip = [o.image for o in doc.ops if o.kind == "image"]
         if strip:     # ESC/POS label mode: show the band the way it is read
             return strip[0].rotate(90, expand=True).convert("L")
-    parts: list[Image.Image] = []
+    parts: list = []
     for op in doc.ops:
         if op.kind == "text":
             parts.append(draw_lines([(op.text, op.size, op.bold)], width, 12))
@@ -85,7 +87,7 @@ def render_doc(doc, width: int = 576) -> Image.Image:
     return page
 
 
-def scan_codes(img: Image.Image) -> list[tuple[str, str]]:
+def scan_codes(img) -> list[tuple[str, str]]:
     """What a barcode scanner reads off the rendered paper: (format, text) pairs (zxing-cpp)."""
     import zxingcpp
 
@@ -94,7 +96,8 @@ def scan_codes(img: Image.Image) -> list[tuple[str, str]]:
 
 class VirtualPrinter:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, out_dir: str | Path | None = None,
-                 paper_out_after: int | None = None):
+                 paper_out_after: int | None = None, sock: socket.socket | None = None):
+        """``sock``: a listening socket bound beforehand (the demo reserves its ports early)."""
         self.host = host
         self.out_dir = Path(out_dir) if out_dir else None
         self.state = PrinterState()
@@ -103,10 +106,12 @@ class VirtualPrinter:
         self.held: list[Op] = []
         self.commands: list[bytes] = []
         self._lock = threading.Condition()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
-        self._sock.listen(8)
+        if sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            sock.listen(8)
+        self._sock = sock
         self._sock.settimeout(0.5)
         self.port = self._sock.getsockname()[1]
         self._stop = threading.Event()

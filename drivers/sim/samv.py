@@ -50,11 +50,14 @@ def read_reply_data(card: dict) -> bytes:
 
 class SamvModule:
     def __init__(self, card: dict | None = None, *, noise: bytes = b"", bad_checksum: bool = False,
-                 truncate: int | None = None):
+                 truncate: int | None = None, pty_fds: tuple[int, int] | None = None):
+        """``pty_fds``: (master, slave) of a raw pty opened beforehand (the demo reserves it early)."""
         self.card = card
         self.noise, self.bad_checksum, self.truncate = noise, bad_checksum, truncate
-        self.master, self.slave = pty.openpty()
-        tty.setraw(self.slave)
+        if pty_fds is None:
+            pty_fds = pty.openpty()
+            tty.setraw(pty_fds[1])
+        self.master, self.slave = pty_fds
         self.port_name = os.ttyname(self.slave)
         self.commands: list[bytes] = []
         self._selected = False

@@ -11,8 +11,6 @@ from typing import Callable
 
 from PIL import Image, ImageDraw
 
-from ..codes import code128_image, qr_image
-from ..textgrid import cjk_font
 
 __all__ = ["ZplDecoder", "Label"]
 
@@ -54,6 +52,9 @@ class Label:
 
     def render(self) -> Image.Image:
         """The label as printed, portrait (across x along), white background."""
+        from ..codes import code128_image, qr_image
+        from ..textgrid import cjk_font
+
         img = Image.new("1", (max(self.width, 1), max(self.length, 1)), 1)
         for it in self.items:
             x, y = it["x"], it["y"]

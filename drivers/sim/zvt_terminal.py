@@ -407,9 +407,11 @@ class _TcpConn(_Conn):
 class TcpFrontEnd:
     """Serves :class:`SimTerminal` on a TCP port (0 = any free port)."""
 
-    def __init__(self, sim: SimTerminal, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, sim: SimTerminal, host: str = "127.0.0.1", port: int = 0,
+                 sock: socket.socket | None = None):
+        """``sock``: a listening socket bound beforehand (the demo reserves its ports early)."""
         self.sim = sim
-        self.server = socket.create_server((host, port))
+        self.server = sock if sock is not None else socket.create_server((host, port))
         self.server.settimeout(0.2)
         self.host, self.port = self.server.getsockname()[:2]
         self.url = f"zvt+tcp://{self.host}:{self.port}"

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-from drivers.errors import DeviceError
-from drivers.identity_wait import wait_for_identity
-
 from ..runtime import config_from_args
 
 __all__ = ["register", "run_read", "IDENTITY_ROLES"]
@@ -35,6 +32,9 @@ def register(sub, parents):
 
 def run_read(args) -> int:
     urls = args.reader
+    from drivers.errors import DeviceError
+    from drivers.identity_wait import wait_for_identity
+
     if not urls:
         config = config_from_args(args)
         urls = [(role, url) for role, url in config.devices.items() if role in IDENTITY_ROLES and url]

@@ -6,7 +6,6 @@ import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from drivers.discovery import discover
 from drivers.registry import probe
 from pos.config import Config
 from pos.errors import ConfigError
@@ -35,6 +34,8 @@ def run(args) -> int:
         config = config_from_args(args)
     except ConfigError as exc:
         config_error, config = str(exc), Config()
+    from drivers.discovery import discover
+
     configured = device_report(config)
     found = [d.as_dict() for d in discover()]
     unusable = [d for d in configured if d["state"] not in ("connected", "busy")]

@@ -5,10 +5,6 @@ from __future__ import annotations
 import json
 import sys
 
-from pos.documents import Site, TestPageData, printer_test_label, printer_test_page
-from pos.ids import utcnow_iso
-from pos.printing import PrintJournal
-
 from ..runtime import config_from_args, open_store_from
 
 EXIT_FAILED = 2
@@ -55,6 +51,8 @@ def _quiet_stderr_logs() -> None:
 def _journal(args):
     _quiet_stderr_logs()
     config = config_from_args(args)
+    from pos.printing import PrintJournal
+
     store = open_store_from(args, config)
     return PrintJournal.from_config(store, config), config, store
 
@@ -68,6 +66,9 @@ def _report(outcome) -> int:
 
 
 def run_test(args) -> int:
+    from pos.documents import Site, TestPageData, printer_test_label, printer_test_page
+    from pos.ids import utcnow_iso
+
     journal, config, store = _journal(args)
     try:
         url = args.printer or config.devices.get(args.role, "")
