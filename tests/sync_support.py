@@ -168,11 +168,15 @@ def server_commands(backend) -> dict:
 
 
 def server_events(backend) -> list[tuple]:
+    """The server's whole event log: each command's first event in its row (``commands.seq``), the
+    others in ``events`` (payload NULL = the command's own)."""
     import json
     with backend.tx() as cur:
-        return [(s, k, json.loads(p)) for s, k, p in
-                cur.execute("SELECT e.seq, e.kind, coalesce(e.payload, c.payload) FROM events e LEFT JOIN commands c "
-                            "ON c.command_id = e.command_id ORDER BY e.seq").fetchall()]
+        rows = cur.execute("SELECT e.seq, e.kind, coalesce(e.payload, c.payload) FROM events e LEFT JOIN commands c "
+                           "ON c.command_id = e.command_id").fetchall()
+        rows += cur.execute("SELECT seq, event_kind, coalesce(event_payload, payload) FROM commands "
+                            "WHERE seq IS NOT NULL").fetchall()
+    return sorted((s, k, json.loads(p)) for s, k, p in rows)
 
 
 def kiosk_events(store) -> list[tuple]:

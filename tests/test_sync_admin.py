@@ -14,7 +14,7 @@ import pytest
 
 from pos.ids import utcnow_iso
 from sync.client import SyncClient
-from tests.sync_support import ADMIN_TOKEN, ThreadServer, new_kiosk
+from tests.sync_support import ADMIN_TOKEN, ThreadServer, kiosk_events, new_kiosk, server_events
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
@@ -38,51 +38,130 @@ def browser():
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_admin_page_shows_kiosks_today_and_conflicts(tmp_path, browser, artifacts):
-    from selenium.webdriver.common.by import By
+@pytest.fixture
+def lobby_and_ward(tmp_path):
+    """A server (SQLite) and two enrolled kiosks, KLOBBY and KWARD3."""
     server = ThreadServer(f"sqlite:///{tmp_path / 'server.sqlite'}")
     try:
-        a = new_kiosk(tmp_path, "KLOBBY", server.url)
-        b = new_kiosk(tmp_path, "KWARD3", server.url)
-        now = utcnow_iso()
-        with a.transaction() as tx:
-            tx.emit("hospital.admission.registered", {"inpatient_no": "KLOBBY-000001", "patient_uid": "p-1",
-                                                      "ward_code": "W3", "at": now})
-            tx.emit("hospital.deposit.recorded", {"inpatient_no": "KLOBBY-000001", "entry_no": "KLOBBY-E1",
-                                                  "receipt_no": "KLOBBY-R1", "amount_fen": 300_000, "method": "cash",
-                                                  "at": now})
-            tx.emit("hospital.bed.assigned", {"inpatient_no": "KLOBBY-000001", "ward_code": "W3", "bed_no": "12",
-                                              "at": now})
-        with b.transaction() as tx:
-            tx.emit("hospital.admission.registered", {"inpatient_no": "KWARD3-000001", "patient_uid": "p-2",
-                                                      "ward_code": "W3", "at": now})
-            tx.emit("hospital.bed.assigned", {"inpatient_no": "KWARD3-000001", "ward_code": "W3", "bed_no": "12",
-                                              "at": now})
-            tx.emit("hospital.discharged", {"inpatient_no": "KLOBBY-000001", "at": now})
-            tx.emit("hospital.deposit.recorded", {"inpatient_no": "KWARD3-000001", "entry_no": "KWARD3-E1",
-                                                  "receipt_no": "KWARD3-R1", "amount_fen": 50_050, "method": "card",
-                                                  "at": now})
-        SyncClient(a, health=lambda: {"printer": "connected", "card_reader": "error: no card"}).sync_once()
-        SyncClient(b, health=lambda: {"printer": "paper out"}).sync_once()
-        api = httpx.get(server.url + "/v1/admin/overview", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).json()
-        assert api["deposits"] == {"count": 2, "total_fen": 350_050}
-        assert [c["bed_id"] for c in api["conflicts"]] == ["W3/12"]
-
-        assert httpx.get(server.url + "/admin").status_code == 401
-        browser.get(f"{server.url}/admin?token={ADMIN_TOKEN}&lang=zh-Hans")
-        rows = browser.find_elements(By.CSS_SELECTOR, "#devices tr.device")
-        assert [r.get_attribute("data-device") for r in rows] == ["KLOBBY", "KWARD3"]
-        assert "card_reader: error: no card" in rows[0].text and "printer: paper out" in rows[1].text
-        assert browser.find_element(By.CSS_SELECTOR, "#admissions-count b").text == "2"
-        assert browser.find_element(By.CSS_SELECTOR, "#discharges-count b").text == "1"
-        assert browser.find_element(By.CSS_SELECTOR, "#deposits-total b").text == "¥3,500.50"
-        conflict = browser.find_element(By.CSS_SELECTOR, "#conflicts tr.conflict").text
-        assert "W3/12" in conflict and "KWARD3-000001" in conflict and "KLOBBY-000001" in conflict
-        assert "床位冲突" in browser.page_source
-        shot = artifacts / "sync_admin.png"
-        browser.save_screenshot(str(shot))
-        assert shot.stat().st_size > 10_000
-        browser.get(f"{server.url}/admin?token={ADMIN_TOKEN}&lang=en")
-        assert "Bed conflict queue" in browser.page_source
+        yield server, new_kiosk(tmp_path, "KLOBBY", server.url), new_kiosk(tmp_path, "KWARD3", server.url)
     finally:
         server.stop()
+
+
+def test_admin_page_shows_kiosks_today_and_conflicts(lobby_and_ward, browser, artifacts):
+    from selenium.webdriver.common.by import By
+    server, a, b = lobby_and_ward
+    now = utcnow_iso()
+    with a.transaction() as tx:
+        tx.emit("hospital.admission.registered", {"inpatient_no": "KLOBBY-000001", "patient_uid": "p-1",
+                                                  "ward_code": "W3", "at": now})
+        tx.emit("hospital.deposit.recorded", {"inpatient_no": "KLOBBY-000001", "entry_no": "KLOBBY-E1",
+                                              "receipt_no": "KLOBBY-R1", "amount_fen": 300_000, "method": "cash",
+                                              "at": now})
+        tx.emit("hospital.bed.assigned", {"inpatient_no": "KLOBBY-000001", "ward_code": "W3", "bed_no": "12",
+                                          "at": now})
+    with b.transaction() as tx:
+        tx.emit("hospital.admission.registered", {"inpatient_no": "KWARD3-000001", "patient_uid": "p-2",
+                                                  "ward_code": "W3", "at": now})
+        tx.emit("hospital.bed.assigned", {"inpatient_no": "KWARD3-000001", "ward_code": "W3", "bed_no": "12",
+                                          "at": now})
+        tx.emit("hospital.discharged", {"inpatient_no": "KLOBBY-000001", "at": now})
+        tx.emit("hospital.deposit.recorded", {"inpatient_no": "KWARD3-000001", "entry_no": "KWARD3-E1",
+                                              "receipt_no": "KWARD3-R1", "amount_fen": 50_050, "method": "card",
+                                              "at": now})
+    SyncClient(a, health=lambda: {"printer": "connected", "card_reader": "error: no card"}).sync_once()
+    SyncClient(b, health=lambda: {"printer": "paper out"}).sync_once()
+    api = httpx.get(server.url + "/v1/admin/overview", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).json()
+    assert api["deposits"] == {"count": 2, "total_fen": 350_050}
+    assert [c["bed_id"] for c in api["conflicts"]] == ["W3/12"]
+
+    assert httpx.get(server.url + "/admin").status_code == 401
+    browser.get(f"{server.url}/admin?token={ADMIN_TOKEN}&lang=zh-Hans")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#devices tr.device")
+    assert [r.get_attribute("data-device") for r in rows] == ["KLOBBY", "KWARD3"]
+    assert "card_reader: error: no card" in rows[0].text and "printer: paper out" in rows[1].text
+    assert browser.find_element(By.CSS_SELECTOR, "#admissions-count b").text == "2"
+    assert browser.find_element(By.CSS_SELECTOR, "#discharges-count b").text == "1"
+    assert browser.find_element(By.CSS_SELECTOR, "#deposits-total b").text == "¥3,500.50"
+    conflict = browser.find_element(By.CSS_SELECTOR, "#conflicts tr.conflict").text
+    assert "W3/12" in conflict and "KWARD3-000001" in conflict and "KLOBBY-000001" in conflict
+    assert "床位冲突" in browser.page_source
+    shot = artifacts / "sync_admin.png"
+    browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+    browser.get(f"{server.url}/admin?token={ADMIN_TOKEN}&lang=en")
+    assert "Bed conflict queue" in browser.page_source
+
+
+def test_nurse_resolves_conflicts_on_the_admin_page(lobby_and_ward, browser, artifacts):
+    """Real clicks: a bed that is taken is refused on the page, a free one is assigned, the other entry
+    is dismissed with a reason; the kiosks pull both resolutions."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    server, a, b = lobby_and_ward
+    now = utcnow_iso()
+    with a.transaction() as tx:
+        tx.emit("hospital.bed.assigned", {"inpatient_no": "KLOBBY-000001", "ward_code": "W3", "bed_no": "12",
+                                          "at": now})
+    with b.transaction() as tx:
+        for no in ("KWARD3-000001", "KWARD3-000002"):
+            tx.emit("hospital.bed.assigned", {"inpatient_no": no, "ward_code": "W3", "bed_no": "12", "at": now})
+    SyncClient(a).sync_once()
+    SyncClient(b).sync_once()
+    wait = WebDriverWait(browser, 20)
+
+    def open_conflict(lang, admission):
+        browser.get(f"{server.url}/admin?token={ADMIN_TOKEN}&lang={lang}")
+        row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#conflicts tr.conflict")
+                   if admission in r.text)
+        row.find_element(By.CSS_SELECTOR, "a.resolve").click()
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "form#assign")))
+
+    def fill(form, **values):
+        for name, value in values.items():
+            box = browser.find_element(By.CSS_SELECTOR, f"form#{form} input[name={name}]")
+            box.clear()
+            box.send_keys(value)
+        browser.find_element(By.CSS_SELECTOR, f"form#{form} button[type=submit]").click()
+
+    open_conflict("zh-Hans", "KWARD3-000001")
+    assert "处理床位冲突" in browser.title and "KWARD3-000001" in browser.find_element(By.ID, "conflict").text
+    fill("assign", bed_no="12", by="护士 李")             # W3/12 is KLOBBY-000001's: refused, shown
+    error = wait.until(EC.presence_of_element_located((By.ID, "error")))
+    assert error.text == "床位 W3/12 已被 KLOBBY-000001 占用。"
+    assert browser.find_element(By.CSS_SELECTOR, "form#assign input[name=by]").get_attribute("value") == "护士 李"
+    browser.save_screenshot(str(artifacts / "sync_admin_resolve.png"))
+    fill("assign", bed_no="15")
+    notice = wait.until(EC.presence_of_element_located((By.ID, "notice")))
+    assert notice.text == "已处理：KWARD3-000001（改分配至 W3/15）。"
+    assert [r.get_attribute("data-conflict") for r in browser.find_elements(By.CSS_SELECTOR, "#resolved tr.resolved")]
+    assert [r.text.split()[1] for r in browser.find_elements(By.CSS_SELECTOR, "#conflicts tr.conflict")] == [
+        "KWARD3-000002"]
+
+    open_conflict("en", "KWARD3-000002")
+    assert browser.title == "Resolve a bed conflict"
+    fill("dismiss", reason="admission cancelled at the desk", by="IT Wang")
+    notice = wait.until(EC.presence_of_element_located((By.ID, "notice")))
+    assert notice.text == "Resolved: KWARD3-000002 (dismissed: admission cancelled at the desk)."
+    assert not browser.find_elements(By.CSS_SELECTOR, "#conflicts tr.conflict")
+    browser.get(f"{server.url}/admin?token={ADMIN_TOKEN}&lang=zh-Hant")
+    resolved = browser.find_element(By.ID, "resolved").text
+    assert "最近已處理" in browser.page_source and "改分配至 W3/15" in resolved and "IT Wang" in resolved
+
+    SyncClient(a).sync_once()
+    SyncClient(b).sync_once()
+    assert kiosk_events(a) == server_events(server.backend) == kiosk_events(b)
+    assert b.conn.execute("SELECT admission_id FROM sync_beds WHERE bed_id = 'W3/15'").fetchone()[0] == \
+        "KWARD3-000001"
+    got = [json.loads(p) for (p,) in b.conn.execute(
+        "SELECT payload FROM sync_events WHERE kind = 'bed.conflict_resolved' ORDER BY seq")]
+    assert [(x["inpatient_no"], x["action"], x["by"]) for x in got] == [
+        ("KWARD3-000001", "assign", "护士 李"), ("KWARD3-000002", "dismiss", "IT Wang")]
+
+
+def test_admin_labels_exist_in_every_language():
+    from sync.server.admin import LABELS
+    assert set(LABELS) == {"en", "zh-Hans", "zh-Hant"}
+    assert LABELS["zh-Hans"].keys() == LABELS["en"].keys() == LABELS["zh-Hant"].keys()
+    assert all(v.strip() for labels in LABELS.values() for v in labels.values())

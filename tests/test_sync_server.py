@@ -12,6 +12,7 @@ import pytest
 from sync import protocol as P
 from sync.client import SyncClient, get_state
 from sync.errors import BadRequest, Unauthorized
+from sync.server.commands import bed_key
 from tests.sync_support import (ADMIN_TOKEN, ThreadServer, admin_code, db_url, emit_workload, kiosk_events,  # noqa: F401
                           new_kiosk, server_commands, server_events)
 
@@ -204,3 +205,146 @@ def test_clock_skew_is_stored_and_warned(server, tmp_path):
     with server.backend.tx() as cur:
         skew, seen = cur.execute("SELECT skew_s, last_device_time FROM devices WHERE device_id = 'KA'").fetchone()
     assert skew < -P.SKEW_WARN_S and seen == "2026-01-01T00:00:00Z"
+
+
+def admin_resolve(server, conflict_id, token=ADMIN_TOKEN, **body):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.post(f"{server.url}/v1/admin/conflicts/{conflict_id}/resolve", json=body, headers=headers)
+
+
+def claim(store, no, bed, at="2026-11-28T08:00:00Z"):
+    with store.transaction() as tx:
+        tx.emit("hospital.bed.assigned", {"inpatient_no": no, "ward_code": "W3", "bed_no": bed, "at": at})
+
+
+def test_nurse_resolves_bed_conflicts_and_kiosks_pull_the_resolution(server, tmp_path):
+    from sync.server.db import OverlapError
+    a = new_kiosk(tmp_path, "KA", server.url)
+    b = new_kiosk(tmp_path, "KB", server.url)
+    claim(a, "KA-000001", "12")
+    claim(a, "KA-000002", "14")
+    claim(b, "KB-000001", "12")          # both offline: W3/12 twice
+    claim(b, "KB-000002", "12")
+    SyncClient(a).sync_once()
+    SyncClient(b).sync_once()
+    with server.backend.tx() as cur:
+        conflicts = dict(cur.execute("SELECT admission_id, conflict_id FROM bed_conflicts").fetchall())
+    assert sorted(conflicts) == ["KB-000001", "KB-000002"]
+    first, second = conflicts["KB-000001"], conflicts["KB-000002"]
+    head = len(server_events(server.backend))
+
+    # refused: no token, a bed that is taken, no reason, nobody named, no such conflict; nothing written
+    assert admin_resolve(server, first, token=None, action="dismiss", by="Li", reason="x").status_code == 401
+    assert admin_resolve(server, first, token="wrong", action="dismiss", by="Li", reason="x").status_code == 401
+    r = admin_resolve(server, first, action="assign", by="Nurse Li", ward_code="W3", bed_no="14")
+    assert r.status_code == 409 and r.json()["error"] == "bed_taken" and "KA-000002" in r.json()["detail"]
+    r = admin_resolve(server, first, action="dismiss", by="Nurse Li", reason="  ")
+    assert r.status_code == 422 and r.json()["error"] == "reason_required"
+    assert admin_resolve(server, first, action="dismiss", by="", reason="x").json()["error"] == "by_required"
+    assert admin_resolve(server, first, action="assign", by="Li", ward_code="W3").json()["error"] == "bed_required"
+    assert admin_resolve(server, first, action="teleport", by="Li").status_code == 422
+    assert admin_resolve(server, "no-such-conflict", action="dismiss", by="Li", reason="x").status_code == 404
+    assert len(server_events(server.backend)) == head
+    assert {c["conflict_id"] for c in overview_json(server)["conflicts"]} == {first, second}
+
+    # assign KB-000001 to the free W3/15; the same request again returns the stored result
+    r = admin_resolve(server, first, action="assign", by="Nurse Li", ward_code="W3", bed_no="15",
+                      request_id="req-0000001")
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["bed_id"] == "W3/15" and done["inpatient_no"] == "KB-000001" and not done["replayed"]
+    assert done["seqs"] == [head + 1, head + 2]
+    again = admin_resolve(server, first, action="assign", by="Nurse Li", ward_code="W3", bed_no="15",
+                          request_id="req-0000001").json()
+    assert again["replayed"] and again["seqs"] == done["seqs"]
+    # W3/15 is now KB-000001's: the other conflict cannot have it, a kiosk claim of it is rejected
+    r = admin_resolve(server, second, action="assign", by="Nurse Li", ward_code="W3", bed_no="15")
+    assert r.status_code == 409 and "KB-000001" in r.json()["detail"]
+    r = admin_resolve(server, second, action="dismiss", by="IT Wang", reason="patient transferred to ward 5")
+    assert r.status_code == 200 and r.json()["reason"] == "patient transferred to ward 5"
+    r = admin_resolve(server, second, action="dismiss", by="IT Wang", reason="twice")
+    assert r.status_code == 409 and r.json()["error"] == "already_resolved"
+    claim(a, "KA-000003", "15", at="2026-11-28T23:00:00Z")
+    SyncClient(a).sync_once()
+    last = json.loads(a.conn.execute("SELECT result FROM outbox ORDER BY device_seq DESC").fetchone()[0])
+    assert last["status"] == "rejected" and last["result"]["held_by"] == "KB-000001"
+    with pytest.raises(OverlapError):          # the exclusion constraint guards the nurse's claim too
+        with server.backend.tx() as cur:
+            cur.copy_rows("bed_claims", ("claim_id", "bed_id", "admission_id", "device_id", "start_at", "end_at",
+                                         "command_id", "bed_key"),
+                          [("x-1", "W3/15", "KA-9", "KA", "2030-01-01T00:00:00.000000Z", None, "x-1",
+                            bed_key("W3/15"))])
+
+    # kiosks pull the resolution; nothing was deleted; the request is in the command log
+    SyncClient(a).sync_once()
+    SyncClient(b).sync_once()
+    events = server_events(server.backend)
+    assert [e[0] for e in events] == list(range(1, len(events) + 1))
+    assert kiosk_events(a) == events == kiosk_events(b)
+    resolved = [e[2] for e in events if e[1] == "bed.conflict_resolved"]
+    assert [(x["inpatient_no"], x["action"]) for x in resolved] == [("KB-000001", "assign"), ("KB-000002", "dismiss")]
+    assert resolved[0]["bed_id"] == "W3/15" and resolved[0]["by"] == "Nurse Li"
+    for store in (a, b):
+        assert store.conn.execute("SELECT admission_id FROM sync_beds WHERE bed_id = 'W3/15'").fetchone()[0] \
+            == "KB-000001"
+    with server.backend.tx() as cur:
+        rows = cur.execute("SELECT conflict_id, resolved_at, resolution FROM bed_conflicts").fetchall()
+        kinds = [r[0] for r in cur.execute("SELECT status FROM commands WHERE kind = 'admin.bed_conflict.resolved'").fetchall()]
+    assert len(rows) == 3 and all(r[1] for r in rows if r[0] in (first, second))     # + KA-000003's
+    assert kinds == ["applied", "applied"]
+    view = overview_json(server)
+    assert [c["admission_id"] for c in view["conflicts"]] == ["KA-000003"]
+    assert {c["conflict_id"] for c in view["resolved"]} == {first, second}
+
+
+def overview_json(server):
+    return httpx.get(server.url + "/v1/admin/overview", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).json()
+
+
+def test_an_old_database_migrates_and_keeps_its_log_and_claims(db_url, monkeypatch):
+    """A database made before m003 (every event an ``events`` row, claims without ``bed_key``) is
+    migrated on start: its events still pull in order and its claims still block their beds."""
+    from sync.server import schema
+    from sync.server.db import open_backend
+    from sync.server.service import enrol, ingest, issue_enrol_code, pull, validate_batch
+    old = {d: [m for m in ms if m[0] in ("m001_core", "m002_beds_ledger")] for d, ms in schema.MIGRATIONS.items()}
+    monkeypatch.setattr(schema, "MIGRATIONS", old)
+    backend = open_backend(db_url)
+    with backend.tx() as cur:
+        cur.execute("INSERT INTO commands (command_id, device_id, device_seq, created_at, received_at, kind, payload, "
+                    "status, result) VALUES ('c-000001', 'KA', 1, '2026-11-28T08:00:00.000000Z', "
+                    "'2026-11-28T08:00:01.000000Z', 'hospital.bed.assigned', "
+                    "'{\"bed_no\":\"12\",\"inpatient_no\":\"KA-000001\",\"ward_code\":\"W3\"}', 'applied', "
+                    "'{\"seqs\":[1]}')")
+        cur.execute("INSERT INTO events (seq, kind, payload, device_id, command_id, server_time) VALUES "
+                    "(1, 'bed.changed', '{\"bed_id\":\"W3/12\",\"inpatient_no\":\"KA-000001\",\"state\":\"occupied\"}', "
+                    "'KA', 'c-000001', '2026-11-28T08:00:01.000000Z')")
+        cur.execute("INSERT INTO events (seq, kind, payload, device_id, command_id, server_time) VALUES "
+                    "(2, 'bed.assigned', NULL, 'KA', 'c-000001', '2026-11-28T08:00:01.000000Z')")
+        cur.execute("INSERT INTO bed_claims (claim_id, bed_id, admission_id, device_id, start_at, end_at, command_id) "
+                    "VALUES ('c-000001', 'W3/12', 'KA-000001', 'KA', '2026-11-28T08:00:00.000000Z', NULL, 'c-000001')")
+        cur.execute("UPDATE counters SET value = 2 WHERE name = 'events'")
+    backend.close()
+    monkeypatch.undo()
+    backend = open_backend(db_url)
+    try:
+        with backend.tx() as cur:
+            assert [r[0] for r in cur.execute("SELECT name FROM server_migrations ORDER BY name").fetchall()] == [
+                "m001_core", "m002_beds_ledger", "m003_ingest"]
+        enrol(backend, issue_enrol_code(backend), "KB")
+        cmds, meta = validate_batch({"commands": [
+            {"command_id": f"c-b-{i:06d}", "device_id": "KB", "device_seq": i, "created_at": "2026-11-28T09:00:00Z",
+             "kind": "hospital.bed.assigned",
+             "payload": {"inpatient_no": f"KB-00000{i}", "ward_code": "W3", "bed_no": bed, "at": "2026-11-28T09:00:00Z"}}
+            for i, bed in ((1, "12"), (2, "13"))]}, "KB")
+        out = ingest(backend, "KB", cmds, meta)
+        assert [(r["status"], r["result"].get("held_by")) for r in out["results"]] == [
+            ("rejected", "KA-000001"), ("applied", None)]
+        page = pull(backend, "KB", 0, 100)
+        assert [e["seq"] for e in page["events"]] == [1, 2, 3, 4] and page["head"] == 4
+        assert page["events"][1] == {"seq": 2, "kind": "bed.assigned", "server_time": "2026-11-28T08:00:01.000000Z",
+                                     "payload": {"bed_no": "12", "inpatient_no": "KA-000001", "ward_code": "W3"}}
+        assert [e["kind"] for e in page["events"][2:]] == ["bed.conflict", "bed.changed"]
+        assert pull(backend, "KB", 2, 1)["events"][0]["seq"] == 3
+    finally:
+        backend.close()

@@ -12,17 +12,18 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 from .. import protocol as P
 from ..errors import ServerUnavailable
 from . import service
-from .admin import overview, render_admin
+from .admin import find_conflict, overview, render_admin, render_resolve
 from .openapi import SPEC
 from .ratelimit import RateLimiter
 
@@ -76,22 +77,30 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
                 return _err(413, "too_large", f"body larger than {P.MAX_BODY} bytes")
         return body
 
-    async def device_auth(request: Request, body: bytes):
+    class RateLimited(Exception):
+        def __init__(self, wait: float):
+            super().__init__(wait)
+            self.wait = wait
+
+    def check(request: Request, body: bytes) -> service.Credentials:
+        """Signature, timestamp, revocation and the device's rate (in the worker thread). The nonce is
+        spent by the transaction that serves the request (service.claim_nonce)."""
         path_qs = request.url.path + (("?" + request.url.query) if request.url.query else "")
-        try:
-            device_id = await run_in_threadpool(service.authenticate, backend, request.headers, request.method,
-                                                path_qs, body)
-        except service.AuthError as exc:
-            log.warning("refused %s %s from %s: %s", request.method, request.url.path,
-                        request.client.host if request.client else "?", exc.reason)
-            return None, _err(exc.status, "unauthorized" if exc.status == 401 else "revoked", exc.reason)
-        wait = limiter.allow(device_id)
+        cred = service.verify(backend, request.headers, request.method, path_qs, body)
+        wait = limiter.allow(cred.device_id)
         if wait:
-            return None, _err(429, "rate_limited", "too many requests", {"Retry-After": str(max(1, round(wait)))})
+            raise RateLimited(wait)
         state["requests"] += 1
         if state["requests"] % 1000 == 0:
-            await run_in_threadpool(service.prune_nonces, backend)
-        return device_id, None
+            service.prune_nonces(backend)
+        return cred
+
+    def refusal(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, RateLimited):
+            return _err(429, "rate_limited", "too many requests", {"Retry-After": str(max(1, round(exc.wait)))})
+        log.warning("refused %s %s from %s: %s", request.method, request.url.path,
+                    request.client.host if request.client else "?", exc.reason)
+        return _err(exc.status, "unauthorized" if exc.status == 401 else "revoked", exc.reason)
 
     def admin_ok(request: Request) -> bool:
         if not settings.admin_token:
@@ -113,14 +122,20 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
     async def openapi(request):
         return JSONResponse(SPEC)
 
-    async def enrol(request):
+    async def read_json(request: Request):
+        """The body as JSON, or the error response to send (413, 400)."""
         body = await read_body(request)
         if isinstance(body, JSONResponse):
             return body
         try:
-            data = json.loads(body)
+            return json.loads(body)
         except ValueError:
             return _err(400, "bad_json", "body is not JSON")
+
+    async def enrol(request):
+        data = await read_json(request)
+        if isinstance(data, JSONResponse):
+            return data
         if not isinstance(data, dict) or not isinstance(data.get("code"), str) \
                 or not isinstance(data.get("device_id"), str) or not isinstance(data.get("name", ""), str):
             return _err(422, "invalid", "expected {code, device_id, name?} strings")
@@ -136,35 +151,44 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         body = await read_body(request)
         if isinstance(body, JSONResponse):
             return body
-        device_id, refusal = await device_auth(request, body)
-        if refusal:
-            return refusal
-        def work():          # parse, validate and apply off the event loop
+        device_time = request.headers.get(P.H_DEVICE_TIME)
+
+        def work():          # authenticate, parse, validate and apply in one trip to the thread pool
+            cred = check(request, body)
             try:
                 data = json.loads(body)
             except ValueError:
                 raise service.Refused(400, "body is not JSON") from None
-            cmds, meta = service.validate_batch(data, device_id)
-            return service.ingest(backend, device_id, cmds, meta, request.headers.get(P.H_DEVICE_TIME))
+            return service.push(backend, cred.device_id, data, device_time, cred)
         try:
             out = await guarded(work)
+        except (service.AuthError, RateLimited) as exc:
+            return refusal(request, exc)
         except service.Refused as exc:
-            log.warning("push from %s refused: %s", device_id, exc.reason)
+            log.warning("push from %s refused: %s", request.headers.get(P.H_DEVICE), exc.reason)
             return _err(exc.status, "bad_json" if exc.status == 400 else "refused", exc.reason)
         return JSONResponse(out)
 
     async def events(request):
-        device_id, refusal = await device_auth(request, b"")
-        if refusal:
-            return refusal
         try:
             after = int(request.query_params.get("after", "0"))
             limit = int(request.query_params.get("limit", "500"))
         except ValueError:
-            return _err(422, "invalid", "after and limit must be integers")
-        if after < 0 or after >= 2**62 or limit < 1:
-            return _err(422, "invalid", "after must be >= 0 and limit >= 1")
-        return JSONResponse(await guarded(service.pull, backend, device_id, after, limit))
+            after = limit = None
+
+        def work():
+            cred = check(request, b"")
+            if after is None:
+                raise service.Refused(422, "after and limit must be integers")
+            if after < 0 or after >= 2**62 or limit < 1:
+                raise service.Refused(422, "after must be >= 0 and limit >= 1")
+            return service.pull(backend, cred.device_id, after, limit, cred)
+        try:
+            return JSONResponse(await guarded(work))
+        except (service.AuthError, RateLimited) as exc:
+            return refusal(request, exc)
+        except service.Refused as exc:
+            return _err(exc.status, "invalid", exc.reason)
 
     async def admin_code(request):
         if not admin_ok(request):
@@ -182,11 +206,66 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
             return _err(401, "unauthorized", "admin token required")
         return JSONResponse(await guarded(overview, backend, settings.timezone))
 
+    def lang(request) -> str:
+        return request.query_params.get("lang", "zh-Hans")
+
     async def admin_page(request):
         if not admin_ok(request):
             return HTMLResponse("<h1>401</h1><p>Admin token required: /admin?token=…</p>", status_code=401)
         data = await guarded(overview, backend, settings.timezone)
-        return HTMLResponse(render_admin(data, settings.timezone, request.query_params.get("lang", "zh-Hans")))
+        done = request.query_params.get("resolved")
+        notice = next((c for c in data["resolved"] if c["conflict_id"] == done), None) if done else None
+        return HTMLResponse(render_admin(data, settings.timezone, lang(request), request.query_params.get("token", ""),
+                                         notice))
+
+    async def resolve_api(request):
+        if not admin_ok(request):
+            return _err(401, "unauthorized", "admin token required")
+        data = await read_json(request)
+        if isinstance(data, JSONResponse):
+            return data
+        if not isinstance(data, dict):
+            return _err(422, "invalid", "expected an object {action, by, reason?, ward_code?, bed_no?, request_id?}")
+        try:
+            out = await guarded(service.resolve_conflict, backend, request.path_params["conflict_id"],
+                                data.get("action"), data.get("by"), data.get("reason"), data.get("ward_code"),
+                                data.get("bed_no"), data.get("request_id"))
+        except service.ResolveError as exc:
+            return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status)
+        return JSONResponse(out)
+
+    async def conflict_page(request):
+        if not admin_ok(request):
+            return HTMLResponse("<h1>401</h1><p>Admin token required</p>", status_code=401)
+        conflict = await guarded(find_conflict, backend, request.path_params["conflict_id"])
+        token = request.query_params.get("token", "")
+        if conflict is None or conflict["resolved_at"]:
+            return RedirectResponse(f"/admin?{urlencode({'token': token, 'lang': lang(request)})}", status_code=303)
+        return HTMLResponse(render_resolve(conflict, settings.timezone, lang(request), token))
+
+    async def conflict_form(request):
+        """The page's forms (application/x-www-form-urlencoded): resolve, then back to the overview."""
+        if not admin_ok(request):
+            return HTMLResponse("<h1>401</h1><p>Admin token required</p>", status_code=401)
+        body = await read_body(request)
+        if isinstance(body, JSONResponse):
+            return body
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        conflict_id = request.path_params["conflict_id"]
+        token = request.query_params.get("token", "")
+        try:
+            await guarded(service.resolve_conflict, backend, conflict_id, form.get("action"), form.get("by"),
+                          form.get("reason"), form.get("ward_code"), form.get("bed_no"), form.get("request_id"))
+        except service.ResolveError as exc:
+            conflict = await guarded(find_conflict, backend, conflict_id)
+            if conflict is None or exc.code == "already_resolved":
+                return RedirectResponse(f"/admin?{urlencode({'token': token, 'lang': lang(request)})}",
+                                        status_code=303)
+            return HTMLResponse(render_resolve(conflict, settings.timezone, lang(request), token,
+                                               {"code": exc.code, "params": exc.params}, form),
+                                status_code=exc.status)
+        return RedirectResponse(f"/admin?{urlencode({'token': token, 'lang': lang(request), 'resolved': conflict_id})}",
+                                status_code=303)
 
     async def unavailable(request, exc):
         return _err(503, "unavailable", "database unavailable, retry later", {"Retry-After": "1"})
@@ -200,7 +279,10 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         Route("/v1/admin/enrol-codes", admin_code, methods=["POST"]),
         Route("/v1/admin/devices/{device_id}/revoke", admin_revoke, methods=["POST"]),
         Route("/v1/admin/overview", admin_overview, methods=["GET"]),
+        Route("/v1/admin/conflicts/{conflict_id}/resolve", resolve_api, methods=["POST"]),
         Route("/admin", admin_page, methods=["GET"]),
+        Route("/admin/conflicts/{conflict_id}", conflict_page, methods=["GET"]),
+        Route("/admin/conflicts/{conflict_id}/resolve", conflict_form, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={ServerUnavailable: unavailable})
     app.add_middleware(ServerTimeMiddleware)

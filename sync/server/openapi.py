@@ -50,6 +50,20 @@ SPEC = {
             "responses": {"200": {"description": "revoked"}, "401": _ERR, "404": _ERR}}},
         "/v1/admin/overview": {"get": {"operationId": "overview", "parameters": _ADMIN,
                                        "responses": {"200": {"description": "the admin page's data"}, "401": _ERR}}},
+        "/v1/admin/conflicts/{conflict_id}/resolve": {"post": {
+            "operationId": "resolveConflict",
+            "summary": "Resolve a bed conflict: assign the admission another free bed, or dismiss with a reason",
+            "parameters": _ADMIN + [{"name": "conflict_id", "in": "path", "required": True,
+                                     "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["action", "by"],
+                "properties": {"action": {"type": "string", "enum": ["assign", "dismiss"]},
+                               "by": {"type": "string", "maxLength": 80},
+                               "reason": {"type": "string", "maxLength": 200},
+                               "ward_code": {"type": "string"}, "bed_no": {"type": "string"},
+                               "request_id": {"type": "string", "minLength": 8, "maxLength": 64}}}}}},
+            "responses": {"200": {"description": "resolved (or the stored result of the same request_id)"},
+                          "400": _ERR, "401": _ERR, "404": _ERR, "409": _ERR, "413": _ERR, "422": _ERR}}},
     },
     "components": {"schemas": {
         "Error": {"type": "object", "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}},

@@ -2,7 +2,9 @@
 
 The tables: ``devices`` (enrolled kiosks, their secret and health), ``enrol_codes`` (one-time),
 ``nonces`` (replay protection), ``commands`` (every command ever accepted, ``command_id`` UNIQUE
-forever, with its stored result), ``events`` (the gapless global log kiosks pull; ``payload`` NULL = the command's payload), ``counters``
+forever, with its stored result, and its first event: ``seq``, ``event_kind``, ``event_payload``
+(NULL = the command's own payload)), ``events`` (the other events of the gapless global log kiosks
+pull; ``payload`` NULL = the command's payload), ``counters``
 (single-row sequence counters), ``admissions``, ``bed_claims`` (no two active claims of one bed
 overlap: an exclusion constraint on PostgreSQL, a trigger on SQLite), ``bed_conflicts`` (the
 nurse's queue) and ``ledger`` (append-only: updates and deletes are refused by a trigger).
@@ -72,10 +74,49 @@ _POSTGRES = [
        FOR EACH ROW EXECUTE FUNCTION onestop_append_only()""",
 ]
 
-#: dialect -> ordered [(name, [sql, ...])]; never edit a shipped entry, append a new one
+def _backfill_bed_keys(cur) -> None:
+    from .commands import bed_key
+    rows = cur.execute("SELECT claim_id, bed_id FROM bed_claims").fetchall()
+    cur.executemany("UPDATE bed_claims SET bed_key = ? WHERE claim_id = ?", [(bed_key(b), c) for c, b in rows])
+
+
+# A command carries its first event in its own row (number, kind, and payload when the event's is not
+# the command's own): no ``events`` row for most commands. Pulls read both (see service.read_events).
+# Bed claims get ``bed_key``, a 64-bit hash of the bed computed by the server (commands.bed_key), which
+# leads the exclusion constraint: btree_gist on a text column cost ~100 us per inserted claim (its node
+# keys are text ranges that overlap, so the insert and the overlap check visit many pages), on an int8
+# a third of that. ``bed_id WITH =`` stays in the constraint: a hash collision can never make two beds
+# conflict. Claims are looked up with ``bed_key = ? AND bed_id = ?`` on both backends.
+_M003_COMMON = [
+    "ALTER TABLE commands ADD COLUMN seq BIGINT",
+    "ALTER TABLE commands ADD COLUMN event_kind TEXT",
+    "ALTER TABLE commands ADD COLUMN event_payload TEXT",
+    "CREATE UNIQUE INDEX commands_seq ON commands (seq) WHERE seq IS NOT NULL",
+    "ALTER TABLE bed_claims ADD COLUMN bed_key BIGINT",
+    _backfill_bed_keys,
+]
+
+_M003_SQLITE = _M003_COMMON + [
+    "CREATE INDEX bed_claims_key ON bed_claims (bed_key)",
+    "DROP TRIGGER bed_claims_no_overlap",
+    """CREATE TRIGGER bed_claims_no_overlap BEFORE INSERT ON bed_claims
+       WHEN EXISTS (SELECT 1 FROM bed_claims c WHERE c.bed_key = NEW.bed_key AND c.bed_id = NEW.bed_id
+                    AND (c.end_at IS NULL OR c.end_at > NEW.start_at)
+                    AND (NEW.end_at IS NULL OR NEW.end_at > c.start_at))
+       BEGIN SELECT RAISE(ABORT, 'bed_overlap'); END""",
+]
+
+_M003_POSTGRES = _M003_COMMON + [
+    "ALTER TABLE bed_claims ALTER COLUMN bed_key SET NOT NULL",
+    """ALTER TABLE bed_claims ADD CONSTRAINT bed_claims_no_overlap
+       EXCLUDE USING gist (bed_key WITH =, bed_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&)""",
+    "ALTER TABLE bed_claims DROP CONSTRAINT bed_claims_bed_id_tstzrange_excl",
+]
+
+#: dialect -> ordered [(name, [sql or fn(cur), ...])]; never edit a shipped entry, append a new one
 MIGRATIONS = {
-    "sqlite": [("m001_core", _COMMON), ("m002_beds_ledger", _SQLITE)],
-    "postgres": [("m001_core", _COMMON), ("m002_beds_ledger", _POSTGRES)],
+    "sqlite": [("m001_core", _COMMON), ("m002_beds_ledger", _SQLITE), ("m003_ingest", _M003_SQLITE)],
+    "postgres": [("m001_core", _COMMON), ("m002_beds_ledger", _POSTGRES), ("m003_ingest", _M003_POSTGRES)],
 }
 
 
@@ -89,7 +130,7 @@ def apply_schema(cur, dialect: str) -> list[str]:
         if name in done:
             continue
         for sql in statements:
-            cur.execute(sql)
+            sql(cur) if callable(sql) else cur.execute(sql)
         cur.execute("INSERT INTO server_migrations (name, applied_at) VALUES (?, ?)", (name, utcnow_iso()))
         applied.append(name)
     return applied

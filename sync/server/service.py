@@ -14,15 +14,19 @@ import json
 import logging
 import secrets
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from pos.ids import utcnow_iso
 
 from .. import protocol as P
-from .commands import COLUMNS, HANDLERS, PREFETCH, CommandInvalid, ForeignId, dumps, norm_time, validate
+from .commands import COLUMNS, HANDLERS, PREFETCH, CommandInvalid, ForeignId, bed_key, dumps, norm_time, validate
+from .db import OverlapError
 
-__all__ = ["AuthError", "Refused", "issue_enrol_code", "enrol", "revoke", "authenticate", "ingest", "pull",
-           "validate_batch", "prune_nonces"]
+__all__ = ["AuthError", "Refused", "Credentials", "issue_enrol_code", "enrol", "revoke", "verify", "claim_nonce",
+           "authenticate", "ingest", "push", "pull", "read_events", "validate_batch", "prune_nonces", "resolve_conflict",
+           "ResolveError", "ADMIN_DEVICE"]
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +92,16 @@ def revoke(backend, device_id: str) -> bool:
         return cur.rowcount == 1
 
 
-def authenticate(backend, headers, method: str, path_qs: str, body: bytes, now: float | None = None) -> str:
-    """Check the HMAC signature, the timestamp window and the nonce. Returns the device_id."""
+@dataclass(frozen=True)
+class Credentials:
+    """A request whose signature checked out; its nonce is spent by :func:`claim_nonce`."""
+    device_id: str
+    nonce: str
+    at: float
+
+
+def verify(backend, headers, method: str, path_qs: str, body: bytes, now: float | None = None) -> Credentials:
+    """Check the HMAC signature, the timestamp window and revocation (reads only)."""
     now = time.time() if now is None else now
     device_id, ts, nonce, sig = (headers.get(h) for h in (P.H_DEVICE, P.H_TS, P.H_NONCE, P.H_SIG))
     if not (device_id and ts and nonce and sig) or len(nonce) > 64 or len(device_id) > 32:
@@ -100,20 +112,35 @@ def authenticate(backend, headers, method: str, path_qs: str, body: bytes, now: 
         raise AuthError(401, "bad timestamp") from None
     if skew > P.TIMESTAMP_WINDOW:
         raise AuthError(401, "timestamp outside the window (check the clock)")
+    rows = backend.query("SELECT secret, revoked_at FROM devices WHERE device_id = ?", (device_id,))
+    row = rows[0] if rows else None
+    if row is None:
+        raise AuthError(401, "unknown device")
+    want = P.sign(row[0], method, path_qs, ts, nonce, body)
+    if not hmac.compare_digest(want, sig):
+        raise AuthError(401, "bad signature")
+    if row[1]:
+        raise AuthError(403, "device revoked")
+    return Credentials(device_id, nonce, now)
+
+
+NONCE_SQL = "INSERT INTO nonces (device_id, nonce, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+
+
+def claim_nonce(cur, cred: Credentials) -> None:
+    """Spend the request's nonce inside the caller's transaction: a replay is refused (401) and what the
+    transaction wrote is rolled back with it. Two requests with one nonce: the second waits for the
+    first to commit, then finds the nonce taken."""
+    if cur.send(NONCE_SQL, (cred.device_id, cred.nonce, cred.at)).rowcount != 1:
+        raise AuthError(401, "replayed request")
+
+
+def authenticate(backend, headers, method: str, path_qs: str, body: bytes, now: float | None = None) -> str:
+    """:func:`verify` and spend the nonce in a transaction of its own. Returns the device_id."""
+    cred = verify(backend, headers, method, path_qs, body, now)
     with backend.tx() as cur:
-        row = cur.execute("SELECT secret, revoked_at FROM devices WHERE device_id = ?", (device_id,)).fetchone()
-        if row is None:
-            raise AuthError(401, "unknown device")
-        want = P.sign(row[0], method, path_qs, ts, nonce, body)
-        if not hmac.compare_digest(want, sig):
-            raise AuthError(401, "bad signature")
-        if row[1]:
-            raise AuthError(403, "device revoked")
-        cur.execute("INSERT INTO nonces (device_id, nonce, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    (device_id, nonce, now))
-        if cur.rowcount != 1:
-            raise AuthError(401, "replayed request")
-    return device_id
+        claim_nonce(cur, cred)
+    return cred.device_id
 
 
 def prune_nonces(backend, now: float | None = None) -> None:
@@ -123,13 +150,17 @@ def prune_nonces(backend, now: float | None = None) -> None:
 
 
 # -- push ---------------------------------------------------------------------------------------
-def validate_batch(body, device_id: str) -> tuple[list[dict], dict]:
-    """Shape, size, kinds, ownership. Raises :class:`Refused`; nothing touches the database."""
+def _batch_shape(body) -> None:
     if not isinstance(body, dict) or not isinstance(body.get("commands"), list):
         raise Refused(422, "body must be an object with a 'commands' list")
+    if len(body["commands"]) > P.MAX_BATCH:
+        raise Refused(413, f"batch too large: {len(body['commands'])} commands, at most {P.MAX_BATCH}")
+
+
+def validate_batch(body, device_id: str) -> tuple[list[dict], dict]:
+    """Shape, size, kinds, ownership. Raises :class:`Refused`; nothing touches the database."""
+    _batch_shape(body)
     cmds = body["commands"]
-    if len(cmds) > P.MAX_BATCH:
-        raise Refused(413, f"batch too large: {len(cmds)} commands, at most {P.MAX_BATCH}")
     meta = body.get("device") or {}
     if not isinstance(meta, dict):
         raise Refused(422, "'device' must be an object")
@@ -137,9 +168,9 @@ def validate_batch(body, device_id: str) -> tuple[list[dict], dict]:
     for i, c in enumerate(cmds):
         if not isinstance(c, dict):
             raise Refused(422, f"command {i}: must be an object")
-        cid, dev, seq, created, kind, payload = (c.get(k) for k in
-                                                 ("command_id", "device_id", "device_seq", "created_at", "kind",
-                                                  "payload"))
+        get = c.get
+        cid, dev, seq, created, kind, payload = (get("command_id"), get("device_id"), get("device_seq"),
+                                                 get("created_at"), get("kind"), get("payload"))
         if not (isinstance(cid, str) and 8 <= len(cid) <= 64):
             raise Refused(422, f"command {i}: command_id must be a string of 8-64 characters")
         if dev != device_id:
@@ -170,7 +201,10 @@ def validate_batch(body, device_id: str) -> tuple[list[dict], dict]:
 class Ctx:
     """What handlers see while a batch applies: the cursor, what exists already (prefetched once per
     batch, then kept up to date in memory: batches are serialised by the counter lock) and the rows
-    to bulk-insert at the end (:meth:`defer`, :meth:`flush`)."""
+    to bulk-insert at the end (:meth:`defer`, :meth:`flush`). The batch's ``commands`` rows are
+    streamed as they are made (:meth:`write_command`), so the database stores them while the next
+    commands are applied; :meth:`flush` ends that stream, so a handler that runs SQL calls it first.
+    Use it as a context manager: leaving with an error abandons an open stream."""
 
     def __init__(self, cur, device_id: str, now: str):
         self.cur, self.device_id, self.now = cur, device_id, now
@@ -178,32 +212,93 @@ class Ctx:
         self.entries: set[str] = set()
         self.claims: dict[str, list[list]] = {}
         self._rows: dict[str, list] = {}
+        self._stream = ExitStack()
+        self._write = None
 
-    def prefetch(self, cmds: list[dict]) -> None:
-        want: dict[str, list] = {"admissions": [], "entries": [], "beds": []}
+    def __enter__(self) -> "Ctx":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stream.__exit__(*exc)
+
+    def write_command(self, row: tuple) -> None:
+        if self._write is None:
+            self._write = self._stream.enter_context(self.cur.copy_stream("commands", COMMAND_COLUMNS))
+        self._write(row)
+
+    @staticmethod
+    def wanted(cmds: list, now: str) -> dict:
+        """What a batch refers to: admissions, ledger entries and beds (PREFETCH), and the earliest bed
+        claim start (older claims that have ended cannot clash). Works on commands not validated yet
+        (skipping what it cannot read), so the lookups can start before validation ends."""
+        want: dict = {"admissions": set(), "entries": set(), "beds": set(), "earliest": None}
         for c in cmds:
-            spec = PREFETCH.get(c["kind"])
-            if spec:
-                want[spec[0]].append(spec[1](c["payload"]))
-        for chunk in _chunks(sorted(set(want["admissions"]))):
-            where, params = self.cur.where_in("admission_id", chunk)
-            self.admissions.update(r[0] for r in self.cur.execute(
-                f"SELECT admission_id FROM admissions WHERE {where}", params).fetchall())
-        for chunk in _chunks(sorted(set(want["entries"]))):
-            where, params = self.cur.where_in("entry_id", chunk)
-            self.entries.update(r[0] for r in self.cur.execute(
-                f"SELECT entry_id FROM ledger WHERE {where}", params).fetchall())
-        for chunk in _chunks(sorted(set(want["beds"]))):
-            where, params = self.cur.where_in("bed_id", chunk)
-            for bed, start, end, adm in self.cur.execute(
-                    f"SELECT bed_id, start_at, end_at, admission_id FROM bed_claims WHERE {where} "
-                    "ORDER BY start_at", params).fetchall():
-                self.claims.setdefault(bed, []).append([_ts(start), _ts(end), adm])
+            try:
+                spec = PREFETCH.get(c["kind"])
+                if not spec:
+                    continue
+                payload = c["payload"]
+                if isinstance(payload, str):
+                    payload = json.loads(payload)
+                key = spec[1](payload)
+                if spec[0] == "beds":
+                    start = norm_time(payload["at"]) if payload.get("at") else now
+                    if want["earliest"] is None or start < want["earliest"]:
+                        want["earliest"] = start
+            except Exception:           # malformed: validation refuses the batch
+                continue
+            if isinstance(key, str):
+                want[spec[0]].add(key)
+        return want
+
+    def send_lookups(self, want: dict) -> list:
+        """Send the lookups of :meth:`wanted` (inside a pipeline they run while validation goes on)."""
+        cur, sent = self.cur, []
+        if want["admissions"]:
+            sent.append(("admissions", cur.lookup("admissions", "admission_id", "admission_id",
+                                                  sorted(want["admissions"]))))
+        if want["entries"]:
+            sent.append(("entries", cur.lookup("ledger", "entry_id", "entry_id", sorted(want["entries"]))))
+        if want["beds"]:
+            sent.append(("beds", cur.lookup("bed_claims", "bed_id, start_at, end_at, admission_id", "bed_key",
+                                            sorted({bed_key(b) for b in want["beds"]}),
+                                            "AND (end_at IS NULL OR end_at > ?)", [want["earliest"]],
+                                            order="start_at")))
+        return sent
+
+    def absorb(self, sent: list) -> None:
+        """Read the rows of :meth:`send_lookups` into what handlers see."""
+        for what, pending in sent:
+            rows = pending.fetchall()
+            if what == "admissions":
+                self.admissions.update(r[0] for r in rows)
+            elif what == "entries":
+                self.entries.update(r[0] for r in rows)
+            else:
+                for bed, start, end, adm in rows:       # by bed_key: another bed may share the hash
+                    self.claims.setdefault(bed, []).append([_ts(start), _ts(end), adm])
+
+    def prefetch(self, cmds: list[dict], fetched: dict | None = None) -> None:
+        """Look up what ``cmds`` (validated) refer to, less what ``fetched`` (a :meth:`wanted` already sent
+        and absorbed) covered. For a valid batch that is everything: this is the safety net."""
+        want = self.wanted(cmds, self.now)
+        if fetched is not None:
+            want["admissions"] -= fetched["admissions"]
+            want["entries"] -= fetched["entries"]
+            if want["beds"] and (fetched["earliest"] is None or want["earliest"] < fetched["earliest"]):
+                for bed in want["beds"]:                # claims that ended earlier are missing: again
+                    self.claims.pop(bed, None)
+            else:
+                want["beds"] -= fetched["beds"]
+        self.absorb(self.send_lookups(want))
 
     def defer(self, table: str, row: tuple) -> None:
         self._rows.setdefault(table, []).append(row)
 
     def flush(self) -> None:
+        if self._write is not None:
+            self._write = None
+            self._stream.close()
         for table, rows in self._rows.items():
             self.cur.copy_rows(table, COLUMNS[table], rows)
         self._rows = {}
@@ -215,12 +310,28 @@ def _ts(value):
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _chunks(seq, n=400):
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
+COMMAND_COLUMNS = ("command_id", "device_id", "device_seq", "created_at", "received_at", "kind", "payload", "status",
+                   "result", "seq", "event_kind", "event_payload")
+EVENT_COLUMNS = ("seq", "kind", "payload", "device_id", "command_id", "server_time")
 
 
-def ingest(backend, device_id: str, cmds: list[dict], meta: dict, device_time: str | None = None) -> dict:
+def ingest(backend, device_id: str, cmds: list[dict], meta: dict, device_time: str | None = None,
+           cred: Credentials | None = None) -> dict:
+    """Apply a validated batch (:func:`validate_batch`) in one transaction; with ``cred``, its nonce is
+    spent in that transaction."""
+    return _apply(backend, device_id, cmds, lambda: (cmds, meta), device_time, cred)
+
+
+def push(backend, device_id: str, body, device_time: str | None = None, cred: Credentials | None = None) -> dict:
+    """Validate and apply a push body (parsed JSON). The size and shape of the batch are checked first;
+    the commands are validated inside the transaction, while PostgreSQL already spends the nonce,
+    takes the counter lock and looks up what the batch refers to (a pipeline), so the two overlap.
+    A refused batch rolls back: nothing is stored."""
+    _batch_shape(body)
+    return _apply(backend, device_id, body["commands"], lambda: validate_batch(body, device_id), device_time, cred)
+
+
+def _apply(backend, device_id: str, raw: list, validated, device_time: str | None, cred: Credentials | None) -> dict:
     now_ts = time.time()
     now = utcnow_iso(now_ts)
     skew = None
@@ -230,49 +341,64 @@ def ingest(backend, device_id: str, cmds: list[dict], meta: dict, device_time: s
             skew = round(dt.timestamp() - now_ts, 3)
         except ValueError:
             skew = None
-    results, new_rows, events = [], [], []
-    with backend.tx() as cur:
-        first = backend.lock_counter(cur, "events", 0)     # takes the counter lock for the whole batch
-        seq = first - 1
+    ids = {c.get("command_id") for c in raw if isinstance(c, dict) and isinstance(c.get("command_id"), str)}
+    fetched = Ctx.wanted(raw, now)
+    results, events = [], []
+    with backend.tx() as cur, Ctx(cur, device_id, now) as ctx:
+        with cur.pipeline():
+            nonce = cur.send(NONCE_SQL, (cred.device_id, cred.nonce, cred.at)) if cred is not None else None
+            # the counter's row lock, held to commit: batches apply one after the other, gapless
+            counter = cur.send("UPDATE counters SET value = value + 0 WHERE name = 'events' RETURNING value")
+            found = cur.lookup("commands", "command_id, device_id, status, result", "command_id", sorted(ids))
+            lookups = ctx.send_lookups(fetched)
+            cmds, meta = validated()                # Python, while the database works
+        if nonce is not None and nonce.rowcount != 1:
+            raise AuthError(401, "replayed request")
+        head = seq = counter.fetchone()[0]
         stored = {}
-        ids = [c["command_id"] for c in cmds]
-        for chunk in _chunks(ids):
-            where, params = cur.where_in("command_id", chunk)
-            for cid, dev, status, result in cur.execute(
-                    f"SELECT command_id, device_id, status, result FROM commands WHERE {where}", params).fetchall():
-                if dev != device_id:
-                    raise Refused(403, f"command {cid} belongs to another device")
-                stored[cid] = (status, json.loads(result))
-        ctx = Ctx(cur, device_id, now)
-        ctx.prefetch([c for c in cmds if c["command_id"] not in stored])
+        for cid, dev, status, result in found.fetchall():
+            if dev != device_id:
+                raise Refused(403, f"command {cid} belongs to another device")
+            stored[cid] = (status, json.loads(result))
+        ctx.absorb(lookups)
+        missing = [c for c in cmds if c["command_id"] not in stored]
+        if any(c["command_id"] not in ids for c in cmds):       # not for a valid batch: the safety net
+            stored.update(_stored(cur, device_id, [c["command_id"] for c in cmds]))
+            missing = [c for c in cmds if c["command_id"] not in stored]
+        ctx.prefetch(missing, fetched)
         for c in cmds:
             cid = c["command_id"]
             if cid in stored:
                 status, result = stored[cid]
                 results.append({"command_id": cid, "status": status, "result": result, "replayed": True})
                 continue
+            payload = c["payload"]
             status, result, evs = HANDLERS[c["kind"]].apply(ctx, c)
             seqs = []
-            for kind, payload in evs:
+            first = (None, None, None)
+            for kind, ev_payload in evs:
                 seq += 1
                 seqs.append(seq)
-                # the command's own payload is not stored twice: pull joins it back
-                events.append((seq, kind, None if payload is c["payload"] else dumps(payload), device_id, cid, now))
+                # NULL payload: the command's own (pull reads it from the command row)
+                text = None if ev_payload is payload else dumps(ev_payload)
+                if len(seqs) == 1:
+                    first = (seq, kind, text)           # the command row carries its first event
+                else:
+                    events.append((seq, kind, text, device_id, cid, now))
             if seqs:
                 result = {**result, "seqs": seqs}
             stored[cid] = (status, result)
             result_text = f'{{"seqs":[{seqs[0]}]}}' if len(result) == 1 and len(seqs) == 1 else dumps(result)
-            new_rows.append((cid, device_id, c["device_seq"], c["created_at"], now, c["kind"], dumps(c["payload"]),
-                             status, result_text))
+            ctx.write_command((cid, device_id, c["device_seq"], c["created_at"], now, c["kind"], dumps(payload),
+                               status, result_text, *first))
             results.append({"command_id": cid, "status": status, "result": result, "replayed": False})
         ctx.flush()
-        cur.copy_rows("commands", ("command_id", "device_id", "device_seq", "created_at", "received_at", "kind",
-                                   "payload", "status", "result"), new_rows)
         if events:
-            cur.copy_rows("events", ("seq", "kind", "payload", "device_id", "command_id", "server_time"), events)
-            cur.execute("UPDATE counters SET value = ? WHERE name = 'events'", (seq,))
+            cur.copy_rows("events", EVENT_COLUMNS, events)
         qd = meta.get("queue_depth")
         health = meta.get("health")
+        if seq != head:
+            cur.execute("UPDATE counters SET value = ? WHERE name = 'events'", (seq,))
         cur.execute("UPDATE devices SET last_seen = ?, last_device_time = ?, skew_s = ?, queue_depth = ?, "
                     "health = ? WHERE device_id = ?",
                     (now, device_time, skew, qd if isinstance(qd, int) and not isinstance(qd, bool) else None,
@@ -284,19 +410,159 @@ def ingest(backend, device_id: str, cmds: list[dict], meta: dict, device_time: s
     return out
 
 
-def pull(backend, device_id: str, after: int, limit: int) -> dict:
+def _stored(cur, device_id: str, ids: list) -> dict:
+    stored = {}
+    for cid, dev, status, result in cur.lookup("commands", "command_id, device_id, status, result", "command_id",
+                                               sorted(set(ids))).fetchall():
+        if dev != device_id:
+            raise Refused(403, f"command {cid} belongs to another device")
+        stored[cid] = (status, json.loads(result))
+    return stored
+
+
+#: the global log: each pushed command's first event in its own row (``commands.seq``), the others in ``events``
+#: (payload NULL = the command's payload, in both); the two sets of numbers are disjoint and together gapless
+EVENT_LOG = (
+    "SELECT seq, kind, payload, server_time FROM ("
+    "SELECT e.seq AS seq, e.kind AS kind, coalesce(e.payload, c.payload) AS payload, e.server_time AS server_time "
+    "FROM events e LEFT JOIN commands c ON e.payload IS NULL AND c.command_id = e.command_id "
+    "WHERE e.seq > ? ORDER BY e.seq LIMIT ?) AS logged "
+    "UNION ALL "
+    "SELECT seq, kind, payload, server_time FROM ("
+    "SELECT seq, event_kind AS kind, coalesce(event_payload, payload) AS payload, received_at AS server_time "
+    "FROM commands "
+    "WHERE seq > ? ORDER BY seq LIMIT ?) AS own "
+    "ORDER BY seq LIMIT ?")
+
+
+def read_events(cur, after: int, limit: int) -> list[tuple]:
+    """``(seq, kind, payload text, server_time)`` after ``after``, in order, at most ``limit``."""
+    return cur.execute(EVENT_LOG, (after, limit, after, limit, limit)).fetchall()
+
+
+def pull(backend, device_id: str, after: int, limit: int, cred: Credentials | None = None) -> dict:
     limit = max(1, min(limit, P.PULL_LIMIT))
     with backend.tx() as cur:
-        rows = cur.execute(
-            "SELECT e.seq, e.kind, coalesce(e.payload, c.payload), e.server_time FROM events e "
-            "LEFT JOIN commands c ON e.payload IS NULL AND c.command_id = e.command_id "
-            "WHERE e.seq > ? ORDER BY e.seq LIMIT ?", (after, limit)).fetchall()
+        if cred is not None:
+            claim_nonce(cur, cred)
+        rows = read_events(cur, after, limit)
         head = cur.execute("SELECT value FROM counters WHERE name = 'events'").fetchone()[0]
         cur.execute("UPDATE devices SET last_seen = ?, last_seq_pulled = ? WHERE device_id = ?",
                     (utcnow_iso(), rows[-1][0] if rows else after, device_id))
     events = [{"seq": s, "kind": k, "payload": json.loads(p), "server_time": t} for s, k, p, t in rows]
     nxt = events[-1]["seq"] if events else after
     return {"events": events, "next_after": nxt, "head": head, "more": nxt < head}
+
+
+# -- the nurse's conflict queue -----------------------------------------------------------------
+#: who records the IT page's commands; enrol() only takes letters and digits, so no kiosk can be it
+ADMIN_DEVICE = "@admin"
+RESOLVE_KIND = "admin.bed_conflict.resolved"
+
+
+class ResolveError(Exception):
+    """A resolution refused; ``code`` names the message (admin.LABELS ``err_<code>``), ``params`` fill it."""
+
+    def __init__(self, status: int, code: str, detail: str, **params):
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.params = status, code, detail, params
+
+
+def _text(value, name: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ResolveError(422, "invalid", f"{name} must be a string")
+    value = value.strip()
+    if len(value) > limit:
+        raise ResolveError(422, "too_long", f"{name} is longer than {limit} characters", limit=limit)
+    return value
+
+
+def resolve_conflict(backend, conflict_id: str, action: str, by: str, reason: str = "", ward_code: str = "",
+                     bed_no: str = "", request_id: str | None = None) -> dict:
+    """A nurse or IT user resolves one entry of the bed conflict queue: ``assign`` the rejected admission
+    to another bed, free from now on, or ``dismiss`` the entry with a reason.
+
+    One transaction under the event counter lock (so it is ordered with pushed bed claims): the
+    conflict row gets ``resolved_at`` and ``resolution`` (nothing is deleted), an assignment adds a
+    bed claim (the exclusion constraint still guards it), and the event log gets ``bed.changed`` (for
+    an assignment) and ``bed.conflict_resolved``, which kiosks pull. The request itself is kept in the
+    command log (kind ``admin.bed_conflict.resolved``); ``request_id`` makes a repeated submit
+    return the stored result instead of acting twice.
+    """
+    by = _text(by, "by", 80)
+    reason = _text(reason, "reason", 200)
+    ward_code, bed_no = _text(ward_code, "ward_code", 100), _text(bed_no, "bed_no", 100)
+    if action not in ("assign", "dismiss"):
+        raise ResolveError(422, "invalid", "action must be 'assign' or 'dismiss'")
+    if not by:
+        raise ResolveError(422, "by_required", "say who resolves it (by)")
+    if action == "dismiss" and not reason:
+        raise ResolveError(422, "reason_required", "a dismissal needs a reason")
+    if action == "assign" and not (ward_code and bed_no):
+        raise ResolveError(422, "bed_required", "an assignment needs ward_code and bed_no")
+    if request_id is not None and not (isinstance(request_id, str) and 8 <= len(request_id) <= 64):
+        raise ResolveError(422, "invalid", "request_id must be a string of 8-64 characters")
+    if not isinstance(conflict_id, str) or not conflict_id or len(conflict_id) > 64:
+        raise ResolveError(404, "not_found", "no such conflict")
+    request_id = request_id or secrets.token_hex(16)
+    now = utcnow_iso()
+    resolution = {"action": action, "by": by}
+    if reason:
+        resolution["reason"] = reason
+    bed = f"{ward_code}/{bed_no}" if action == "assign" else None
+    if bed:
+        resolution["bed_id"] = bed
+    with backend.tx() as cur:
+        head = backend.lock_counter(cur, "events", 0) - 1
+        done = cur.execute("SELECT device_id, result FROM commands WHERE command_id = ?", (request_id,)).fetchone()
+        if done:
+            if done[0] != ADMIN_DEVICE:
+                raise ResolveError(409, "invalid", "request_id already used")
+            return {**json.loads(done[1]), "replayed": True}
+        row = cur.execute("SELECT bed_id, admission_id, resolved_at FROM bed_conflicts WHERE conflict_id = ?",
+                          (conflict_id,)).fetchone()
+        if row is None:
+            raise ResolveError(404, "not_found", "no such conflict")
+        old_bed, admission, resolved_at = row
+        if resolved_at:
+            raise ResolveError(409, "already_resolved", "this conflict is already resolved")
+        events = []
+        if bed:
+            held = cur.execute("SELECT admission_id FROM bed_claims WHERE bed_key = ? AND bed_id = ? "
+                               "AND (end_at IS NULL OR end_at > ?) ORDER BY start_at",
+                               (bed_key(bed), bed, now)).fetchall()
+            if held:
+                raise ResolveError(409, "bed_taken", f"bed {bed} is taken by {held[-1][0]}", bed=bed,
+                                   held_by=held[-1][0])
+            has = cur.execute("SELECT bed_id FROM bed_claims WHERE admission_id = ? AND (end_at IS NULL OR end_at > ?)",
+                              (admission, now)).fetchone()
+            if has:
+                raise ResolveError(409, "has_bed", f"{admission} already holds bed {has[0]}", bed=has[0],
+                                   admission=admission)
+            try:
+                cur.copy_rows("bed_claims", COLUMNS["bed_claims"],
+                              [(request_id, bed, admission, ADMIN_DEVICE, now, None, request_id, bed_key(bed))])
+            except OverlapError:          # a claim starting later than now: still refused, by the constraint
+                raise ResolveError(409, "bed_taken", f"bed {bed} is taken", bed=bed, held_by="?") from None
+            events.append(("bed.changed", {"bed_id": bed, "inpatient_no": admission, "state": "occupied", "at": now}))
+        events.append(("bed.conflict_resolved", {"conflict_id": conflict_id, "bed_id": old_bed,
+                                                 "inpatient_no": admission, **resolution}))
+        cur.execute("UPDATE bed_conflicts SET resolved_at = ?, resolution = ? WHERE conflict_id = ? "
+                    "AND resolved_at IS NULL", (now, dumps(resolution), conflict_id))
+        seqs = list(range(head + 1, head + 1 + len(events)))
+        cur.copy_rows("events", EVENT_COLUMNS,
+                      [(n, kind, dumps(p), ADMIN_DEVICE, request_id, now) for n, (kind, p) in zip(seqs, events)])
+        result = {"conflict_id": conflict_id, "inpatient_no": admission, **resolution, "seqs": seqs}
+        request = {"conflict_id": conflict_id, "action": action, "by": by, "reason": reason, "ward_code": ward_code,
+                   "bed_no": bed_no}
+        cur.copy_rows("commands", COMMAND_COLUMNS, [(request_id, ADMIN_DEVICE, 0, now, now, RESOLVE_KIND,
+                                                     dumps(request), "applied", dumps(result), None, None, None)])
+        cur.execute("UPDATE counters SET value = ? WHERE name = 'events'", (seqs[-1],))
+    log.info("bed conflict %s (%s on %s) resolved by %s: %s", conflict_id, admission, old_bed, by,
+             f"assigned {bed}" if bed else f"dismissed ({reason})")
+    return {**result, "replayed": False}
 
 
 def today_bounds(tz: str) -> tuple[str, str]:
