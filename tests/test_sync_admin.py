@@ -135,6 +135,8 @@ def test_nurse_resolves_conflicts_on_the_admin_page(lobby_and_ward, browser, art
     fill("assign", bed_no="15")
     notice = wait.until(EC.presence_of_element_located((By.ID, "notice")))
     assert notice.text == "已处理：KWARD3-000001（改分配至 W3/15）。"
+    refresh = browser.find_element(By.CSS_SELECTOR, "meta[http-equiv=refresh]").get_attribute("content")
+    assert "url=/admin?" in refresh and "resolved" not in refresh      # the notice is shown once
     assert [r.get_attribute("data-conflict") for r in browser.find_elements(By.CSS_SELECTOR, "#resolved tr.resolved")]
     assert [r.text.split()[1] for r in browser.find_elements(By.CSS_SELECTOR, "#conflicts tr.conflict")] == [
         "KWARD3-000002"]

@@ -156,9 +156,11 @@ button { font-size: 1em; padding: .3em 1.2em; }
 """
 
 
-def _page(lang: str, title: str, body: str, refresh: bool) -> str:
+def _page(lang: str, title: str, body: str, refresh: bool, refresh_url: str = "") -> str:
+    """``refresh_url``: where the 15 s refresh goes (the overview without a one-time notice)."""
     e = html.escape
-    meta = '<meta http-equiv="refresh" content="15">' if refresh else ""
+    target = f"; url={refresh_url}" if refresh_url else ""
+    meta = f'<meta http-equiv="refresh" content="15{e(target)}">' if refresh else ""
     return f"""<!doctype html>
 <html lang="{e(lang)}"><head><meta charset="utf-8">{meta}
 <title>{e(title)}</title>
@@ -236,7 +238,8 @@ def render_admin(data: dict, tz: str, lang: str = "zh-Hans", token: str = "", no
 <h2>{e(t['discharges'])}</h2>
 <table id="discharges"><tr><th>{e(t['admission'])}</th><th>{e(t['patient'])}</th><th>{e(t['time'])}</th></tr>
 {dis or none}</table>"""
-    return _page(lang, t["title"], body, refresh=True)
+    # the refresh reloads the plain overview: a resolution's notice is shown once, not every 15 s
+    return _page(lang, t["title"], body, refresh=True, refresh_url=_url("/admin", token, lang))
 
 
 def render_resolve(conflict: dict, tz: str, lang: str = "zh-Hans", token: str = "", error: dict | None = None,
