@@ -119,6 +119,7 @@ def main() -> None:
         world.place_card(card)
         ident = wait_for_identity([("id_reader", site.device("id_reader"))], timeout=10)
         flow = CheckinFlow(site, operator_id="BENCH")
+        app._activity()          # a patient touches the screen at every step: no idle return home
         app.flow = flow
         flow.identified(ident)
         app.go("checkin_confirm")
