@@ -208,3 +208,28 @@ def _try(fn, *args):
         return fn(*args).outcome
     except Exception as exc:  # the first terminal went away mid-dialogue: any clear error will do
         return type(exc).__name__
+
+
+def test_a_terminal_busy_for_a_moment_is_asked_again(tmp_path):
+    """A terminal finishing its last transaction refuses the next command as busy; the register asks
+    again (a refused command was not started) and the payment goes through exactly once."""
+    import threading
+
+    with sim_terminal(tmp_path / "sim", "tcp") as (sim, url):
+        sim.busy.acquire()                      # still printing the last receipt
+        threading.Timer(0.5, sim.busy.release).start()
+        term = open_device(f"{url}&busy_wait=10", "payment_terminal")
+        try:
+            assert term.authorise(4200).outcome == "approved"
+        finally:
+            term.close()
+        assert [e["amount_fen"] for e in charges(sim)] == [4200]
+        sim.busy.acquire()                      # busy for longer than the register waits
+        try:
+            quick = open_device(f"{url}&busy_wait=0.3", "payment_terminal")
+            with pytest.raises(TerminalBusy):
+                quick.authorise(100)
+            quick.close()
+        finally:
+            sim.busy.release()
+        assert [e["amount_fen"] for e in charges(sim)] == [4200]

@@ -19,8 +19,8 @@ from .transport import SerialLink
 
 __all__ = ["GRAMMAR", "OPTIONS", "ROLES", "open", "probe"]
 
-GRAMMAR = "zvt+serial:///dev/PORT[?baud=9600&timeout=SECONDS&ack_timeout=SECONDS&password=NNNNNN&register=1]"
-OPTIONS = {"baud": (int, 9600), "timeout": (float, 180.0), "ack_timeout": (float, 5.0),
+GRAMMAR = "zvt+serial:///dev/PORT[?baud=9600&timeout=SECONDS&ack_timeout=SECONDS&busy_wait=SECONDS&password=NNNNNN&register=1]"
+OPTIONS = {"baud": (int, 9600), "timeout": (float, 180.0), "ack_timeout": (float, 5.0), "busy_wait": (float, 3.0),
            "password": (str, "000000"), "register": (bool, True)}
 ROLES = ("payment_terminal",)
 
@@ -31,7 +31,8 @@ def open(url: DeviceURL, role: str | None = None) -> ZvtTerminal:  # noqa: A001 
         raise BadDeviceURL(f"{url.raw!r}: expected a port path such as /dev/ttyUSB0 (format: {GRAMMAR})")
     port, baud = url.path, opts["baud"]
     return ZvtTerminal(url, lambda: SerialLink(port, baud=baud), role=role, password=opts["password"],
-                       timeout=opts["timeout"], ack_timeout=opts["ack_timeout"], register=opts["register"])
+                       timeout=opts["timeout"], ack_timeout=opts["ack_timeout"], register=opts["register"],
+                       busy_wait=opts["busy_wait"])
 
 
 def probe(url: DeviceURL, role: str | None = None) -> DeviceStatus:

@@ -12,6 +12,7 @@ command has gone out, any timeout, lost connection or garbage raises
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable
 
 from ..base import Device
@@ -87,8 +88,9 @@ class ZvtTerminal(Device):
 
     def __init__(self, url: DeviceURL, link_factory: Callable[[], object], *, role: str | None = None,
                  password: str = "000000", timeout: float = 180.0, ack_timeout: float = 5.0,
-                 register: bool = True, currency: int = m.CNY):
+                 register: bool = True, currency: int = m.CNY, busy_wait: float = 3.0):
         super().__init__(url, role)
+        self.busy_wait = busy_wait      # a command refused as "busy" is asked again for this long
         self._factory = link_factory
         self._link = None
         self.password = password
@@ -125,6 +127,22 @@ class ZvtTerminal(Device):
 
     # -- one exchange ------------------------------------------------------------------
     def _send_command(self, apdu: Apdu) -> None:
+        """Send one command and take its acknowledgement. A terminal that answers "busy" (84 83 and
+        kin) has refused the command, not started it, so asking again is safe: it is asked again
+        for up to ``busy_wait`` seconds (a terminal stays busy for a moment after a transaction,
+        while it prints or logs). Any other refusal is :class:`NotSent` at once."""
+        deadline = time.monotonic() + self.busy_wait
+        while True:
+            try:
+                return self._send_once(apdu)
+            except TerminalBusy:
+                if time.monotonic() >= deadline:
+                    raise
+                log.info("zvt %s: terminal busy, %02X %02X not taken; asking again", self.url.raw,
+                         apdu.cls, apdu.instr)
+                time.sleep(0.1)
+
+    def _send_once(self, apdu: Apdu) -> None:
         link = self._open()
         self.count("commands")
         log.debug("zvt %s -> %02X %02X (%d bytes)", self.url.raw, apdu.cls, apdu.instr, len(apdu.data))
