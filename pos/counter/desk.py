@@ -175,7 +175,6 @@ class CounterDesk:
         return self.documents().deposit_receipt(receipt_no, self.operator)
 
     def print_wristband(self, inpatient_no: str):
-        self.hospital.print_wristband(inpatient_no)
         return self.documents().wristband(inpatient_no)
 
     def journal(self, limit: int = 30) -> list[dict]:
@@ -242,7 +241,6 @@ class CounterDesk:
 
     def finish_discharge(self, inpatient_no: str):
         """Print the settlement list, then discharge (frees the bed)."""
-        self.hospital.print_settlement_list(inpatient_no)
         out = self.documents().settlement(inpatient_no, self.operator)
         self.hospital.discharge(inpatient_no)
         return out

@@ -131,11 +131,9 @@ class CheckinFlow(Flow):
         """Receipt, wristband, and the slip saying where to go. A printer fault does not stop the
         flow: the job stays in the journal and the patient is told where to collect it."""
         self.expect("printing")
-        h = self.site.hospital
         inpatient_no = self.admission["inpatient_no"]
         docs = self.site.documents(self.lang)
         outcomes = [docs.deposit_receipt(self.result.receipt_no, self.operator_id)]
-        h.print_wristband(inpatient_no)
         outcomes.append(docs.wristband(inpatient_no))
         w = self.ward
         outcomes.append(docs.slip(f"请到{w['building']}{w['floor']}楼 {w['name']} 护士站报到",

@@ -144,7 +144,6 @@ class DischargeFlow(Flow):
         """Print the settlement list and discharge the stay."""
         self.expect("printing")
         h = self.site.hospital
-        h.print_settlement_list(self.inpatient_no)
         out = self.site.documents(self.lang).settlement(self.inpatient_no, self.operator_id)
         self.print_problems = [] if out.ok else [out.user_message]
         h.discharge(self.inpatient_no)

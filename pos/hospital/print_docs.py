@@ -100,6 +100,8 @@ class DocumentPrinter:
                                   "receipt_printer", ref=receipt_no)
 
     def wristband(self, inpatient_no: str):
+        """Record the band as printed (the admission's step; a reprint is not one), then print it."""
+        self.h.print_wristband(inpatient_no)
         return self.journal.print("wristband", wristband(self.site, self.wristband_data(inpatient_no)),
                                   "wristband_printer", ref=inpatient_no)
 
@@ -108,6 +110,8 @@ class DocumentPrinter:
                                   "receipt_printer", ref=inpatient_no)
 
     def settlement(self, inpatient_no: str, operator_id: str):
+        """Record the settlement list as printed (the discharge's step; reprints allowed), then print it."""
+        self.h.print_settlement_list(inpatient_no)
         return self.journal.print("settlement_list",
                                   settlement_list(self.site, self.settlement_data(inpatient_no, operator_id)),
                                   "receipt_printer", ref=inpatient_no)
