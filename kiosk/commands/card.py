@@ -31,10 +31,10 @@ def register(sub, parents):
 
 
 def run_read(args) -> int:
-    urls = args.reader
     from drivers.errors import DeviceError
     from drivers.identity_wait import wait_for_identity
 
+    urls = args.reader
     if not urls:
         config = config_from_args(args)
         urls = [(role, url) for role, url in config.devices.items() if role in IDENTITY_ROLES and url]

@@ -136,8 +136,7 @@ class DiagTestScreen(Screen):
 
         def failed(exc):
             log.exception("self-test %s crashed", self.role, exc_info=exc)
-            self._show(selftest.record(self.role, selftest.Result(False, "The self-test failed.",
-                                                                  [f"{type(exc).__name__}: {exc}"], str(exc))))
+            self._show_failure(self.role, exc)
 
         self._hold_monitor(app)
         if use_store:
@@ -158,6 +157,11 @@ class DiagTestScreen(Screen):
         if held is not None:
             monitor, role, url = held
             monitor.devices = {**monitor.devices, role: url}
+
+    def _show_failure(self, role: str, exc: BaseException) -> None:
+        """A self-test that ended in an error: the technician sees it, the counters count it."""
+        self._show(selftest.record(role, selftest.Result(False, "The self-test failed.",
+                                                         [f"{type(exc).__name__}: {exc}"], str(exc))))
 
     def _show(self, result) -> None:
         self._release_monitor()
@@ -245,12 +249,12 @@ class DiagTestScreen(Screen):
                         raise DeviceNotFound(st.reason)
                     Clock.schedule_once(listening)
                     return selftest.record("scanner", selftest.check_scan(dev.read_code(timeout=60, cancel=cancel)), dev)
+
             def ended(exc) -> None:
                 if cancel.is_set():        # the technician left or started again
                     log.info("serial scanner test on %s ended: %s", url, exc)
-                    return
-                self._show(selftest.record("scanner", selftest.Result(
-                    False, "The self-test failed.", [f"{type(exc).__name__}: {exc}"], str(exc))))
+                else:
+                    self._show_failure("scanner", exc)
             self._serial_read = worker.submit(read, self._show, ended)
 
     def _on_text(self, _win, text):
