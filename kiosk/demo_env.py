@@ -20,9 +20,9 @@ import logging
 import os
 import socket
 import threading
-import tty
 from pathlib import Path
 
+from drivers.sim.ptys import raw_pty
 from pos.config import Config
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,8 @@ class DemoWorld:
         self.printed = self.dir / "printed"
         self.printed.mkdir(parents=True, exist_ok=True)
         self._socks = {name: socket.create_server(("127.0.0.1", 0)) for name in ("receipt", "wristband", "terminal")}
-        master, slave = os.openpty()
-        tty.setraw(slave)
-        self._pty = (master, slave)
+        self._pty = raw_pty()
         self._ports = {name: s.getsockname()[1] for name, s in self._socks.items()}
-        self._id_port = os.ttyname(slave)
         self._started = False
         self._start_lock = threading.Lock()
         self.receipt_printer = self.wristband_printer = self.terminal = self.terminal_sim = self.id_module = None
@@ -78,7 +75,7 @@ class DemoWorld:
                                                     sock=self._socks["wristband"]).start()
             self.terminal_sim = SimTerminal(self.dir / "terminal")
             self.terminal = TcpFrontEnd(self.terminal_sim, sock=self._socks["terminal"]).start()
-            self.id_module = SamvModule(None, pty_fds=self._pty).start()
+            self.id_module = SamvModule(None, pty=self._pty).start()
             self._started = True
         log.info("demo devices: id %s, printers %s %s, terminal %s", self.id_module.port_name,
                  self.receipt_printer.url, self.wristband_printer.url, self.terminal.url)
@@ -87,7 +84,7 @@ class DemoWorld:
     @property
     def devices(self) -> dict[str, str]:
         return {
-            "id_reader": f"cnid+serial://{self._id_port}",
+            "id_reader": f"cnid+serial://{self._pty[2]}",
             "receipt_printer": f"escpos+tcp://127.0.0.1:{self._ports['receipt']}",
             "wristband_printer": f"zpl+tcp://127.0.0.1:{self._ports['wristband']}",
             "payment_terminal": f"zvt+tcp://127.0.0.1:{self._ports['terminal']}",
@@ -112,7 +109,7 @@ class DemoWorld:
             if not self._started:        # never started: give back what was reserved
                 for s in self._socks.values():
                     s.close()
-                for fd in self._pty:
+                for fd in self._pty[:2]:
                     os.close(fd)
                 self._started = True     # nothing to start any more
                 return

@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import pty
 import sys
 import threading
 import tomllib
-import tty
 
 from ..samv import FrameParser, encode
 from ..errors import ProtocolError
+from .ptys import raw_pty
 
 __all__ = ["SamvModule", "card_text", "read_reply_data", "main"]
 
@@ -50,15 +49,11 @@ def read_reply_data(card: dict) -> bytes:
 
 class SamvModule:
     def __init__(self, card: dict | None = None, *, noise: bytes = b"", bad_checksum: bool = False,
-                 truncate: int | None = None, pty_fds: tuple[int, int] | None = None):
-        """``pty_fds``: (master, slave) of a raw pty opened beforehand (the demo reserves it early)."""
+                 truncate: int | None = None, pty: tuple[int, int, str] | None = None):
+        """``pty``: a :func:`~drivers.sim.ptys.raw_pty` opened beforehand (the demo reserves it early)."""
         self.card = card
         self.noise, self.bad_checksum, self.truncate = noise, bad_checksum, truncate
-        if pty_fds is None:
-            pty_fds = pty.openpty()
-            tty.setraw(pty_fds[1])
-        self.master, self.slave = pty_fds
-        self.port_name = os.ttyname(self.slave)
+        self.master, self.slave, self.port_name = pty or raw_pty()
         self.commands: list[bytes] = []
         self._selected = False
         self._stop = threading.Event()

@@ -9,10 +9,9 @@ produce, optionally under a wrong OS keyboard layout, for :class:`drivers.scanne
 from __future__ import annotations
 
 import os
-import pty
-import tty
 
 from ..keyboard_layouts import as_typed
+from .ptys import raw_pty
 
 __all__ = ["SerialScannerSim", "wedge_events", "typing_events"]
 
@@ -20,9 +19,7 @@ __all__ = ["SerialScannerSim", "wedge_events", "typing_events"]
 class SerialScannerSim:
     def __init__(self, suffix: bytes = b"\r"):
         self.suffix = suffix
-        self.master, self.slave = pty.openpty()
-        tty.setraw(self.slave)
-        self.port_name = os.ttyname(self.slave)
+        self.master, self.slave, self.port_name = raw_pty()
 
     def scan(self, code: str | bytes, suffix: bool = True) -> None:
         data = code.encode("utf-8") if isinstance(code, str) else code

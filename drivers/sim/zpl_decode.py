@@ -11,7 +11,6 @@ from typing import Callable
 
 from PIL import Image, ImageDraw
 
-
 __all__ = ["ZplDecoder", "Label"]
 
 

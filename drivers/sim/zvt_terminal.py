@@ -37,13 +37,13 @@ import socket
 import sys
 import threading
 import time
-import tty
 from pathlib import Path
 
 from ..zvt import messages as m
 from ..zvt.apdu import Apdu, apdu_length, decode_apdu, encode_apdu
 from ..zvt.bmp import bcd_encode, encode_bmps, parse_bmps
 from ..zvt.framing import Received, SendFailed, Sent, SerialSession
+from .ptys import raw_pty
 
 __all__ = ["TEST_CARDS", "SimTerminal", "ScriptFile", "Ledger", "TcpFrontEnd", "PtyFrontEnd", "main"]
 
@@ -556,9 +556,7 @@ class PtyFrontEnd:
 
     def __init__(self, sim: SimTerminal):
         self.sim = sim
-        self.master, slave = os.openpty()
-        tty.setraw(slave)
-        self.port = os.ttyname(slave)
+        self.master, slave, self.port = raw_pty()
         os.close(slave)
         self.url = f"zvt+serial://{self.port}"
         self._stop = threading.Event()

@@ -3,7 +3,6 @@ and settlement lists come from :class:`pos.hospital.print_docs.DocumentPrinter`,
 
 from __future__ import annotations
 
-
 from pos.documents import Layout, Site
 from pos.documents.capitals import format_yuan
 from pos.documents.common import local_time
