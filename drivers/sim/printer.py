@@ -24,7 +24,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-
 from ..escpos.status import PrinterState, encode_status
 from ..zpl.status import encode_host_status
 from .escpos_decode import Doc, EscposDecoder, Op
@@ -117,6 +116,7 @@ class VirtualPrinter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._conns: list[socket.socket] = []
+        self._handlers: list[threading.Thread] = []
 
     # -- control -------------------------------------------------------------------
     @property
@@ -138,14 +138,21 @@ class VirtualPrinter:
             self._sock.close()
         except OSError:
             pass
+        if self._thread:
+            self._thread.join(timeout=2)
+        # a printer prints what it was sent: connections whose register has finished (closed its end)
+        # are read to the end first; only those still held open after a second are cut
+        deadline = time.monotonic() + 1.0
+        for t in list(self._handlers):
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
         for c in list(self._conns):
             try:
                 c.shutdown(socket.SHUT_RDWR)
                 c.close()
             except OSError:
                 pass
-        if self._thread:
-            self._thread.join(timeout=2)
+        for t in list(self._handlers):
+            t.join(timeout=2)
 
     def __enter__(self):
         return self.start()
@@ -223,13 +230,15 @@ class VirtualPrinter:
                 return
             conn.settimeout(None)
             self._conns.append(conn)
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+            t = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            self._handlers.append(t)
+            t.start()
 
     def _handle(self, conn: socket.socket) -> None:
         decoder = None
         job_bytes = 0
         try:
-            while not self._stop.is_set():
+            while True:                 # to the register's end of the job (stop() cuts it if need be)
                 data = conn.recv(65536)
                 if not data:
                     break
@@ -268,6 +277,9 @@ class VirtualPrinter:
                 pass
             if conn in self._conns:
                 self._conns.remove(conn)
+            me = threading.current_thread()
+            if me in self._handlers:
+                self._handlers.remove(me)
 
     def _zpl_status(self) -> bytes:
         s = self.state
