@@ -13,6 +13,17 @@ export ONESTOP_ARTIFACTS="${ONESTOP_ARTIFACTS:-$PWD/test-artifacts}"
 mkdir -p "$ONESTOP_ARTIFACTS" "$KIVY_HOME"
 scripts/services.sh
 run() { xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python -m pytest "$@"; }
+# group NAME ARGS...: one pytest process, its output also kept in test-artifacts/NAME.log. If the
+# process dies of a signal, the thread that crashed (from pytest's faulthandler) is printed again
+# at the very end, where a clipped CI log still shows it.
+crashed=()
+group() {
+  local name=$1; shift
+  run "$@" 2>&1 | tee "$ONESTOP_ARTIFACTS/$name.log"
+  local rc=${PIPESTATUS[0]}
+  if [ "$rc" -gt 128 ]; then crashed+=("$name"); fi
+  return "$rc"
+}
 if [ "$#" -gt 0 ]; then
   run "$@"
   exit $?
@@ -23,12 +34,16 @@ UI_TESTS=(tests/test_kiosk_*.py tests/test_staff_ui.py tests/test_counter_*.py t
 TERMINAL_TESTS=(tests/test_zvt_*.py tests/test_pay_cli.py tests/test_payment_*.py tests/test_cash.py)
 ignore=()
 for f in "${UI_TESTS[@]}" "${TERMINAL_TESTS[@]}"; do ignore+=("--ignore=$f"); done
-run -q "${TERMINAL_TESTS[@]}"
+group card-terminal -q "${TERMINAL_TESTS[@]}"
 rc1=$?
-run -q "${ignore[@]}"
+group domain -q "${ignore[@]}"
 rc2=$?
-run -q "${UI_TESTS[@]}"
+group front-end -q "${UI_TESTS[@]}"
 rc3=$?
+for name in "${crashed[@]}"; do
+  echo "test.sh: the $name tests crashed; the crashing thread (all threads: $ONESTOP_ARTIFACTS/$name.log):"
+  awk '/^Current thread/{p=1} p&&/^$/{exit} p' "$ONESTOP_ARTIFACTS/$name.log" | head -40
+done
 echo "test.sh: card-terminal tests exit $rc1, protocol/domain/server tests exit $rc2, front-end tests exit $rc3"
 for rc in "$rc1" "$rc2" "$rc3"; do
   if [ "$rc" -ne 0 ]; then exit "$rc"; fi

@@ -154,3 +154,28 @@ def test_rare_name_characters_do_not_render_as_boxes(kiosk, artifacts):
     assert "".join(t for _, t in runs) == name
     assert_no_tofu(label)
     ui.screenshot(artifacts, "kiosk-rare-characters")
+
+
+def test_a_result_arriving_after_the_app_stopped_is_dropped(kiosk, caplog):
+    """A device that answers while the app shuts down: its result never reaches the stopped
+    app's screens (their kv rules read ``app``, which is gone), and the drop is logged."""
+    import threading
+
+    from kiosk import worker
+
+    ui = kiosk()
+    release, delivered = threading.Event(), []
+    fut = worker.submit(lambda: release.wait(10) and "late answer", delivered.append, delivered.append)
+    ui.frames(2)
+    assert not fut.done()
+    stop_app(ui)
+    with caplog.at_level("INFO", logger="kiosk.worker"):
+        release.set()
+        fut.result(timeout=5)
+        ui.frames(4)
+    assert delivered == []
+    assert any("its app has stopped" in r.getMessage() for r in caplog.records)
+    after = kiosk()                  # and the next app gets its results as usual
+    got = []
+    worker.submit(lambda: 42, got.append)
+    after.wait(lambda: got == [42], what="the result for the running app")

@@ -111,3 +111,78 @@ def test_sigkill_at_any_instant_leaves_a_consistent_store(tmp_path, seed):
     seqs = [r[0] for r in s.conn.execute("SELECT device_seq FROM outbox ORDER BY device_seq")]
     assert seqs == list(range(1, ticks + 1))
     s.close()
+
+
+CLOSE_RACE = r"""
+import random, sys, threading, time
+from pos.errors import StoreError
+from pos.store import Store
+
+path = sys.argv[1]
+s = Store(path)
+with s.transaction() as tx:
+    for i in range(3000):
+        tx.emit("deposit.cash", {"amount_fen": i, "note": "x" * 40})
+clean = 0
+for round_no in range(120):
+    s = Store(path)
+    outcome = []
+
+    def reader():
+        try:
+            for _ in range(40):
+                s.conn.execute("SELECT count(*), sum(length(payload)) FROM outbox WHERE device_seq % 7 = 3").fetchone()
+                s.conn.execute("SELECT * FROM outbox WHERE device_seq < 800").fetchall()
+            outcome.append("finished")
+        except StoreError:
+            outcome.append("refused")
+
+    t = threading.Thread(target=reader)
+    t.start()
+    time.sleep(random.random() * 0.01)
+    s.close()
+    t.join()
+    clean += outcome in (["finished"], ["refused"])
+print(clean)
+"""
+
+
+def test_closing_while_another_thread_queries_never_crashes(tmp_path):
+    """The app stops (and closes its store) while a worker is still reading: the worker either
+    finishes or gets a clear StoreError. With one shared connection this was a segfault."""
+    proc = subprocess.run([sys.executable, "-c", CLOSE_RACE, str(tmp_path / "race.sqlite")],
+                          capture_output=True, text=True, timeout=240, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["120"]
+
+
+def test_a_thread_never_reads_another_threads_uncommitted_writes(tmp_path):
+    import threading
+
+    s = Store(tmp_path / "iso.sqlite")
+    inside, go_on, seen = threading.Event(), threading.Event(), []
+
+    def writer():
+        with s.transaction() as tx:
+            tx.emit("deposit.cash", {"amount_fen": 100})
+            inside.set()
+            go_on.wait(5)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    assert inside.wait(5)
+    seen.append(s.outbox_depth())          # while the writer's transaction is open
+    go_on.set()
+    t.join()
+    seen.append(s.outbox_depth())
+    assert seen == [0, 1]
+    s.close()
+
+
+def test_a_closed_store_refuses_with_a_clear_error(tmp_path):
+    from pos.errors import StoreError
+
+    s = Store(tmp_path / "c.sqlite")
+    s.close()
+    with pytest.raises(StoreError, match="closed"):
+        s.outbox_depth()

@@ -7,6 +7,14 @@
   instant leaves either both or neither.
 * Inside a transaction write with :meth:`Tx.insert` / :meth:`Tx.execute`, not with sqlite-utils'
   table helpers: those wrap themselves in ``with conn:`` and would commit half a transaction.
+* One connection per thread (:attr:`Store.conn` gives the calling thread's own). The kiosk reads
+  and writes from several threads (UI workers, the sync worker, payment flows). A shared
+  connection let one thread's reads run inside another thread's open transaction, and let
+  :meth:`Store.close` free the connection while another thread was still stepping a statement
+  on it, which crashes CPython's sqlite3 module (a segfault, reproduced). Now each thread sees
+  only committed data (WAL), writers still take one process-wide lock, and :meth:`Store.close`
+  never closes a connection that a live thread may be using: that thread's connection is closed
+  at its next use of the closed store, or when the thread ends.
 """
 
 from __future__ import annotations
@@ -83,28 +91,58 @@ class Store:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
         self._write_lock = threading.RLock()
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute("PRAGMA busy_timeout=10000")
-        self._db = None
+        self._local = threading.local()
+        self._opened: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._opened_lock = threading.Lock()
+        self._shared: sqlite3.Connection | None = None
+        self.closed = False
+        conn = self._connect()
+        if self.path == ":memory:":       # one private database: every thread must share it
+            self._shared = conn
+        conn.execute("PRAGMA journal_mode=WAL")
         self.applied = apply_migrations(self)
         self.device_id = self._ensure_device_id(device_id, device_prefix)
 
+    def _connect(self) -> sqlite3.Connection:
+        """Open this thread's connection (the per-connection pragmas are set on each)."""
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+        self._local.conn = conn
+        with self._opened_lock:
+            self._opened = [(t, c) for t, c in self._opened if t.is_alive()]
+            self._opened.append((threading.current_thread(), conn))
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The calling thread's connection to the store (opened on its first use)."""
+        if self._shared is not None:
+            return self._shared
+        conn = getattr(self._local, "conn", None)
+        if self.closed:
+            if conn is not None:              # this thread's own: safe to close here
+                self._local.conn = None
+                conn.close()
+            raise StoreError(f"the store at {self.path} is closed")
+        return conn if conn is not None else self._connect()
+
     @property
     def db(self):
-        """A ``sqlite_utils.Database`` on the same connection (imported on first use: it pulls in
-        numpy, which a kiosk does not need before its first frame)."""
-        if self._db is None:
+        """A ``sqlite_utils.Database`` on the calling thread's connection (imported on first use:
+        it pulls in numpy, which a kiosk does not need before its first frame)."""
+        conn = self.conn
+        db = getattr(self._local, "db", None)
+        if db is None or db.conn is not conn:
             import sqlite_utils
 
-            self._db = sqlite_utils.Database(self.conn)
-        return self._db
+            db = self._local.db = sqlite_utils.Database(conn)
+        return db
 
     def _ensure_device_id(self, wanted: str | None, prefix: str) -> str:
         current = self.meta("device_id")
@@ -168,7 +206,19 @@ class Store:
                 )
 
     def close(self) -> None:
-        self.conn.close()
+        """Close the store. The connections of this thread and of threads that have ended are
+        closed now; a live thread's is closed by that thread (at its next use, or when it ends),
+        never under a statement it may be running."""
+        if self.closed:
+            return
+        self.closed = True
+        me = threading.current_thread()
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for thread, conn in opened:
+            if thread is me or not thread.is_alive() or conn is self._shared:
+                conn.close()
+        self._local.conn = None
 
 
 def open_store(path: str | os.PathLike, device_id: str | None = None) -> Store:

@@ -178,7 +178,8 @@ class SqliteBackend:
         return row[0] - n + 1
 
     def close(self) -> None:
-        self.conn.close()
+        with self.lock:              # never under a query another request thread is running
+            self.conn.close()
 
 
 class _PgCursor:
