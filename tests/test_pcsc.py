@@ -22,6 +22,7 @@ from drivers.identity import CardExpired, CardRemoved, UnknownCard, UnreadableCa
 from drivers.identity_wait import wait_for_identity  # noqa: E402
 from drivers.pcsc import CardWatcher, PcscCardReader  # noqa: E402
 from drivers.registry import open_device, probe  # noqa: E402
+from drivers.url import parse_url  # noqa: E402
 
 pytestmark = pytest.mark.pcsc
 CARDS = ROOT / "assets" / "cards"
@@ -154,6 +155,31 @@ def test_probe_and_reader_selection(stack):
     assert probe(URL, "card_reader").as_dict()["reason"] == "ready, no card"
     assert probe("pcsc://NoSuchReader", "card_reader").state.value == "disconnected"
     assert PcscCardReader.__name__ in repr(open_device("pcsc://", "card_reader"))
+
+
+def test_probing_returns_every_context_to_pcscd(stack):
+    """The device monitor probes the reader every few seconds; each probe used to keep its PC/SC
+    context (a socket to pcscd), so pcscd ran out of client slots after some minutes."""
+    import os
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    probe(URL, "card_reader")
+    before = open_fds()
+    for _ in range(40):
+        assert probe(URL, "card_reader").state.value == "connected"
+    assert open_fds() - before < 5
+
+
+def test_a_released_context_is_not_reopened(stack):
+    from drivers.errors import DeviceNotFound
+
+    r = PcscCardReader(parse_url(URL), "card_reader")
+    assert r.status().state.value == "connected"
+    r.close()
+    with pytest.raises(DeviceNotFound, match="released"):
+        r.ctx.readers()
 
 
 def _cli(env, *args, timeout=30):

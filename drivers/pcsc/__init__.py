@@ -173,4 +173,8 @@ def open(url: DeviceURL, role: str | None = "card_reader") -> PcscCardReader:  #
 
 
 def probe(url: DeviceURL, role: str | None = "card_reader") -> DeviceStatus:
-    return PcscCardReader(url, role).status()
+    reader = PcscCardReader(url, role)
+    try:
+        return reader.status()
+    finally:        # the monitor probes every few seconds: each context must go back to pcscd
+        reader.close()

@@ -57,10 +57,14 @@ class PcscContext:
 
     def __init__(self):
         self._ctx = None
+        self._closed = False
         self._lock = threading.Lock()
 
     def _get(self):
         s = _scard()
+        if self._closed:        # released by its owner: never open a context nobody will release
+            raise DeviceNotFound("PC/SC context already released",
+                                 user_message="The card reader is not working. Please ask the staff for help.")
         if self._ctx is None:
             rc, ctx = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
             if rc != s.SCARD_S_SUCCESS:
@@ -111,5 +115,7 @@ class PcscContext:
             self._ctx = None
 
     def release(self) -> None:
+        """Release for good: a later call (a reader thread still finishing) is refused."""
         with self._lock:
+            self._closed = True
             self.release_locked()
