@@ -69,9 +69,15 @@ class CameraScanner(Device):
         return self.source
 
     def read_frame(self):
-        """The next frame (numpy BGR) or None; for previews and self-tests (decode with ``decoder``)."""
-        src = self._open()
-        got = src.read()
+        """The next frame (numpy BGR) or None; for previews and self-tests (decode with ``decoder``).
+
+        Reads hold the device lock, which :meth:`close` takes before releasing the capture:
+        OpenCV frees a capture released under a read in another thread (a segfault)."""
+        with self._lock:
+            if self._closed.is_set():
+                return None
+            src = self._open()
+            got = src.read()
         if isinstance(got, tuple):      # cv2.VideoCapture
             ok, frame = got
             return frame if ok else None
@@ -84,6 +90,8 @@ class CameraScanner(Device):
                 if self._closed.is_set() or (cancel is not None and cancel.is_set()):
                     raise DeviceTimeout("waiting for a code was cancelled")
                 frame = self.read_frame()
+                if frame is None and self._closed.is_set():
+                    raise DeviceTimeout("waiting for a code was cancelled")
                 if frame is not None:
                     self.frames += 1
                     for payload in self.decoder.decode(frame):
@@ -113,10 +121,11 @@ class CameraScanner(Device):
                                       last_read=self.last_read.source if self.last_read else None)
 
     def close(self) -> None:
-        self._closed.set()
-        if self.source is not None:
-            self.source.release()
-            self.source = None
+        self._closed.set()              # a read in progress ends within one frame
+        with self._lock:
+            if self.source is not None:
+                self.source.release()
+                self.source = None
 
 
 def open(url: DeviceURL, role: str | None = "camera") -> CameraScanner:  # noqa: A001

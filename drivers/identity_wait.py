@@ -50,6 +50,15 @@ def wait_for_identity(urls, timeout: float, *, cancel: threading.Event | None = 
 
     def worker(dev):
         try:
+            _read(dev)
+        finally:        # the reading thread closes its own device, never another thread under a read
+            try:
+                dev.close()
+            except Exception:  # closing a device that failed is best effort
+                log.debug("closing %s failed", dev, exc_info=True)
+
+    def _read(dev):
+        try:
             results.put(("ok", dev, dev.read_identity(timeout, stop)))
         except DeviceTimeout as exc:
             results.put(("timeout", dev, exc))
@@ -86,11 +95,9 @@ def wait_for_identity(urls, timeout: float, *, cancel: threading.Event | None = 
         raise DeviceTimeout(f"no card or code within {timeout:g} s",
                             user_message="No card was inserted. Please try again.")
     finally:
-        stop.set()
-        for d in devices:
-            try:
-                d.close()
-            except Exception:  # closing a device that failed is best effort
-                log.debug("closing %s failed", d, exc_info=True)
+        stop.set()                      # every reader stops, then closes its device
+        end = time.monotonic() + 3.0
         for t in threads:
-            t.join(1.0)
+            t.join(max(0.0, end - time.monotonic()))
+            if t.is_alive():
+                log.warning("%s: the reader has not stopped yet; it closes its device when it does", t.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -142,3 +143,32 @@ def test_fuzz_payload(text):
         return
     assert ident.source == "evoucher" and ident.token and len(text) <= MAX_PAYLOAD
     assert not any(ord(c) < 32 and c != "\t" for c in ident.token)
+
+
+CLOSE_RACE = r"""
+import sys
+from drivers.identity_wait import wait_for_identity
+
+code, video, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+won = 0
+for _ in range(rounds):
+    ident = wait_for_identity([("camera", f"camera+file://{code}"), ("camera", f"camera+file://{video}?loop=1")],
+                              timeout=5)
+    won += ident.token == "RACE-TOKEN"
+print(won)
+"""
+
+
+def test_the_winning_read_never_closes_a_camera_under_a_read(tmp_path):
+    """Two cameras wait; one reads a code while the other is inside OpenCV's read. The loser used
+    to be released from the waiting thread under that read, a segfault in OpenCV."""
+    code = save(tmp_path, qr_frame("RACE-TOKEN", box=5, size=(480, 640)))
+    video = tmp_path / "blank.avi"
+    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    for i in range(20):
+        w.write(np.full((480, 640, 3), 100 + i, np.uint8))
+    w.release()
+    proc = subprocess.run([sys.executable, "-c", CLOSE_RACE, str(code), str(video), "150"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["150"]
