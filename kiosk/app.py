@@ -24,6 +24,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import ScreenManager, SlideTransition
 
 from pos.config import Config
+from pos.errors import StoreError
 from pos.store import Store
 
 from . import worker
@@ -74,6 +75,7 @@ class OnestopApp(App):
     sync_worker = None
     demo_world = None                                      # kiosk.demo_env.DemoWorld in `onestop demo`
     _store_future = None
+    _idle = None
 
     def __init__(self, front: str, config: Config, store_path: str, kiosk_mode: bool = True,
                  language: str = "zh-Hans", config_error: str | None = None, monitor_interval: float = 5.0,
@@ -87,6 +89,7 @@ class OnestopApp(App):
         self.site_name = config.site_name
         self.idle_timeout = float(config.get("kiosk", "idle_timeout"))
         self.monitor = DeviceMonitor(config.devices, interval=monitor_interval)
+        self._idle_holds: set[object] = set()
         self.title = f"onestop - {front}"
         self.set_language(language if language in LANGUAGES else "zh-Hans")
 
@@ -138,9 +141,7 @@ class OnestopApp(App):
 
     def _after_first_frame(self, *_):
         Window.unbind(on_flip=self._after_first_frame)
-        fut = worker.submit(self._open_store, self._store_opened, self._store_failed)
-        fut.add_done_callback(lambda f: self._store_future.set_exception(f.exception()) if f.exception()
-                              else self._store_future.set_result(f.result()))
+        worker.submit(self._open_store, self._store_opened, self._store_failed)
         if self.demo_world is not None:       # the demo's simulators start now, then are watched
             worker.submit(self.demo_world.start, lambda _w: self.monitor.start(),
                           lambda exc: self.monitor.start())
@@ -162,6 +163,9 @@ class OnestopApp(App):
     def _store_opened(self, store: Store) -> None:
         self.site_services = self._services
         self.store = store
+        # resolved only now, on the UI thread: work waiting for the store (with_store) may use
+        # app.store and app.site_services as soon as it runs
+        self._store_future.set_result(store)
         log.info("%s started: store %s device %s", self.front, self.store_path, store.device_id)
         self._start_sync(store)
 
@@ -192,6 +196,7 @@ class OnestopApp(App):
         self.sync_text = tr("Offline since {time}, {n} waiting to sync", self.lang, time=since, n=st.waiting)
 
     def _store_failed(self, exc: Exception) -> None:
+        self._store_future.set_exception(exc)
         log.error("cannot open the store %s: %s", self.store_path, exc)
         self.notice = "Please go to window {window}."
 
@@ -209,8 +214,11 @@ class OnestopApp(App):
         Clock.unschedule(self._pull_sync)
         if self.sync_worker is not None:
             self.sync_worker.stop(timeout=2)
-        if self._store_future is not None and self._store_future.done() and not self._store_future.exception():
-            self._store_future.result().close()
+        if self._store_future is not None:
+            if not self._store_future.done():   # nothing waits for a store that will not come
+                self._store_future.set_exception(StoreError("the app stopped before its store opened"))
+            elif not self._store_future.exception():
+                self._store_future.result().close()
         self._cancel_waits()
 
     def _cancel_waits(self) -> None:
@@ -255,7 +263,25 @@ class OnestopApp(App):
                 w.focus = False
         Window.release_all_keyboards()
 
+    def hold_idle(self) -> object:
+        """Keep the idle timeout from going home while a device call runs (a patient may stand at
+        the card terminal for minutes without touching the screen). Returns the token for
+        :meth:`release_idle`."""
+        token = object()
+        self._idle_holds.add(token)
+        return token
+
+    def release_idle(self, token: object) -> None:
+        """The call has ended: the idle time starts again from now."""
+        self._idle_holds.discard(token)
+        if self._idle is not None:
+            self._activity()
+
     def go_home_idle(self, *_):
+        if self._idle_holds:
+            log.info("idle timeout held off: %d device call(s) still running", len(self._idle_holds))
+            self._idle()
+            return
         home = SCREENS[self.front][0]
         if self.sm.current != home or self.notice:
             log.info("idle timeout: back to %s", home)

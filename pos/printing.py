@@ -15,8 +15,10 @@ event (``print.queued``, ``print.printed``, ``print.failed``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -27,7 +29,7 @@ from .documents.layout import mark_copy
 from .errors import InvalidTransition, NotFound
 from .ids import utcnow_iso, uuid7
 
-__all__ = ["PrintJournal", "PrintOutcome", "USER_MESSAGES", "JOB_STATES"]
+__all__ = ["PrintJournal", "PrintOutcome", "USER_MESSAGES", "JOB_STATES", "printer_lock"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,18 @@ USER_MESSAGES = {
     "failed_receipt_printer": "Please collect your receipt at window {window}.",
     "failed_wristband_printer": "Please collect your wristband at window {window}.",
 }
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def printer_lock(url: str) -> threading.Lock:
+    """The lock for one printer address: jobs (and drawer kicks) in this process take turns on it,
+    so two jobs never open one printer at once (a double tap on Reprint interleaved their bytes
+    on a serial printer and each read the other's status reply)."""
+    with _locks_guard:
+        return _locks.setdefault(url, threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -113,16 +127,19 @@ class PrintJournal:
     def submit(self, kind: str, layout, role: str = "receipt_printer", printer_url: str | None = None,
                ref: str = "", *, reprint_of: str | None = None, copy_no: int = 0) -> str:
         """Record a job (state queued) and return its ID. Nothing is sent yet."""
+        with self.store.transaction() as tx:
+            return self._record(tx, kind, layout, role, printer_url, ref, reprint_of, copy_no)
+
+    def _record(self, tx, kind, layout, role, printer_url, ref, reprint_of, copy_no) -> str:
         layout = layout.to_dict() if hasattr(layout, "to_dict") else layout
         url = printer_url if printer_url is not None else self.devices.get(role, "")
         job_id, now = str(uuid7()), utcnow_iso()
-        with self.store.transaction() as tx:
-            tx.insert("print_jobs", {"job_id": job_id, "created_at": now, "updated_at": now, "kind": kind,
-                                     "ref": ref, "role": role, "printer_url": url,
-                                     "layout": json.dumps(layout, ensure_ascii=False), "state": "queued",
-                                     "reprint_of": reprint_of, "copy_no": copy_no})
-            tx.emit("print.queued", {"job_id": job_id, "kind": kind, "ref": ref, "role": role,
-                                     "reprint_of": reprint_of, "copy_no": copy_no})
+        tx.insert("print_jobs", {"job_id": job_id, "created_at": now, "updated_at": now, "kind": kind,
+                                 "ref": ref, "role": role, "printer_url": url,
+                                 "layout": json.dumps(layout, ensure_ascii=False), "state": "queued",
+                                 "reprint_of": reprint_of, "copy_no": copy_no})
+        tx.emit("print.queued", {"job_id": job_id, "kind": kind, "ref": ref, "role": role,
+                                 "reprint_of": reprint_of, "copy_no": copy_no})
         return job_id
 
     def print(self, kind: str, layout, role: str = "receipt_printer", printer_url: str | None = None,
@@ -137,10 +154,12 @@ class PrintJournal:
         if not job["printer_url"] and printer is None:
             return self._fail(job, "no printer configured for " + job["role"])
         own = printer is None
+        hold = printer_lock(job["printer_url"]) if own else contextlib.nullcontext()
         try:
-            if own:
-                printer = self.opener(job["printer_url"], job["role"])
-            result = printer.print_layout(job["layout"])
+            with hold:                  # one job at a time on a printer: never interleaved bytes
+                if own:
+                    printer = self.opener(job["printer_url"], job["role"])
+                result = printer.print_layout(job["layout"])
         except DeviceError as exc:
             return self._fail(job, f"{type(exc).__name__}: {exc}", partial=isinstance(exc, PrinterError)
                               and "during the job" in str(exc))
@@ -181,11 +200,12 @@ class PrintJournal:
         job = self.get(job_id)
         original = job["reprint_of"] or job["job_id"]
         orig = self.get(original)
-        copy_no = self.store.conn.execute("SELECT coalesce(max(copy_no), 0) FROM print_jobs WHERE reprint_of = ?",
-                                          (original,)).fetchone()[0] + 1
-        new_id = self.submit(orig["kind"], mark_copy(orig["layout"], copy_no), orig["role"],
-                             printer_url if printer_url is not None else orig["printer_url"], orig["ref"],
-                             reprint_of=original, copy_no=copy_no)
+        with self.store.transaction() as tx:    # two reprints at once still get two numbers
+            copy_no = tx.execute("SELECT coalesce(max(copy_no), 0) FROM print_jobs WHERE reprint_of = ?",
+                                 (original,)).fetchone()[0] + 1
+            new_id = self._record(tx, orig["kind"], mark_copy(orig["layout"], copy_no), orig["role"],
+                                  printer_url if printer_url is not None else orig["printer_url"], orig["ref"],
+                                  original, copy_no)
         log.info("print job %s: reprint #%d of %s requested", new_id, copy_no, original)
         return self.run(new_id, printer)
 

@@ -86,7 +86,9 @@ class Site:
         url = self.device("receipt_printer")
         if not url:
             return
-        with open_device(url, "receipt_printer") as printer:
+        from .printing import printer_lock
+
+        with printer_lock(url), open_device(url, "receipt_printer") as printer:
             kick = getattr(printer, "kick_drawer", None)
             if kick is not None:
                 kick()

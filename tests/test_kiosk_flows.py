@@ -110,6 +110,27 @@ def test_declined_card_then_retry(kiosk):
     assert len([e for e in sales(world) if e.get("result") == "approved"]) == 1
 
 
+def test_idle_timeout_waits_for_a_slow_pin(kiosk):
+    """The patient spends longer at the card terminal than the idle timeout, without touching
+    the screen: the kiosk stays on the payment and goes on to the documents, charged once."""
+    start, world = kiosk
+    ui = start(language="en", idle_timeout=1.5)
+    ui.tap(ui.screen().ids.svc_admission)
+    ui.tap(go_to(ui, "identify").ids.demo_card_2)
+    ui.tap(go_to(ui, "checkin_confirm").ids.confirm)
+    world.terminal_sim.script.push({"action": "approve", "pin_delay": 4})
+    ui.tap(go_to(ui, "amount").ids.pay)
+    scr = go_to(ui, "pay")
+    seen = set()
+    ui.wait(lambda: seen.add(ui.app.sm.current) or ui.app.sm.current == "finish", timeout=40,
+            what="the documents after a slow PIN")
+    assert "home" not in seen
+    assert ui.app.flow is not None and ui.app.flow.result.receipt_no in str(world.receipt_printer.wait_docs(1)[0])
+    assert len([e for e in sales(world) if e.get("result") == "approved"]) == 1
+    assert scr.problem == ""
+    ui.wait(lambda: ui.app.sm.current == "home", timeout=10, what="idle return once it is over")
+
+
 def test_top_up_by_wristband_scan_and_daily_list(kiosk, artifacts):
     start, world = kiosk
     ui = start(language="zh-Hans")

@@ -175,6 +175,33 @@ def test_reprint_numbering_and_find(store, vp):
     assert [r["job_id"] for r in j.journal(10)][0] == c2.job_id
 
 
+def test_reprints_tapped_at_once_take_turns_and_get_their_own_numbers(store, vp):
+    """A double tap on Reprint: two workers reprint the same receipt at the same moment. The jobs
+    take turns on the printer (never two connections open at once) and are COPY #1 and #2."""
+    import threading
+
+    j = _journal(store, vp, "cn80")
+    first = j.print("deposit_receipt", deposit_receipt(SITE, RECEIPT), ref=RECEIPT.receipt_no)
+    vp.wait_docs(1)
+    go, outs = threading.Barrier(4), []
+
+    def tap():
+        go.wait()
+        outs.append(j.reprint(first.job_id))
+
+    threads = [threading.Thread(target=tap) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(j.get(o.job_id)["copy_no"] for o in outs) == [1, 2, 3, 4]
+    assert all(o.ok for o in outs)
+    docs = vp.wait_docs(5)
+    assert sorted(t for d in docs[1:] for t in ("#1", "#2", "#3", "#4") if f"副本 COPY {t}" in d.text) \
+        == ["#1", "#2", "#3", "#4"]
+    assert vp.peak_connections == 1
+
+
 def test_driver_bug_mid_send_is_uncertain_not_resent(store):
     class Broken:
         def print_layout(self, layout):

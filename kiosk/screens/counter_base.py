@@ -96,13 +96,17 @@ class CounterScreen(Screen):
     def call(self, fn, done=None, failed=None) -> None:
         """Run ``fn(desk)`` in a worker; ``done(result)`` on the UI thread; errors → message line."""
         self.busy = True
+        app = App.get_running_app()
+        hold = app.hold_idle()          # no idle log-out while the terminal or printer works
 
         def ok(result):
+            app.release_idle(hold)
             self.busy = False
             if done:
                 done(result)
 
         def bad(exc):
+            app.release_idle(hold)
             self.busy = False
             self.show_error(exc)
             if failed:

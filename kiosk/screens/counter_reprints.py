@@ -43,6 +43,9 @@ class CounterReprintsScreen(CounterScreen):
             self._show(self.jobs)
 
     def reprint(self, job_id: str) -> None:
+        if self.busy:                   # a second tap while the copy prints is not a second copy
+            return
+
         def done(out):
             self.say_printed(out, _("Copy printed."))
             self.call(lambda d: d.journal(), self._show)

@@ -22,6 +22,7 @@ class DailyListScreen(Screen):
     low_balance = BooleanProperty(False)
     first = BooleanProperty(True)
     last = BooleanProperty(True)
+    printing = BooleanProperty(False)     # one print at a time (a second tap waits for it)
 
     def on_pre_enter(self, *_):
         self.message = ""
@@ -56,15 +57,22 @@ class DailyListScreen(Screen):
 
     def print_list(self) -> None:
         app = App.get_running_app()
-        self.message = "Printing your documents..."
+        if self.printing:
+            return
+        self.message, self.printing = "Printing your documents...", True
 
         def done(problems):
+            self.printing = False
             self.message = problems[0] if problems else "Your daily fee list has been printed."
 
-        app.with_store(lambda _s: app.flow.print(), done)
+        def failed(exc):
+            self.printing = False
+            self.message = getattr(exc, "user_message", None) or "Please go to window {window}."
+
+        app.with_store(lambda _s: app.flow.print(), done, failed)
 
     def reset(self) -> None:
-        self.day, self.totals, self.message = "", {}, ""
+        self.day, self.totals, self.message, self.printing = "", {}, "", False
         if "fee_rows" in self.ids:
             self.ids.fee_rows.clear_widgets()
 

@@ -57,7 +57,23 @@ class PayScreen(Screen):
                 self._documents(flow)
             return flow.state
 
-        app.with_store(run, self._done, self._failed)
+        hold = app.hold_idle()
+
+        def done(state):
+            app.release_idle(hold)
+            if app.flow is not flow:   # the screen went home meanwhile: the flow has its outcome
+                log.warning("payment outcome %s arrived after the patient's session ended", state)
+                return
+            self._done(flow, state)
+
+        def failed(exc):
+            app.release_idle(hold)
+            if app.flow is not flow:
+                log.error("payment step failed after the patient's session ended: %s", exc)
+                return
+            self._failed(exc)
+
+        app.with_store(run, done, failed)
 
     @staticmethod
     def _documents(flow) -> None:
@@ -66,9 +82,8 @@ class PayScreen(Screen):
         else:
             flow.print_documents()
 
-    def _done(self, state: str) -> None:
+    def _done(self, flow, state: str) -> None:
         self.busy = False
-        flow = App.get_running_app().flow
         if state == "declined":
             self.problem, self.can_retry = flow.problem, True
             return
