@@ -85,3 +85,36 @@ def test_cash_is_taken_with_no_server(store):
     pending = [p for k, p in outbox(store) if k == "cash.received"]
     assert [p["amount_fen"] for p in pending] == [1000, 1001, 1002, 1003, 1004]
     assert len({p["receipt_no"] for p in pending}) == 5
+
+
+def test_cash_taken_while_the_shift_is_counted_lands_in_an_open_shift(store):
+    """One screen takes cash while another closes the shift: no movement ever lands in a shift
+    after its count, so each closed shift's expected cash is its float plus its own movements."""
+    import threading
+
+    drawer = CashDrawer(store)
+    errors = []
+    for round_no in range(20):
+        drawer.open_shift("c", 10000)
+        go = threading.Barrier(2)
+
+        def take():
+            go.wait()
+            for _ in range(15):
+                try:
+                    drawer.take("c", 100, 100, account=f"A{round_no}")
+                except NotFound:
+                    errors.append("closed")
+
+        t = threading.Thread(target=take)
+        t.start()
+        go.wait()
+        drawer.count("c", {10000: 1})
+        t.join()
+    rows = store.conn.execute(
+        "SELECT s.expected_fen, s.float_fen + coalesce(sum(m.amount_fen), 0) FROM cash_shifts s "
+        "LEFT JOIN cash_movements m ON m.shift_id = s.shift_id GROUP BY s.shift_id").fetchall()
+    assert len(rows) == 20
+    assert [r[0] for r in rows] == [r[1] for r in rows]
+    taken = store.conn.execute("SELECT count(*) FROM cash_movements").fetchone()[0]
+    assert taken + len(errors) == 20 * 15          # every take either landed or was refused

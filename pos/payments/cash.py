@@ -63,10 +63,10 @@ class CashDrawer:
     def open_shift(self, cashier: str, float_fen: int = 0) -> str:
         if not isinstance(float_fen, int) or float_fen < 0:
             raise DomainError(f"opening float must be whole fen >= 0, got {float_fen!r}")
-        if self._open_shift_row(cashier):
-            raise DomainError(f"cashier {cashier} already has an open shift")
         shift_id = str(uuid7())
-        with self.store.transaction() as tx:
+        with self.store.transaction() as tx:      # checked and opened in one transaction
+            if tx.execute("SELECT 1 FROM cash_shifts WHERE cashier = ? AND closed_at IS NULL", (cashier,)).fetchone():
+                raise DomainError(f"cashier {cashier} already has an open shift")
             tx.insert("cash_shifts", {"shift_id": shift_id, "cashier": cashier, "opened_at": utcnow_iso(),
                                       "float_fen": float_fen})
             tx.emit("cash.shift_opened", {"shift_id": shift_id, "cashier": cashier, "float_fen": float_fen})
@@ -83,10 +83,10 @@ class CashDrawer:
             raise NotFound(f"cashier {cashier} has no open shift", user_message="Please open a cash shift first.")
         return row
 
-    def expected_fen(self, shift_id: str) -> int:
-        float_fen = self.store.conn.execute("SELECT float_fen FROM cash_shifts WHERE shift_id = ?",
-                                            (shift_id,)).fetchone()[0]
-        inflow = self.store.conn.execute(
+    def expected_fen(self, shift_id: str, tx=None) -> int:
+        q = tx.execute if tx is not None else self.store.conn.execute
+        float_fen = q("SELECT float_fen FROM cash_shifts WHERE shift_id = ?", (shift_id,)).fetchone()[0]
+        inflow = q(
             "SELECT coalesce(sum(CASE kind WHEN 'payment' THEN amount_fen ELSE -amount_fen END), 0) "
             "FROM cash_movements WHERE shift_id = ?", (shift_id,)).fetchone()[0]
         return float_fen + inflow
@@ -105,16 +105,21 @@ class CashDrawer:
     def pay_out(self, cashier: str, amount_fen: int, *, account: str, purpose: str = "refund") -> CashReceipt:
         """Cash handed to the patient (a deposit surplus refunded in cash)."""
         _positive("amount", amount_fen)
-        shift = self.shift(cashier)
-        if amount_fen > self.expected_fen(shift["shift_id"]):
-            raise DomainError("there is not that much cash in the drawer",
-                              user_message="There is not enough cash in the drawer.")
         return self._move(cashier, "refund", amount_fen, None, 0, account, purpose)
 
     def _move(self, cashier, kind, amount_fen, tendered, change, account, purpose) -> CashReceipt:
-        shift = self.shift(cashier)
         mid = str(uuid7())
         with self.store.transaction() as tx:
+            # the shift is read in the same transaction, so a shift closed a moment ago (the
+            # count on another screen) never receives this money
+            cur = tx.execute("SELECT shift_id FROM cash_shifts WHERE cashier = ? AND closed_at IS NULL", (cashier,))
+            row = cur.fetchone()
+            if row is None:
+                raise NotFound(f"cashier {cashier} has no open shift", user_message="Please open a cash shift first.")
+            shift = {"shift_id": row[0]}
+            if kind == "refund" and amount_fen > self.expected_fen(shift["shift_id"], tx):
+                raise DomainError("there is not that much cash in the drawer",
+                                  user_message="There is not enough cash in the drawer.")
             receipt_no = tx.next_number("cash_receipt")
             tx.insert("cash_movements", {"movement_id": mid, "shift_id": shift["shift_id"], "kind": kind,
                                          "amount_fen": amount_fen, "tendered_fen": tendered, "change_fen": change,
@@ -142,8 +147,11 @@ class CashDrawer:
             raise DomainError(f"bad cash count {counts!r}; denominations are {DENOMINATIONS_FEN}")
         shift = self.shift(cashier)
         counted = sum(d * n for d, n in counts.items())
-        expected = self.expected_fen(shift["shift_id"])
-        with self.store.transaction() as tx:
+        with self.store.transaction() as tx:     # expected and the close see the same movements
+            if tx.execute("SELECT closed_at FROM cash_shifts WHERE shift_id = ?", (shift["shift_id"],)).fetchone()[0]:
+                raise DomainError(f"shift {shift['shift_id']} was closed meanwhile",
+                                  user_message="This shift has already been closed.")
+            expected = self.expected_fen(shift["shift_id"], tx)
             tx.execute("UPDATE cash_shifts SET closed_at = ?, expected_fen = ?, counted_fen = ?, difference_fen = ?, "
                        "counts = ? WHERE shift_id = ?",
                        (utcnow_iso(), expected, counted, counted - expected,
