@@ -18,7 +18,13 @@ from contextlib import contextmanager
 
 from .errors import DeviceNotFound, DeviceTimeout
 
-__all__ = ["SerialLine"]
+__all__ = ["SerialLine", "port_locked"]
+
+
+def port_locked(exc: BaseException) -> bool:
+    """Whether pyserial refused to open a port because another program holds it (the ports
+    opened with ``exclusive=True`` take an advisory lock, ``flock``, that the other holds)."""
+    return "exclusively lock" in str(exc)
 
 
 class SerialLine:

@@ -217,3 +217,28 @@ def test_driver_bug_mid_send_is_uncertain_not_resent(store):
     assert j.get(out.job_id)["uncertain"] == 1
     with pytest.raises(InvalidTransition):
         j.retry(out.job_id)
+
+
+def test_a_serial_printer_held_by_another_program_keeps_the_job(store):
+    """The receipt printer's serial port is open in another program: the job fails with a clear
+    line, not a byte goes into the other program's job, and the job stays queued for a retry."""
+    import os
+    import select
+
+    import serial
+
+    from drivers.sim.ptys import raw_pty
+
+    master, slave, path = raw_pty()
+    other = serial.serial_for_url(path, exclusive=True)
+    try:
+        j = PrintJournal(store, window="3", devices={"receipt_printer": f"escpos+serial://{path}?profile=cn80"})
+        out = j.print("deposit_receipt", deposit_receipt(SITE, RECEIPT), ref=RECEIPT.receipt_no)
+        assert out.state == "failed" and "in use by another program" in out.technician
+        assert out.user_message == "Please collect your receipt at window 3."
+        assert select.select([master], [], [], 0.2)[0] == []            # not a byte went out
+        assert [p["job_id"] for p in j.pending()] == [out.job_id]       # kept, and safe to retry
+    finally:
+        other.close()
+        os.close(master)
+        os.close(slave)

@@ -233,3 +233,25 @@ def test_a_terminal_busy_for_a_moment_is_asked_again(tmp_path):
         finally:
             sim.busy.release()
         assert [e["amount_fen"] for e in charges(sim)] == [4200]
+
+
+def test_a_serial_terminal_held_by_another_program_is_busy_and_charges_nothing(tmp_path):
+    """Another program (a second kiosk process, `onestop pay`) has the terminal's port open: this
+    one says busy before sending a byte, instead of talking over that program's payment."""
+    import serial
+
+    with sim_terminal(tmp_path / "sim", "pty") as (sim, url):
+        port = url.split("://", 1)[1].split("?", 1)[0]
+        other = serial.serial_for_url(port, exclusive=True)
+        try:
+            term = open_device(url, "payment_terminal")
+            with pytest.raises(TerminalBusy, match="in use by another program"):
+                term.authorise(100)
+            assert probe(url, "payment_terminal").state.value == "busy"
+        finally:
+            other.close()
+        assert charges(sim) == []
+        term = open_device(url, "payment_terminal")
+        assert term.authorise(100).approved
+        term.close()
+        assert len(charges(sim)) == 1

@@ -11,7 +11,8 @@ import os
 import socket
 import time
 
-from ..errors import DeviceNotFound, DeviceTimeout, PrinterOffline
+from ..errors import DeviceBusy, DeviceNotFound, DeviceTimeout, PrinterOffline
+from ..serialline import port_locked
 
 __all__ = ["TcpTransport", "SerialTransport", "FileTransport", "UsbTransport"]
 
@@ -81,9 +82,12 @@ class SerialTransport:
     def __init__(self, port_url: str, baudrate: int = 115200, timeout: float = 2.0):
         import serial
 
-        try:
-            self._port = serial.serial_for_url(port_url, baudrate=baudrate, timeout=timeout, write_timeout=30)
+        try:       # exclusive: two programs printing on one port would interleave their jobs
+            self._port = serial.serial_for_url(port_url, baudrate=baudrate, timeout=timeout, write_timeout=30,
+                                               exclusive=True)
         except (serial.SerialException, ValueError) as exc:
+            if port_locked(exc):
+                raise DeviceBusy(f"serial printer {port_url}: the port is in use by another program") from exc
             raise DeviceNotFound(f"serial printer {port_url}: {exc}") from exc
         self.port_url = port_url
 

@@ -18,7 +18,8 @@ import logging
 import socket
 import time
 
-from ..errors import DeviceError, DeviceNotFound, DeviceTimeout, ProtocolError
+from ..errors import DeviceError, DeviceNotFound, DeviceTimeout, ProtocolError, TerminalBusy
+from ..serialline import port_locked
 from .apdu import Apdu, apdu_length, decode_apdu, encode_apdu
 from .framing import Received, SendFailed, Sent, SerialSession
 
@@ -89,9 +90,13 @@ class SerialLink:
         self.peer = port_url
         self.ack_timeout = ack_timeout
         try:
+            # exclusive: another program on this port (a second kiosk process, `onestop pay`, a
+            # probe) would read our terminal's answers or send in the middle of a payment
             self.port = serial.serial_for_url(port_url, baudrate=baud, bytesize=8, parity="N",
-                                              stopbits=serial.STOPBITS_TWO, timeout=0.05)
+                                              stopbits=serial.STOPBITS_TWO, timeout=0.05, exclusive=True)
         except (serial.SerialException, OSError, ValueError) as exc:
+            if port_locked(exc):
+                raise TerminalBusy(f"ZVT terminal on {port_url}: the port is in use by another program") from exc
             raise DeviceNotFound(f"ZVT terminal on {port_url}: cannot open the port: {exc}") from exc
         try:
             self.port.reset_input_buffer()
