@@ -130,3 +130,29 @@ def test_paper_notice_and_cash_deposit_with_change(counter_bench, artifacts):
     ui.wait(lambda: pat.info, what="patient page")
     assert pat.inpatient_no == no and "赵六" in texts(pat)
     shots(ui, artifacts, "counter-patient")
+
+
+def test_no_idle_log_out_while_the_card_terminal_works(counter_bench):
+    """The patient takes longer over the PIN than the counter's idle time: the cashier is not
+    logged out under the payment, sees its outcome, and is logged out only once it is over."""
+    from kiosk.screens.counter_base import desk
+
+    bench = counter_bench
+    bench.config.values.setdefault("kiosk", {})["idle_timeout"] = 1.5
+    ui = bench.start(language="en")
+    d = desk()
+    notice = {n["name"]: n for n in d.notices()}["王喆"]
+    no = d.register(notice["notice_no"], "440305199001010026")["inpatient_no"]
+    ui.app.go("counter_deposit", inpatient_no=no)
+    ui.settle()
+    dep = ui.screen()
+    ui.wait(lambda: dep.ids.amount.text, what="suggested deposit")
+    type_into(ui, dep.ids.amount, "800")
+    bench.terminal.script.push({"action": "approve", "pin_delay": 4})
+    ui.tap(dep.ids.pay)
+    screens = set()
+    ui.wait(lambda: screens.add(ui.app.sm.current) or dep.done or dep.error, timeout=30, what="card payment")
+    assert dep.done, dep.message
+    assert screens == {"counter_deposit"} and ui.app.staff_role          # never logged out meanwhile
+    assert [c["amount_fen"] for c in bench.charges()] == [80000]
+    ui.wait(lambda: ui.app.sm.current == "login", timeout=10, what="idle log-out once it is over")
