@@ -263,6 +263,13 @@ class OnestopApp(App):
                 w.focus = False
         Window.release_all_keyboards()
 
+    def set_idle_timeout(self, seconds: float) -> None:
+        """Change the idle time (seconds without a touch); it starts again from now."""
+        self.idle_timeout = float(seconds)
+        if self._idle is not None:
+            self._idle.timeout = self.idle_timeout
+            self._activity()
+
     def hold_idle(self) -> object:
         """Keep the idle timeout from going home while a device call runs (a patient may stand at
         the card terminal for minutes without touching the screen). Returns the token for

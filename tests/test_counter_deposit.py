@@ -138,7 +138,6 @@ def test_no_idle_log_out_while_the_card_terminal_works(counter_bench):
     from kiosk.screens.counter_base import desk
 
     bench = counter_bench
-    bench.config.values.setdefault("kiosk", {})["idle_timeout"] = 1.5
     ui = bench.start(language="en")
     d = desk()
     notice = {n["name"]: n for n in d.notices()}["王喆"]
@@ -148,7 +147,8 @@ def test_no_idle_log_out_while_the_card_terminal_works(counter_bench):
     dep = ui.screen()
     ui.wait(lambda: dep.ids.amount.text, what="suggested deposit")
     type_into(ui, dep.ids.amount, "800")
-    bench.terminal.script.push({"action": "approve", "pin_delay": 4})
+    bench.terminal.script.push({"action": "approve", "pin_delay": 4})    # under the bench's T4 of 5 s
+    ui.app.set_idle_timeout(1.5)         # short from here on; the PIN takes longer
     ui.tap(dep.ids.pay)
     screens = set()
     ui.wait(lambda: screens.add(ui.app.sm.current) or dep.done or dep.error, timeout=30, what="card payment")

@@ -114,12 +114,14 @@ def test_idle_timeout_waits_for_a_slow_pin(kiosk):
     """The patient spends longer at the card terminal than the idle timeout, without touching
     the screen: the kiosk stays on the payment and goes on to the documents, charged once."""
     start, world = kiosk
-    ui = start(language="en", idle_timeout=1.5)
+    ui = start(language="en")
     ui.tap(ui.screen().ids.svc_admission)
     ui.tap(go_to(ui, "identify").ids.demo_card_2)
     ui.tap(go_to(ui, "checkin_confirm").ids.confirm)
-    world.terminal_sim.script.push({"action": "approve", "pin_delay": 4})
-    ui.tap(go_to(ui, "amount").ids.pay)
+    world.terminal_sim.script.push({"action": "approve", "pin_delay": 6})
+    amount = go_to(ui, "amount")
+    ui.app.set_idle_timeout(2.0)         # short from here on; the PIN takes three times as long
+    ui.tap(amount.ids.pay)
     scr = go_to(ui, "pay")
     seen = set()
     ui.wait(lambda: seen.add(ui.app.sm.current) or ui.app.sm.current == "finish", timeout=40,
