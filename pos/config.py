@@ -65,6 +65,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "ca_file": Key(str, "", "CA certificate (PEM) to trust for an https server_url; empty = system CAs."),
         "interval": Key((int, float), 5, "Seconds between syncs while online.", _positive),
         "batch": Key(int, 200, "Outbox commands per push (the server takes at most 500).", _positive),
+        "keep_events": Key(int, 50000, "Pulled events the kiosk keeps behind its cursor before pruning.", _positive),
+        "keep_days": Key((int, float), 30, "Days a pulled event is kept at least (pruned only past both limits).",
+                         _positive),
     },
     "staff": {
         "cashier_pin": Key(str, "", "PBKDF2 hash of the cashier PIN (make one with `onestop config pin-hash`); empty = counter login refused."),

@@ -89,8 +89,11 @@ class Backoff:
 
 class SyncClient:
     def __init__(self, store, server_url: str | None = None, ca_file: str | None = None, timeout: float = 10,
-                 batch: int = 200, health: Callable[[], dict] | None = None):
+                 batch: int = 200, health: Callable[[], dict] | None = None, keep_events: int = 50_000,
+                 keep_days: float = 30):
         self.store = store
+        #: pulled events older than both limits are pruned from the kiosk's copy of the log
+        self.keep_events, self.keep_days = keep_events, keep_days
         self.server_url = (server_url or get_state(store, "server_url") or "").rstrip("/")
         self.secret = get_state(store, "secret")
         if not self.server_url:
@@ -195,8 +198,22 @@ class SyncClient:
                                 p.get("at")))
             if events:
                 set_state(self.store, "cursor", str(page["next_after"]), tx)
+                self._prune(tx, int(page["next_after"]))
             set_state(self.store, "head", str(page["head"]), tx)
         return bool(page["more"])
+
+    def _prune(self, tx, cursor: int) -> int:
+        """Drop pulled events that are both more than ``keep_events`` behind the cursor and older
+        than ``keep_days`` (in the transaction that applies the page, so only applied events go;
+        the caches built from them, such as ``sync_beds``, are kept up to date, never rebuilt)."""
+        horizon = cursor - self.keep_events
+        if horizon <= 0:
+            return 0
+        cutoff = utcnow_iso(time.time() - self.keep_days * 86400)
+        n = tx.execute("DELETE FROM sync_events WHERE seq <= ? AND server_time < ?", (horizon, cutoff)).rowcount
+        if n:
+            log.info("pruned %d pulled events at or below seq %d older than %s", n, horizon, cutoff)
+        return n
 
     def pull_all(self) -> int:
         n = 0

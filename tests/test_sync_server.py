@@ -76,6 +76,37 @@ def test_push_pull_roundtrip_is_gapless_and_idempotent(server, tmp_path):
     assert server_events(server.backend) == events
 
 
+def test_the_kiosk_prunes_old_pulled_events_but_keeps_what_it_applied(server, tmp_path):
+    """A kiosk's copy of the log is pruned past both limits (events behind the cursor and days);
+    the cursor, the bed cache built from the pruned events and later pulls are unaffected."""
+    a = new_kiosk(tmp_path, "KA", server.url)
+    b = new_kiosk(tmp_path, "KB", server.url)
+    emit_workload(a, 40, beds=["1", "2", "3"])
+    SyncClient(a).sync_once()
+    events = server_events(server.backend)
+    assert len(events) > 12
+    fresh = SyncClient(b, keep_events=10, keep_days=30)      # all events are minutes old: none pruned
+    fresh.pull_all()
+    assert kiosk_events(b) == events
+    beds = b.conn.execute("SELECT * FROM sync_beds ORDER BY bed_id").fetchall()
+    assert beds
+    b.conn.execute("UPDATE sync_state SET value = '0' WHERE key = 'cursor'")
+    b.conn.execute("DELETE FROM sync_events")
+    b.conn.execute("DELETE FROM sync_beds")
+    old = SyncClient(b, keep_events=10, keep_days=0)         # every event counts as old: keep 10
+    assert old.pull_once(limit=5)                            # 5 applied: nothing 10 behind yet
+    assert len(kiosk_events(b)) == 5
+    old.pull_all()
+    cursor = old.cursor()
+    assert cursor == events[-1][0]
+    assert kiosk_events(b) == [e for e in events if e[0] > cursor - 10]
+    assert b.conn.execute("SELECT * FROM sync_beds ORDER BY bed_id").fetchall() == beds
+    emit_workload(a, 5, beds=["4"])                          # and pulling goes on from the cursor
+    SyncClient(a).sync_once()
+    old.pull_all()
+    assert [e[0] for e in kiosk_events(b)] == [s for s in range(1, old.cursor() + 1)][-10:]
+
+
 def test_second_bed_claim_goes_to_the_conflict_queue(server, tmp_path):
     a = new_kiosk(tmp_path, "KA", server.url)
     b = new_kiosk(tmp_path, "KB", server.url)
