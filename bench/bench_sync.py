@@ -211,7 +211,8 @@ def main() -> None:
                 tx.insert("outbox", {"command_id": c["command_id"], "device_id": "KCATCH",
                                      "device_seq": c["device_seq"], "created_at": c["created_at"], "kind": c["kind"],
                                      "payload": json.dumps(c["payload"]), "state": "pending"})
-        client = SyncClient(store, batch=P.MAX_BATCH, timeout=120)
+        # keep_events past the backlog: the pull replays the whole log (no snapshot), the worst case
+        client = SyncClient(store, batch=P.MAX_BATCH, timeout=120, keep_events=10 * args.backlog + 10 ** 6)
         t0 = time.perf_counter()
         client.push_all()
         push_s = time.perf_counter() - t0

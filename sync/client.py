@@ -90,10 +90,11 @@ class Backoff:
 class SyncClient:
     def __init__(self, store, server_url: str | None = None, ca_file: str | None = None, timeout: float = 10,
                  batch: int = 200, health: Callable[[], dict] | None = None, keep_events: int = 50_000,
-                 keep_days: float = 30):
+                 keep_days: float = 30, page: int = 500):
         self.store = store
         #: pulled events older than both limits are pruned from the kiosk's copy of the log
         self.keep_events, self.keep_days = keep_events, keep_days
+        self.page = page                #: events per pull request
         self.server_url = (server_url or get_state(store, "server_url") or "").rstrip("/")
         self.secret = get_state(store, "secret")
         if not self.server_url:
@@ -179,8 +180,9 @@ class SyncClient:
     def cursor(self) -> int:
         return int(get_state(self.store, "cursor") or 0)
 
-    def pull_once(self, limit: int = 500) -> bool:
+    def pull_once(self, limit: int | None = None) -> bool:
         """Pull and apply one page; returns True while more pages wait."""
+        limit = limit or self.page
         after = self.cursor()
         page = self._request("GET", f"/v1/events?after={after}&limit={limit}").json()
         events = page["events"]
@@ -216,10 +218,38 @@ class SyncClient:
         return n
 
     def pull_all(self) -> int:
-        n = 0
-        while self.pull_once():
+        """Pull until the cursor reaches the head; returns the number of requests. A new kiosk
+        (cursor 0) facing more than ``keep_events`` events takes a snapshot after the first page
+        instead of replaying the whole log (it would prune most of it anyway)."""
+        fresh, n = self.cursor() == 0, 0
+        while True:
+            more = self.pull_once()
             n += 1
-        return n + 1
+            if fresh and more and int(get_state(self.store, "head") or 0) - self.cursor() > self.keep_events:
+                self.take_snapshot()
+                n += 1
+            fresh = False
+            if not more:
+                return n
+
+    def take_snapshot(self) -> int:
+        """Replace the pulled state with the server's snapshot (every bed as of ``as_of``) and move
+        the cursor to ``as_of``, in one transaction; pulling goes on after it. Returns ``as_of``."""
+        snap = self._request("GET", "/v1/snapshot").json()
+        as_of = int(snap["as_of"])
+        with self.store.transaction() as tx:
+            if as_of < self.cursor():
+                raise SyncError(f"server snapshot as of {as_of} is behind this kiosk's cursor {self.cursor()}")
+            tx.execute("DELETE FROM sync_beds")
+            for b in snap["beds"]:
+                tx.execute("INSERT INTO sync_beds (bed_id, admission_id, state, at) VALUES (?, ?, ?, ?)",
+                           (b["bed_id"], b["inpatient_no"] if b["state"] == "occupied" else None, b["state"], b.get("at")))
+            tx.execute("DELETE FROM sync_events WHERE seq <= ?", (as_of,))
+            set_state(self.store, "cursor", str(as_of), tx)
+            set_state(self.store, "head", str(snap["head"]), tx)
+        log.info("took the server's snapshot as of seq %d (%d beds) instead of replaying the log",
+                 as_of, len(snap["beds"]))
+        return as_of
 
     def sync_once(self) -> dict:
         pushed = self.push_all()

@@ -107,6 +107,28 @@ def test_the_kiosk_prunes_old_pulled_events_but_keeps_what_it_applied(server, tm
     assert [e[0] for e in kiosk_events(b)] == [s for s in range(1, old.cursor() + 1)][-10:]
 
 
+def test_a_new_kiosk_facing_a_long_log_starts_from_a_snapshot(server, tmp_path):
+    """More events wait than a new kiosk would keep: it takes the server's snapshot (every bed as of
+    a sequence number) after the first page, and its state equals a kiosk that replayed the log."""
+    a = new_kiosk(tmp_path, "KA", server.url)
+    emit_workload(a, 60, beds=["1", "2", "3", "4"])
+    SyncClient(a).sync_once()                                # KA replayed everything
+    head = server_events(server.backend)[-1][0]
+    b = new_kiosk(tmp_path, "KB", server.url)
+    nb = SyncClient(b, keep_events=10, page=5)
+    assert nb.pull_all() == 2 + 1                            # first page, snapshot, the (empty) rest
+    assert nb.cursor() == head
+    assert kiosk_events(b) == []                             # nothing replayed up to as_of
+    beds = "SELECT bed_id, admission_id, state, at FROM sync_beds ORDER BY bed_id"
+    assert b.conn.execute(beds).fetchall() == a.conn.execute(beds).fetchall()
+    assert any(r[2] == "occupied" for r in b.conn.execute(beds).fetchall())
+    emit_workload(a, 6, beds=["5"])                          # and pulls go on after the snapshot
+    SyncClient(a).sync_once()
+    nb.pull_all()
+    assert kiosk_events(b) == [e for e in server_events(server.backend) if e[0] > head]
+    assert b.conn.execute(beds).fetchall() == a.conn.execute(beds).fetchall()
+
+
 def test_second_bed_claim_goes_to_the_conflict_queue(server, tmp_path):
     a = new_kiosk(tmp_path, "KA", server.url)
     b = new_kiosk(tmp_path, "KB", server.url)

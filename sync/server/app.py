@@ -190,6 +190,15 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         except service.Refused as exc:
             return _err(exc.status, "invalid", exc.reason)
 
+    async def snapshot(request):
+        def work():
+            cred = check(request, b"")
+            return service.snapshot(backend, cred.device_id, cred)
+        try:
+            return JSONResponse(await guarded(work))
+        except (service.AuthError, RateLimited) as exc:
+            return refusal(request, exc)
+
     async def admin_code(request):
         if not admin_ok(request):
             return _err(401, "unauthorized", "admin token required")
@@ -276,6 +285,7 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         Route("/v1/enrol", enrol, methods=["POST"]),
         Route("/v1/push", push, methods=["POST"]),
         Route("/v1/events", events, methods=["GET"]),
+        Route("/v1/snapshot", snapshot, methods=["GET"]),
         Route("/v1/admin/enrol-codes", admin_code, methods=["POST"]),
         Route("/v1/admin/devices/{device_id}/revoke", admin_revoke, methods=["POST"]),
         Route("/v1/admin/overview", admin_overview, methods=["GET"]),

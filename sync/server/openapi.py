@@ -41,6 +41,11 @@ SPEC = {
                                                               "maximum": P.PULL_LIMIT}}],
             "responses": {"200": {"description": "a page of events"}, "401": _ERR, "403": _ERR, "422": _ERR,
                           "429": _ERR, "503": _ERR}}},
+        "/v1/snapshot": {"get": {
+            "operationId": "snapshot", "summary": "A new kiosk's starting state (every bed) and the sequence it is as of",
+            "parameters": _SIGNED,
+            "responses": {"200": {"description": "the beds as of a sequence number"}, "401": _ERR, "403": _ERR,
+                          "429": _ERR, "503": _ERR}}},
         "/v1/admin/enrol-codes": {"post": {"operationId": "enrolCode", "parameters": _ADMIN,
                                            "responses": {"200": {"description": "a one-time code"}, "401": _ERR}}},
         "/v1/admin/devices/{device_id}/revoke": {"post": {

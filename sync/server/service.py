@@ -454,6 +454,36 @@ def pull(backend, device_id: str, after: int, limit: int, cred: Credentials | No
     return {"events": events, "next_after": nxt, "head": head, "more": nxt < head}
 
 
+#: every bed.changed event up to a sequence number, from both halves of the log (see EVENT_LOG)
+BED_EVENTS = (
+    "SELECT e.seq, coalesce(e.payload, c.payload) FROM events e "
+    "LEFT JOIN commands c ON e.payload IS NULL AND c.command_id = e.command_id "
+    "WHERE e.kind = 'bed.changed' AND e.seq <= ? "
+    "UNION ALL "
+    "SELECT seq, coalesce(event_payload, payload) FROM commands WHERE event_kind = 'bed.changed' AND seq <= ?")
+
+
+def snapshot(backend, device_id: str, cred: Credentials | None = None) -> dict:
+    """What a new kiosk needs instead of the whole log: every bed's state as of ``as_of``, the
+    event counter read first. Batches commit in sequence order (the counter row stays locked to
+    commit), so every event up to ``as_of`` is committed and visible to the reads after it, on
+    SQLite and on PostgreSQL's READ COMMITTED alike; the kiosk then pulls after ``as_of``."""
+    with backend.tx() as cur:
+        if cred is not None:
+            claim_nonce(cur, cred)
+        as_of = cur.execute("SELECT value FROM counters WHERE name = 'events'").fetchone()[0]
+        beds: dict[str, tuple[int, dict]] = {}
+        for seq, payload in cur.execute(BED_EVENTS, (as_of, as_of)).fetchall():
+            p = json.loads(payload)
+            if p["bed_id"] not in beds or beds[p["bed_id"]][0] < seq:
+                beds[p["bed_id"]] = (seq, p)
+        cur.execute("UPDATE devices SET last_seen = ?, last_seq_pulled = ? WHERE device_id = ?",
+                    (utcnow_iso(), as_of, device_id))
+    return {"as_of": as_of, "head": as_of,
+            "beds": [{"bed_id": b, "inpatient_no": p.get("inpatient_no"), "state": p["state"], "at": p.get("at")}
+                     for b, (_seq, p) in sorted(beds.items())]}
+
+
 # -- the nurse's conflict queue -----------------------------------------------------------------
 #: who records the IT page's commands; enrol() only takes letters and digits, so no kiosk can be it
 ADMIN_DEVICE = "@admin"
