@@ -155,23 +155,23 @@ class PrintJournal:
             return self._fail(job, "no printer configured for " + job["role"])
         own = printer is None
         hold = printer_lock(job["printer_url"]) if own else contextlib.nullcontext()
-        try:
-            with hold:                  # one job at a time on a printer: never interleaved bytes
+        with hold:          # one job at a time on a printer, from opening it to closing it
+            try:
                 if own:
                     printer = self.opener(job["printer_url"], job["role"])
                 result = printer.print_layout(job["layout"])
-        except DeviceError as exc:
-            return self._fail(job, f"{type(exc).__name__}: {exc}", partial=isinstance(exc, PrinterError)
-                              and "during the job" in str(exc))
-        except Exception as exc:  # noqa: BLE001 - a driver bug: bytes may have gone out, so never resend silently
-            log.exception("print job %s: unexpected error from %s", job_id, job["printer_url"])
-            return self._fail(job, f"internal error: {type(exc).__name__}: {exc}", uncertain=True)
-        finally:
-            if own and printer is not None:
-                try:
-                    printer.close()
-                except Exception:  # noqa: BLE001 - closing a broken link must not hide the outcome
-                    log.debug("closing %s failed", job["printer_url"], exc_info=True)
+            except DeviceError as exc:
+                return self._fail(job, f"{type(exc).__name__}: {exc}", partial=isinstance(exc, PrinterError)
+                                  and "during the job" in str(exc))
+            except Exception as exc:  # noqa: BLE001 - a driver bug: bytes may have gone out, so never resend silently
+                log.exception("print job %s: unexpected error from %s", job_id, job["printer_url"])
+                return self._fail(job, f"internal error: {type(exc).__name__}: {exc}", uncertain=True)
+            finally:
+                if own and printer is not None:
+                    try:
+                        printer.close()
+                    except Exception:  # noqa: BLE001 - closing a broken link must not hide the outcome
+                        log.debug("closing %s failed", job["printer_url"], exc_info=True)
         now = utcnow_iso()
         with self.store.transaction() as tx:
             tx.execute("UPDATE print_jobs SET state = 'printed', printed_at = ?, updated_at = ?, nbytes = ?, "

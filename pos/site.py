@@ -86,9 +86,19 @@ class Site:
         url = self.device("receipt_printer")
         if not url:
             return
+        from drivers.errors import DeviceBusy
+
         from .printing import printer_lock
 
-        with printer_lock(url), open_device(url, "receipt_printer") as printer:
-            kick = getattr(printer, "kick_drawer", None)
-            if kick is not None:
-                kick()
+        lock = printer_lock(url)
+        # the cash is already recorded: never keep the cashier waiting behind a long print job;
+        # the drawer stays shut (the cashier opens it by key) and the caller logs why
+        if not lock.acquire(timeout=2.0):
+            raise DeviceBusy(f"{url}: the printer is busy with a print job; the drawer was not opened")
+        try:
+            with open_device(url, "receipt_printer") as printer:
+                kick = getattr(printer, "kick_drawer", None)
+                if kick is not None:
+                    kick()
+        finally:
+            lock.release()

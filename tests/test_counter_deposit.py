@@ -147,8 +147,8 @@ def test_no_idle_log_out_while_the_card_terminal_works(counter_bench):
     dep = ui.screen()
     ui.wait(lambda: dep.ids.amount.text, what="suggested deposit")
     type_into(ui, dep.ids.amount, "800")
-    bench.terminal.script.push({"action": "approve", "pin_delay": 4})    # under the bench's T4 of 5 s
-    ui.app.set_idle_timeout(1.5)         # short from here on; the PIN takes longer
+    bench.terminal.script.push({"action": "approve", "pin_delay": 3})    # well under the bench's T4 of 5 s
+    ui.app.set_idle_timeout(1.0)         # short from here on; the PIN takes three times as long
     ui.tap(dep.ids.pay)
     screens = set()
     ui.wait(lambda: screens.add(ui.app.sm.current) or dep.done or dep.error, timeout=30, what="card payment")

@@ -127,3 +127,25 @@ def test_paper_out_keeps_the_receipt_in_the_journal_and_says_where_to_collect(wo
     for job in failed:
         assert site.printing.retry(job["job_id"]).ok
     assert result.receipt_no in str(world.receipt_printer.wait_docs(1)[0])
+
+
+def test_cash_is_recorded_and_the_drawer_skipped_while_the_printer_is_busy(site):
+    """A long print job holds the receipt printer: cash taken meanwhile is recorded at once and
+    the drawer stays shut (the cashier opens it by key) instead of waiting behind the job."""
+    import threading
+
+    from pos.printing import printer_lock
+
+    lock = printer_lock(site.device("receipt_printer"))
+    lock.acquire()
+    try:
+        site.cash.open_shift("cashier", 0)
+        took = []
+        t = threading.Thread(target=lambda: took.append(site.cash.take("cashier", 10000, 10000, account="ZY-1")))
+        t.start()
+        t.join(10)
+        assert took and not took[0].drawer_opened
+        assert site.store.conn.execute("SELECT amount_fen FROM cash_movements").fetchall() == [(10000,)]
+    finally:
+        lock.release()
+    assert site.cash.take("cashier", 500, 500, account="ZY-1").drawer_opened   # free again: it opens

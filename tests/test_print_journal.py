@@ -199,7 +199,60 @@ def test_reprints_tapped_at_once_take_turns_and_get_their_own_numbers(store, vp)
     docs = vp.wait_docs(5)
     assert sorted(t for d in docs[1:] for t in ("#1", "#2", "#3", "#4") if f"副本 COPY {t}" in d.text) \
         == ["#1", "#2", "#3", "#4"]
-    assert vp.peak_connections == 1
+
+
+def test_jobs_sent_at_once_to_one_serial_printer_all_print_whole(store):
+    """Four jobs at once on one serial receipt printer (a pty with the ESC/POS decoder of the
+    virtual printer behind it): they take turns, so all four print, each one whole. Without the
+    turn-taking the port's exclusive open refused three of them."""
+    import os
+    import select
+    import threading
+    import time
+
+    from drivers.escpos.status import PrinterState, encode_status
+    from drivers.sim.escpos_decode import EscposDecoder
+    from drivers.sim.ptys import raw_pty
+
+    master, slave, path = raw_pty()
+    p, o, r = encode_status(PrinterState())
+    docs, stop = [], threading.Event()
+    dec = EscposDecoder(status=lambda n: {1: p, 2: o, 4: r}.get(n, 0x12), on_doc=docs.append)
+
+    def printer():
+        while not stop.is_set():
+            if select.select([master], [], [], 0.05)[0]:
+                reply = dec.feed(os.read(master, 65536))
+                if reply:
+                    os.write(master, reply)
+
+    t = threading.Thread(target=printer, daemon=True)
+    t.start()
+    try:
+        j = PrintJournal(store, window="3", devices={"receipt_printer": f"escpos+serial://{path}?profile=cn80"})
+        go, outs = threading.Barrier(4), []
+
+        def job(n):
+            go.wait()
+            outs.append(j.print("deposit_receipt", deposit_receipt(SITE, RECEIPT), ref=f"R{n}"))
+
+        jobs = [threading.Thread(target=job, args=(n,)) for n in range(4)]
+        for th in jobs:
+            th.start()
+        for th in jobs:
+            th.join(60)
+        assert [o.state for o in outs] == ["printed"] * 4, [o.technician for o in outs]
+        deadline = time.monotonic() + 10
+        while len([d for d in docs if d.cut]) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        whole = [d for d in docs if d.cut]
+        assert len(whole) == 4
+        assert all(d.text.count(RECEIPT.receipt_no) == 1 and "壹仟" in d.text for d in whole)
+    finally:
+        stop.set()
+        t.join(2)
+        os.close(master)
+        os.close(slave)
 
 
 def test_driver_bug_mid_send_is_uncertain_not_resent(store):

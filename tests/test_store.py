@@ -186,3 +186,32 @@ def test_a_closed_store_refuses_with_a_clear_error(tmp_path):
     s.close()
     with pytest.raises(StoreError, match="closed"):
         s.outbox_depth()
+
+
+def test_a_transaction_open_when_the_store_closes_still_commits(tmp_path):
+    """The app stops while a worker is inside the transaction that records a payment: the worker
+    finishes it and it is committed (close() never takes a live thread's connection from it)."""
+    import threading
+
+    s = Store(tmp_path / "t.sqlite")
+    inside, closed, errors = threading.Event(), threading.Event(), []
+
+    def worker():
+        try:
+            with s.transaction() as tx:
+                tx.emit("payment.approved", {"amount_fen": 500})
+                inside.set()
+                closed.wait(5)
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    assert inside.wait(5)
+    s.close()
+    closed.set()
+    t.join(5)
+    assert errors == []
+    again = Store(tmp_path / "t.sqlite")
+    assert [r["kind"] for r in again.outbox_pending()] == ["payment.approved"]
+    again.close()

@@ -117,8 +117,6 @@ class VirtualPrinter:
         self._thread: threading.Thread | None = None
         self._conns: list[socket.socket] = []
         self._handlers: list[threading.Thread] = []
-        #: the most connections open at once; a raw-port printer mixes up jobs sent side by side
-        self.peak_connections = 0
 
     # -- control -------------------------------------------------------------------
     @property
@@ -232,7 +230,6 @@ class VirtualPrinter:
                 return
             conn.settimeout(None)
             self._conns.append(conn)
-            self.peak_connections = max(self.peak_connections, len(self._conns))
             t = threading.Thread(target=self._handle, args=(conn,), daemon=True)
             self._handlers.append(t)
             t.start()

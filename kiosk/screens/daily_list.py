@@ -57,19 +57,24 @@ class DailyListScreen(Screen):
 
     def print_list(self) -> None:
         app = App.get_running_app()
-        if self.printing:
+        flow = app.flow
+        if self.printing or flow is None:
             return
         self.message, self.printing = "Printing your documents...", True
 
         def done(problems):
+            if app.flow is not flow:        # the patient has gone; the next one sees nothing of it
+                return
             self.printing = False
             self.message = problems[0] if problems else "Your daily fee list has been printed."
 
         def failed(exc):
+            if app.flow is not flow:
+                return
             self.printing = False
             self.message = getattr(exc, "user_message", None) or "Please go to window {window}."
 
-        app.with_store(lambda _s: app.flow.print(), done, failed)
+        app.with_store(lambda _s: flow.print(), done, failed)
 
     def reset(self) -> None:
         self.day, self.totals, self.message, self.printing = "", {}, "", False

@@ -146,7 +146,10 @@ class CounterDesk:
         try:
             return self.site.cash.shift(self.cashier)
         except DomainError:
-            self.site.cash.open_shift(self.cashier, 0)
+            try:
+                self.site.cash.open_shift(self.cashier, 0)
+            except DomainError:     # another screen opened it a moment ago: use that one
+                pass
             return self.site.cash.shift(self.cashier)
 
     def deposit_cash(self, inpatient_no: str, amount_fen: int, tendered_fen: int) -> DepositResult:

@@ -40,9 +40,9 @@ log = logging.getLogger(__name__)
 class Tx:
     """One open write transaction."""
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: "Store", conn: sqlite3.Connection | None = None):
         self.store = store
-        self.conn = store.conn
+        self.conn = conn if conn is not None else store.conn
         self.emitted: list[str] = []
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
@@ -163,15 +163,16 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self._write_lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            tx = Tx(self)
+            conn = self.conn            # this thread's, kept to the end: a close() meanwhile must not
+            conn.execute("BEGIN IMMEDIATE")     # turn the COMMIT into a refusal (and a rollback)
+            tx = Tx(self, conn)
             try:
                 yield tx
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
             else:
-                self.conn.execute("COMMIT")
+                conn.execute("COMMIT")
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as tx:
