@@ -50,15 +50,6 @@ def wait_for_identity(urls, timeout: float, *, cancel: threading.Event | None = 
 
     def worker(dev):
         try:
-            _read(dev)
-        finally:        # the reading thread closes its own device, never another thread under a read
-            try:
-                dev.close()
-            except Exception:  # closing a device that failed is best effort
-                log.debug("closing %s failed", dev, exc_info=True)
-
-    def _read(dev):
-        try:
             results.put(("ok", dev, dev.read_identity(timeout, stop)))
         except DeviceTimeout as exc:
             results.put(("timeout", dev, exc))
@@ -67,6 +58,11 @@ def wait_for_identity(urls, timeout: float, *, cancel: threading.Event | None = 
         except Exception as exc:  # a driver bug must still end the wait with a clear error
             log.exception("%s: identity read crashed", dev)
             results.put(("error", dev, DeviceError(f"{dev.url}: internal error {type(exc).__name__}: {exc}")))
+        finally:        # the reading thread closes its own device, never another thread under a read
+            try:
+                dev.close()
+            except Exception:  # closing a device that failed is best effort
+                log.debug("closing %s failed", dev, exc_info=True)
 
     threads = [threading.Thread(target=worker, args=(d,), daemon=True, name=f"id-{d.url.scheme}") for d in devices]
     threading.Thread(target=relay, daemon=True).start()

@@ -177,9 +177,8 @@ class OnestopApp(App):
         from sync.client import SyncClient, SyncWorker
 
         ca = self.site.get("sync", "ca_file") or None
-        keep = {"keep_events": self.site.get("sync", "keep_events"), "keep_days": self.site.get("sync", "keep_days"),
-                "batch": self.site.get("sync", "batch")}
-        self.sync_worker = SyncWorker(lambda: SyncClient(store, url, ca, **keep), interval=self.site.get("sync", "interval"),
+        opts = SyncClient.options(self.site)
+        self.sync_worker = SyncWorker(lambda: SyncClient(store, url, ca, **opts), interval=self.site.get("sync", "interval"),
                                       store=store).start()
         Clock.schedule_interval(self._pull_sync, 2.0)
 

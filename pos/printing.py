@@ -22,14 +22,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from drivers.errors import DeviceError, PrinterError
+from drivers.errors import DeviceBusy, DeviceError, PrinterError
 from drivers.registry import open_device
 
 from .documents.layout import mark_copy
 from .errors import InvalidTransition, NotFound
 from .ids import utcnow_iso, uuid7
 
-__all__ = ["PrintJournal", "PrintOutcome", "USER_MESSAGES", "JOB_STATES", "printer_lock"]
+__all__ = ["PrintJournal", "PrintOutcome", "USER_MESSAGES", "JOB_STATES", "printer_lock", "printer_turn"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,19 @@ def printer_lock(url: str) -> threading.Lock:
     on a serial printer and each read the other's status reply)."""
     with _locks_guard:
         return _locks.setdefault(url, threading.Lock())
+
+
+@contextlib.contextmanager
+def printer_turn(url: str, timeout: float | None = None):
+    """Hold the printer at ``url`` for one use, from opening it to closing it. With ``timeout``,
+    give up after that many seconds with :class:`DeviceBusy` (the printer is busy with a job)."""
+    lock = printer_lock(url)
+    if not lock.acquire(timeout=-1 if timeout is None else timeout):
+        raise DeviceBusy(f"{url}: the printer is busy with a print job")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @dataclass(frozen=True)
@@ -154,8 +167,7 @@ class PrintJournal:
         if not job["printer_url"] and printer is None:
             return self._fail(job, "no printer configured for " + job["role"])
         own = printer is None
-        hold = printer_lock(job["printer_url"]) if own else contextlib.nullcontext()
-        with hold:          # one job at a time on a printer, from opening it to closing it
+        with printer_turn(job["printer_url"]) if own else contextlib.nullcontext():  # one job at a time
             try:
                 if own:
                     printer = self.opener(job["printer_url"], job["role"])

@@ -83,22 +83,14 @@ class Site:
     def kick_drawer(self) -> None:
         from drivers.registry import open_device
 
+        from .printing import printer_turn
+
         url = self.device("receipt_printer")
         if not url:
             return
-        from drivers.errors import DeviceBusy
-
-        from .printing import printer_lock
-
-        lock = printer_lock(url)
         # the cash is already recorded: never keep the cashier waiting behind a long print job;
-        # the drawer stays shut (the cashier opens it by key) and the caller logs why
-        if not lock.acquire(timeout=2.0):
-            raise DeviceBusy(f"{url}: the printer is busy with a print job; the drawer was not opened")
-        try:
-            with open_device(url, "receipt_printer") as printer:
-                kick = getattr(printer, "kick_drawer", None)
-                if kick is not None:
-                    kick()
-        finally:
-            lock.release()
+        # after 2 s the drawer stays shut (DeviceBusy; the cashier opens it by key, the caller logs why)
+        with printer_turn(url, timeout=2.0), open_device(url, "receipt_printer") as printer:
+            kick = getattr(printer, "kick_drawer", None)
+            if kick is not None:
+                kick()

@@ -87,6 +87,15 @@ class Backoff:
         self.n = 0
 
 
+def _put_bed(tx, bed: dict) -> None:
+    """One bed's state into the kiosk's bed cache (from a ``bed.changed`` event or a snapshot)."""
+    tx.execute("INSERT INTO sync_beds (bed_id, admission_id, state, at) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT(bed_id) DO UPDATE SET admission_id = excluded.admission_id, "
+               "state = excluded.state, at = excluded.at",
+               (bed["bed_id"], bed["inpatient_no"] if bed["state"] == "occupied" else None, bed["state"],
+                bed.get("at")))
+
+
 class SyncClient:
     def __init__(self, store, server_url: str | None = None, ca_file: str | None = None, timeout: float = 10,
                  batch: int = 200, health: Callable[[], dict] | None = None, keep_events: int = 50_000,
@@ -106,6 +115,11 @@ class SyncClient:
         self.health = health or (lambda: {})
         self.offset = 0.0           # server clock - local clock, learnt from responses
         self._http: httpx.Client | None = None
+
+    @staticmethod
+    def options(config) -> dict:
+        """The client's settings from a site configuration's ``[sync]`` section."""
+        return {key: config.get("sync", key) for key in ("batch", "keep_events", "keep_days")}
 
     def close(self) -> None:
         if self._http is not None:
@@ -192,12 +206,7 @@ class SyncClient:
                            (ev["seq"], ev["kind"], json.dumps(ev["payload"], ensure_ascii=False, sort_keys=True),
                             ev["server_time"]))
                 if ev["kind"] == "bed.changed":
-                    p = ev["payload"]
-                    tx.execute("INSERT INTO sync_beds (bed_id, admission_id, state, at) VALUES (?, ?, ?, ?) "
-                               "ON CONFLICT(bed_id) DO UPDATE SET admission_id = excluded.admission_id, "
-                               "state = excluded.state, at = excluded.at",
-                               (p["bed_id"], p["inpatient_no"] if p["state"] == "occupied" else None, p["state"],
-                                p.get("at")))
+                    _put_bed(tx, ev["payload"])
             if events:
                 set_state(self.store, "cursor", str(page["next_after"]), tx)
                 self._prune(tx, int(page["next_after"]))
@@ -242,8 +251,7 @@ class SyncClient:
                 raise SyncError(f"server snapshot as of {as_of} is behind this kiosk's cursor {self.cursor()}")
             tx.execute("DELETE FROM sync_beds")
             for b in snap["beds"]:
-                tx.execute("INSERT INTO sync_beds (bed_id, admission_id, state, at) VALUES (?, ?, ?, ?)",
-                           (b["bed_id"], b["inpatient_no"] if b["state"] == "occupied" else None, b["state"], b.get("at")))
+                _put_bed(tx, b)
             tx.execute("DELETE FROM sync_events WHERE seq <= ?", (as_of,))
             set_state(self.store, "cursor", str(as_of), tx)
             set_state(self.store, "head", str(snap["head"]), tx)

@@ -32,8 +32,7 @@ def _client(args, config, store):
     from sync.client import SyncClient, get_state
     server = args.server or get_state(store, "server_url") or config.get("sync", "server_url") or None
     ca_file = config.get("sync", "ca_file") or get_state(store, "ca_file") or None
-    return SyncClient(store, server, ca_file=ca_file, batch=config.get("sync", "batch"),
-                      keep_events=config.get("sync", "keep_events"), keep_days=config.get("sync", "keep_days"))
+    return SyncClient(store, server, ca_file=ca_file, **SyncClient.options(config))
 
 
 def run_sync(args) -> int:

@@ -40,9 +40,9 @@ log = logging.getLogger(__name__)
 class Tx:
     """One open write transaction."""
 
-    def __init__(self, store: "Store", conn: sqlite3.Connection | None = None):
+    def __init__(self, store: "Store", conn: sqlite3.Connection):
         self.store = store
-        self.conn = conn if conn is not None else store.conn
+        self.conn = conn            # the connection the transaction began on
         self.emitted: list[str] = []
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from .. import protocol as P
-from .service import today_bounds
+from .service import event_head, today_bounds
 
 __all__ = ["overview", "render_admin", "render_resolve", "find_conflict", "LABELS"]
 
@@ -108,7 +108,7 @@ def overview(backend, tz: str) -> dict:
         resolved = [_conflict(r) for r in cur.execute(
             f"SELECT {cols} FROM bed_conflicts WHERE resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT 20"
         ).fetchall()]
-        head = cur.execute("SELECT value FROM counters WHERE name = 'events'").fetchone()[0]
+        head = event_head(cur)
     for d in devices:
         d["health"] = json.loads(d["health"]) if d["health"] else {}
     return {"devices": devices, "admissions": admissions, "discharges": discharges,

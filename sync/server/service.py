@@ -440,15 +440,25 @@ def read_events(cur, after: int, limit: int) -> list[tuple]:
     return cur.execute(EVENT_LOG, (after, limit, after, limit, limit)).fetchall()
 
 
+def event_head(cur) -> int:
+    """The last sequence number handed out (the head of the log)."""
+    return cur.execute("SELECT value FROM counters WHERE name = 'events'").fetchone()[0]
+
+
+def _pulled(cur, device_id: str, seq: int) -> None:
+    """The device was seen now and has the log up to ``seq`` (for the IT page)."""
+    cur.execute("UPDATE devices SET last_seen = ?, last_seq_pulled = ? WHERE device_id = ?",
+                (utcnow_iso(), seq, device_id))
+
+
 def pull(backend, device_id: str, after: int, limit: int, cred: Credentials | None = None) -> dict:
     limit = max(1, min(limit, P.PULL_LIMIT))
     with backend.tx() as cur:
         if cred is not None:
             claim_nonce(cur, cred)
         rows = read_events(cur, after, limit)
-        head = cur.execute("SELECT value FROM counters WHERE name = 'events'").fetchone()[0]
-        cur.execute("UPDATE devices SET last_seen = ?, last_seq_pulled = ? WHERE device_id = ?",
-                    (utcnow_iso(), rows[-1][0] if rows else after, device_id))
+        head = event_head(cur)
+        _pulled(cur, device_id, rows[-1][0] if rows else after)
     events = [{"seq": s, "kind": k, "payload": json.loads(p), "server_time": t} for s, k, p, t in rows]
     nxt = events[-1]["seq"] if events else after
     return {"events": events, "next_after": nxt, "head": head, "more": nxt < head}
@@ -471,14 +481,13 @@ def snapshot(backend, device_id: str, cred: Credentials | None = None) -> dict:
     with backend.tx() as cur:
         if cred is not None:
             claim_nonce(cur, cred)
-        as_of = cur.execute("SELECT value FROM counters WHERE name = 'events'").fetchone()[0]
+        as_of = event_head(cur)
         beds: dict[str, tuple[int, dict]] = {}
         for seq, payload in cur.execute(BED_EVENTS, (as_of, as_of)).fetchall():
             p = json.loads(payload)
             if p["bed_id"] not in beds or beds[p["bed_id"]][0] < seq:
                 beds[p["bed_id"]] = (seq, p)
-        cur.execute("UPDATE devices SET last_seen = ?, last_seq_pulled = ? WHERE device_id = ?",
-                    (utcnow_iso(), as_of, device_id))
+        _pulled(cur, device_id, as_of)
     return {"as_of": as_of, "head": as_of,
             "beds": [{"bed_id": b, "inpatient_no": p.get("inpatient_no"), "state": p["state"], "at": p.get("at")}
                      for b, (_seq, p) in sorted(beds.items())]}
