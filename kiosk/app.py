@@ -34,16 +34,27 @@ from .monitor import DeviceMonitor
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OnestopApp", "load_kv", "SCREENS"]
+__all__ = ["OnestopApp", "load_kv", "screens", "PLATFORM_SCREENS"]
 
-#: front end -> its screens (module names under kiosk.screens), the first is the home screen
-SCREENS = {
-    "kiosk": ["home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"],
-    "demo": ["home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"],
-    "counter": ["login", "counter_home", "counter_patient", "counter_register", "counter_deposit",
-                "counter_discharge", "counter_indoubt", "counter_reprints", "counter_green", "counter_shift"],
+#: the platform's own front ends -> their screens (module names under kiosk.screens), the first is
+#: the home screen; the site packs add theirs (``Pack.fronts``, see :func:`screens`)
+PLATFORM_SCREENS = {
     "diag": ["login", "diag", "diag_test", "diag_logs"],
 }
+
+
+def screens() -> dict[str, list[str]]:
+    """Front end -> its screens: the platform's, then each active pack's (``Pack.fronts``)."""
+    from pos import packs
+
+    out = {front: list(names) for front, names in PLATFORM_SCREENS.items()}
+    for p in packs.active():
+        for front, names in p.fronts.items():
+            out.setdefault(front, [])
+            out[front] += [n for n in names if n not in out[front]]
+    return out
+
+
 
 _loaded_kv: set[str] = set()
 
@@ -117,7 +128,7 @@ class OnestopApp(App):
     def build(self):
         load_kv("base")
         self.sm = ScreenManager(transition=SlideTransition(duration=0.2))
-        self.screen(SCREENS[self.front][0])  # the others are built when first shown
+        self.screen(screens()[self.front][0])  # the others are built when first shown
         root = importlib.import_module("kiosk.screens.shell").Shell(manager=self.sm)
         self._rescale(Window, Window.size)
         return root
@@ -149,15 +160,16 @@ class OnestopApp(App):
             self.monitor.start()
 
     def _open_store(self) -> Store:
-        """In a worker: open the store, build the services, seed the demo hospital in the demo."""
+        """In a worker: open the store, build the services, seed each site pack's demo data in the demo."""
         from pos.site import Site
 
         store = Store(self.store_path, device_id=self.site.get("site", "device_id") or None)
         self._services = Site(self.site, store)
         if self.demo_world is not None:
-            from pos.hospital.demo import seed
+            from pos import packs
 
-            seed(self._services.hospital, self._services.gateway)
+            for _pack, seed in packs.hooks("demo"):
+                seed(self._services)
         return store
 
     def _store_opened(self, store: Store) -> None:
@@ -290,7 +302,7 @@ class OnestopApp(App):
             log.info("idle timeout held off: %d device call(s) still running", len(self._idle_holds))
             self._idle()
             return
-        home = SCREENS[self.front][0]
+        home = screens()[self.front][0]
         if self.sm.current != home or self.notice:
             log.info("idle timeout: back to %s", home)
         self.go_home()
@@ -307,13 +319,22 @@ class OnestopApp(App):
         if self.front in ("counter", "diag"):
             self.staff_role = ""
         self.sm.transition.direction = "right"
-        self.sm.current = SCREENS[self.front][0]
+        self.sm.current = screens()[self.front][0]
 
     def screen(self, name: str):
         """The screen called ``name``, building it (module + kv) on first use."""
         if not self.sm.has_screen(name):
-            mod = importlib.import_module(f"kiosk.screens.{name}")
-            load_kv(name)
+            from pos import packs
+
+            path = next((p.screens[name] for p in packs.active() if name in p.screens), None)
+            if path is None:
+                mod = importlib.import_module(f"kiosk.screens.{name}")
+                load_kv(name)
+            else:                           # a pack's own screen: its module, with its kv text in KV
+                mod = packs.resolve(path)
+                if getattr(mod, "KV", None) and name not in _loaded_kv:
+                    Builder.load_string(mod.KV, filename=f"{name}.kv")
+                    _loaded_kv.add(name)
             self.sm.add_widget(mod.SCREEN(name=name))
         return self.sm.get_screen(name)
 

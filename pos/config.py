@@ -1,6 +1,7 @@
 """Site configuration in TOML.
 
-Every key is declared in :data:`SCHEMA` (section -> key -> :class:`Key`). An unknown section or
+Every key is declared in :data:`SCHEMA` (section -> key -> :class:`Key`): the platform's sections
+here, a site pack's own sections in its manifest (``Pack.config``). An unknown section or
 key, a value of the wrong type, or a device URL that does not parse gives a :class:`ConfigError`
 naming the file, the line and the key. ``docs/config.md`` documents every key; a test keeps the
 two in step.
@@ -21,7 +22,7 @@ from drivers.registry import check_url
 
 from .errors import ConfigError
 
-__all__ = ["Key", "SCHEMA", "Config", "load_config", "LANGUAGES"]
+__all__ = ["Key", "SCHEMA", "Config", "load_config", "LANGUAGES", "install_pack_sections"]
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 
@@ -77,14 +78,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "idle_timeout": Key((int, float), 90, "Seconds without a touch before the kiosk returns home.", _positive),
         "fullscreen": Key(bool, True, "Kiosk mode: fullscreen, no exit on ESC, no close."),
     },
-    "hospital": {
-        "insurance_policy": Key(str, "", "Insurance policy tables (TOML); empty = assets/config/insurance.toml."),
-        "hospital_level": Key(str, "tertiary", "Hospital level for the policy tables: primary, secondary or tertiary.",
-                              lambda v: None if v in ("primary", "secondary", "tertiary")
-                              else "must be primary, secondary or tertiary"),
-        "low_balance_fen": Key(int, 50000, "Deposit balance (fen) below which the daily list asks for a top-up.",
-                               lambda v: None if v >= 0 else "must be 0 or more"),
-    },
     "payments": {
         "recovered_approval": Key(str, "post", "What recovery does with an approval the terminal made but onestop "
                                   "did not record: post (book it) or reverse (give it back).",
@@ -93,6 +86,20 @@ SCHEMA: dict[str, dict[str, Key]] = {
                          _positive),
     },
 }
+
+
+def install_pack_sections() -> None:
+    """Add the active site packs' config sections (``Pack.config``, e.g. the hospital pack's
+    ``[hospital]``) to :data:`SCHEMA`; a pack cannot redefine a platform section."""
+    from .packs import config_sections
+
+    for section, keys in config_sections().items():
+        if section in _PLATFORM_SECTIONS:
+            raise ConfigError(f"a site pack may not redefine the platform's [{section}] section")
+        SCHEMA[section] = keys
+
+
+_PLATFORM_SECTIONS = frozenset(SCHEMA)
 
 
 @dataclass
@@ -145,6 +152,7 @@ def _type_ok(value, typ) -> bool:
 
 
 def parse_config(text: str, path: str = "<config>") -> Config:
+    install_pack_sections()                  # the packs this process runs now (pos.packs.enable)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -186,3 +194,6 @@ def load_config(path: str | os.PathLike | None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read config file: {exc}") from None
     return parse_config(text, str(p))
+
+
+install_pack_sections()

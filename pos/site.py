@@ -2,14 +2,13 @@
 the site configuration and the local store.
 
     site = Site(config, store)
-    site.hospital   # HospitalService (admissions, deposits, charges, discharge, settlement)
     site.payments   # PaymentService (card terminal, crash-safe journal)
     site.cash       # CashDrawer (counter cash, shift count)
     site.printing   # PrintJournal (every print job journalled, retried, reprinted)
+    site.service("hospital") or site.hospital   # a site pack's service (``Pack.services``)
 
 Each service is built on first use, so a screen that never pays never imports the ZVT driver.
-The insurance gateway is the simulated one unless a real one is passed in (the real platform's
-adapter is a site integration).
+A pack service named ``gateway`` may be replaced by passing ``gateway=`` (a site's real adapter).
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Callable
 
+from . import packs
 from .config import Config
 
 __all__ = ["Site"]
@@ -26,40 +26,34 @@ class Site:
     def __init__(self, config: Config, store, *, gateway=None, online: Callable[[], bool] | None = None):
         self.config = config
         self.store = store
-        self._gateway = gateway
+        self._built: dict = {} if gateway is None else {"gateway": gateway}
         self.online = online or (lambda: True)
 
     def device(self, role: str) -> str:
         """The configured URL for a device role ('' when none)."""
         return self.config.devices.get(role, "")
 
-    @cached_property
-    def gateway(self):
-        if self._gateway is not None:
-            return self._gateway
-        from .hospital.gateway_sim import SimGateway
-        from .hospital.policy import load_policy
+    def service(self, name: str):
+        """The active packs' service ``name``, built once (``Pack.services``: name -> factory(site))."""
+        if name not in self._built:
+            for p in packs.active():
+                if name in p.services:
+                    self._built[name] = packs.resolve(p.services[name])(self)
+                    break
+            else:
+                raise AttributeError(f"no site pack offers a service {name!r}")
+        return self._built[name]
 
-        return SimGateway(load_policy(self.config.get("hospital", "insurance_policy") or None),
-                          self.config.get("hospital", "hospital_level"))
-
-    @cached_property
-    def hospital(self):
-        from .hospital.service import HospitalService
-
-        return HospitalService.from_config(self.store, self.config, gateway=self.gateway, online=self.online)
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.service(name)
 
     @cached_property
     def printing(self):
         from .printing import PrintJournal
 
         return PrintJournal.from_config(self.store, self.config)
-
-    def documents(self, lang: str = "zh-Hans"):
-        """Prints the hospital's documents (receipts, wristbands, lists) through the journal."""
-        from .hospital.print_docs import DocumentPrinter
-
-        return DocumentPrinter(self.hospital, self.printing, self.config, lang)
 
     @cached_property
     def payments(self):
@@ -74,11 +68,15 @@ class Site:
         return CashDrawer(self.store, kick=self.kick_drawer)
 
     def posters(self) -> dict:
-        """Purpose -> fn(tx, attempt_row): books an approved card payment in the hospital ledger
-        inside the transaction that marks it posted (so an approval is never left unbooked)."""
-        from .hospital.payments_bridge import POSTERS
-
-        return {purpose: (lambda tx, row, f=fn: f(self.hospital, tx, row)) for purpose, fn in POSTERS.items()}
+        """Purpose -> fn(tx, attempt_row): books an approved card payment in the pack that owns the
+        purpose, inside the transaction that marks it posted (so an approval is never left unbooked).
+        Each pack's ``posters`` functions take ``(service, tx, row)``, the service being the pack's
+        service of the pack's own name."""
+        out = {}
+        for p, table in packs.hooks("posters"):
+            for purpose, fn in table.items():
+                out[purpose] = (lambda tx, row, f=fn, name=p.name: f(self.service(name), tx, row))
+        return out
 
     def kick_drawer(self) -> None:
         from drivers.registry import open_device

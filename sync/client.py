@@ -4,7 +4,8 @@
 * :class:`SyncClient` signs every request (see :mod:`sync.protocol`), corrects its signing clock
   from ``X-Onestop-Server-Time``, pushes pending outbox rows in ``device_seq`` order and acks
   them with the server's per-command result, then pulls pages of events after the persisted
-  cursor and applies them to the local cache in one transaction per page.
+  cursor and applies them in one transaction per page: stored in ``sync_events``, and handed to
+  the site packs' projections (``pos.packs.Projection``) that declare their kinds.
 * :class:`SyncWorker` runs that in a background thread with exponential backoff and full jitter,
   and offers :meth:`SyncWorker.status` (online, offline since, N waiting, last error) for the
   staff screens; it never blocks the caller.
@@ -87,13 +88,25 @@ class Backoff:
         self.n = 0
 
 
-def _put_bed(tx, bed: dict) -> None:
-    """One bed's state into the kiosk's bed cache (from a ``bed.changed`` event or a snapshot)."""
-    tx.execute("INSERT INTO sync_beds (bed_id, admission_id, state, at) VALUES (?, ?, ?, ?) "
-               "ON CONFLICT(bed_id) DO UPDATE SET admission_id = excluded.admission_id, "
-               "state = excluded.state, at = excluded.at",
-               (bed["bed_id"], bed["inpatient_no"] if bed["state"] == "occupied" else None, bed["state"],
-                bed.get("at")))
+class Projections:
+    """The active site packs' client projections (``pos.packs.Projection``): which pulled event kinds
+    each applies, resolved once."""
+
+    def __init__(self):
+        from pos import packs
+
+        self.by_kind: dict[str, list] = {}
+        self.resets = []
+        for pr in packs.projections():
+            fn = packs.resolve(pr.apply)
+            for kind in pr.events:
+                self.by_kind.setdefault(kind, []).append(fn)
+            if pr.latest_by:
+                self.resets.append(packs.resolve(pr.reset))
+
+    def apply(self, tx, kind: str, payload: dict, seq: int) -> None:
+        for fn in self.by_kind.get(kind, ()):
+            fn(tx, kind, payload, seq)
 
 
 class SyncClient:
@@ -115,6 +128,7 @@ class SyncClient:
         self.health = health or (lambda: {})
         self.offset = 0.0           # server clock - local clock, learnt from responses
         self._http: httpx.Client | None = None
+        self.projections = Projections()
 
     @staticmethod
     def options(config) -> dict:
@@ -205,8 +219,7 @@ class SyncClient:
                 tx.execute("INSERT OR IGNORE INTO sync_events (seq, kind, payload, server_time) VALUES (?, ?, ?, ?)",
                            (ev["seq"], ev["kind"], json.dumps(ev["payload"], ensure_ascii=False, sort_keys=True),
                             ev["server_time"]))
-                if ev["kind"] == "bed.changed":
-                    _put_bed(tx, ev["payload"])
+                self.projections.apply(tx, ev["kind"], ev["payload"], ev["seq"])
             if events:
                 set_state(self.store, "cursor", str(page["next_after"]), tx)
                 self._prune(tx, int(page["next_after"]))
@@ -216,7 +229,7 @@ class SyncClient:
     def _prune(self, tx, cursor: int) -> int:
         """Drop pulled events that are both more than ``keep_events`` behind the cursor and older
         than ``keep_days`` (in the transaction that applies the page, so only applied events go;
-        the caches built from them, such as ``sync_beds``, are kept up to date, never rebuilt)."""
+        the packs' projections built from them are kept up to date, never rebuilt)."""
         horizon = cursor - self.keep_events
         if horizon <= 0:
             return 0
@@ -242,21 +255,23 @@ class SyncClient:
                 return n
 
     def take_snapshot(self) -> int:
-        """Replace the pulled state with the server's snapshot (every bed as of ``as_of``) and move
-        the cursor to ``as_of``, in one transaction; pulling goes on after it. Returns ``as_of``."""
+        """Replace the pulled state with the server's snapshot (the last event per key of every
+        projection that declares ``latest_by``, as of ``as_of``) and move the cursor to ``as_of``, in one
+        transaction; pulling goes on after it. Returns ``as_of``."""
         snap = self._request("GET", "/v1/snapshot").json()
         as_of = int(snap["as_of"])
         with self.store.transaction() as tx:
             if as_of < self.cursor():
                 raise SyncError(f"server snapshot as of {as_of} is behind this kiosk's cursor {self.cursor()}")
-            tx.execute("DELETE FROM sync_beds")
-            for b in snap["beds"]:
-                _put_bed(tx, b)
+            for reset in self.projections.resets:
+                reset(tx)
+            for ev in snap["latest"]:
+                self.projections.apply(tx, ev["kind"], ev["payload"], ev["seq"])
             tx.execute("DELETE FROM sync_events WHERE seq <= ?", (as_of,))
             set_state(self.store, "cursor", str(as_of), tx)
             set_state(self.store, "head", str(snap["head"]), tx)
-        log.info("took the server's snapshot as of seq %d (%d beds) instead of replaying the log",
-                 as_of, len(snap["beds"]))
+        log.info("took the server's snapshot as of seq %d (%d events) instead of replaying the log",
+                 as_of, len(snap["latest"]))
         return as_of
 
     def sync_once(self) -> dict:

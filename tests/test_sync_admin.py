@@ -154,7 +154,7 @@ def test_nurse_resolves_conflicts_on_the_admin_page(lobby_and_ward, browser, art
     SyncClient(a).sync_once()
     SyncClient(b).sync_once()
     assert kiosk_events(a) == server_events(server.backend) == kiosk_events(b)
-    assert b.conn.execute("SELECT admission_id FROM sync_beds WHERE bed_id = 'W3/15'").fetchone()[0] == \
+    assert b.conn.execute("SELECT inpatient_no FROM hosp_pulled_beds WHERE bed_id = 'W3/15'").fetchone()[0] == \
         "KWARD3-000001"
     got = [json.loads(p) for (p,) in b.conn.execute(
         "SELECT payload FROM sync_events WHERE kind = 'bed.conflict_resolved' ORDER BY seq")]

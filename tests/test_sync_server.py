@@ -12,7 +12,7 @@ import pytest
 from sync import protocol as P
 from sync.client import SyncClient, get_state
 from sync.errors import BadRequest, Unauthorized
-from sync.server.commands import bed_key
+from sync.server.commands import CLAIM_COLUMNS, resource_key
 from tests.sync_support import (ADMIN_TOKEN, ThreadServer, admin_code, db_url, emit_workload, kiosk_events,  # noqa: F401
                           new_kiosk, server_commands, server_events)
 
@@ -88,11 +88,11 @@ def test_the_kiosk_prunes_old_pulled_events_but_keeps_what_it_applied(server, tm
     fresh = SyncClient(b, keep_events=10, keep_days=30)      # all events are minutes old: none pruned
     fresh.pull_all()
     assert kiosk_events(b) == events
-    beds = b.conn.execute("SELECT * FROM sync_beds ORDER BY bed_id").fetchall()
+    beds = b.conn.execute("SELECT * FROM hosp_pulled_beds ORDER BY bed_id").fetchall()
     assert beds
     b.conn.execute("UPDATE sync_state SET value = '0' WHERE key = 'cursor'")
     b.conn.execute("DELETE FROM sync_events")
-    b.conn.execute("DELETE FROM sync_beds")
+    b.conn.execute("DELETE FROM hosp_pulled_beds")
     old = SyncClient(b, keep_events=10, keep_days=0)         # every event counts as old: keep 10
     assert old.pull_once(limit=5)                            # 5 applied: nothing 10 behind yet
     assert len(kiosk_events(b)) == 5
@@ -100,7 +100,7 @@ def test_the_kiosk_prunes_old_pulled_events_but_keeps_what_it_applied(server, tm
     cursor = old.cursor()
     assert cursor == events[-1][0]
     assert kiosk_events(b) == [e for e in events if e[0] > cursor - 10]
-    assert b.conn.execute("SELECT * FROM sync_beds ORDER BY bed_id").fetchall() == beds
+    assert b.conn.execute("SELECT * FROM hosp_pulled_beds ORDER BY bed_id").fetchall() == beds
     emit_workload(a, 5, beds=["4"])                          # and pulling goes on from the cursor
     SyncClient(a).sync_once()
     old.pull_all()
@@ -119,7 +119,7 @@ def test_a_new_kiosk_facing_a_long_log_starts_from_a_snapshot(server, tmp_path):
     assert nb.pull_all() == 2 + 1                            # first page, snapshot, the (empty) rest
     assert nb.cursor() == head
     assert kiosk_events(b) == []                             # nothing replayed up to as_of
-    beds = "SELECT bed_id, admission_id, state, at FROM sync_beds ORDER BY bed_id"
+    beds = "SELECT bed_id, inpatient_no, state, at FROM hosp_pulled_beds ORDER BY bed_id"
     assert b.conn.execute(beds).fetchall() == a.conn.execute(beds).fetchall()
     assert any(r[2] == "occupied" for r in b.conn.execute(beds).fetchall())
     emit_workload(a, 6, beds=["5"])                          # and pulls go on after the snapshot
@@ -147,7 +147,7 @@ def test_second_bed_claim_goes_to_the_conflict_queue(server, tmp_path):
         conflicts = cur.execute("SELECT bed_id, admission_id, held_by FROM bed_conflicts").fetchall()
     assert conflicts == [("W3/12", "KB-000001", "KA-000001")]
     SyncClient(a).sync_once()
-    assert a.conn.execute("SELECT admission_id FROM sync_beds WHERE bed_id = 'W3/12'").fetchone()[0] == "KA-000001"
+    assert a.conn.execute("SELECT inpatient_no FROM hosp_pulled_beds WHERE bed_id = 'W3/12'").fetchone()[0] == "KA-000001"
     # after discharge the bed is free again and can be claimed
     with a.transaction() as tx:
         tx.emit("hospital.discharged", {"inpatient_no": "KA-000001", "ward_code": "W3", "bed_no": "12",
@@ -323,10 +323,9 @@ def test_nurse_resolves_bed_conflicts_and_kiosks_pull_the_resolution(server, tmp
     assert last["status"] == "rejected" and last["result"]["held_by"] == "KB-000001"
     with pytest.raises(OverlapError):          # the exclusion constraint guards the nurse's claim too
         with server.backend.tx() as cur:
-            cur.copy_rows("bed_claims", ("claim_id", "bed_id", "admission_id", "device_id", "start_at", "end_at",
-                                         "command_id", "bed_key"),
-                          [("x-1", "W3/15", "KA-9", "KA", "2030-01-01T00:00:00.000000Z", None, "x-1",
-                            bed_key("W3/15"))])
+            cur.copy_rows("resource_claims", CLAIM_COLUMNS["resource_claims"],
+                          [("x-1", "bed:W3/15", resource_key("bed:W3/15"), "KA-9", "KA", "2030-01-01T00:00:00.000000Z",
+                            None, "live", "x-1")])
 
     # kiosks pull the resolution; nothing was deleted; the request is in the command log
     SyncClient(a).sync_once()
@@ -338,7 +337,7 @@ def test_nurse_resolves_bed_conflicts_and_kiosks_pull_the_resolution(server, tmp
     assert [(x["inpatient_no"], x["action"]) for x in resolved] == [("KB-000001", "assign"), ("KB-000002", "dismiss")]
     assert resolved[0]["bed_id"] == "W3/15" and resolved[0]["by"] == "Nurse Li"
     for store in (a, b):
-        assert store.conn.execute("SELECT admission_id FROM sync_beds WHERE bed_id = 'W3/15'").fetchone()[0] \
+        assert store.conn.execute("SELECT inpatient_no FROM hosp_pulled_beds WHERE bed_id = 'W3/15'").fetchone()[0] \
             == "KB-000001"
     with server.backend.tx() as cur:
         rows = cur.execute("SELECT conflict_id, resolved_at, resolution FROM bed_conflicts").fetchall()
@@ -355,13 +354,25 @@ def overview_json(server):
 
 
 def test_an_old_database_migrates_and_keeps_its_log_and_claims(db_url, monkeypatch):
-    """A database made before m003 (every event an ``events`` row, claims without ``bed_key``) is
-    migrated on start: its events still pull in order and its claims still block their beds."""
+    """A database made before m003 and before the site packs (every event an ``events`` row, bed claims
+    in their own table, without a hash) is migrated on start: its events still pull in order, its
+    claims become generic resource claims and still block their beds."""
+    from pos import packs
     from sync.server import schema
     from sync.server.db import open_backend
     from sync.server.service import enrol, ingest, issue_enrol_code, pull, validate_batch
-    old = {d: [m for m in ms if m[0] in ("m001_core", "m002_beds_ledger")] for d, ms in schema.MIGRATIONS.items()}
+    legacy = ["""CREATE TABLE admissions (admission_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, patient TEXT NOT NULL,
+                 ward TEXT NOT NULL DEFAULT '', admitted_at TEXT NOT NULL, discharge_scheduled_at TEXT,
+                 discharged_at TEXT, command_id TEXT NOT NULL)""",
+              """CREATE TABLE bed_conflicts (conflict_id TEXT PRIMARY KEY, bed_id TEXT NOT NULL,
+                 admission_id TEXT NOT NULL, device_id TEXT NOT NULL, start_at TEXT NOT NULL, held_by TEXT NOT NULL,
+                 command_id TEXT NOT NULL, created_at TEXT NOT NULL, resolved_at TEXT, resolution TEXT)""",
+              """CREATE TABLE bed_claims (claim_id TEXT PRIMARY KEY, bed_id TEXT NOT NULL, admission_id TEXT NOT NULL,
+                 device_id TEXT NOT NULL, start_at TEXT NOT NULL, end_at TEXT, command_id TEXT NOT NULL)"""]
+    old = {d: [(n, st) for n, st in ms if n == "m001_core"] + [("m002_beds_ledger", legacy)]
+           for d, ms in schema.MIGRATIONS.items()}
     monkeypatch.setattr(schema, "MIGRATIONS", old)
+    monkeypatch.setattr(packs, "server_migrations", lambda dialect: [])
     backend = open_backend(db_url)
     with backend.tx() as cur:
         cur.execute("INSERT INTO commands (command_id, device_id, device_seq, created_at, received_at, kind, payload, "
@@ -383,7 +394,9 @@ def test_an_old_database_migrates_and_keeps_its_log_and_claims(db_url, monkeypat
     try:
         with backend.tx() as cur:
             assert [r[0] for r in cur.execute("SELECT name FROM server_migrations ORDER BY name").fetchall()] == [
-                "m001_core", "m002_beds_ledger", "m003_ingest"]
+                "hospital.m001_tables", "hospital.m002_claims", "m001_core", "m002_beds_ledger", "m003_ingest",
+                "m004_claims"]
+            assert cur.execute("SELECT resource, holder FROM resource_claims").fetchall() == [("bed:W3/12", "KA-000001")]
         enrol(backend, issue_enrol_code(backend), "KB")
         cmds, meta = validate_batch({"commands": [
             {"command_id": f"c-b-{i:06d}", "device_id": "KB", "device_seq": i, "created_at": "2026-11-28T09:00:00Z",

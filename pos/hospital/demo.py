@@ -12,7 +12,7 @@ import datetime as dt
 from .gateway import PersonInfo
 from .records import IdentityRecord, Payment
 
-__all__ = ["WARDS", "FEES", "PEOPLE", "seed", "admit_demo_patient"]
+__all__ = ["WARDS", "FEES", "PEOPLE", "seed", "seed_site", "admit_demo_patient"]
 
 #: code, name, building, floor, beds
 WARDS = [
@@ -41,6 +41,11 @@ PEOPLE = [
     ("李堃", "M", "1962-08-18", "330106196208180037", "rural", "N3301001", "", "EV-LIKUN-0001", "CARD", 200000),
     ("张𠀀", "M", "1949-12-31", "11010519491231002X", "resident", "R1101001", "A01234567", "", "PEDS", 100000),
 ]
+
+
+def seed_site(site) -> list[dict]:
+    """The pack's demo hook (``Pack.demo``): seed the demo hospital of ``site`` (a pos.site.Site)."""
+    return seed(site.hospital, site.gateway)
 
 
 def seed(service, gateway=None) -> list[dict]:

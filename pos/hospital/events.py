@@ -1,46 +1,145 @@
-"""Outbox command kinds of the hospital domain and whether each is safe offline.
+"""Outbox command kinds of the hospital pack: each kind's offline policy, typed payload and server
+handler, declared once (:data:`DECLARED`, part of :data:`pos.hospital.pack.PACK`).
 
 The sync client sends ``NEEDS_SERVER`` commands only when the server answers, and the UI greys
-those buttons while offline; :class:`pos.hospital.service.HospitalService` refuses them itself
-when ``online()`` is false. Payloads are described in docs/domain.md.
+those buttons while offline; the hospital services refuse them themselves when ``online()`` is
+false. The payload schemas (``msgspec`` structs) are shared by the emitter (``Tx.emit`` converts
+every payload it queues) and the server (which validates a pushed batch with them); a payload may
+carry more keys than its schema names (described in docs/domain.md). Server handlers live in
+:mod:`pos.hospital.server`.
 """
 
 from __future__ import annotations
 
-__all__ = ["KINDS", "OFFLINE_SAFE", "NEEDS_SERVER", "is_offline_safe"]
+from typing import Annotated
 
-OFFLINE_SAFE = frozenset({
-    "hospital.notice.recorded",
-    "hospital.patient.identified",
-    "hospital.admission.identity_checked",
-    "hospital.admission.registered",
-    "hospital.deposit.recorded",          # cash, or card already captured by the terminal
-    "hospital.green_channel.opened",
-    "hospital.green_item.closed",
-    "hospital.wristband.printed",
-    "hospital.identity.confirmed",
-    "hospital.charge.added",
-    "hospital.charge.reversed",
-    "hospital.daily_list.printed",        # reprint from the local cache
-    "hospital.discharge.ordered",
-    "hospital.discharge.scheduled",
-    "hospital.settlement_list.printed",
-})
+import msgspec
 
-NEEDS_SERVER = frozenset({
-    "hospital.bed.assigned",
-    "hospital.charges.locked",
-    "hospital.charges.unlocked",
-    "hospital.settlement.intent",
-    "hospital.settlement.recorded",
-    "hospital.settlement.failed",
-    "hospital.settlement.cancelling",
-    "hospital.settlement.cancelled",
-    "hospital.refund.paid",
-    "hospital.collection.received",
-    "hospital.discharged",
-})
+from ..packs import Kind
 
+__all__ = ["DECLARED", "KINDS", "OFFLINE_SAFE", "NEEDS_SERVER", "is_offline_safe"]
+
+#: a non-empty text of at most 200 characters; an integer well inside 64 bits
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Int = Annotated[int, msgspec.Meta(gt=-10**15, lt=10**15)]
+
+
+class Admission(msgspec.Struct):
+    inpatient_no: Text
+
+
+class Notice(msgspec.Struct):
+    notice_no: Text
+
+
+class PatientIdentified(msgspec.Struct):
+    patient_uid: Text
+
+
+class IdentityChecked(msgspec.Struct):
+    admission_uid: Text
+
+
+class Registered(msgspec.Struct):
+    inpatient_no: Text
+    patient_uid: Text | None = None
+    ward_code: Text | None = None
+    at: Text | None = None
+
+
+class Money(msgspec.Struct):
+    inpatient_no: Text
+    entry_no: Text
+    amount_fen: Int
+    receipt_no: Text | None = None
+    method: Text | None = None
+    at: Text | None = None
+
+
+class Charge(msgspec.Struct):
+    inpatient_no: Text
+    charge_ref: Text
+    amount_fen: Int
+    fee_code: Text | None = None
+    qty_milli: Int | None = None
+    unit_price_fen: Int | None = None
+
+
+class Scheduled(msgspec.Struct):
+    inpatient_no: Text
+    scheduled_for: Text
+
+
+class BedAssigned(msgspec.Struct):
+    inpatient_no: Text
+    ward_code: Text
+    bed_no: Text
+    at: Text | None = None
+
+
+class Settlement(msgspec.Struct):
+    inpatient_no: Text
+    settlement_no: Text
+
+
+class Discharged(msgspec.Struct):
+    inpatient_no: Text
+    ward_code: Text | None = None
+    bed_no: Text | None = None
+    at: Text | None = None
+
+
+_S = "pos.hospital.server:"
+_MONEY_IDS = ("entry_no", "receipt_no")
+_AT = ("at",)
+
+
+def _money(name: str, apply: str, offline: bool) -> Kind:
+    return Kind(name, offline, Money, _S + apply, own_ids=_MONEY_IDS, times=_AT, prefetch=_S + "entry_key")
+
+
+def _charge(name: str) -> Kind:
+    return Kind(name, True, Charge, _S + "charge_line", own_ids=("?charge_ref",), prefetch=_S + "charge_key")
+
+
+def _plain(name: str, offline: bool, payload=Admission, **kw) -> Kind:
+    return Kind(name, offline, payload, **kw)
+
+
+DECLARED: tuple[Kind, ...] = (
+    # safe offline
+    _plain("hospital.notice.recorded", True, Notice, event="admission.notice"),
+    _plain("hospital.patient.identified", True, PatientIdentified),
+    _plain("hospital.admission.identity_checked", True, IdentityChecked),
+    Kind("hospital.admission.registered", True, Registered, _S + "admission_registered", own_ids=("inpatient_no",),
+         times=_AT, prefetch=_S + "admission_key"),
+    _money("hospital.deposit.recorded", "deposit", True),          # cash, or card already captured
+    _plain("hospital.green_channel.opened", True),
+    _plain("hospital.green_item.closed", True),
+    _plain("hospital.wristband.printed", True),
+    _plain("hospital.identity.confirmed", True),
+    _charge("hospital.charge.added"),
+    _charge("hospital.charge.reversed"),
+    _plain("hospital.daily_list.printed", True),                   # reprint from the local cache
+    _plain("hospital.discharge.ordered", True),
+    Kind("hospital.discharge.scheduled", True, Scheduled, _S + "discharge_scheduled"),
+    _plain("hospital.settlement_list.printed", True),
+    # need the server
+    Kind("hospital.bed.assigned", False, BedAssigned, _S + "bed_assigned", times=_AT, prefetch=_S + "bed_claim"),
+    _plain("hospital.charges.locked", False),
+    _plain("hospital.charges.unlocked", False),
+    _plain("hospital.settlement.intent", False, Settlement, own_ids=("settlement_no",)),
+    _plain("hospital.settlement.recorded", False, Settlement),
+    _plain("hospital.settlement.failed", False),
+    _plain("hospital.settlement.cancelling", False),
+    _plain("hospital.settlement.cancelled", False),
+    _money("hospital.refund.paid", "refund", False),
+    _money("hospital.collection.received", "collection", False),
+    Kind("hospital.discharged", False, Discharged, _S + "discharged", times=_AT),
+)
+
+OFFLINE_SAFE = frozenset(k.name for k in DECLARED if k.offline)
+NEEDS_SERVER = frozenset(k.name for k in DECLARED if not k.offline)
 KINDS = OFFLINE_SAFE | NEEDS_SERVER
 
 

@@ -30,6 +30,7 @@ from typing import Any, Iterator
 
 from ..errors import StoreError
 from ..ids import new_device_id, utcnow_iso, uuid7
+from ..packs import check_payload
 from .migrations import apply_migrations
 
 __all__ = ["Store", "Tx", "open_store"]
@@ -68,7 +69,9 @@ class Tx:
         return f"{self.store.device_id}-{self.next_seq(series):0{width}d}"
 
     def emit(self, kind: str, payload: dict) -> str:
-        """Append an outbox command in this transaction. Returns its command_id."""
+        """Append an outbox command in this transaction. Returns its command_id. A kind a site pack
+        declares must fit its payload schema (``pos.packs.check_payload``; the server checks the same)."""
+        check_payload(kind, payload)
         command_id = str(uuid7())
         self.insert(
             "outbox",

@@ -1,10 +1,11 @@
 """Schema migrations: functions, one per schema change, recorded by name in ``_migrations``.
 
 Each feature keeps its migrations in a module of its own that exposes ``MIGRATIONS`` (a list of
-functions taking a ``sqlite_utils.Database``). :data:`MIGRATION_MODULES` is the explicit,
-ordered list of those modules; a migration's recorded name is ``<full.module.name>.<function>``, so
-features can add migrations without renumbering each other. Never edit a migration that has
-shipped: add a new one.
+functions taking a ``sqlite_utils.Database``). :data:`MIGRATION_MODULES` is the platform's
+explicit, ordered list of those modules; each active site pack then adds its own
+(``Pack.store_migrations``, see :mod:`pos.packs`). A migration's recorded name is
+``<full.module.name>.<function>``, so features can add migrations without renumbering each other.
+Never edit a migration that has shipped: add a new one.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: ordered; append new feature modules at the end
+#: the platform's, ordered; append new feature modules at the end (a site's go in its pack)
 MIGRATION_MODULES = [
     "pos.store.schema_core",
-    "pos.hospital.schema",
-    "sync.store_schema",
+    "pos.store.schema_sync",
     "pos.payments.schema",
     "pos.store.schema_printing",
 ]
@@ -33,8 +33,10 @@ Migration = Callable[["sqlite_utils.Database"], None]
 
 
 def all_migrations() -> list[tuple[str, Migration]]:
+    from ..packs import store_migration_modules
+
     out = []
-    for modname in MIGRATION_MODULES:
+    for modname in MIGRATION_MODULES + store_migration_modules():
         mod = importlib.import_module(modname)
         for fn in mod.MIGRATIONS:
             out.append((f"{modname}.{fn.__name__}", fn))

@@ -234,11 +234,11 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         if isinstance(data, JSONResponse):
             return data
         if not isinstance(data, dict):
-            return _err(422, "invalid", "expected an object {action, by, reason?, ward_code?, bed_no?, request_id?}")
+            return _err(422, "invalid", "expected an object {action, by, reason?, request_id?, and what the resource's pack reads}")
         try:
             out = await guarded(service.resolve_conflict, backend, request.path_params["conflict_id"],
-                                data.get("action"), data.get("by"), data.get("reason"), data.get("ward_code"),
-                                data.get("bed_no"), data.get("request_id"))
+                                data.get("action"), data.get("by"), data.get("reason"), data,
+                                data.get("request_id"))
         except service.ResolveError as exc:
             return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status)
         return JSONResponse(out)
@@ -264,7 +264,7 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         token = request.query_params.get("token", "")
         try:
             await guarded(service.resolve_conflict, backend, conflict_id, form.get("action"), form.get("by"),
-                          form.get("reason"), form.get("ward_code"), form.get("bed_no"), form.get("request_id"))
+                          form.get("reason"), dict(form), form.get("request_id"))
         except service.ResolveError as exc:
             conflict = await guarded(find_conflict, backend, conflict_id)
             if conflict is None or exc.code == "already_resolved":

@@ -44,7 +44,7 @@ class IntegrityError(Exception):
 
 
 class OverlapError(IntegrityError):
-    """A bed claim overlaps another on the same bed."""
+    """A resource claim overlaps another live claim of the same resource."""
 
 
 class _SqliteCursor:
@@ -63,7 +63,7 @@ class _SqliteCursor:
         try:
             self.cur.execute(sql, params)
         except sqlite3.IntegrityError as exc:
-            if "bed_overlap" in str(exc):
+            if "claim_overlap" in str(exc):
                 raise OverlapError(str(exc)) from exc
             raise IntegrityError(str(exc)) from exc
         return self
@@ -107,7 +107,7 @@ class _SqliteCursor:
             try:
                 self.cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
             except sqlite3.IntegrityError as exc:
-                if "bed_overlap" in str(exc):
+                if "claim_overlap" in str(exc):
                     raise OverlapError(str(exc)) from exc
                 raise IntegrityError(str(exc)) from exc
 

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta, timezone
 from pos.ids import utcnow_iso
 
 from .. import protocol as P
-from .commands import COLUMNS, HANDLERS, PREFETCH, CommandInvalid, ForeignId, bed_key, dumps, norm_time, validate
+from .commands import (COLUMNS, HANDLERS, CommandInvalid, ForeignId, dumps, norm_time, registry, resource_key,
+                       validate)
 from .db import OverlapError
 
 __all__ = ["AuthError", "Refused", "Credentials", "issue_enrol_code", "enrol", "revoke", "verify", "claim_nonce",
@@ -204,13 +205,15 @@ class Ctx:
     to bulk-insert at the end (:meth:`defer`, :meth:`flush`). The batch's ``commands`` rows are
     streamed as they are made (:meth:`write_command`), so the database stores them while the next
     commands are applied; :meth:`flush` ends that stream, so a handler that runs SQL calls it first.
-    Use it as a context manager: leaving with an error abandons an open stream."""
+    Use it as a context manager: leaving with an error abandons an open stream.
+
+    ``seen[lookup]``: keys of a pack's ``LOOKUPS`` that exist; :meth:`claim` and :meth:`release`:
+    generic resource claims under the one exclusion rule (the database's constraint backs it)."""
 
     def __init__(self, cur, device_id: str, now: str):
         self.cur, self.device_id, self.now = cur, device_id, now
-        self.admissions: set[str] = set()
-        self.entries: set[str] = set()
-        self.claims: dict[str, list[list]] = {}
+        self.seen: dict[str, set] = {name: set() for name in registry().lookups}
+        self.claims: dict[str, list[list]] = {}         # resource -> [[start, end, holder], ...] (live)
         self._rows: dict[str, list] = {}
         self._stream = ExitStack()
         self._write = None
@@ -226,70 +229,99 @@ class Ctx:
             self._write = self._stream.enter_context(self.cur.copy_stream("commands", COMMAND_COLUMNS))
         self._write(row)
 
+    # -- generic resource claims -----------------------------------------------------------------
+    def claim(self, resource: str, holder: str, start: str, command_id: str) -> str | None:
+        """Claim ``resource`` for ``holder`` from ``start`` (open-ended). Returns None when granted, or
+        who holds it (the refusal is queued in ``claim_conflicts`` for the IT page)."""
+        claims = self.claims.setdefault(resource, [])
+        clash = [c for c in claims if c[1] is None or c[1] > start]        # a new claim is [start, open)
+        if clash:
+            held_by = clash[-1][2]
+            self.defer("claim_conflicts", (command_id, resource, holder, self.device_id, start, held_by, command_id,
+                                           self.now, None, None))
+            return held_by
+        claims.append([start, None, holder])
+        self.defer("resource_claims", (command_id, resource, resource_key(resource), holder, self.device_id, start,
+                                       None, "live", command_id))
+        return None
+
+    def release(self, resource: str, holder: str, at: str) -> bool:
+        """End ``holder``'s open claim of ``resource`` at ``at``; False when it held none."""
+        self.flush()
+        self.cur.execute("UPDATE resource_claims SET end_at = ? WHERE resource_key = ? AND resource = ? AND holder = ? "
+                         "AND state = 'live' AND end_at IS NULL AND start_at < ?",
+                         (at, resource_key(resource), resource, holder, at))
+        if not self.cur.rowcount:
+            return False
+        for c in self.claims.get(resource, []):
+            if c[2] == holder and c[1] is None and c[0] < at:
+                c[1] = at
+        return True
+
+    # -- prefetch --------------------------------------------------------------------------------
     @staticmethod
     def wanted(cmds: list, now: str) -> dict:
-        """What a batch refers to: admissions, ledger entries and beds (PREFETCH), and the earliest bed
-        claim start (older claims that have ended cannot clash). Works on commands not validated yet
-        (skipping what it cannot read), so the lookups can start before validation ends."""
-        want: dict = {"admissions": set(), "entries": set(), "beds": set(), "earliest": None}
+        """What a batch refers to (each kind's ``prefetch``: keys of a lookup, or resources it claims)
+        and the earliest claim start (older claims that have ended cannot clash). Works on commands
+        not validated yet (skipping what it cannot read), so the lookups can start before validation ends."""
+        reg = registry()
+        want: dict = {name: set() for name in reg.lookups}
+        want.update(claims=set(), earliest=None)
         for c in cmds:
             try:
-                spec = PREFETCH.get(c["kind"])
-                if not spec:
+                fn = reg.prefetch.get(c["kind"])
+                if fn is None:
                     continue
                 payload = c["payload"]
                 if isinstance(payload, str):
                     payload = json.loads(payload)
-                key = spec[1](payload)
-                if spec[0] == "beds":
-                    start = norm_time(payload["at"]) if payload.get("at") else now
+                what, key = fn(payload)
+                if what == "claims":
+                    key, at = key
+                    start = norm_time(at) if at else now
                     if want["earliest"] is None or start < want["earliest"]:
                         want["earliest"] = start
             except Exception:           # malformed: validation refuses the batch
                 continue
-            if isinstance(key, str):
-                want[spec[0]].add(key)
+            if isinstance(key, str) and what in want:
+                want[what].add(key)
         return want
 
     def send_lookups(self, want: dict) -> list:
         """Send the lookups of :meth:`wanted` (inside a pipeline they run while validation goes on)."""
         cur, sent = self.cur, []
-        if want["admissions"]:
-            sent.append(("admissions", cur.lookup("admissions", "admission_id", "admission_id",
-                                                  sorted(want["admissions"]))))
-        if want["entries"]:
-            sent.append(("entries", cur.lookup("ledger", "entry_id", "entry_id", sorted(want["entries"]))))
-        if want["beds"]:
-            sent.append(("beds", cur.lookup("bed_claims", "bed_id, start_at, end_at, admission_id", "bed_key",
-                                            sorted({bed_key(b) for b in want["beds"]}),
-                                            "AND (end_at IS NULL OR end_at > ?)", [want["earliest"]],
-                                            order="start_at")))
+        for name, (table, column) in registry().lookups.items():
+            if want.get(name):
+                sent.append((name, cur.lookup(table, column, column, sorted(want[name]))))
+        if want["claims"]:
+            sent.append(("claims", cur.lookup("resource_claims", "resource, start_at, end_at, holder", "resource_key",
+                                              sorted({resource_key(r) for r in want["claims"]}),
+                                              "AND state = 'live' AND (end_at IS NULL OR end_at > ?)",
+                                              [want["earliest"]], order="start_at")))
         return sent
 
     def absorb(self, sent: list) -> None:
         """Read the rows of :meth:`send_lookups` into what handlers see."""
         for what, pending in sent:
             rows = pending.fetchall()
-            if what == "admissions":
-                self.admissions.update(r[0] for r in rows)
-            elif what == "entries":
-                self.entries.update(r[0] for r in rows)
+            if what == "claims":
+                for resource, start, end, holder in rows:       # by key: another resource may share the hash
+                    self.claims.setdefault(resource, []).append([_ts(start), _ts(end), holder])
             else:
-                for bed, start, end, adm in rows:       # by bed_key: another bed may share the hash
-                    self.claims.setdefault(bed, []).append([_ts(start), _ts(end), adm])
+                self.seen[what].update(r[0] for r in rows)
 
     def prefetch(self, cmds: list[dict], fetched: dict | None = None) -> None:
         """Look up what ``cmds`` (validated) refer to, less what ``fetched`` (a :meth:`wanted` already sent
         and absorbed) covered. For a valid batch that is everything: this is the safety net."""
         want = self.wanted(cmds, self.now)
         if fetched is not None:
-            want["admissions"] -= fetched["admissions"]
-            want["entries"] -= fetched["entries"]
-            if want["beds"] and (fetched["earliest"] is None or want["earliest"] < fetched["earliest"]):
-                for bed in want["beds"]:                # claims that ended earlier are missing: again
-                    self.claims.pop(bed, None)
+            for name in registry().lookups:
+                want[name] -= fetched[name]
+            if want["claims"] and (fetched["earliest"] is None or want["earliest"] < fetched["earliest"]):
+                for resource in want["claims"]:           # claims that ended earlier are missing: again
+                    self.claims.pop(resource, None)
             else:
-                want["beds"] -= fetched["beds"]
+                want["claims"] -= fetched["claims"]
         self.absorb(self.send_lookups(want))
 
     def defer(self, table: str, row: tuple) -> None:
@@ -464,39 +496,41 @@ def pull(backend, device_id: str, after: int, limit: int, cred: Credentials | No
     return {"events": events, "next_after": nxt, "head": head, "more": nxt < head}
 
 
-#: every bed.changed event up to a sequence number, from both halves of the log (see EVENT_LOG)
-BED_EVENTS = (
+#: the last event of one kind per key (a projection's ``latest_by``), from both halves of the log (see EVENT_LOG)
+LATEST_EVENTS = (
     "SELECT e.seq, coalesce(e.payload, c.payload) FROM events e "
     "LEFT JOIN commands c ON e.payload IS NULL AND c.command_id = e.command_id "
-    "WHERE e.kind = 'bed.changed' AND e.seq <= ? "
+    "WHERE e.kind = ? AND e.seq <= ? "
     "UNION ALL "
-    "SELECT seq, coalesce(event_payload, payload) FROM commands WHERE event_kind = 'bed.changed' AND seq <= ?")
+    "SELECT seq, coalesce(event_payload, payload) FROM commands WHERE event_kind = ? AND seq <= ?")
 
 
 def snapshot(backend, device_id: str, cred: Credentials | None = None) -> dict:
-    """What a new kiosk needs instead of the whole log: every bed's state as of ``as_of``, the
-    event counter read first. Batches commit in sequence order (the counter row stays locked to
+    """What a new kiosk needs instead of the whole log: for every projection whose state is the last
+    event per key (``Projection.latest_by``, e.g. the hospital's beds), those events as of ``as_of``,
+    the event counter read first. Batches commit in sequence order (the counter row stays locked to
     commit), so every event up to ``as_of`` is committed and visible to the reads after it, on
     SQLite and on PostgreSQL's READ COMMITTED alike; the kiosk then pulls after ``as_of``."""
+    latest_by = registry().snapshot
     with backend.tx() as cur:
         if cred is not None:
             claim_nonce(cur, cred)
         as_of = event_head(cur)
-        beds: dict[str, tuple[int, dict]] = {}
-        for seq, payload in cur.execute(BED_EVENTS, (as_of, as_of)).fetchall():
-            p = json.loads(payload)
-            if p["bed_id"] not in beds or beds[p["bed_id"]][0] < seq:
-                beds[p["bed_id"]] = (seq, p)
+        out = []
+        for kind, field in sorted(latest_by.items()):
+            last: dict[str, tuple[int, dict]] = {}
+            for seq, payload in cur.execute(LATEST_EVENTS, (kind, as_of, kind, as_of)).fetchall():
+                p = json.loads(payload)
+                if p[field] not in last or last[p[field]][0] < seq:
+                    last[p[field]] = (seq, p)
+            out += [{"seq": seq, "kind": kind, "payload": p} for _k, (seq, p) in sorted(last.items())]
         _pulled(cur, device_id, as_of)
-    return {"as_of": as_of, "head": as_of,
-            "beds": [{"bed_id": b, "inpatient_no": p.get("inpatient_no"), "state": p["state"], "at": p.get("at")}
-                     for b, (_seq, p) in sorted(beds.items())]}
+    return {"as_of": as_of, "head": as_of, "latest": out}
 
 
-# -- the nurse's conflict queue -----------------------------------------------------------------
+# -- the conflict queue (claims refused because the resource was taken) --------------------------
 #: who records the IT page's commands; enrol() only takes letters and digits, so no kiosk can be it
 ADMIN_DEVICE = "@admin"
-RESOLVE_KIND = "admin.bed_conflict.resolved"
 
 
 class ResolveError(Exception):
@@ -518,41 +552,38 @@ def _text(value, name: str, limit: int) -> str:
     return value
 
 
-def resolve_conflict(backend, conflict_id: str, action: str, by: str, reason: str = "", ward_code: str = "",
-                     bed_no: str = "", request_id: str | None = None) -> dict:
-    """A nurse or IT user resolves one entry of the bed conflict queue: ``assign`` the rejected admission
-    to another bed, free from now on, or ``dismiss`` the entry with a reason.
+def _resource_type(resource: str):
+    return registry().resources[resource.partition(":")[0]]
 
-    One transaction under the event counter lock (so it is ordered with pushed bed claims): the
+
+def resolve_conflict(backend, conflict_id: str, action: str, by: str, reason: str = "", fields: dict | None = None,
+                     request_id: str | None = None) -> dict:
+    """Someone on the IT page resolves one entry of the conflict queue: ``assign`` the refused holder
+    another resource, free from now on (named by ``fields``, as the resource's pack reads a form:
+    for a hospital bed ``ward_code`` and ``bed_no``), or ``dismiss`` the entry with a reason.
+
+    One transaction under the event counter lock (so it is ordered with pushed claims): the
     conflict row gets ``resolved_at`` and ``resolution`` (nothing is deleted), an assignment adds a
-    bed claim (the exclusion constraint still guards it), and the event log gets ``bed.changed`` (for
-    an assignment) and ``bed.conflict_resolved``, which kiosks pull. The request itself is kept in the
-    command log (kind ``admin.bed_conflict.resolved``); ``request_id`` makes a repeated submit
-    return the stored result instead of acting twice.
+    claim (the exclusion constraint still guards it), and the event log gets the resource's
+    ``changed`` event (for an assignment) and its ``resolved_kind`` event, which kiosks pull. The
+    request itself is kept in the command log (the resource type's ``command_kind``); ``request_id``
+    makes a repeated submit return the stored result instead of acting twice.
     """
     by = _text(by, "by", 80)
     reason = _text(reason, "reason", 200)
-    ward_code, bed_no = _text(ward_code, "ward_code", 100), _text(bed_no, "bed_no", 100)
+    fields = fields or {}
     if action not in ("assign", "dismiss"):
         raise ResolveError(422, "invalid", "action must be 'assign' or 'dismiss'")
     if not by:
         raise ResolveError(422, "by_required", "say who resolves it (by)")
     if action == "dismiss" and not reason:
         raise ResolveError(422, "reason_required", "a dismissal needs a reason")
-    if action == "assign" and not (ward_code and bed_no):
-        raise ResolveError(422, "bed_required", "an assignment needs ward_code and bed_no")
     if request_id is not None and not (isinstance(request_id, str) and 8 <= len(request_id) <= 64):
         raise ResolveError(422, "invalid", "request_id must be a string of 8-64 characters")
     if not isinstance(conflict_id, str) or not conflict_id or len(conflict_id) > 64:
         raise ResolveError(404, "not_found", "no such conflict")
     request_id = request_id or secrets.token_hex(16)
     now = utcnow_iso()
-    resolution = {"action": action, "by": by}
-    if reason:
-        resolution["reason"] = reason
-    bed = f"{ward_code}/{bed_no}" if action == "assign" else None
-    if bed:
-        resolution["bed_id"] = bed
     with backend.tx() as cur:
         head = backend.lock_counter(cur, "events", 0) - 1
         done = cur.execute("SELECT device_id, result FROM commands WHERE command_id = ?", (request_id,)).fetchone()
@@ -560,47 +591,67 @@ def resolve_conflict(backend, conflict_id: str, action: str, by: str, reason: st
             if done[0] != ADMIN_DEVICE:
                 raise ResolveError(409, "invalid", "request_id already used")
             return {**json.loads(done[1]), "replayed": True}
-        row = cur.execute("SELECT bed_id, admission_id, resolved_at FROM bed_conflicts WHERE conflict_id = ?",
+        row = cur.execute("SELECT resource, holder, resolved_at FROM claim_conflicts WHERE conflict_id = ?",
                           (conflict_id,)).fetchone()
         if row is None:
             raise ResolveError(404, "not_found", "no such conflict")
-        old_bed, admission, resolved_at = row
+        old, holder, resolved_at = row
+        rt = _resource_type(old)
+        new = None
+        if action == "assign":
+            try:
+                new = rt.from_form({k: _text(v, k, 100) if isinstance(v, str) else v for k, v in fields.items()})
+            except ValueError as exc:
+                raise ResolveError(422, "too_long", str(exc), limit=100) from None
+            if not new:
+                raise ResolveError(422, rt.codes["required"], "an assignment needs the resource to assign")
         if resolved_at:
             raise ResolveError(409, "already_resolved", "this conflict is already resolved")
+        resolution = {"action": action, "by": by}
+        if reason:
+            resolution["reason"] = reason
+        if new:
+            resolution[rt.label] = rt.name(new)
         events = []
-        if bed:
-            held = cur.execute("SELECT admission_id FROM bed_claims WHERE bed_key = ? AND bed_id = ? "
-                               "AND (end_at IS NULL OR end_at > ?) ORDER BY start_at",
-                               (bed_key(bed), bed, now)).fetchall()
+        if new:
+            taken, has = rt.codes["taken"], rt.codes["has"]
+            p_res, p_hold = rt.params["resource"], rt.params["holder"]
+            held = cur.execute("SELECT holder FROM resource_claims WHERE resource_key = ? AND resource = ? "
+                               "AND state = 'live' AND (end_at IS NULL OR end_at > ?) ORDER BY start_at",
+                               (resource_key(new), new, now)).fetchall()
             if held:
-                raise ResolveError(409, "bed_taken", f"bed {bed} is taken by {held[-1][0]}", bed=bed,
-                                   held_by=held[-1][0])
-            has = cur.execute("SELECT bed_id FROM bed_claims WHERE admission_id = ? AND (end_at IS NULL OR end_at > ?)",
-                              (admission, now)).fetchone()
-            if has:
-                raise ResolveError(409, "has_bed", f"{admission} already holds bed {has[0]}", bed=has[0],
-                                   admission=admission)
+                raise ResolveError(409, taken, f"{new} is taken by {held[-1][0]}",
+                                   **{p_res: rt.name(new), "held_by": held[-1][0]})
+            prefix = old.partition(":")[0] + ":"
+            mine = cur.execute("SELECT resource FROM resource_claims WHERE holder = ? AND state = 'live' "
+                               "AND (end_at IS NULL OR end_at > ?)", (holder, now)).fetchall()
+            mine = [r[0] for r in mine if r[0].startswith(prefix)]
+            if mine:
+                raise ResolveError(409, has, f"{holder} already holds {mine[0]}",
+                                   **{p_res: rt.name(mine[0]), p_hold: holder})
             try:
-                cur.copy_rows("bed_claims", COLUMNS["bed_claims"],
-                              [(request_id, bed, admission, ADMIN_DEVICE, now, None, request_id, bed_key(bed))])
+                cur.copy_rows("resource_claims", COLUMNS["resource_claims"],
+                              [(request_id, new, resource_key(new), holder, ADMIN_DEVICE, now, None, "live",
+                                request_id)])
             except OverlapError:          # a claim starting later than now: still refused, by the constraint
-                raise ResolveError(409, "bed_taken", f"bed {bed} is taken", bed=bed, held_by="?") from None
-            events.append(("bed.changed", {"bed_id": bed, "inpatient_no": admission, "state": "occupied", "at": now}))
-        events.append(("bed.conflict_resolved", {"conflict_id": conflict_id, "bed_id": old_bed,
-                                                 "inpatient_no": admission, **resolution}))
-        cur.execute("UPDATE bed_conflicts SET resolved_at = ?, resolution = ? WHERE conflict_id = ? "
+                raise ResolveError(409, taken, f"{new} is taken", **{p_res: rt.name(new), "held_by": "?"}) from None
+            events.append(rt.changed(new, holder, "occupied", now))
+        events.append((rt.resolved_kind, {"conflict_id": conflict_id, rt.label: rt.name(old), rt.holder: holder,
+                                          **resolution}))
+        cur.execute("UPDATE claim_conflicts SET resolved_at = ?, resolution = ? WHERE conflict_id = ? "
                     "AND resolved_at IS NULL", (now, dumps(resolution), conflict_id))
         seqs = list(range(head + 1, head + 1 + len(events)))
         cur.copy_rows("events", EVENT_COLUMNS,
                       [(n, kind, dumps(p), ADMIN_DEVICE, request_id, now) for n, (kind, p) in zip(seqs, events)])
-        result = {"conflict_id": conflict_id, "inpatient_no": admission, **resolution, "seqs": seqs}
-        request = {"conflict_id": conflict_id, "action": action, "by": by, "reason": reason, "ward_code": ward_code,
-                   "bed_no": bed_no}
-        cur.copy_rows("commands", COMMAND_COLUMNS, [(request_id, ADMIN_DEVICE, 0, now, now, RESOLVE_KIND,
+        result = {"conflict_id": conflict_id, rt.holder: holder, **resolution, "seqs": seqs}
+        request = {"conflict_id": conflict_id, "action": action, "by": by, "reason": reason,
+                   **{k: v for k, v in fields.items() if isinstance(v, str) and k not in ("action", "by", "reason",
+                                                                                        "request_id", "token")}}
+        cur.copy_rows("commands", COMMAND_COLUMNS, [(request_id, ADMIN_DEVICE, 0, now, now, rt.command_kind,
                                                      dumps(request), "applied", dumps(result), None, None, None)])
         cur.execute("UPDATE counters SET value = ? WHERE name = 'events'", (seqs[-1],))
-    log.info("bed conflict %s (%s on %s) resolved by %s: %s", conflict_id, admission, old_bed, by,
-             f"assigned {bed}" if bed else f"dismissed ({reason})")
+    log.info("conflict %s (%s on %s) resolved by %s: %s", conflict_id, holder, old, by,
+             f"assigned {new}" if new else f"dismissed ({reason})")
     return {**result, "replayed": False}
 
 

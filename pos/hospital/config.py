@@ -1,0 +1,20 @@
+"""The hospital pack's section of the site configuration (``Pack.config``): ``[hospital]``."""
+
+from __future__ import annotations
+
+from ..config import Key
+
+__all__ = ["SECTIONS"]
+
+
+def _level(v):
+    return None if v in ("primary", "secondary", "tertiary") else "must be primary, secondary or tertiary"
+
+
+SECTIONS = {"hospital": {
+    "insurance_policy": Key(str, "", "Insurance policy tables (TOML); empty = assets/config/insurance.toml."),
+    "hospital_level": Key(str, "tertiary", "Hospital level for the policy tables: primary, secondary or tertiary.",
+                          _level),
+    "low_balance_fen": Key(int, 50000, "Deposit balance (fen) below which the daily list asks for a top-up.",
+                           lambda v: None if v >= 0 else "must be 0 or more"),
+}}

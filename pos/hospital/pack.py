@@ -1,0 +1,43 @@
+"""The hospital site pack (H- requirements): everything the hospital adds to the platform, in one
+manifest (the contract is :mod:`pos.packs`; listed in ``pyproject.toml`` under ``onestop.packs``)."""
+
+from __future__ import annotations
+
+from ..packs import Pack, Projection
+from .events import DECLARED
+
+__all__ = ["PACK"]
+
+
+_P = "pos.hospital.projections:"
+
+PACK = Pack(
+    name="hospital",
+    summary="Inpatient admission to discharge: notices, deposits, beds, charges, insurance settlement",
+    store_migrations=("pos.hospital.schema", "pos.hospital.projections"),
+    server_migrations=("pos.hospital.server_schema",),
+    server="pos.hospital.server",
+    kinds=DECLARED,
+    projections=(
+        Projection("beds", ("bed.changed",), _P + "bed_changed", reset=_P + "reset_beds",
+                   latest_by=("bed.changed", "bed_id")),
+        Projection("admissions", ("admission.notice", "admission.registered", "discharge.scheduled", "discharged",
+                                  "charge.line", "settlement.recorded", "settlement.cancelled"), _P + "admission_event"),
+    ),
+    config="pos.hospital.config:SECTIONS",
+    services={"hospital": "pos.hospital.site:hospital_service", "gateway": "pos.hospital.site:gateway",
+              "documents": "pos.hospital.site:document_printer"},
+    flows={"checkin": "pos.flows.checkin:CheckinFlow", "discharge": "pos.flows.discharge:DischargeFlow",
+           "daily": "pos.flows.daily:DailyListFlow", "topup": "pos.flows.topup:TopupFlow"},
+    screens={},
+    fronts={
+        "kiosk": ("home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"),
+        "demo": ("home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"),
+        "counter": ("login", "counter_home", "counter_patient", "counter_register", "counter_deposit",
+                    "counter_discharge", "counter_indoubt", "counter_reprints", "counter_green", "counter_shift"),
+    },
+    catalogues={"insurance_policy": "assets/config/insurance.toml"},
+    documents={"printer": "pos.hospital.print_docs:DocumentPrinter"},
+    posters="pos.hospital.payments_bridge:POSTERS",
+    demo="pos.hospital.demo:seed_site",
+)

@@ -1,0 +1,27 @@
+"""The hospital pack's services, built by :class:`pos.site.Site` on first use (``Pack.services``)."""
+
+from __future__ import annotations
+
+__all__ = ["hospital_service", "gateway", "document_printer"]
+
+
+def gateway(site):
+    """The insurance gateway: the simulated platform (a real site passes its adapter to Site)."""
+    from .gateway_sim import SimGateway
+    from .policy import load_policy
+
+    return SimGateway(load_policy(site.config.get("hospital", "insurance_policy") or None),
+                      site.config.get("hospital", "hospital_level"))
+
+
+def hospital_service(site):
+    from .service import HospitalService
+
+    return HospitalService.from_config(site.store, site.config, gateway=site.gateway, online=site.online)
+
+
+def document_printer(site):
+    """``documents(lang)``: prints the hospital's documents (receipts, wristbands, lists) through the journal."""
+    from .print_docs import DocumentPrinter
+
+    return lambda lang="zh-Hans": DocumentPrinter(site.hospital, site.printing, site.config, lang)

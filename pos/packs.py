@@ -1,0 +1,285 @@
+"""The site-pack contract: a site (a hospital, a residential-community service desk, a private-room
+reception...) is a package that declares everything it adds to the platform in one :class:`Pack`
+object, and the platform finds packs in one list.
+
+Where packs are listed
+    Installed packs are the ``onestop.packs`` entry points of ``pyproject.toml``::
+
+        [project.entry-points."onestop.packs"]
+        hospital = "pos.hospital.pack:PACK"
+
+    A site runs the packs its configuration names (``[site] packs``), or every installed pack when it
+    names none. A name is an entry point name or a dotted path ``module:attribute``, so a pack kept
+    outside the platform (a test pack in ``tests/``) loads without editing any platform file. The
+    process-wide selection is :func:`enable` (also read from ``ONESTOP_PACKS``, comma-separated).
+
+What a pack declares (all optional but the name)
+    * ``store_migrations``: modules exposing ``MIGRATIONS`` (functions over a sqlite-utils database)
+      for the device's store; ``server_migrations``: modules exposing ``MIGRATIONS`` =
+      ``{"sqlite": [(name, [sql or fn(cur)])], "postgres": [...]}`` for the central server.
+    * ``kinds``: the outbox command kinds (:class:`Kind`): offline policy, typed payload schema
+      (a ``msgspec.Struct``, shared by the emitter and the server, and the source of the OpenAPI
+      document), and the server's handler (a dotted path to ``apply(ctx, cmd)``; none = the server
+      only records the command and logs one event for it).
+    * ``projections``: what a device builds from the events it pulls (:class:`Projection`).
+    * ``config``: dotted path of the pack's sections of the site configuration
+      (section -> key -> ``pos.config.Key``).
+    * ``flows``, ``screens``, ``kv``, ``catalogues``, ``documents``: name -> dotted path (or asset
+      path for kv files and catalogues) so that ``pos`` never imports a front end. A screen's dotted
+      path names a module exposing ``SCREEN`` (and ``KV``, the kv text, or a ``.kv`` file beside it);
+      ``fronts``: front end (kiosk, counter...) -> its screen names, the first one its home.
+    * ``posters``: dotted path of ``{purpose: fn(service, tx, attempt_row)}``: how an approved card
+      payment of that purpose is booked, in the transaction that marks it posted.
+    * ``services``: name -> dotted path of ``factory(site)``; ``site.service(name)`` builds it once.
+    * ``demo``: a dotted path to ``seed(site)`` that fills the demo store.
+    * ``server``: the module of the pack's server part: ``LOOKUPS`` (what handlers need looked up per
+      batch), ``TABLES`` (column order of the rows they defer) and ``RESOURCES`` (resource type ->
+      how its claims speak: events, names, error codes; see ``pos.hospital.server.Bed``).
+
+Everything here is data: nothing of a pack is imported until it is used (:func:`resolve`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import Any, Callable, Iterable
+
+__all__ = ["Pack", "Kind", "Projection", "installed", "enable", "enabled", "active", "resolve", "kinds", "kind",
+           "is_offline_safe", "store_migration_modules", "server_migrations", "projections", "config_sections",
+           "PLATFORM_KINDS", "PackError", "PayloadInvalid", "check_payload", "hooks"]
+
+log = logging.getLogger(__name__)
+
+GROUP = "onestop.packs"
+
+
+class PackError(LookupError):
+    """A pack that cannot be found or that contradicts another (two owners of one kind)."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One outbox command kind.
+
+    ``offline``: True = safe to record offline (sent when the server answers); False = needs the
+    server now (the service refuses it offline, the UI greys the button). ``payload``: a
+    ``msgspec.Struct`` the payload must convert to (unknown keys are kept, not checked). ``apply``:
+    dotted path of the server handler ``apply(ctx, cmd) -> (status, result, [(event_kind, payload)])``;
+    empty = record only, logging one event ``event`` (default: the kind less the pack's prefix).
+    ``own_ids``: payload fields that are IDs this device made (must carry its prefix; ``?name`` = only
+    when it looks device-made). ``times``: fields normalised to canonical UTC. ``prefetch``: dotted path
+    of ``fn(payload) -> (lookup, key)`` naming what the handler needs looked up before a batch applies
+    (a lookup a pack's server module declares in ``LOOKUPS``, or ``"claims"``: generic resource claims).
+    """
+
+    name: str
+    offline: bool = True
+    payload: type | None = None
+    apply: str = ""
+    event: str = ""
+    own_ids: tuple = ()
+    times: tuple = ()
+    prefetch: str = ""
+
+
+@dataclass(frozen=True)
+class Projection:
+    """What a device builds from pulled events: ``apply(tx, kind, payload, seq)`` (dotted path) for
+    each pulled event whose kind is in ``events``, in the transaction that stores the page.
+
+    ``latest_by`` (optional): ``(event_kind, key_field)`` when this projection's state is the last
+    such event per key; the server's snapshot then carries those events, and a new device applies
+    them after ``reset(tx)`` (dotted path) instead of replaying the log."""
+
+    name: str
+    events: tuple[str, ...]
+    apply: str
+    reset: str = ""
+    latest_by: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    summary: str = ""
+    store_migrations: tuple[str, ...] = ()
+    server_migrations: tuple[str, ...] = ()
+    kinds: tuple[Kind, ...] = ()
+    projections: tuple[Projection, ...] = ()
+    server: str = ""                        # module with the server handlers' LOOKUPS / TABLES (optional)
+    config: str = ""                        # dotted path of {section: {key: pos.config.Key}}
+    services: dict[str, str] = field(default_factory=dict)
+    flows: dict[str, str] = field(default_factory=dict)
+    screens: dict[str, str] = field(default_factory=dict)
+    fronts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    kv: tuple[str, ...] = ()
+    catalogues: dict[str, str] = field(default_factory=dict)
+    documents: dict[str, str] = field(default_factory=dict)
+    posters: str = ""
+    demo: str = ""
+
+
+#: command kinds of the platform itself (device activity journalled by every site): record-only,
+#: offline-safe, kept by the server for the IT page and audit
+PLATFORM_KINDS = tuple(Kind(k, event=k) for k in (
+    "kiosk.service_started", "kiosk.help_requested",
+    "print.queued", "print.printed", "print.failed",
+    *(f"payment.{state}" for state in ("intent", "sent", "waiting_card", "approved", "declined", "aborted",
+                                       "in_doubt", "unresolved", "posted", "reversed")),
+    "payment.supervisor_queued", "payment.end_of_day",
+    "cash.received", "cash.shift_opened", "cash.shift_closed",
+))
+
+
+def resolve(path: str) -> Any:
+    """``'pkg.module:attr'`` (or ``'pkg.module.attr'``) -> the object."""
+    mod, sep, attr = path.partition(":")
+    if not sep:
+        mod, _, attr = path.rpartition(".")
+    obj = importlib.import_module(mod)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def installed() -> dict[str, str]:
+    """Entry point name -> ``module:attr`` for every installed pack."""
+    return {ep.name: ep.value for ep in entry_points(group=GROUP)}
+
+
+_selection: tuple[str, ...] | None = None
+
+
+def enable(names: Iterable[str] | None) -> None:
+    """Choose the packs this process runs (entry point names or dotted paths); None = every installed pack."""
+    global _selection
+    _selection = None if names is None else tuple(names)
+
+
+def enabled() -> tuple[str, ...]:
+    if _selection is not None:
+        return _selection
+    env = os.environ.get("ONESTOP_PACKS", "").strip()
+    if env:
+        return tuple(n.strip() for n in env.split(",") if n.strip())
+    names = tuple(sorted(installed()))
+    if not names:
+        raise PackError("no site pack is installed (the onestop.packs entry points): reinstall onestop "
+                        "(scripts/bootstrap.sh) so its entry points are registered")
+    return names
+
+
+@lru_cache(maxsize=8)
+def _load(names: tuple[str, ...]) -> tuple[Pack, ...]:
+    known = installed()
+    out, owners = [], {}
+    for name in names:
+        target = known.get(name) or (name if (":" in name or "." in name) else None)
+        if target is None:
+            raise PackError(f"no site pack {name!r} (installed: {', '.join(sorted(known)) or 'none'})")
+        pack = resolve(target)
+        if not isinstance(pack, Pack):
+            raise PackError(f"{target} is not a pos.packs.Pack")
+        for k in pack.kinds:
+            if k.name in owners:
+                raise PackError(f"command kind {k.name!r} declared by both {owners[k.name]} and {pack.name}")
+            owners[k.name] = pack.name
+        out.append(pack)
+    return tuple(out)
+
+
+def active() -> tuple[Pack, ...]:
+    """The packs this process runs, loaded (their manifests only)."""
+    return _load(enabled())
+
+
+def kinds() -> dict[str, Kind]:
+    """Every command kind: the platform's and the active packs'."""
+    return _kinds(enabled())
+
+
+@lru_cache(maxsize=8)
+def _kinds(names: tuple[str, ...]) -> dict[str, Kind]:
+    out = {k.name: k for k in PLATFORM_KINDS}
+    for p in _load(names):
+        out.update({k.name: k for k in p.kinds})
+    return out
+
+
+def kind(name: str) -> Kind:
+    try:
+        return kinds()[name]
+    except KeyError:
+        raise KeyError(f"unknown command kind {name!r}") from None
+
+
+def is_offline_safe(name: str) -> bool:
+    return kind(name).offline
+
+
+class PayloadInvalid(ValueError):
+    """A command payload that does not fit its kind's schema."""
+
+
+@lru_cache(maxsize=512)
+def _optional(schema: type) -> frozenset:
+    import msgspec
+
+    return frozenset(f.name for f in msgspec.structs.fields(schema) if not f.required)
+
+
+def check_payload(name: str, payload: dict) -> dict:
+    """``payload`` checked against kind ``name``'s schema (the emitter's and the server's one rule):
+    an optional field that is empty counts as absent; more keys than the schema names are kept.
+    Returns the payload without its empty optional fields; raises :class:`PayloadInvalid`. A kind
+    without a schema (or unknown here) passes unchanged."""
+    k = kinds().get(name)
+    if k is None or k.payload is None:
+        return payload
+    import msgspec
+
+    out = dict(payload)
+    for field_name in _optional(k.payload):
+        if out.get(field_name, 0) in ("", None):
+            out.pop(field_name, None)
+    try:
+        msgspec.convert(out, k.payload)
+    except msgspec.ValidationError as exc:
+        raise PayloadInvalid(f"{name}: {exc}") from None
+    return out
+
+
+def store_migration_modules() -> list[str]:
+    return [m for p in active() for m in p.store_migrations]
+
+
+def server_migrations(dialect: str) -> list[tuple[str, list]]:
+    """``(recorded name, statements)`` of every active pack's server migrations, in pack order."""
+    out = []
+    for p in active():
+        for modname in p.server_migrations:
+            for name, statements in importlib.import_module(modname).MIGRATIONS[dialect]:
+                out.append((f"{p.name}.{name}", statements))
+    return out
+
+
+def projections() -> list[Projection]:
+    return [pr for p in active() for pr in p.projections]
+
+
+def config_sections() -> dict:
+    out: dict = {}
+    for p in active():
+        if p.config:
+            out.update(resolve(p.config))
+    return out
+
+
+def hooks(attr: str) -> list[tuple[Pack, Callable]]:
+    """``(pack, resolved object)`` for each active pack that sets ``attr`` (``demo``, ``admin``...)."""
+    return [(p, resolve(getattr(p, attr))) for p in active() if getattr(p, attr)]
