@@ -140,9 +140,13 @@ class HospitalService:
         return r
 
     def free_beds(self, ward_code: str) -> list[str]:
+        """Beds of the ward that no admission of this device holds and that the server has given to
+        nobody, as far as this device has pulled (``hosp_pulled_beds``, the pack's projection)."""
         return [r[0] for r in self.conn.execute(
             "SELECT b.bed_no FROM hosp_beds b WHERE b.ward_code = ? AND NOT EXISTS (SELECT 1 FROM hosp_admissions a "
-            "WHERE a.bed_id = b.id AND a.state != 'discharged') ORDER BY b.bed_no", (ward_code,))]
+            "WHERE a.bed_id = b.id AND a.state != 'discharged') AND NOT EXISTS (SELECT 1 FROM hosp_pulled_beds p "
+            "WHERE p.bed_id = b.ward_code || '/' || b.bed_no AND p.state = 'occupied') ORDER BY b.bed_no",
+            (ward_code,))]
 
     def add_fee_item(self, code: str, name: str, category: str, spec: str = "", unit: str = "") -> None:
         if category not in ("甲", "乙", "丙"):
@@ -409,6 +413,9 @@ class HospitalService:
                 raise HospitalNotFound(f"no bed {bed_no} in ward {ward}")
             holder = row(tx, "SELECT inpatient_no FROM hosp_admissions WHERE bed_id = ? AND state != 'discharged' "
                              "AND id != ?", (bed["id"], a["id"]))
+            if holder is None:                  # held on another device, as the server said
+                holder = row(tx, "SELECT inpatient_no FROM hosp_pulled_beds WHERE bed_id = ? AND state = 'occupied' "
+                                 "AND inpatient_no != ?", (f"{ward}/{bed['bed_no']}", inpatient_no))
             if holder:
                 raise BedOccupied(f"bed {ward}-{bed_no} is held by {holder['inpatient_no']}")
             self._move(tx, ADMISSION, "admission", a, "assign_bed")
