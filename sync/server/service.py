@@ -230,19 +230,19 @@ class Ctx:
         self._write(row)
 
     # -- generic resource claims -----------------------------------------------------------------
-    def claim(self, resource: str, holder: str, start: str, command_id: str) -> str | None:
-        """Claim ``resource`` for ``holder`` from ``start`` (open-ended). Returns None when granted, or
-        who holds it (the refusal is queued in ``claim_conflicts`` for the IT page)."""
+    def claim(self, resource: str, holder: str, start: str, command_id: str, end: str | None = None) -> str | None:
+        """Claim ``resource`` for ``holder`` over ``[start, end)`` (``end`` None = open-ended). Returns None
+        when granted, or who holds it (the refusal is queued in ``claim_conflicts`` for the IT page)."""
         claims = self.claims.setdefault(resource, [])
-        clash = [c for c in claims if c[1] is None or c[1] > start]        # a new claim is [start, open)
+        clash = [c for c in claims if (c[1] is None or c[1] > start) and (end is None or end > c[0])]
         if clash:
             held_by = clash[-1][2]
             self.defer("claim_conflicts", (command_id, resource, holder, self.device_id, start, held_by, command_id,
                                            self.now, None, None))
             return held_by
-        claims.append([start, None, holder])
+        claims.append([start, end, holder])
         self.defer("resource_claims", (command_id, resource, resource_key(resource), holder, self.device_id, start,
-                                       None, "live", command_id))
+                                       end, "live", command_id))
         return None
 
     def release(self, resource: str, holder: str, at: str) -> bool:
