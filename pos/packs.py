@@ -114,6 +114,7 @@ class Pack:
     server: str = ""                        # module with the server handlers' LOOKUPS / TABLES (optional)
     config: str = ""                        # dotted path of {section: {key: pos.config.Key}}
     services: dict[str, str] = field(default_factory=dict)
+    series: tuple[str, ...] = ()            # letters a device may put before its prefix in numbers it issues
     flows: dict[str, str] = field(default_factory=dict)
     screens: dict[str, str] = field(default_factory=dict)
     fronts: dict[str, tuple[str, ...]] = field(default_factory=dict)

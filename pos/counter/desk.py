@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from pos.errors import DomainError
-from pos.hospital.ledger import rows, row
+from pos.rows import rows, row
 from pos.hospital.payments_bridge import card_payment
 from pos.hospital.records import IdentityRecord, Payment
 from pos.ids import utcnow_iso

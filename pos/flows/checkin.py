@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from ..hospital.ledger import row
+from ..rows import row
 from .base import Flow
 from .lookup import current_admission
 from .payment_step import charge

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..hospital.errors import HospitalNotFound
-from ..hospital.ledger import row
+from ..rows import row
 
 __all__ = ["current_admission"]
 

@@ -18,6 +18,7 @@ PACK = Pack(
     server_migrations=("pos.hospital.server_schema",),
     server="pos.hospital.server",
     kinds=DECLARED,
+    series=("ZY",),                         # 住院号: ZY<device>-000123
     projections=(
         Projection("beds", ("bed.changed",), _P + "bed_changed", reset=_P + "reset_beds",
                    latest_by=("bed.changed", "bed_id")),

@@ -19,15 +19,16 @@ from typing import Callable, Iterable
 from pos.ids import utcnow_iso, uuid7
 
 from . import discharge as _dis
-from . import money
+from .. import money
 from .daily import LOOKUP_SQL, DailyList, build_daily_list
 from .errors import (BadInput, BedOccupied, ChargesLocked, HospitalError, HospitalNotFound,
                      HospitalTransitionError, NeedsServer)
 from .events import NEEDS_SERVER
-from .fsm import Machine
+from ..fsm import Machine
 from .errors import GatewayRejected, GatewayUnavailable
 from .gateway import CERT_EVOUCHER, CERT_ID_NUMBER, InsuranceGateway
-from .ledger import arrears_fen, ledger_sums, row, rows
+from ..rows import row, rows
+from .ledger import arrears_fen, ledger_sums
 from .policy import SCHEMES, Policy, load_policy
 from .records import IdentityRecord, Payment, identity_from
 from .workflows import ADMISSION, GREEN_ITEM, NOTICE
