@@ -153,8 +153,9 @@ def resolve(path: str) -> Any:
     return obj
 
 
+@lru_cache(maxsize=1)
 def installed() -> dict[str, str]:
-    """Entry point name -> ``module:attr`` for every installed pack."""
+    """Entry point name -> ``module:attr`` for every installed pack (read once per process)."""
     return {ep.name: ep.value for ep in entry_points(group=GROUP)}
 
 
