@@ -60,3 +60,14 @@ def test_the_check_catches_site_code(tmp_path):
     finally:
         ROOT = old
     assert [line.split(":")[1] for line in found] == ["2", "3", "4"]
+
+
+def test_the_hospital_tables_have_one_owner():
+    """Only the hospital pack writes SQL over its ``hosp_*`` tables (services, views, search, schema):
+    the flows, the counter, the screens, sync and the rest of pos go through it."""
+    hospital = ROOT / "pos" / "hospital"
+    outside = [p for folder in ("pos", "kiosk", "sync", "drivers") for p in sorted((ROOT / folder).rglob("*.py"))
+               if hospital not in p.parents]
+    bad = [f"{p.relative_to(ROOT)}:{n}" for p in outside
+           for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "hosp_" in line]
+    assert not bad, bad
