@@ -48,6 +48,15 @@ def lobby_and_ward(tmp_path):
         server.stop()
 
 
+def login(browser, server, lang="zh-Hans"):
+    """Sign in on the login page, as IT staff do: the token goes in a form, never in a URL."""
+    from selenium.webdriver.common.by import By
+    browser.get(f"{server.url}/admin?lang={lang}")
+    browser.find_element(By.CSS_SELECTOR, "form#login input[name=token]").send_keys(ADMIN_TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "form#login button[type=submit]").click()
+    browser.find_element(By.ID, "devices")
+
+
 def test_admin_page_shows_kiosks_today_and_conflicts(lobby_and_ward, browser, artifacts):
     from selenium.webdriver.common.by import By
     server, a, b = lobby_and_ward
@@ -76,7 +85,7 @@ def test_admin_page_shows_kiosks_today_and_conflicts(lobby_and_ward, browser, ar
     assert [c["bed_id"] for c in api["conflicts"]] == ["W3/12"]
 
     assert httpx.get(server.url + "/admin").status_code == 401
-    browser.get(f"{server.url}/admin?token={ADMIN_TOKEN}&lang=zh-Hans")
+    login(browser, server)
     rows = browser.find_elements(By.CSS_SELECTOR, "#devices tr.device")
     assert [r.get_attribute("data-device") for r in rows] == ["KLOBBY", "KWARD3"]
     assert "card_reader: error: no card" in rows[0].text and "printer: paper out" in rows[1].text
@@ -89,7 +98,7 @@ def test_admin_page_shows_kiosks_today_and_conflicts(lobby_and_ward, browser, ar
     shot = artifacts / "sync_admin.png"
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
-    browser.get(f"{server.url}/admin?token={ADMIN_TOKEN}&lang=en")
+    browser.get(f"{server.url}/admin?lang=en")
     assert "Bed conflict queue" in browser.page_source
 
 
@@ -110,9 +119,10 @@ def test_nurse_resolves_conflicts_on_the_admin_page(lobby_and_ward, browser, art
     SyncClient(a).sync_once()
     SyncClient(b).sync_once()
     wait = WebDriverWait(browser, 20)
+    login(browser, server)
 
     def open_conflict(lang, admission):
-        browser.get(f"{server.url}/admin?token={ADMIN_TOKEN}&lang={lang}")
+        browser.get(f"{server.url}/admin?lang={lang}")
         row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#conflicts tr.conflict")
                    if admission in r.text)
         row.find_element(By.CSS_SELECTOR, "a.resolve").click()
@@ -147,7 +157,7 @@ def test_nurse_resolves_conflicts_on_the_admin_page(lobby_and_ward, browser, art
     notice = wait.until(EC.presence_of_element_located((By.ID, "notice")))
     assert notice.text == "Resolved: KWARD3-000002 (dismissed: admission cancelled at the desk)."
     assert not browser.find_elements(By.CSS_SELECTOR, "#conflicts tr.conflict")
-    browser.get(f"{server.url}/admin?token={ADMIN_TOKEN}&lang=zh-Hant")
+    browser.get(f"{server.url}/admin?lang=zh-Hant")
     resolved = browser.find_element(By.ID, "resolved").text
     assert "最近已處理" in browser.page_source and "改分配至 W3/15" in resolved and "IT Wang" in resolved
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from sync.client import Backoff, SyncClient, SyncStatus, SyncWorker, set_state
-from sync.faultproxy import FaultProxy
+from tests.faultproxy import FaultProxy
 from tests.sync_support import ROOT, ProcServer, ThreadServer, emit_workload, kiosk_events, new_kiosk, server_events
 
 

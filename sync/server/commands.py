@@ -62,6 +62,7 @@ class Handler:
     fields: dict = field(default_factory=dict)     # name -> (type, required)
     own_ids: tuple = ()
     times: tuple = ()
+    positive: tuple = ()            # integer fields that must be greater than 0 (money moved)
 
 
 def validate(kind: str, payload, device_id: str) -> dict:
@@ -88,6 +89,9 @@ def validate(kind: str, payload, device_id: str) -> dict:
                 raise CommandInvalid(f"{kind}: {name} must be an integer")
             if not (-10**15 < value < 10**15):
                 raise CommandInvalid(f"{kind}: {name} out of range")
+    for name in handler.positive:
+        if name in out and out[name] <= 0:
+            raise CommandInvalid(f"{kind}: {name} must be greater than 0")
     for name in handler.times:
         if name in out:
             if not isinstance(out[name], str):
@@ -209,6 +213,7 @@ _MONEY = {"inpatient_no": (_S, True), "entry_no": (_S, True), "receipt_no": (_S,
 _CHARGE = {"inpatient_no": (_S, True), "charge_ref": (_S, True), "amount_fen": (_I, True), "fee_code": (_S, False),
            "qty_milli": (_I, False), "unit_price_fen": (_I, False)}
 _AT = ("at",)
+_AMOUNT = ("amount_fen",)
 
 #: kind -> Handler: the hospital kinds of docs/domain.md (``pos.hospital.events.KINDS``).
 #: letter series a device may put before its prefix in a number it issues (ZY = inpatient number)
@@ -235,7 +240,7 @@ HANDLERS: dict[str, Handler] = {
                                               "ward_code": (_S, False), "at": (_S, False)},
                                              own_ids=("inpatient_no",), times=_AT),
     "hospital.deposit.recorded": Handler(_ledger("deposit", "deposit.posted"), _MONEY,
-                                         own_ids=("entry_no", "receipt_no"), times=_AT),
+                                         own_ids=("entry_no", "receipt_no"), times=_AT, positive=_AMOUNT),
     "hospital.green_channel.opened": Handler(_record(), {"inpatient_no": (_S, True)}),
     "hospital.green_item.closed": Handler(_record(), {"inpatient_no": (_S, True)}),
     "hospital.wristband.printed": Handler(_record(), {"inpatient_no": (_S, True)}),
@@ -260,9 +265,9 @@ HANDLERS: dict[str, Handler] = {
     "hospital.settlement.cancelling": Handler(_record(), {"inpatient_no": (_S, True)}),
     "hospital.settlement.cancelled": Handler(_record(), {"inpatient_no": (_S, True)}),
     "hospital.refund.paid": Handler(_ledger("refund", "refund.posted"), _MONEY, own_ids=("entry_no", "receipt_no"),
-                                    times=_AT),
+                                    times=_AT, positive=_AMOUNT),
     "hospital.collection.received": Handler(_ledger("collection", "collection.posted"), _MONEY,
-                                            own_ids=("entry_no", "receipt_no"), times=_AT),
+                                            own_ids=("entry_no", "receipt_no"), times=_AT, positive=_AMOUNT),
     "hospital.discharged": Handler(_discharged, {"inpatient_no": (_S, True), "ward_code": (_S, False),
                                                  "bed_no": (_S, False), "at": (_S, False)}, times=_AT),
 
@@ -270,6 +275,11 @@ HANDLERS: dict[str, Handler] = {
     # journal's state changes, cash): the server keeps them in its command and event logs for the
     # IT page and audit, and derives no state from them.
     **{kind: Handler(_record(), {}) for kind in DEVICE_ACTIVITY},
+
+    # A kiosk's call for a person, open on the IT page until acknowledged (sync/server/helpdesk.py).
+    "help.requested": Handler(_record("help.requested"), {"device": (_S, False), "screen": (_S, False),
+                                                          "lang": (_S, False), "at": (_S, False)}, times=_AT),
+    "help.acknowledged": Handler(_record("help.acknowledged"), {"request_id": (_S, True), "by": (_S, True)}),
 }
 
 
