@@ -149,3 +149,58 @@ def test_sync_error_messages_are_in_every_catalogue():
         catalogue = parse_po(po_path(lang).read_text(encoding="utf-8"))
         assert msgs <= set(catalogue), (lang, msgs - set(catalogue))
         assert all(catalogue[m].strip() for m in msgs)
+
+
+class _Copying(httpx.HTTPTransport):
+    """A network that delivers each POST twice (``copies=2``) and answers with the last copy's
+    response, or delivers it once and loses the answer (``lose_answer``)."""
+
+    def __init__(self, copies: int = 2, lose_answer: bool = False):
+        super().__init__()
+        self.copies, self.lose_answer = copies, lose_answer
+
+    def handle_request(self, request):
+        for _ in range(self.copies if request.method == "POST" else 1):
+            request.read()
+            response = super().handle_request(request)
+            response.read()
+        if self.lose_answer:
+            raise httpx.ReadError("connection lost before the answer", request=request)
+        return response
+
+
+def test_a_duplicated_push_and_a_lost_enrolment_answer_are_no_credentials_problem(tmp_path, monkeypatch):
+    """A push the network delivers twice is answered with the stored results (the kiosk acks its
+    commands, nothing is applied twice); an enrolment whose answer was lost can be retried with the
+    same code."""
+    import sync.client as client_mod
+    from pos.store import Store
+    from sync.errors import ServerUnavailable
+    from tests.sync_support import admin_code
+    server = ThreadServer(f"sqlite:///{tmp_path / 'server.sqlite'}")
+    try:
+        store = Store(tmp_path / "KDUP.sqlite", device_id="KDUP")
+        code = admin_code(server.url)
+        real_http = client_mod._http
+
+        def lossy(url, ca_file, timeout):
+            c = real_http(url, ca_file, timeout)
+            c._transport = _Copying(copies=1, lose_answer=True)
+            return c
+        monkeypatch.setattr(client_mod, "_http", lossy)
+        with pytest.raises(ServerUnavailable):
+            client_mod.enrol(store, server.url, code)
+        monkeypatch.setattr(client_mod, "_http", real_http)
+        client_mod.enrol(store, server.url, code)           # the same code again: accepted
+
+        emit_workload(store, 6)
+        client = SyncClient(store)
+        client._http = httpx.Client(base_url=server.url, transport=_Copying(copies=2))
+        assert client.push_all() == 6
+        assert store.outbox_depth() == 0
+        with server.backend.tx() as cur:
+            assert cur.execute("SELECT count(*) FROM commands WHERE device_id = 'KDUP'").fetchone()[0] == 6
+        client.pull_all()
+        assert kiosk_events(store) == server_events(server.backend)
+    finally:
+        server.stop()

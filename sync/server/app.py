@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from ..errors import Refusal, ServerUnavailable
@@ -52,6 +53,12 @@ async def _unavailable(request, exc):
     return error_response(503, "unavailable", "database unavailable, retry later", {"Retry-After": "1"})
 
 
+async def _http_error(request, exc: HTTPException):
+    """Starlette's own refusals (no such path, method not allowed) in the same JSON shape."""
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "refused")
+    return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
+
+
 async def _internal(request, exc):
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal", "the server failed on this request; see its log")
@@ -67,6 +74,6 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         Middleware(DeviceAuth, backend=backend, paths=device.SIGNED, rate=settings.rate, burst=settings.burst),
     ]
     app = Starlette(routes=device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx), middleware=middleware,
-                    exception_handlers={Refusal: _refused, ServerUnavailable: _unavailable, Exception: _internal})
+                    exception_handlers={HTTPException: _http_error, Refusal: _refused, ServerUnavailable: _unavailable, Exception: _internal})
     app.state.backend = backend
     return app
