@@ -177,3 +177,116 @@ def test_admin_labels_exist_in_every_language():
     assert set(LABELS) == {"en", "zh-Hans", "zh-Hant"}
     assert LABELS["zh-Hans"].keys() == LABELS["en"].keys() == LABELS["zh-Hant"].keys()
     assert all(v.strip() for labels in LABELS.values() for v in labels.values())
+
+
+def _no_overflow(browser) -> tuple[int, int]:
+    return browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+
+
+def test_it_page_login_names_status_enrol_revoke_help_and_phone_layout(tmp_path, browser, artifacts):
+    """What IT staff meet on the page: a login page (401) in their language, then a session cookie
+    (HttpOnly, SameSite=Strict; the token in no URL); kiosks by their enrolled name with a status;
+    patients by name with a masked ID; a one-time code issued by a button and used by a kiosk; a
+    kiosk revoked by a button; a help request shown until acknowledged, which the kiosk then pulls;
+    and, at 390 px wide, no page wider than the phone."""
+    from selenium.webdriver.common.by import By
+    from sync.client import enrol
+    from sync.errors import Unauthorized
+    from pos.store import Store
+    server = ThreadServer(f"sqlite:///{tmp_path / 'server.sqlite'}")
+    try:
+        # the 401 page is the login page, in the browser's language or the one asked for
+        for lang, words in (("zh-Hans", "请用管理员令牌登录"), ("zh-Hant", "請以管理員權杖登入"), ("en", "Sign in with")):
+            r = httpx.get(f"{server.url}/admin?lang={lang}")
+            assert r.status_code == 401 and words in r.text and 'name="token"' in r.text
+        r = httpx.get(f"{server.url}/admin", headers={"Accept-Language": "zh-TW,zh;q=0.8"})
+        assert r.status_code == 401 and "請以管理員權杖登入" in r.text
+        assert httpx.get(f"{server.url}/admin?token={ADMIN_TOKEN}").status_code == 401     # not in URLs any more
+
+        browser.get(f"{server.url}/admin?lang=en")
+        browser.find_element(By.CSS_SELECTOR, "form#login input[name=token]").send_keys("wrong")
+        browser.find_element(By.CSS_SELECTOR, "form#login button").click()
+        assert browser.find_element(By.ID, "error").text == "That token is not right."
+        login(browser, server, "en")
+        cookie = browser.get_cookie("onestop_admin")
+        assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+        assert ADMIN_TOKEN not in browser.current_url and ADMIN_TOKEN not in browser.page_source
+
+        # a code from the enrol button enrols a kiosk, whose name then shows
+        browser.find_element(By.CSS_SELECTOR, "form#enrol button").click()
+        text = browser.find_element(By.ID, "code").text
+        import re
+        code = re.search(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}\b", text).group(0)
+        assert text.startswith(f"One-time code {code}: valid for 24 hours")
+        assert not browser.find_elements(By.CSS_SELECTOR, "meta[http-equiv=refresh]")   # the code does not vanish
+        lobby = Store(tmp_path / "KLOBBY.sqlite", device_id="KLOBBY")
+        enrol(lobby, server.url, code, name="Ward 3 lobby")
+        ward = Store(tmp_path / "KWARD.sqlite", device_id="KWARD")
+        enrol(ward, server.url, httpx.post(server.url + "/v1/admin/enrol-codes",
+                                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).json()["code"],
+              name="护士站")
+        now = utcnow_iso()
+        with lobby.transaction() as tx:
+            tx.emit("hospital.patient.identified", {"patient_uid": "p-1", "name": "王小明", "sex": "M",
+                                                    "birth_date": "1980-01-01",
+                                                    "identity": {"source": "cnid", "id_number": "110101198001011234"}})
+            tx.emit("hospital.admission.registered", {"inpatient_no": "KLOBBY-000001", "patient_uid": "p-1",
+                                                      "ward_code": "W3", "at": now})
+            tx.emit("help.requested", {"device": "KLOBBY", "screen": "checkin_amount", "lang": "zh-Hans", "at": now})
+        SyncClient(lobby, health=lambda: {"printer": "connected", "card_reader": "error: no card"}).sync_once()
+
+        browser.get(f"{server.url}/admin?lang=en")
+        rows = {r.get_attribute("data-device"): r for r in browser.find_elements(By.CSS_SELECTOR, "#devices tr.device")}
+        assert rows["KLOBBY"].find_element(By.CSS_SELECTOR, ".name").text.startswith("Ward 3 lobby")
+        assert rows["KLOBBY"].find_element(By.CSS_SELECTOR, ".status").text == "needs attention"
+        assert rows["KWARD"].find_element(By.CSS_SELECTOR, ".status").text == "enrolled, not seen yet"
+        assert rows["KWARD"].find_element(By.CSS_SELECTOR, ".health").text == "not reported"
+        admission = browser.find_element(By.CSS_SELECTOR, "#admissions tr.admission")
+        assert admission.find_element(By.CSS_SELECTOR, ".patient").text == "王小明"
+        assert admission.find_element(By.CSS_SELECTOR, ".id-no").text == "110101********1234"
+        assert "p-1" not in browser.find_element(By.ID, "admissions").text
+        assert "110101198001011234" not in browser.page_source
+
+        # help: shown with the kiosk's name and screen until acknowledged; the kiosk pulls the answer
+        help_row = browser.find_element(By.CSS_SELECTOR, "#help tr.help")
+        assert "Ward 3 lobby" in help_row.text and "checkin_amount" in help_row.text
+        browser.set_window_size(390, 844)
+        for page in ("/admin?lang=zh-Hans", "/admin?lang=en"):
+            browser.get(server.url + page)
+            width, inner = _no_overflow(browser)
+            assert width <= inner, (page, width, inner)
+        browser.save_screenshot(str(artifacts / "sync_admin_phone.png"))
+        help_row = browser.find_element(By.CSS_SELECTOR, "#help tr.help")
+        help_row.find_element(By.CSS_SELECTOR, "input[name=by]").send_keys("IT 张")
+        help_row.find_element(By.CSS_SELECTOR, "button").click()
+        assert browser.find_element(By.ID, "notice").text == "Help request from Ward 3 lobby acknowledged."
+        assert not browser.find_elements(By.CSS_SELECTOR, "#help tr.help")
+        SyncClient(lobby).sync_once()
+        acks = [json.loads(p) for (p,) in lobby.conn.execute(
+            "SELECT payload FROM sync_events WHERE kind = 'help.acknowledged'")]
+        assert [(a["device"], a["screen"], a["by"]) for a in acks] == [("KLOBBY", "checkin_amount", "IT 张")]
+
+        # revoke, after a confirmation page; the kiosk is refused from then on
+        browser.set_window_size(1280, 1000)
+        browser.get(f"{server.url}/admin?lang=zh-Hant")
+        row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#devices tr.device")
+                   if r.get_attribute("data-device") == "KWARD")
+        row.find_element(By.CSS_SELECTOR, "a.revoke").click()
+        assert browser.find_element(By.CSS_SELECTOR, "form#revoke h2").text == "撤銷 护士站？"
+        browser.set_window_size(390, 844)
+        width, inner = _no_overflow(browser)
+        assert width <= inner
+        browser.find_element(By.CSS_SELECTOR, "form#revoke button").click()
+        assert browser.find_element(By.ID, "notice").text == "护士站 已撤銷。"
+        row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#devices tr.device")
+                   if r.get_attribute("data-device") == "KWARD")
+        assert row.get_attribute("data-status") == "revoked" and not row.find_elements(By.CSS_SELECTOR, "a.revoke")
+        with pytest.raises(Unauthorized):
+            SyncClient(ward).sync_once()
+
+        browser.find_element(By.ID, "logout").click()
+        assert browser.find_element(By.CSS_SELECTOR, "form#login")
+        browser.get(f"{server.url}/admin?lang=en")
+        assert browser.find_elements(By.CSS_SELECTOR, "form#login") and not browser.find_elements(By.ID, "devices")
+    finally:
+        server.stop()

@@ -89,7 +89,9 @@ def routes(ctx) -> list[Route]:
             if d:
                 shown.append({"id": "notice", "text": t["revoke_done"].format(device=d["name"] or d["device_id"])})
         if q.get("acked"):
-            shown.append({"id": "notice", "text": t["ack_done"].format(device=q["acked"][:80])})
+            d = next((d for d in data["devices"] if d["device_id"] == q["acked"]), None)
+            shown.append({"id": "notice", "text": t["ack_done"].format(
+                device=(d["name"] or d["device_id"]) if d else q["acked"][:32])})
         # the refresh reloads the plain overview: a notice is shown once, not every 15 s
         html = render("overview.html", lang, tz, data=data, notices=shown, error=error,
                       refresh=f"/admin?{urlencode({'lang': lang})}" if refresh else "")
