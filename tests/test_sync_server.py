@@ -499,3 +499,39 @@ def test_hostile_text_gets_json_4xx_on_every_endpoint(server, tmp_path):
         r = push_raw(server, a, ok.encode(), ts=ts)
         assert r.status_code == 401 and "window" in r.json()["detail"], ts
     assert push_raw(server, a, ok.encode()).status_code == 200
+
+
+def test_help_requests_stay_open_until_acknowledged(server, tmp_path):
+    """On SQLite and PostgreSQL: a kiosk's help requests show in the overview until IT acknowledges
+    them (the admin API; a second press returns the first answer) or a counter pushes
+    help.acknowledged; kiosks pull the acknowledgements."""
+    a = new_kiosk(tmp_path, "KA", server.url)
+    counter = new_kiosk(tmp_path, "KC", server.url)
+    with a.transaction() as tx:
+        first = tx.emit("help.requested", {"device": "KA", "screen": "pay", "lang": "en", "at": "2026-11-28T08:00:00Z"})
+        second = tx.emit("kiosk.help_requested", {"screen": "identify", "front": "kiosk"})
+    SyncClient(a).sync_once()
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+    def open_ids():
+        return [h["request_id"] for h in overview_json(server)["help"]]
+    assert open_ids() == [first, second]
+    ack = f"{server.url}/v1/admin/help/{first}/acknowledge"
+    r = httpx.post(ack, json={"by": "IT Wang"}, headers=auth)
+    assert r.status_code == 200 and r.json()["replayed"] is False and r.json()["screen"] == "pay"
+    again = httpx.post(ack, json={"by": "IT Li"}, headers=auth)
+    assert again.json()["replayed"] is True and again.json()["by"] == "IT Wang"
+    assert httpx.post(ack, json={"by": "x"}).status_code == 401
+    assert httpx.post(f"{server.url}/v1/admin/help/nope/acknowledge", json={"by": "x"}, headers=auth).status_code == 404
+    assert httpx.post(f"{server.url}/v1/admin/help/{second}/acknowledge", json={"by": " "},
+                      headers=auth).json()["error"] == "by_required"
+    assert open_ids() == [second]
+    with counter.transaction() as tx:
+        tx.emit("help.acknowledged", {"request_id": second, "by": "cashier Zhao"})
+    SyncClient(counter).sync_once()
+    assert open_ids() == []
+    SyncClient(a).sync_once()
+    got = [json.loads(p) for (p,) in a.conn.execute(
+        "SELECT payload FROM sync_events WHERE kind = 'help.acknowledged' ORDER BY seq")]
+    assert [(g["request_id"], g["by"]) for g in got] == [(first, "IT Wang"), (second, "cashier Zhao")]
+    assert kiosk_events(a) == server_events(server.backend)

@@ -24,6 +24,8 @@ __all__ = ["REQUESTED", "ACKNOWLEDGED", "open_requests", "acknowledge", "WINDOW_
 log = logging.getLogger(__name__)
 
 REQUESTED, ACKNOWLEDGED = "help.requested", "help.acknowledged"
+#: kinds that open a request: ``kiosk.help_requested`` is what kiosks emitted before ``help.requested``
+REQUEST_KINDS = (REQUESTED, "kiosk.help_requested")
 WINDOW_S = 7 * 86400         #: requests older than this are not shown as open any more
 
 
@@ -38,8 +40,8 @@ def open_requests(cur, limit: int = 50) -> list[dict]:
     acked = _acked(cur, since)
     out = []
     for cid, device_id, payload, received in cur.execute(
-            "SELECT command_id, device_id, payload, received_at FROM commands WHERE kind = ? AND received_at >= ? "
-            "ORDER BY received_at", (REQUESTED, since)).fetchall():
+            "SELECT command_id, device_id, payload, received_at FROM commands WHERE kind IN (?, ?) "
+            "AND received_at >= ? ORDER BY received_at", (*REQUEST_KINDS, since)).fetchall():
         if cid in acked:
             continue
         p = json.loads(payload)
@@ -65,8 +67,8 @@ def acknowledge(backend, request_id: str, by) -> dict:
         done = cur.execute("SELECT result FROM commands WHERE command_id = ?", (ack_id,)).fetchone()
         if done:
             return {**json.loads(done[0]), "replayed": True}
-        row = cur.execute("SELECT device_id, payload FROM commands WHERE command_id = ? AND kind = ?",
-                          (request_id, REQUESTED)).fetchone()
+        row = cur.execute("SELECT device_id, payload FROM commands WHERE command_id = ? AND kind IN (?, ?)",
+                          (request_id, *REQUEST_KINDS)).fetchone()
         if row is None:
             raise ResolveError(404, "not_found", "no such help request")
         request = json.loads(row[1])

@@ -136,7 +136,7 @@ def admin_ok(request: Request, token: str) -> bool:
 class AdminAuth:
     """``login_page(request, status)`` answers an /admin page asked for without a session."""
 
-    OPEN = ("/admin/login", "/admin/static/")
+    OPEN = ("/admin/login",)
 
     def __init__(self, app, token: str, login_page):
         self.app, self.token, self.login_page = app, token, login_page

@@ -28,7 +28,7 @@ def lang_of(request) -> str:
 
 def login_page(ctx, request, status: int = 200, failed: bool = False) -> HTMLResponse:
     lang = lang_of(request)
-    return HTMLResponse(render("login.html", lang, ctx.settings.timezone, failed=failed, next=""), status_code=status)
+    return HTMLResponse(render("login.html", lang, ctx.settings.timezone, failed=failed), status_code=status)
 
 
 async def read_form(request) -> dict:
