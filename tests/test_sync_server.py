@@ -535,3 +535,11 @@ def test_help_requests_stay_open_until_acknowledged(server, tmp_path):
         "SELECT payload FROM sync_events WHERE kind = 'help.acknowledged' ORDER BY seq")]
     assert [(g["request_id"], g["by"]) for g in got] == [(first, "IT Wang"), (second, "cashier Zhao")]
     assert kiosk_events(a) == server_events(server.backend)
+
+
+def test_admin_sign_in_tries_are_limited(server):
+    """Guessing the admin token on the login form: ten tries, then 429 for a while (even the right one)."""
+    login = server.url + "/admin/login?lang=en"
+    assert [httpx.post(login, data={"token": f"guess{i}"}).status_code for i in range(10)] == [401] * 10
+    r = httpx.post(login, data={"token": ADMIN_TOKEN})
+    assert r.status_code == 429 and "Too many tries." in r.text and "set-cookie" not in r.headers

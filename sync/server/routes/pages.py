@@ -17,6 +17,7 @@ from .. import helpdesk, service
 from ..admin import LABELS, find_conflict, overview, render, resolution_text
 from ..labels import negotiate
 from ..middleware import SESSION_COOKIE, new_session
+from ..ratelimit import RateLimiter
 from ..web import in_thread, read_body
 
 __all__ = ["routes", "login_page"]
@@ -28,7 +29,7 @@ def lang_of(request) -> str:
 
 def login_page(ctx, request, status: int = 200, failed: bool = False) -> HTMLResponse:
     lang = lang_of(request)
-    return HTMLResponse(render("login.html", lang, ctx.settings.timezone, failed=failed), status_code=status)
+    return HTMLResponse(render("login.html", lang, ctx.settings.timezone, failed=failed, wait=status == 429), status_code=status)
 
 
 async def read_form(request) -> dict:
@@ -52,6 +53,7 @@ def _error_text(lang: str, exc: Refusal) -> str:
 def routes(ctx) -> list[Route]:
     backend, settings = ctx.backend, ctx.settings
     tz = settings.timezone
+    attempts = RateLimiter(0.2, 10)         # sign-in tries per client address: 10, then one per 5 s
 
     async def login_form(request):
         return login_page(ctx, request)
@@ -59,6 +61,8 @@ def routes(ctx) -> list[Route]:
     async def login(request):
         form = await read_form(request)
         lang = lang_of(request)
+        if attempts.allow(request.client.host if request.client else "?"):
+            return login_page(ctx, request, 429, failed=True)
         given = form.get("token", "")
         if not (settings.admin_token and hmac.compare_digest(given.encode(), settings.admin_token.encode())):
             return login_page(ctx, request, 401, failed=True)
