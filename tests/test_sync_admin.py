@@ -302,3 +302,22 @@ def test_it_page_words_are_in_the_right_script():
                                                ("zh-Hant", (h.SIMPLIFIED, h.MIXED)))
              for k, v in LABELS[lang].items() if h.identify(v) in refused]
     assert wrong == []
+
+
+def test_device_status_summary_is_what_the_it_page_takes():
+    """What a kiosk sends as health (DeviceStatus.summary per role) fits the server's bounds, and the
+    page's status follows it: connected and busy are well, anything else needs attention."""
+    from drivers.status import DeviceStatus
+    from sync.server.admin import device_status
+    from sync.server.limits import check_device_meta
+    health = {"receipt_printer": DeviceStatus.error("paper out " + "x" * 500).summary(),
+              "payment_terminal": DeviceStatus.busy("payment running").summary(),
+              "card_reader": DeviceStatus.connected().summary()}
+    assert health == {"receipt_printer": "error: paper out " + "x" * 183, "payment_terminal": "busy",
+                      "card_reader": "connected"}
+    assert check_device_meta({"health": health, "queue_depth": 0})["health"] == health
+    seen = {"revoked_at": None, "last_seen": utcnow_iso()}
+    assert device_status(dict(seen, health=health), 300, time.time()) == "attention"
+    del health["receipt_printer"]
+    assert device_status(dict(seen, health=health), 300, time.time()) == "ok"
+    assert device_status(dict(seen, health=health), 300, time.time() + 301) == "offline"

@@ -31,7 +31,7 @@ __all__ = ["overview", "site_context", "find_conflict", "render", "LABELS", "mas
            "resolution_text"]
 
 #: health values that mean the device works; anything else makes a kiosk "needs attention"
-HEALTHY = {"ok", "connected", "ready", "online", True}
+HEALTHY = {"ok", "connected", "busy", "ready", "online", True}
 
 _CONFLICT_COLUMNS = ("conflict_id", "bed_id", "admission_id", "device_id", "held_by", "start_at", "created_at",
                      "resolved_at", "resolution")
