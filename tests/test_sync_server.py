@@ -499,6 +499,11 @@ def test_hostile_text_gets_json_4xx_on_every_endpoint(server, tmp_path):
         r = push_raw(server, a, ok.encode(), ts=ts)
         assert r.status_code == 401 and "window" in r.json()["detail"], ts
     assert push_raw(server, a, ok.encode()).status_code == 200
+    # the IT page's forms too
+    r = httpx.post(server.url + "/admin/conflicts/c1/resolve", content=b"action=assign&ward_code=W%003&bed_no=1&by=x",
+                   headers={"Authorization": f"Bearer {ADMIN_TOKEN}",
+                            "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 422 and r.json()["error"]
 
 
 def test_help_requests_stay_open_until_acknowledged(server, tmp_path):

@@ -18,7 +18,7 @@ from ..admin import LABELS, find_conflict, overview, render, resolution_text
 from ..labels import negotiate
 from ..middleware import SESSION_COOKIE, new_session
 from ..ratelimit import RateLimiter
-from ..web import in_thread, read_body
+from ..web import check_text, in_thread, read_body
 
 __all__ = ["routes", "login_page"]
 
@@ -34,7 +34,9 @@ def login_page(ctx, request, status: int = 200, failed: bool = False) -> HTMLRes
 
 async def read_form(request) -> dict:
     body = await read_body(request)
-    return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    check_text(form)            # a NUL (%00) no column can store: refused like in JSON bodies
+    return form
 
 
 def _back(lang: str, **more) -> RedirectResponse:
