@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 
 from ..errors import Refusal, ServerUnavailable
 from .middleware import AdminAuth, DeviceAuth, ServerTimeMiddleware, log_refusal
-from .routes import admin_api, device, pages
+from .routes import admin_api, conflicts, device, pages
 from .web import error_response, refusal_response
 
 __all__ = ["create_app", "Settings"]
@@ -73,7 +73,8 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
                    login_page=lambda request, status: pages.login_page(ctx, request, status)),
         Middleware(DeviceAuth, backend=backend, paths=device.SIGNED, rate=settings.rate, burst=settings.burst),
     ]
-    app = Starlette(routes=device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx), middleware=middleware,
-                    exception_handlers={HTTPException: _http_error, Refusal: _refused, ServerUnavailable: _unavailable, Exception: _internal})
+    routes = device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx) + conflicts.routes(ctx)
+    handlers = {HTTPException: _http_error, Refusal: _refused, ServerUnavailable: _unavailable, Exception: _internal}
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.backend = backend
     return app

@@ -1,6 +1,6 @@
 """The admin JSON API (``/v1/admin/``, bearer token or the IT page's session, see
-:class:`sync.server.middleware.AdminAuth`): enrolment codes, revocation, the overview, conflict
-resolution and help-request acknowledgement."""
+:class:`sync.server.middleware.AdminAuth`): enrolment codes, revocation, the overview and
+help-request acknowledgement (the hospital's conflict resolution: :mod:`.conflicts`)."""
 
 from __future__ import annotations
 
@@ -34,12 +34,6 @@ def routes(ctx) -> list[Route]:
             raise Refused(422, f"expected an object {shape}")
         return data
 
-    async def resolve(request):
-        data = await object_body(request, "{action, by, reason?, ward_code?, bed_no?, request_id?}")
-        return JSONResponse(await in_thread(
-            service.resolve_conflict, backend, request.path_params["conflict_id"], data.get("action"),
-            data.get("by"), data.get("reason"), data.get("ward_code"), data.get("bed_no"), data.get("request_id")))
-
     async def acknowledge(request):
         data = await object_body(request, "{by}")
         return JSONResponse(await in_thread(helpdesk.acknowledge, backend, request.path_params["request_id"],
@@ -49,6 +43,5 @@ def routes(ctx) -> list[Route]:
         Route("/v1/admin/enrol-codes", enrol_code, methods=["POST"]),
         Route("/v1/admin/devices/{device_id}/revoke", revoke, methods=["POST"]),
         Route("/v1/admin/overview", admin_overview, methods=["GET"]),
-        Route("/v1/admin/conflicts/{conflict_id}/resolve", resolve, methods=["POST"]),
         Route("/v1/admin/help/{request_id}/acknowledge", acknowledge, methods=["POST"]),
     ]

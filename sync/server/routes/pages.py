@@ -6,7 +6,6 @@ else the browser's Accept-Language."""
 from __future__ import annotations
 
 import hmac
-import secrets
 from urllib.parse import parse_qs, urlencode
 
 from starlette.responses import HTMLResponse, RedirectResponse
@@ -14,13 +13,13 @@ from starlette.routing import Route
 
 from ...errors import Refusal, ResolveError
 from .. import helpdesk, service
-from ..admin import LABELS, find_conflict, overview, render, resolution_text
+from ..admin import LABELS, overview, render, resolution_text
 from ..labels import negotiate
 from ..middleware import SESSION_COOKIE, new_session
 from ..ratelimit import RateLimiter
 from ..web import check_text, in_thread, read_body
 
-__all__ = ["routes", "login_page"]
+__all__ = ["routes", "login_page", "lang_of", "read_form", "back", "error_text"]
 
 
 def lang_of(request) -> str:
@@ -39,11 +38,11 @@ async def read_form(request) -> dict:
     return form
 
 
-def _back(lang: str, **more) -> RedirectResponse:
+def back(lang: str, **more) -> RedirectResponse:
     return RedirectResponse(f"/admin?{urlencode({'lang': lang, **more})}", status_code=303)
 
 
-def _error_text(lang: str, exc: Refusal) -> str:
+def error_text(lang: str, exc: Refusal) -> str:
     t = LABELS.get(lang, LABELS["zh-Hans"])
     text = t.get(f"err_{exc.code}", t["err_invalid"])
     try:
@@ -68,7 +67,7 @@ def routes(ctx) -> list[Route]:
         given = form.get("token", "")
         if not (settings.admin_token and hmac.compare_digest(given.encode(), settings.admin_token.encode())):
             return login_page(ctx, request, 401, failed=True)
-        response = _back(lang)
+        response = back(lang)
         response.set_cookie(SESSION_COOKIE, new_session(settings.admin_token, settings.session_hours),
                             max_age=int(settings.session_hours * 3600), path="/", httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
@@ -118,47 +117,22 @@ def routes(ctx) -> list[Route]:
         data = await in_thread(overview, backend, settings)
         device = next((d for d in data["devices"] if d["device_id"] == device_id), None)
         if device is None or device["revoked_at"]:
-            return _back(lang_of(request))
+            return back(lang_of(request))
         return HTMLResponse(render("revoke.html", lang_of(request), tz, device=device))
 
     async def revoke(request):
         await read_form(request)
         device_id = request.path_params["device_id"]
         await in_thread(service.revoke, backend, device_id)
-        return _back(lang_of(request), revoked=device_id)
+        return back(lang_of(request), revoked=device_id)
 
     async def acknowledge(request):
         form = await read_form(request)
         try:
             done = await in_thread(helpdesk.acknowledge, backend, request.path_params["request_id"], form.get("by"))
         except ResolveError as exc:
-            return await page(request, error=_error_text(lang_of(request), exc), status=exc.status)
-        return _back(lang_of(request), acked=done["device"])
-
-    # -- the hospital's bed conflicts -------------------------------------------------------------
-    def resolve_page(request, conflict, error: str = "", form: dict | None = None, status: int = 200):
-        return HTMLResponse(render("site/resolve.html", lang_of(request), tz, conflict=conflict, error=error,
-                                   form=form or {}, request_ids=(secrets.token_hex(16), secrets.token_hex(16))),
-                            status_code=status)
-
-    async def conflict_page(request):
-        conflict = await in_thread(find_conflict, backend, request.path_params["conflict_id"])
-        if conflict is None or conflict["resolved_at"]:
-            return _back(lang_of(request))
-        return resolve_page(request, conflict)
-
-    async def conflict_form(request):
-        form = await read_form(request)
-        conflict_id = request.path_params["conflict_id"]
-        try:
-            await in_thread(service.resolve_conflict, backend, conflict_id, form.get("action"), form.get("by"),
-                            form.get("reason"), form.get("ward_code"), form.get("bed_no"), form.get("request_id"))
-        except ResolveError as exc:
-            conflict = await in_thread(find_conflict, backend, conflict_id)
-            if conflict is None or exc.code == "already_resolved":
-                return _back(lang_of(request))
-            return resolve_page(request, conflict, _error_text(lang_of(request), exc), form, exc.status)
-        return _back(lang_of(request), resolved=conflict_id)
+            return await page(request, error=error_text(lang_of(request), exc), status=exc.status)
+        return back(lang_of(request), acked=done["device"])
 
     return [
         Route("/admin/login", login_form, methods=["GET"]),
@@ -169,6 +143,4 @@ def routes(ctx) -> list[Route]:
         Route("/admin/devices/{device_id}/revoke", revoke_form, methods=["GET"]),
         Route("/admin/devices/{device_id}/revoke", revoke, methods=["POST"]),
         Route("/admin/help/{request_id}/acknowledge", acknowledge, methods=["POST"]),
-        Route("/admin/conflicts/{conflict_id}", conflict_page, methods=["GET"]),
-        Route("/admin/conflicts/{conflict_id}/resolve", conflict_form, methods=["POST"]),
     ]
