@@ -286,6 +286,8 @@ def test_it_page_login_names_status_enrol_revoke_help_and_phone_layout(tmp_path,
 
         browser.find_element(By.ID, "logout").click()
         assert browser.find_element(By.CSS_SELECTOR, "form#login")
+        width, inner = _no_overflow(browser)               # still 390 px wide: the login page fits too
+        assert width <= inner and inner <= 400, (width, inner)
         browser.get(f"{server.url}/admin?lang=en")
         assert browser.find_elements(By.CSS_SELECTOR, "form#login") and not browser.find_elements(By.ID, "devices")
     finally:
