@@ -68,7 +68,10 @@ def check_url(url: str, role: str | None = None) -> DeviceURL:
     """Parse and validate a URL (scheme, options, role) without touching the device."""
     u = parse_url(url)
     mod = scheme_module(u)
-    u.options_for(mod.OPTIONS, mod.GRAMMAR)
+    opts = u.options_for(mod.OPTIONS, mod.GRAMMAR)
+    check = getattr(mod, "check", None)      # what open() checks before it touches the device
+    if check is not None:
+        check(u, opts)
     if role is not None:
         if role not in ROLES:
             raise BadDeviceURL(f"unknown device role {role!r}; known: {', '.join(ROLES)}")

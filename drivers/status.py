@@ -45,3 +45,8 @@ class DeviceStatus:
 
     def as_dict(self) -> dict:
         return {"state": self.state.value, "reason": self.reason, "detail": dict(self.detail)}
+
+    def summary(self, limit: int = 200) -> str:
+        """One short line: the state, and the reason when the device is not working (``error: paper out``)."""
+        text = self.state.value if self.ok or not self.reason else f"{self.state.value}: {self.reason}"
+        return text[:limit]

@@ -15,12 +15,20 @@ types, and :func:`DeviceURL.options_for` rejects anything else with the module's
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
 
 from .errors import BadDeviceURL
 
-__all__ = ["DeviceURL", "parse_url"]
+__all__ = ["DeviceURL", "parse_url", "digits"]
+
+
+def digits(n: int):
+    """An option check: exactly ``n`` digits (for ``spec`` entries ``(str, default, digits(6))``)."""
+    def check(value: str) -> str | None:
+        return None if len(value) == n and value.isascii() and value.isdigit() else f"must be exactly {n} digits"
+    return check
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,8 @@ class DeviceURL:
         return host, port
 
     def options_for(self, spec: dict, grammar: str = "") -> dict:
-        """Validate the query against ``spec`` (name -> (type, default)) and return typed values."""
+        """Validate the query against ``spec`` (name -> (type, default[, check])) and return typed values.
+        Numbers must be finite and not negative; ``check(value)`` returns an error text or None."""
         unknown = sorted(set(self.query) - set(spec))
         if unknown:
             raise BadDeviceURL(
@@ -64,7 +73,7 @@ class DeviceURL:
                 f"allowed: {', '.join(sorted(spec)) or 'none'}{_g(grammar)}"
             )
         out = {}
-        for name, (typ, default) in spec.items():
+        for name, (typ, default, *check) in spec.items():
             if name not in self.query:
                 out[name] = default
                 continue
@@ -80,6 +89,13 @@ class DeviceURL:
                 raise BadDeviceURL(
                     f"{self.raw!r}: option {name}={value!r} is not a valid {typ.__name__}{_g(grammar)}"
                 ) from None
+            problem = None
+            if typ in (int, float) and not (math.isfinite(out[name]) and out[name] >= 0):
+                problem = "must be a finite number, 0 or more"
+            elif check:
+                problem = check[0](out[name])
+            if problem:
+                raise BadDeviceURL(f"{self.raw!r}: option {name}={value!r} {problem}{_g(grammar)}")
         return out
 
     def __str__(self) -> str:

@@ -190,8 +190,10 @@ class OnestopApp(App):
 
         ca = self.site.get("sync", "ca_file") or None
         opts = SyncClient.options(self.site)
-        self.sync_worker = SyncWorker(lambda: SyncClient(store, url, ca, **opts), interval=self.site.get("sync", "interval"),
-                                      store=store).start()
+        def health() -> dict:           # each device's state, for the IT page (read on the sync thread)
+            return {role: st.summary() for role, st in dict(self.device_status).items()}
+        self.sync_worker = SyncWorker(lambda: SyncClient(store, url, ca, health=health, **opts),
+                                      interval=self.site.get("sync", "interval"), store=store).start()
         Clock.schedule_interval(self._pull_sync, 2.0)
 
     def _pull_sync(self, *_):

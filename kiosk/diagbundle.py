@@ -27,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from drivers.pci import redact
+from pos.private import private_file
 
 __all__ = ["redact_config", "versions", "device_list", "tail_lines", "filter_level", "LEVELS",
            "write_bundle", "default_bundle_path", "REMOVED", "SECRET_KEY"]
@@ -171,7 +172,7 @@ def write_bundle(config, out: Path | str | None = None, *, statuses: dict | None
     path = Path(out) if out else default_bundle_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     made = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    tmp = path.with_name(path.name + ".part")
+    tmp = private_file(path.with_name(path.name + ".part"))     # logs and config inside: 0600
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("README.txt", f"onestop diagnostics bundle, made {made}\n"
                                  "config.json: configuration without secrets; devices.json: devices and status;\n"

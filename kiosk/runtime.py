@@ -10,6 +10,7 @@ from pathlib import Path
 import platformdirs
 
 from pos.config import Config, load_config
+from pos.private import PrivateRotatingFileHandler
 
 __all__ = ["setup_logging", "config_from_args", "store_path", "open_store_from", "data_dir", "log_dir"]
 
@@ -35,7 +36,7 @@ def setup_logging(verbose: int = 0) -> Path:
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    fh = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+    fh = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     fh.setFormatter(fmt)
     root.addHandler(fh)
     eh = logging.StreamHandler()

@@ -9,12 +9,14 @@ two in step.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from drivers.base import ROLES
 from drivers.errors import DeviceError
@@ -40,7 +42,46 @@ def _lang(v):
 
 
 def _positive(v):
-    return None if v > 0 else "must be greater than 0"
+    return None if math.isfinite(v) and v > 0 else "must be a finite number greater than 0"
+
+
+def _between(lo, hi):
+    """A number from ``lo`` to ``hi`` (inclusive), finite: 1e999 is infinity and is refused."""
+    def check(v):
+        return None if math.isfinite(v) and lo <= v <= hi else f"must be from {lo:g} to {hi:g}"
+    return check
+
+
+def _above(lo, hi):
+    """A number greater than ``lo``, at most ``hi``, finite."""
+    def check(v):
+        return None if math.isfinite(v) and lo < v <= hi else f"must be greater than {lo:g} and at most {hi:g}"
+    return check
+
+
+#: the most commands the server takes in one push (sync.protocol.MAX_BATCH; pos does not import sync)
+MAX_PUSH_BATCH = 500
+
+_PIN_HASH = re.compile(r"^pbkdf2-sha256\$[1-9][0-9]{3,7}\$[^$\s]{8,64}\$[0-9a-f]{64}$")
+
+
+def _pin_hash(v):
+    if v == "" or _PIN_HASH.match(v):
+        return None
+    return "must be a PIN hash made by `onestop config pin-hash`, never the PIN itself"
+
+
+def _timezone(v):
+    try:
+        ZoneInfo(v)
+    except (ValueError, ZoneInfoNotFoundError):
+        return "must be an IANA time zone such as Asia/Shanghai"
+    return None
+
+
+def _device_id(v):
+    ok = v == "" or (2 <= len(v) <= 32 and v.isascii() and v.isalnum() and v.upper() == v)
+    return None if ok else "must be 2-32 capital letters or digits (the server enrols no other), or empty"
 
 
 def _http_url(v):
@@ -51,8 +92,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "site": {
         "name": Key(str, "onestop", "Site name printed on documents and shown on screens."),
         "language": Key(str, "zh-Hans", "Default language: zh-Hans, zh-Hant or en.", _lang),
-        "timezone": Key(str, "Asia/Shanghai", "IANA time zone used to show times (stored in UTC)."),
-        "device_id": Key(str, "", "This device's ID (prefix of every number it issues); empty = generated once."),
+        "timezone": Key(str, "Asia/Shanghai", "IANA time zone used to show times (stored in UTC).", _timezone),
+        "device_id": Key(str, "", "This device's ID (prefix of every number it issues): 2-32 capital letters or "
+                         "digits; empty = generated once.", _device_id),
         "counter_window": Key(str, "1", "The counter window patients are sent to when the kiosk cannot help."),
     },
     "devices": {
@@ -64,26 +106,32 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "sync": {
         "server_url": Key(str, "", "Central server URL; empty = work offline only.", _http_url),
         "ca_file": Key(str, "", "CA certificate (PEM) to trust for an https server_url; empty = system CAs."),
-        "interval": Key((int, float), 5, "Seconds between syncs while online.", _positive),
-        "batch": Key(int, 200, "Outbox commands per push (the server takes at most 500).", _positive),
-        "keep_events": Key(int, 50000, "Pulled events the kiosk keeps behind its cursor before pruning.", _positive),
-        "keep_days": Key((int, float), 30, "Days a pulled event is kept at least (pruned only past both limits).",
-                         _positive),
+        "interval": Key((int, float), 5, "Seconds between syncs while online (more than 0, at most 3600).",
+                        _above(0, 3600)),
+        "batch": Key(int, 200, f"Outbox commands per push: 1 to {MAX_PUSH_BATCH} (the most the server takes).",
+                     _between(1, MAX_PUSH_BATCH)),
+        "keep_events": Key(int, 50000, "Pulled events the kiosk keeps behind its cursor before pruning (1 to 10^9).",
+                           _between(1, 10**9)),
+        "keep_days": Key((int, float), 30, "Days a pulled event is kept at least (pruned only past both limits; "
+                         "at most 3650).", _above(0, 3650)),
     },
     "staff": {
-        "cashier_pin": Key(str, "", "PBKDF2 hash of the cashier PIN (make one with `onestop config pin-hash`); empty = counter login refused."),
-        "technician_pin": Key(str, "", "PBKDF2 hash of the technician PIN for the diagnostics screen; empty = refused."),
+        "cashier_pin": Key(str, "", "PBKDF2 hash of the cashier PIN (make one with `onestop config pin-hash`; a "
+                           "plain PIN is refused); empty = counter login refused.", _pin_hash),
+        "technician_pin": Key(str, "", "PBKDF2 hash of the technician PIN for the diagnostics screen; empty = refused.",
+                              _pin_hash),
     },
     "kiosk": {
-        "idle_timeout": Key((int, float), 90, "Seconds without a touch before the kiosk returns home.", _positive),
+        "idle_timeout": Key((int, float), 90, "Seconds without a touch before the kiosk returns home (more than 0, "
+                            "at most 86400).", _above(0, 86400)),
         "fullscreen": Key(bool, True, "Kiosk mode: fullscreen, no exit on ESC, no close."),
     },
     "payments": {
         "recovered_approval": Key(str, "post", "What recovery does with an approval the terminal made but onestop "
                                   "did not record: post (book it) or reverse (give it back).",
                                   lambda v: None if v in ("post", "reverse") else "must be post or reverse"),
-        "busy_wait": Key((int, float), 10, "Seconds recovery waits for a busy terminal before leaving an attempt in doubt.",
-                         _positive),
+        "busy_wait": Key((int, float), 10, "Seconds recovery waits for a busy terminal before leaving an attempt in doubt "
+                         "(more than 0, at most 600).", _above(0, 600)),
     },
 }
 
@@ -157,6 +205,8 @@ def parse_config(text: str, path: str = "<config>") -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"{path}: not a usable config: arrays or tables nested too deeply") from None
     values: dict[str, dict[str, Any]] = {}
     for section, body in data.items():
         if section not in SCHEMA:

@@ -134,7 +134,12 @@ PLATFORM_KINDS = tuple(Kind(k, event=k) for k in (
                                        "in_doubt", "unresolved", "posted", "reversed")),
     "payment.supervisor_queued", "payment.end_of_day",
     "cash.received", "cash.shift_opened", "cash.shift_closed",
-))
+)) + (
+    # a device's call for a person, open on the IT page and the counter until acknowledged
+    # (sync/server/helpdesk.py)
+    Kind("help.requested", event="help.requested", times=("at",)),
+    Kind("help.acknowledged", event="help.acknowledged"),
+)
 
 
 def resolve(path: str) -> Any:

@@ -127,6 +127,7 @@ class SyncClient:
         self.timeout, self.batch = timeout, batch
         self.health = health or (lambda: {})
         self.offset = 0.0           # server clock - local clock, learnt from responses
+        self.auth = P.SigningAuth(store.device_id, self.secret, lambda: time.time() + self.offset)
         self._http: httpx.Client | None = None
         self.projections = Projections()
 
@@ -142,16 +143,13 @@ class SyncClient:
 
     # -- transport -------------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: bytes = b"") -> httpx.Response:
-        ts = f"{time.time() + self.offset:.3f}"
-        nonce = P.new_nonce()
-        headers = {P.H_DEVICE: self.store.device_id, P.H_TS: ts, P.H_NONCE: nonce,
-                   P.H_SIG: P.sign(self.secret, method, path, ts, nonce, body), P.H_DEVICE_TIME: utcnow_iso(),
-                   "Content-Type": "application/json"}
+        headers = {P.H_DEVICE_TIME: utcnow_iso(), "Content-Type": "application/json"}
         t0 = time.time()
         try:
             if self._http is None:      # one client (the CA bundle loads once); one connection per request
                 self._http = _http(self.server_url, self.ca_file, self.timeout)
-            r = self._http.request(method, path, content=body if method == "POST" else None, headers=headers)
+            r = self._http.request(method, path, content=body if method == "POST" else None, headers=headers,
+                                   auth=self.auth)
         except httpx.HTTPError as exc:
             raise ServerUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
         st = r.headers.get(P.H_SERVER_TIME)

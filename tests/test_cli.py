@@ -96,3 +96,42 @@ def test_store_option_and_environment(onestop_env, tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("pbkdf2-sha256$")
     from pos.staff import verify_pin
     assert verify_pin("2468", r.stdout.strip()) and not verify_pin("2469", r.stdout.strip())
+
+
+RUN_REFUSES = [        # (config text, the key the message names, what it says)
+    ('[sync]\nbatch = 100000\n', "sync.batch", "from 1 to 500"),
+    ('[devices]\nreceipt_printer = "escpos+tcp://10.0.0.5:99999"\n', "devices.receipt_printer", "port 99999"),
+    ('[devices]\nreceipt_printer = "escpos+tcp://10.0.0.5?profile=TM-NOPE"\n', "devices.receipt_printer",
+     "unknown printer profile"),
+    ('[devices]\npayment_terminal = "zvt+tcp://10.0.0.9?password=12"\n', "devices.payment_terminal", "6 digits"),
+    ('[devices]\nreceipt_printer = "escpos+tcp://10.0.0.5?timeout=-1"\n', "devices.receipt_printer", "timeout"),
+    ('[devices]\nwristband_printer = "zpl+tcp://10.0.0.6?timeout=nan"\n', "devices.wristband_printer", "timeout"),
+    ('[staff]\ncashier_pin = "1234"\n', "staff.cashier_pin", "pin-hash"),
+    ('[kiosk]\nidle_timeout = 1e999\n', "kiosk.idle_timeout", "at most"),
+    ('[site]\ntimezone = "Mars/Olympus"\n', "site.timezone", "time zone"),
+    ('[sync]\ninterval = 0\n', "sync.interval", "greater than 0"),
+    ("[site]\nname = " + "[" * 5000 + "]" * 5000 + "\n", "site.toml", "nested too deeply"),
+]
+
+
+def test_config_check_refuses_what_the_run_refuses(onestop_env, tmp_path):
+    """Each config the run would refuse (a batch the server does not take, a port out of range, an
+    unknown printer profile, a ZVT password that is not 6 digits, a negative timeout, a plain PIN,
+    an infinite idle time, TOML nested too deeply) is refused by `onestop config check`: exit 2,
+    one line naming the file and key, no traceback."""
+    from pos.config import MAX_PUSH_BATCH
+    from sync.protocol import MAX_BATCH
+    assert MAX_PUSH_BATCH == MAX_BATCH
+    for i, (text, key, says) in enumerate(RUN_REFUSES):
+        f = tmp_path / "site.toml"
+        f.write_text(text, encoding="utf-8")
+        r = run(["config", "check", str(f)], onestop_env)
+        assert r.returncode == 2, (i, r.stdout, r.stderr[-500:])
+        assert key in r.stderr and says in r.stderr and "Traceback" not in r.stderr, (i, r.stderr[-500:])
+        assert r.stderr.strip().count("\n") == 0, r.stderr
+    ok = tmp_path / "ok.toml"
+    from pos.staff import hash_pin
+    ok.write_text(f'[sync]\nbatch = 500\n[staff]\ncashier_pin = "{hash_pin("2468")}"\n[kiosk]\nidle_timeout = 90\n'
+                  '[devices]\npayment_terminal = "zvt+tcp://10.0.0.9?password=000000"\n', encoding="utf-8")
+    r = run(["config", "check", str(ok)], onestop_env)
+    assert r.returncode == 0 and "OK" in r.stdout, r.stderr

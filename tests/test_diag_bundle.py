@@ -153,3 +153,71 @@ def test_fuzz_filter_level_is_an_ordered_subset_at_or_above_the_level(lines, lev
         parts = line.split(" ")
         if len(parts) > 2 and line.startswith("2026-11-28 09:00:00,000 ") and parts[2] in LEVELS:
             assert LEVELS.index(parts[2]) >= floor
+
+
+def _mode(path) -> int:
+    import stat
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _umask_022():
+    import os
+    os.umask(0o022)          # what most systems give a login: files 0644 unless the program says otherwise
+
+
+def test_store_wal_shm_logs_server_db_and_bundle_are_owner_only(onestop_env, tmp_path):
+    """`onestop enrol` writes the sync HMAC secret into the store; the store, its WAL and SHM, the
+    log, the server's database and a diagnostics bundle are all 0600 under a 022 umask, and an
+    older store left 0644 is tightened when it is opened."""
+    from tests.sync_support import ThreadServer, admin_code
+    server = ThreadServer(f"sqlite:///{tmp_path / 'srv' / 'server.sqlite'}")
+    try:
+        r = subprocess.run(onestop_cmd() + ["enrol", admin_code(server.url), "--server", server.url, "--name", "lobby"],
+                           env=onestop_env, capture_output=True, text=True, timeout=120, preexec_fn=_umask_022)
+        assert r.returncode == 0, r.stderr
+        srv = tmp_path / "srv" / "server.sqlite"          # the device secrets, while the server runs
+        assert _mode(srv) == 0o600 and _mode(srv.with_name("server.sqlite-wal")) == 0o600
+    finally:
+        server.stop()
+    data, logs = tmp_path / "data", tmp_path / "logs"
+    store = data / "store.sqlite"
+    from pos.store import Store
+    from sync.client import get_state
+    s = Store(store)                       # open it again: WAL and SHM exist while it is open
+    try:
+        assert get_state(s, "secret")
+        wal, shm = store.with_name("store.sqlite-wal"), store.with_name("store.sqlite-shm")
+        assert wal.exists() and shm.exists()
+        assert {p.name: _mode(p) for p in (store, wal, shm)} == {store.name: 0o600, wal.name: 0o600, shm.name: 0o600}
+    finally:
+        s.close()
+    assert [(p.name, _mode(p)) for p in logs.glob("onestop.log*")] == [("onestop.log", 0o600)]
+    store.chmod(0o644)
+    Store(store).close()
+    assert _mode(store) == 0o600
+    out = tmp_path / "out" / "bundle.zip"
+    cfg = tmp_path / "site.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    r = subprocess.run(onestop_cmd() + ["diag-bundle", "--config", str(cfg), "--out", str(out)], env=onestop_env,
+                       capture_output=True, text=True, timeout=120, preexec_fn=_umask_022)
+    assert r.returncode == 0, r.stderr
+    assert _mode(out) == 0o600
+
+
+def test_a_rotated_log_stays_owner_only(tmp_path):
+    import logging
+    import os
+    from pos.private import PrivateRotatingFileHandler
+    old = os.umask(0o022)
+    try:
+        h = PrivateRotatingFileHandler(tmp_path / "onestop.log", maxBytes=200, backupCount=2, encoding="utf-8")
+        lg = logging.getLogger("onestop.test.rotate")
+        lg.addHandler(h)
+        lg.propagate = False
+        for i in range(40):
+            lg.warning("line %d %s", i, "x" * 40)
+        h.close()
+    finally:
+        os.umask(old)
+    files = sorted(tmp_path.glob("onestop.log*"))
+    assert len(files) == 3 and all(_mode(f) == 0o600 for f in files)

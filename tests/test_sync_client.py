@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from sync.client import Backoff, SyncClient, SyncStatus, SyncWorker, set_state
-from sync.faultproxy import FaultProxy
+from tests.faultproxy import FaultProxy
 from tests.sync_support import ROOT, ProcServer, ThreadServer, emit_workload, kiosk_events, new_kiosk, server_events
 
 
@@ -149,3 +149,82 @@ def test_sync_error_messages_are_in_every_catalogue():
         catalogue = parse_po(po_path(lang).read_text(encoding="utf-8"))
         assert msgs <= set(catalogue), (lang, msgs - set(catalogue))
         assert all(catalogue[m].strip() for m in msgs)
+
+
+class _Copying(httpx.HTTPTransport):
+    """A network that delivers each POST twice (``copies=2``) and answers with the last copy's
+    response, or delivers it once and loses the answer (``lose_answer``)."""
+
+    def __init__(self, copies: int = 2, lose_answer: bool = False):
+        super().__init__()
+        self.copies, self.lose_answer = copies, lose_answer
+
+    def handle_request(self, request):
+        for _ in range(self.copies if request.method == "POST" else 1):
+            request.read()
+            response = super().handle_request(request)
+            response.read()
+        if self.lose_answer:
+            raise httpx.ReadError("connection lost before the answer", request=request)
+        return response
+
+
+def test_a_duplicated_push_and_a_lost_enrolment_answer_are_no_credentials_problem(tmp_path, monkeypatch):
+    """A push the network delivers twice is answered with the stored results (the kiosk acks its
+    commands, nothing is applied twice); an enrolment whose answer was lost can be retried with the
+    same code."""
+    import sync.client as client_mod
+    from pos.store import Store
+    from sync.errors import ServerUnavailable
+    from tests.sync_support import admin_code
+    server = ThreadServer(f"sqlite:///{tmp_path / 'server.sqlite'}")
+    try:
+        store = Store(tmp_path / "KDUP.sqlite", device_id="KDUP")
+        code = admin_code(server.url)
+        real_http = client_mod._http
+
+        def lossy(url, ca_file, timeout):
+            c = real_http(url, ca_file, timeout)
+            c._transport = _Copying(copies=1, lose_answer=True)
+            return c
+        monkeypatch.setattr(client_mod, "_http", lossy)
+        with pytest.raises(ServerUnavailable):
+            client_mod.enrol(store, server.url, code)
+        monkeypatch.setattr(client_mod, "_http", real_http)
+        client_mod.enrol(store, server.url, code)           # the same code again: accepted
+
+        emit_workload(store, 6)
+        client = SyncClient(store)
+        client._http = httpx.Client(base_url=server.url, transport=_Copying(copies=2))
+        assert client.push_all() == 6
+        assert store.outbox_depth() == 0
+        with server.backend.tx() as cur:
+            assert cur.execute("SELECT count(*) FROM commands WHERE device_id = 'KDUP'").fetchone()[0] == 6
+        client.pull_all()
+        assert kiosk_events(store) == server_events(server.backend)
+    finally:
+        server.stop()
+
+
+def test_signing_auth_matches_the_documented_signature_by_an_independent_hmac():
+    """SigningAuth (the httpx.Auth the client uses) signs METHOD \\n PATH?QUERY \\n TIMESTAMP \\n NONCE \\n
+    sha256(body) hex, as docs/sync.md says: recomputed here with the cryptography package's HMAC
+    and hashes (not our code), for a push with a body and a pull with a query."""
+    from cryptography.hazmat.primitives import hashes, hmac as chmac
+
+    from sync import protocol as P
+    secret = "5" * 64
+    auth = P.SigningAuth("KSIGN", secret, clock=lambda: 1796000000.25)
+    for method, url, body in (("POST", "http://s/v1/push", b'{"commands":[]}'),
+                              ("GET", "http://s/v1/events?after=12&limit=500", b"")):
+        request = httpx.Request(method, url, content=body or None)
+        signed = next(auth.auth_flow(request))
+        h = signed.headers
+        assert h[P.H_DEVICE] == "KSIGN" and h[P.H_TS] == "1796000000.250" and len(h[P.H_NONCE]) == 32
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(body)
+        path_qs = url.removeprefix("http://s")
+        text = "\n".join([method, path_qs, h[P.H_TS], h[P.H_NONCE], digest.finalize().hex()]).encode()
+        mac = chmac.HMAC(secret.encode(), hashes.SHA256())
+        mac.update(text)
+        assert h[P.H_SIG] == mac.finalize().hex()

@@ -1,6 +1,6 @@
 """Sync survives every network fault, on SQLite and on PostgreSQL (seeded, bounded).
 
-Through :class:`sync.faultproxy.FaultProxy`: dropped requests, responses dropped after the server
+Through :class:`tests.faultproxy.FaultProxy`: dropped requests, responses dropped after the server
 committed, duplicated, reordered, delayed and reset messages; kill -9 of the server in the middle
 of a batch; kill -9 of the kiosk in the middle of a push; a PostgreSQL restart. After healing:
 every outbox is fully acknowledged, the server holds each command exactly once, and what each
@@ -24,7 +24,7 @@ import pytest
 
 from sync.client import Backoff, SyncClient, set_state
 from sync.errors import SyncError
-from sync.faultproxy import ACTIONS, FaultProxy
+from tests.faultproxy import ACTIONS, FaultProxy
 from tests.sync_support import (ROOT, ProcServer, ThreadServer, db_url, emit_workload, free_port,  # noqa: F401
                                 kiosk_events, new_kiosk, server_commands, server_events)
 

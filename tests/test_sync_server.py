@@ -173,7 +173,11 @@ def test_ledger_is_append_only(server):
 def test_enrolment_code_is_one_time_and_forged_replayed_revoked_are_refused(server, tmp_path):
     a = new_kiosk(tmp_path, "KA", server.url)
     code = admin_code(server.url)
-    assert httpx.post(server.url + "/v1/enrol", json={"code": code, "device_id": "KX"}).status_code == 200
+    first = httpx.post(server.url + "/v1/enrol", json={"code": code, "device_id": "KX"})
+    assert first.status_code == 200
+    # the answer was lost: the same code from the same device gets the same secret, another device nothing
+    again = httpx.post(server.url + "/v1/enrol", json={"code": code, "device_id": "KX"})
+    assert again.status_code == 200 and again.json()["secret"] == first.json()["secret"]
     assert httpx.post(server.url + "/v1/enrol", json={"code": code, "device_id": "KY"}).status_code == 401
     assert httpx.post(server.url + "/v1/admin/enrol-codes").status_code == 401
     assert httpx.post(server.url + "/v1/admin/enrol-codes",
@@ -182,11 +186,25 @@ def test_enrolment_code_is_one_time_and_forged_replayed_revoked_are_refused(serv
     body = batch(a)
     # forged: signed with a wrong secret
     assert push_raw(server, a, body, secret="0" * 64).status_code == 401
-    # replayed: the same nonce twice
+    # replayed: the same nonce twice. A copy of a push that committed gets its stored results (a network
+    # duplicate is not a credentials problem) and applies nothing again; a pull's nonce is spent for good.
     headers = signed(a, "POST", "/v1/push", body)
-    assert httpx.post(server.url + "/v1/push", content=body, headers=headers).status_code == 200
+    first = httpx.post(server.url + "/v1/push", content=body, headers=headers)
+    assert first.status_code == 200 and not any(x["replayed"] for x in first.json()["results"])
+    stored = {t: count_rows(server, t) for t in ("commands", "events", "ledger")}
     r = httpx.post(server.url + "/v1/push", content=body, headers=headers)
+    assert r.status_code == 200 and all(x["replayed"] for x in r.json()["results"])
+    assert [x["result"] for x in r.json()["results"]] == [x["result"] for x in first.json()["results"]]
+    assert {t: count_rows(server, t) for t in stored} == stored
+    pull = signed(a, "GET", "/v1/events?after=0&limit=5")
+    assert httpx.get(server.url + "/v1/events?after=0&limit=5", headers=pull).status_code == 200
+    r = httpx.get(server.url + "/v1/events?after=0&limit=5", headers=pull)
     assert r.status_code == 401 and "replayed" in r.json()["detail"]
+    # a spent nonce on a push with a command that was not in it is still refused as a replay
+    other = json.dumps({"commands": [dict(json.loads(body)["commands"][0], command_id="not-stored-0001")]}).encode()
+    h = dict(headers, **{P.H_SIG: P.sign(get_state(a, "secret"), "POST", "/v1/push", headers[P.H_TS],
+                                         headers[P.H_NONCE], other)})
+    assert httpx.post(server.url + "/v1/push", content=other, headers=h).status_code == 401
     # stale timestamp
     assert push_raw(server, a, body, ts=f"{time.time() - 3600:.3f}").status_code == 401
     # tampered body under a valid signature
@@ -414,3 +432,132 @@ def test_an_old_database_migrates_and_keeps_its_log_and_claims(db_url, monkeypat
         assert pull(backend, "KB", 2, 1)["events"][0]["seq"] == 3
     finally:
         backend.close()
+
+
+def _command(store, kind, payload, n=1):
+    return {"command_id": f"{store.device_id}-hostile-{n:04d}", "device_id": store.device_id, "device_seq": n,
+            "created_at": "2026-11-28T08:00:00Z", "kind": kind, "payload": payload}
+
+
+def test_hostile_health_payloads_keep_the_it_page_up(server, tmp_path):
+    """Whatever one device sends as its health or queue depth, /admin and /v1/admin/overview answer
+    200 for everyone: malformed metadata is refused with the batch (422, nothing stored), and what
+    is stored always reads back."""
+    a = new_kiosk(tmp_path, "KA", server.url)
+    b = new_kiosk(tmp_path, "KB", server.url)
+    SyncClient(b, health=lambda: {"printer": "connected"}).sync_once()
+    deposit = _command(a, "hospital.deposit.recorded", {"inpatient_no": "KA-000001", "entry_no": "KA-E1",
+                                                        "amount_fen": 100, "method": "cash"})
+    hostile = [
+        "not an object", ["a", "list"], 12, {"printer": "x" * 5000}, {f"k{i}": "v" for i in range(500)},
+        {"printer": {"nested": "object"}}, {"": "empty key"}, {"k" * 100: "long key"}, {"printer": 10**30},
+    ]
+    before = count_rows(server, "commands")
+    for health in hostile:
+        body = json.dumps({"device": {"health": health, "queue_depth": 1}, "commands": [deposit]}).encode()
+        r = push_raw(server, a, body)
+        assert r.status_code == 422 and "health" in r.json()["detail"], (health if len(str(health)) < 80 else "...")
+    for qd in (10**30, -1, 2**31, "7", 1.5, True):
+        body = json.dumps({"device": {"queue_depth": qd}, "commands": [deposit]}).encode()
+        r = push_raw(server, a, body)
+        assert r.status_code == 422 and "queue_depth" in r.json()["detail"], qd
+    assert count_rows(server, "commands") == before
+    # the largest health a device may send is stored whole and shown
+    big = {f"device_{i:02d}": "e" * 200 for i in range(32)}
+    body = json.dumps({"device": {"health": big, "queue_depth": 2**31 - 1}, "commands": [deposit]}).encode()
+    assert push_raw(server, a, body).status_code == 200
+    # a row an older server stored cut short (4,000 characters of a longer text) still shows
+    with server.backend.tx() as cur:
+        cur.execute("UPDATE devices SET health = ? WHERE device_id = 'KB'", (json.dumps(big)[:4000],))
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    api = httpx.get(server.url + "/v1/admin/overview", headers=auth)
+    assert api.status_code == 200
+    devices = {d["device_id"]: d for d in api.json()["devices"]}
+    assert devices["KA"]["health"] == big and devices["KA"]["queue_depth"] == 2**31 - 1
+    assert devices["KB"]["health"] == {"?": "unreadable"}
+    page = httpx.get(server.url + "/admin?lang=en", headers=auth)
+    assert page.status_code == 200 and "device_31: " + "e" * 200 in page.text and "unreadable" in page.text
+
+
+def test_hostile_text_gets_json_4xx_on_every_endpoint(server, tmp_path):
+    """Deeply nested JSON, lone surrogates and NUL characters, on the unauthenticated /v1/enrol and
+    on /v1/push: a JSON 4xx, never a plain-text 500, on SQLite and PostgreSQL alike; negative money
+    and a NaN timestamp are refused."""
+    a = new_kiosk(tmp_path, "KA", server.url)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    surrogate = b'{"code": "\\ud800", "device_id": "KZ"}'
+    for body in (deep, surrogate, b'{"code": "AB", "device_id": "K\\u0000Z"}', b'{"code": "AB", "device_id": "KZ", '
+                 b'"name": "lobby\\u0000"}'):
+        r = httpx.post(server.url + "/v1/enrol", content=body)
+        assert 400 <= r.status_code < 500 and r.json()["error"], (body[:40], r.text[:200])
+    before = {t: count_rows(server, t) for t in ("commands", "admissions", "ledger")}
+    admission = {"inpatient_no": "KA-000001", "patient_uid": "p", "ward_code": "W\x003"}
+    cases = [
+        deep,
+        json.dumps({"commands": [_command(a, "hospital.admission.registered", admission)]}).encode(),
+        json.dumps({"commands": [_command(a, "hospital.admission.registered",
+                                          dict(admission, ward_code="W3\ud800"))]}).encode(),
+        json.dumps({"commands": [_command(a, "hospital.deposit.recorded", {
+            "inpatient_no": "KA-000001", "entry_no": "KA-E1", "amount_fen": -5000, "method": "cash"})]}).encode(),
+        json.dumps({"commands": [_command(a, "hospital.refund.paid", {
+            "inpatient_no": "KA-000001", "entry_no": "KA-E2", "amount_fen": 0, "method": "cash"})]}).encode(),
+    ]
+    for body in cases:
+        r = push_raw(server, a, body)
+        assert 400 <= r.status_code < 500 and r.headers["content-type"] == "application/json", r.text[:200]
+        assert r.json()["detail"]
+    assert {t: count_rows(server, t) for t in before} == before
+    ok = json.dumps({"commands": [_command(a, "hospital.admission.registered", dict(admission, ward_code="W3"))]})
+    for ts in ("nan", "NaN", "inf", "-inf"):
+        r = push_raw(server, a, ok.encode(), ts=ts)
+        assert r.status_code == 401 and "window" in r.json()["detail"], ts
+    assert push_raw(server, a, ok.encode()).status_code == 200
+    # the IT page's forms too
+    r = httpx.post(server.url + "/admin/conflicts/c1/resolve", content=b"action=assign&ward_code=W%003&bed_no=1&by=x",
+                   headers={"Authorization": f"Bearer {ADMIN_TOKEN}",
+                            "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 422 and r.json()["error"]
+
+
+def test_help_requests_stay_open_until_acknowledged(server, tmp_path):
+    """On SQLite and PostgreSQL: a kiosk's help requests show in the overview until IT acknowledges
+    them (the admin API; a second press returns the first answer) or a counter pushes
+    help.acknowledged; kiosks pull the acknowledgements."""
+    a = new_kiosk(tmp_path, "KA", server.url)
+    counter = new_kiosk(tmp_path, "KC", server.url)
+    with a.transaction() as tx:
+        first = tx.emit("help.requested", {"device": "KA", "screen": "pay", "lang": "en", "at": "2026-11-28T08:00:00Z"})
+        second = tx.emit("kiosk.help_requested", {"screen": "identify", "front": "kiosk"})
+    SyncClient(a).sync_once()
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+    def open_ids():
+        return [h["request_id"] for h in overview_json(server)["help"]]
+    assert open_ids() == [first, second]
+    ack = f"{server.url}/v1/admin/help/{first}/acknowledge"
+    r = httpx.post(ack, json={"by": "IT Wang"}, headers=auth)
+    assert r.status_code == 200 and r.json()["replayed"] is False and r.json()["screen"] == "pay"
+    again = httpx.post(ack, json={"by": "IT Li"}, headers=auth)
+    assert again.json()["replayed"] is True and again.json()["by"] == "IT Wang"
+    assert httpx.post(ack, json={"by": "x"}).status_code == 401
+    assert httpx.post(f"{server.url}/v1/admin/help/nope/acknowledge", json={"by": "x"}, headers=auth).status_code == 404
+    assert httpx.post(f"{server.url}/v1/admin/help/{second}/acknowledge", json={"by": " "},
+                      headers=auth).json()["error"] == "by_required"
+    assert open_ids() == [second]
+    with counter.transaction() as tx:
+        tx.emit("help.acknowledged", {"request_id": second, "by": "cashier Zhao"})
+    SyncClient(counter).sync_once()
+    assert open_ids() == []
+    SyncClient(a).sync_once()
+    got = [json.loads(p) for (p,) in a.conn.execute(
+        "SELECT payload FROM sync_events WHERE kind = 'help.acknowledged' ORDER BY seq")]
+    assert [(g["request_id"], g["by"]) for g in got] == [(first, "IT Wang"), (second, "cashier Zhao")]
+    assert kiosk_events(a) == server_events(server.backend)
+
+
+def test_admin_sign_in_tries_are_limited(server):
+    """Guessing the admin token on the login form: ten tries, then 429 for a while (even the right one)."""
+    login = server.url + "/admin/login?lang=en"
+    assert [httpx.post(login, data={"token": f"guess{i}"}).status_code for i in range(10)] == [401] * 10
+    r = httpx.post(login, data={"token": ADMIN_TOKEN})
+    assert r.status_code == 429 and "Too many tries." in r.text and "set-cookie" not in r.headers

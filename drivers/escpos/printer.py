@@ -114,6 +114,11 @@ class EscposPrinter(Device):
         self.transport.close()
 
 
+def check_profile(url: DeviceURL, opts: dict) -> None:
+    """A scheme's ``check``: the profile and its overrides exist (see drivers.registry.check_url)."""
+    make_profile(url, opts)
+
+
 def make_profile(url: DeviceURL, opts: dict) -> dict:
     from ..errors import BadDeviceURL
 

@@ -13,7 +13,7 @@ import os
 
 from ..status import DeviceStatus
 from ..url import DeviceURL
-from .printer import COMMON_OPTIONS, EscposPrinter, make_profile
+from .printer import COMMON_OPTIONS, EscposPrinter, check_profile as check, make_profile  # noqa: F401
 from .transport import FileTransport
 
 GRAMMAR = "escpos+file:///PATH[?profile=NAME&chinese=..&qr=..]"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..status import DeviceStatus
 from ..url import DeviceURL
-from .printer import COMMON_OPTIONS, EscposPrinter, make_profile
+from .printer import COMMON_OPTIONS, EscposPrinter, check_profile as check, make_profile  # noqa: F401
 from .transport import SerialTransport
 
 GRAMMAR = "escpos+serial://PORT[?baud=115200&profile=NAME&chinese=..&qr=..&timeout=S]"

@@ -19,6 +19,11 @@ OPTIONS = dict(COMMON_OPTIONS)
 ROLES = ("receipt_printer", "label_printer")
 
 
+def check(url: DeviceURL, opts: dict) -> None:
+    url.host_port(9100, GRAMMAR)
+    make_profile(url, opts)
+
+
 def open(url: DeviceURL, role: str | None = None) -> EscposPrinter:  # noqa: A001 - registry contract
     opts = url.options_for(OPTIONS, GRAMMAR)
     host, port = url.host_port(9100, GRAMMAR)

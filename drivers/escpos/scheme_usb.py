@@ -28,6 +28,11 @@ def ids_of(url: DeviceURL) -> tuple[int, int]:
         raise BadDeviceURL(f"{url.raw!r}: expected hexadecimal VID:PID (format: {GRAMMAR})") from None
 
 
+def check(url: DeviceURL, opts: dict) -> None:
+    ids_of(url)
+    make_profile(url, opts)
+
+
 def open(url: DeviceURL, role: str | None = None) -> EscposPrinter:  # noqa: A001
     opts = url.options_for(OPTIONS, GRAMMAR)
     vid, pid = ids_of(url)

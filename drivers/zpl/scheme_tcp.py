@@ -19,6 +19,10 @@ OPTIONS = {"dpi": (int, 300), "timeout": (float, 5.0)}
 ROLES = ("label_printer",)
 
 
+def check(url: DeviceURL, opts: dict) -> None:
+    url.host_port(9100, GRAMMAR)
+
+
 def open(url: DeviceURL, role: str | None = None) -> ZplPrinter:  # noqa: A001 - registry contract
     opts = url.options_for(OPTIONS, GRAMMAR)
     host, port = url.host_port(9100, GRAMMAR)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..errors import BadDeviceURL
 from ..status import DeviceStatus
-from ..url import DeviceURL
+from ..url import DeviceURL, digits
 from .terminal import ZvtTerminal
 from .transport import SerialLink
 
@@ -21,14 +21,18 @@ __all__ = ["GRAMMAR", "OPTIONS", "ROLES", "open", "probe"]
 
 GRAMMAR = "zvt+serial:///dev/PORT[?baud=9600&timeout=SECONDS&ack_timeout=SECONDS&busy_wait=SECONDS&password=NNNNNN&register=1]"
 OPTIONS = {"baud": (int, 9600), "timeout": (float, 180.0), "ack_timeout": (float, 5.0), "busy_wait": (float, 3.0),
-           "password": (str, "000000"), "register": (bool, True)}
+           "password": (str, "000000", digits(6)), "register": (bool, True)}
 ROLES = ("payment_terminal",)
+
+
+def check(url: DeviceURL, opts: dict) -> None:
+    if url.netloc or not url.path:
+        raise BadDeviceURL(f"{url.raw!r}: expected a port path such as /dev/ttyUSB0 (format: {GRAMMAR})")
 
 
 def open(url: DeviceURL, role: str | None = None) -> ZvtTerminal:  # noqa: A001 - registry contract
     opts = url.options_for(OPTIONS, GRAMMAR)
-    if url.netloc or not url.path:
-        raise BadDeviceURL(f"{url.raw!r}: expected a port path such as /dev/ttyUSB0 (format: {GRAMMAR})")
+    check(url, opts)
     port, baud = url.path, opts["baud"]
     return ZvtTerminal(url, lambda: SerialLink(port, baud=baud), role=role, password=opts["password"],
                        timeout=opts["timeout"], ack_timeout=opts["ack_timeout"], register=opts["register"],

@@ -15,7 +15,7 @@ started, so asking again can never charge twice).
 from __future__ import annotations
 
 from ..status import DeviceStatus
-from ..url import DeviceURL
+from ..url import DeviceURL, digits
 from .terminal import ZvtTerminal
 from .transport import TcpLink
 
@@ -23,9 +23,13 @@ __all__ = ["GRAMMAR", "OPTIONS", "ROLES", "DEFAULT_PORT", "open", "probe"]
 
 GRAMMAR = "zvt+tcp://HOST[:PORT][?timeout=SECONDS&ack_timeout=SECONDS&busy_wait=SECONDS&password=NNNNNN&register=1]"
 OPTIONS = {"timeout": (float, 180.0), "ack_timeout": (float, 5.0), "busy_wait": (float, 3.0),
-           "password": (str, "000000"), "register": (bool, True)}
+           "password": (str, "000000", digits(6)), "register": (bool, True)}
 ROLES = ("payment_terminal",)
 DEFAULT_PORT = 20007
+
+
+def check(url: DeviceURL, opts: dict) -> None:
+    url.host_port(DEFAULT_PORT, GRAMMAR)
 
 
 def open(url: DeviceURL, role: str | None = None) -> ZvtTerminal:  # noqa: A001 - registry contract

@@ -22,6 +22,8 @@ __all__ = ["DECLARED", "KINDS", "OFFLINE_SAFE", "NEEDS_SERVER", "is_offline_safe
 #: a non-empty text of at most 200 characters; an integer well inside 64 bits
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Int = Annotated[int, msgspec.Meta(gt=-10**15, lt=10**15)]
+#: money moved (a deposit, refund or collection): more than 0 fen
+Fen = Annotated[int, msgspec.Meta(gt=0, lt=10**15)]
 
 
 class Admission(msgspec.Struct):
@@ -50,7 +52,7 @@ class Registered(msgspec.Struct):
 class Money(msgspec.Struct):
     inpatient_no: Text
     entry_no: Text
-    amount_fen: Int
+    amount_fen: Fen
     receipt_no: Text | None = None
     method: Text | None = None
     at: Text | None = None

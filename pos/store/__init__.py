@@ -31,6 +31,7 @@ from typing import Any, Iterator
 from ..errors import StoreError
 from ..ids import new_device_id, utcnow_iso, uuid7
 from ..packs import check_payload
+from ..private import private_file
 from .migrations import apply_migrations
 
 __all__ = ["Store", "Tx", "open_store"]
@@ -110,11 +111,13 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         """Open this thread's connection (the per-connection pragmas are set on each)."""
         try:
+            if self.path != ":memory:":
+                private_file(self.path)         # 0600 before SQLite creates it, its WAL and its SHM
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
         self._local.conn = conn
         with self._opened_lock:

@@ -1,119 +1,145 @@
-"""The IT staff page (``/admin``): server-rendered HTML, no build step, no script.
+"""The IT staff page (``/admin``): server-rendered HTML from Jinja2 templates, no build step, no script.
 
-Each kiosk with its last-seen time, queue depth, clock skew and device health (reported in push
-metadata); today's admissions, discharges and deposits; and the bed conflict queue. The page
-reloads itself every 15 s. Each conflict links to its own page (``/admin/conflicts/ID``, no
-reload) where a nurse assigns the admission another bed or dismisses the entry with a reason
-(plain HTML forms, POST, then a redirect back). Labels exist in zh-Hans, zh-Hant and en (``?lang=``).
+What the page shows is gathered here, in two parts:
+
+* the platform's part (:func:`overview`): each kiosk by its enrolled name, with its status
+  (online, offline, never seen, needs attention, revoked), last-seen time, queue depth, clock skew
+  and device health; open help requests; the head of the event log;
+* the site's part (:func:`site_context`, the template ``site/_overview.html``): for the hospital,
+  today's admissions (patients by name, ID masked), discharges and deposits, and the bed conflict
+  queue. A site pack replaces this one function and its templates.
+
+Templates live in ``sync/server/templates`` (package data); labels in :mod:`.labels`. The page
+reloads itself every 15 s, and works on a phone (tables become stacked cards below 700 px).
 """
 
 from __future__ import annotations
 
-import html
 import json
-import secrets
+import time
 from datetime import datetime
-from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
+from jinja2 import Environment, PackageLoader, select_autoescape
+
 from .. import protocol as P
+from . import helpdesk
+from .labels import LABELS
 from .service import event_head, today_bounds
 
-__all__ = ["overview", "render_admin", "render_resolve", "find_conflict", "LABELS"]
+__all__ = ["overview", "site_context", "find_conflict", "render", "LABELS", "mask_id", "device_status",
+           "resolution_text"]
 
-LABELS = {
-    "en": {"title": "onestop - central server", "kiosks": "Kiosks", "device": "Device", "last_seen": "Last seen",
-           "queue": "Queue", "skew": "Clock skew (s)", "health": "Device health", "status": "Status",
-           "revoked": "revoked", "ok": "ok", "today": "Today", "admissions": "Admissions",
-           "discharges": "Discharges", "deposits": "Deposits", "conflicts": "Bed conflict queue",
-           "bed": "Bed", "admission": "Admission", "held_by": "Held by", "since": "Claimed at",
-           "none": "none", "patient": "Patient", "ward": "Ward", "time": "Time", "events": "Event log head",
-           "action": "Action", "resolve": "Resolve", "resolve_title": "Resolve a bed conflict",
-           "assign_title": "Assign another bed", "bed_no": "Bed no.", "by": "Your name or staff ID",
-           "assign": "Assign", "dismiss_title": "Dismiss without a bed", "reason": "Reason", "dismiss": "Dismiss",
-           "back": "Back to the overview", "resolved": "Recently resolved", "resolved_at": "Resolved at",
-           "resolution": "Resolution", "assigned_to": "assigned to {bed}", "dismissed": "dismissed: {reason}",
-           "done": "Resolved: {admission} ({result}).", "resolved_by": "Resolved by", "free_note": "The bed must be free from now on.",
-           "err_not_found": "There is no such conflict.",
-           "err_already_resolved": "This conflict has already been resolved.",
-           "err_bed_taken": "Bed {bed} is taken by {held_by}.",
-           "err_has_bed": "{admission} already holds bed {bed}.",
-           "err_bed_required": "Enter the ward and the bed number.",
-           "err_by_required": "Enter your name or staff ID.", "err_reason_required": "Enter a reason.",
-           "err_too_long": "Too long: at most {limit} characters.", "err_invalid": "The request was not valid."},
-    "zh-Hans": {"title": "onestop - 中心服务器", "kiosks": "自助机", "device": "设备", "last_seen": "最近联系",
-                "queue": "待传", "skew": "时钟偏差（秒）", "health": "外设状态", "status": "状态",
-                "revoked": "已吊销", "ok": "正常", "today": "今日", "admissions": "入院",
-                "discharges": "出院", "deposits": "预交金", "conflicts": "床位冲突待处理",
-                "bed": "床位", "admission": "住院号", "held_by": "占用者", "since": "申请时间",
-                "none": "无", "patient": "患者", "ward": "病区", "time": "时间", "events": "事件序号",
-                "action": "操作", "resolve": "处理", "resolve_title": "处理床位冲突",
-                "assign_title": "改分配其他床位", "bed_no": "床号", "by": "处理人（姓名或工号）",
-                "assign": "分配", "dismiss_title": "不分配床位，关闭此冲突", "reason": "原因", "dismiss": "关闭",
-                "back": "返回总览", "resolved": "最近已处理", "resolved_at": "处理时间",
-                "resolution": "处理结果", "assigned_to": "改分配至 {bed}", "dismissed": "已关闭：{reason}",
-                "done": "已处理：{admission}（{result}）。", "resolved_by": "处理人", "free_note": "该床位须从现在起空闲。",
-                "err_not_found": "找不到该床位冲突。",
-                "err_already_resolved": "该床位冲突已处理。",
-                "err_bed_taken": "床位 {bed} 已被 {held_by} 占用。",
-                "err_has_bed": "{admission} 已有床位 {bed}。",
-                "err_bed_required": "请填写病区和床号。",
-                "err_by_required": "请填写处理人。", "err_reason_required": "请填写原因。",
-                "err_too_long": "内容过长：最多 {limit} 个字符。", "err_invalid": "请求无效。"},
-    "zh-Hant": {"title": "onestop - 中心伺服器", "kiosks": "自助機", "device": "設備", "last_seen": "最近聯繫",
-                "queue": "待傳", "skew": "時鐘偏差（秒）", "health": "外設狀態", "status": "狀態",
-                "revoked": "已撤銷", "ok": "正常", "today": "今日", "admissions": "入院",
-                "discharges": "出院", "deposits": "預交金", "conflicts": "床位衝突待處理",
-                "bed": "床位", "admission": "住院號", "held_by": "佔用者", "since": "申請時間",
-                "none": "無", "patient": "患者", "ward": "病區", "time": "時間", "events": "事件序號",
-                "action": "操作", "resolve": "處理", "resolve_title": "處理床位衝突",
-                "assign_title": "改分配其他床位", "bed_no": "床號", "by": "處理人（姓名或工號）",
-                "assign": "分配", "dismiss_title": "不分配床位，關閉此衝突", "reason": "原因", "dismiss": "關閉",
-                "back": "返回總覽", "resolved": "最近已處理", "resolved_at": "處理時間",
-                "resolution": "處理結果", "assigned_to": "改分配至 {bed}", "dismissed": "已關閉：{reason}",
-                "done": "已處理：{admission}（{result}）。", "resolved_by": "處理人", "free_note": "該床位須從現在起空閒。",
-                "err_not_found": "找不到該床位衝突。",
-                "err_already_resolved": "該床位衝突已處理。",
-                "err_bed_taken": "床位 {bed} 已被 {held_by} 佔用。",
-                "err_has_bed": "{admission} 已有床位 {bed}。",
-                "err_bed_required": "請填寫病區和床號。",
-                "err_by_required": "請填寫處理人。", "err_reason_required": "請填寫原因。",
-                "err_too_long": "內容過長：最多 {limit} 個字元。", "err_invalid": "請求無效。"},
-}
+#: health values that mean the device works; anything else makes a kiosk "needs attention"
+HEALTHY = {"ok", "connected", "busy", "ready", "online", True}
 
 _CONFLICT_COLUMNS = ("conflict_id", "bed_id", "admission_id", "device_id", "held_by", "start_at", "created_at",
                      "resolved_at", "resolution")
 
 
-def overview(backend, tz: str) -> dict:
-    start, end = today_bounds(tz)
-    local_day = datetime.now(ZoneInfo(tz)).strftime("%Y-%m-%d")
+def mask_id(number: str) -> str:
+    """An ID number as a shared screen may show it: the first 6 and the last 4 characters."""
+    number = str(number or "")
+    return number[:6] + "*" * (len(number) - 10) + number[-4:] if len(number) > 10 else "*" * len(number)
+
+
+def _health(text) -> dict:
+    """Stored health, read back whatever it is (older servers stored it cut short)."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"?": "unreadable"}
+    return {str(k)[:40]: str(v)[:200] for k, v in value.items()} if isinstance(value, dict) else {"?": "unreadable"}
+
+
+def _age_s(iso: str | None, now: float) -> float | None:
+    if not iso:
+        return None
+    try:
+        return now - datetime.fromisoformat(str(iso).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def device_status(d: dict, offline_after_s: float, now: float) -> str:
+    """``revoked``, ``never`` (enrolled, not seen), ``offline``, ``attention`` (a device unwell), ``ok``."""
+    if d["revoked_at"]:
+        return "revoked"
+    age = _age_s(d["last_seen"], now)
+    if age is None:
+        return "never"
+    if age > offline_after_s:
+        return "offline"
+    if any(v not in HEALTHY and str(v).lower() not in HEALTHY for v in d["health"].values()):
+        return "attention"
+    return "ok"
+
+
+def overview(backend, settings) -> dict:
+    """Everything the page and ``/v1/admin/overview`` show."""
+    now = time.time()
     with backend.tx() as cur:
         devices = [dict(zip(("device_id", "name", "last_seen", "queue_depth", "skew_s", "health", "revoked_at",
-                             "last_seq_pulled"), r))
+                             "last_seq_pulled", "enrolled_at"), r))
                    for r in cur.execute("SELECT device_id, name, last_seen, queue_depth, skew_s, health, revoked_at, "
-                                        "last_seq_pulled FROM devices ORDER BY device_id").fetchall()]
-        admissions = [dict(zip(("admission_id", "patient", "ward", "admitted_at"), r)) for r in cur.execute(
-            "SELECT admission_id, patient, ward, admitted_at FROM admissions WHERE admitted_at >= ? AND admitted_at < ? "
-            "ORDER BY admitted_at", (start, end)).fetchall()]
-        discharges = [dict(zip(("admission_id", "patient", "scheduled_at", "discharged_at"), r)) for r in cur.execute(
-            "SELECT admission_id, patient, discharge_scheduled_at, discharged_at FROM admissions "
-            "WHERE discharge_scheduled_at = ? OR (discharged_at >= ? AND discharged_at < ?) ORDER BY admission_id",
-            (local_day, start, end)).fetchall()]
-        dep = cur.execute("SELECT count(*), coalesce(sum(amount_fen), 0) FROM ledger WHERE entry_kind = 'deposit' "
-                          "AND created_at >= ? AND created_at < ?", (start, end)).fetchone()
-        cols = ", ".join(_CONFLICT_COLUMNS)
-        conflicts = [_conflict(r) for r in cur.execute(
-            f"SELECT {cols} FROM bed_conflicts WHERE resolved_at IS NULL ORDER BY created_at").fetchall()]
-        resolved = [_conflict(r) for r in cur.execute(
-            f"SELECT {cols} FROM bed_conflicts WHERE resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT 20"
-        ).fetchall()]
+                                        "last_seq_pulled, enrolled_at FROM devices ORDER BY device_id").fetchall()]
+        help_open = helpdesk.open_requests(cur)
         head = event_head(cur)
+        site = site_context(cur, settings.timezone)
+    names = {}
     for d in devices:
-        d["health"] = json.loads(d["health"]) if d["health"] else {}
-    return {"devices": devices, "admissions": admissions, "discharges": discharges,
-            "deposits": {"count": dep[0], "total_fen": int(dep[1])}, "conflicts": conflicts, "resolved": resolved,
-            "head": head}
+        d["health"] = _health(d["health"])
+        d["status"] = device_status(d, settings.offline_after_s, now)
+        names[d["device_id"]] = d["name"] or d["device_id"]
+    for h in help_open:
+        h["device_name"] = names.get(h["device_id"], h["device_id"])
+    return {"devices": devices, "help": help_open, "head": head, **site}
+
+
+# -- the site's part (hospital) -------------------------------------------------------------------
+def site_context(cur, tz: str) -> dict:
+    """The hospital's part of the page: today's admissions, discharges and deposits, bed conflicts."""
+    start, end = today_bounds(tz)
+    local_day = datetime.now(ZoneInfo(tz)).strftime("%Y-%m-%d")
+    admissions = [dict(zip(("admission_id", "patient", "ward", "admitted_at"), r)) for r in cur.execute(
+        "SELECT admission_id, patient, ward, admitted_at FROM admissions WHERE admitted_at >= ? AND admitted_at < ? "
+        "ORDER BY admitted_at", (start, end)).fetchall()]
+    discharges = [dict(zip(("admission_id", "patient", "scheduled_at", "discharged_at"), r)) for r in cur.execute(
+        "SELECT admission_id, patient, discharge_scheduled_at, discharged_at FROM admissions "
+        "WHERE discharge_scheduled_at = ? OR (discharged_at >= ? AND discharged_at < ?) ORDER BY admission_id",
+        (local_day, start, end)).fetchall()]
+    dep = cur.execute("SELECT count(*), coalesce(sum(amount_fen), 0) FROM ledger WHERE entry_kind = 'deposit' "
+                      "AND created_at >= ? AND created_at < ?", (start, end)).fetchone()
+    cols = ", ".join(_CONFLICT_COLUMNS)
+    conflicts = [_conflict(r) for r in cur.execute(
+        f"SELECT {cols} FROM bed_conflicts WHERE resolved_at IS NULL ORDER BY created_at").fetchall()]
+    resolved = [_conflict(r) for r in cur.execute(
+        f"SELECT {cols} FROM bed_conflicts WHERE resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT 20"
+    ).fetchall()]
+    people = _patients(cur, {a["patient"] for a in admissions + discharges if a["patient"]})
+    for a in admissions + discharges:
+        a["patient_name"], a["patient_id"] = people.get(a["patient"], ("", ""))
+    return {"admissions": admissions, "discharges": discharges,
+            "deposits": {"count": dep[0], "total_fen": int(dep[1])}, "conflicts": conflicts, "resolved": resolved}
+
+
+def _patients(cur, uids: set[str]) -> dict[str, tuple[str, str]]:
+    """patient_uid -> (name, masked ID number), from the ``hospital.patient.identified`` commands. The
+    payload text is canonical JSON (sorted keys, no spaces), so the uid is found as text."""
+    out: dict[str, tuple[str, str]] = {}
+    uids = sorted(uids)[:500]
+    for i in range(0, len(uids), 50):
+        part = uids[i:i + 50]
+        where = " OR ".join(["payload LIKE ?"] * len(part))
+        for (payload,) in cur.execute(
+                f"SELECT payload FROM commands WHERE kind = 'hospital.patient.identified' AND ({where})",
+                [f'%"patient_uid":{json.dumps(u, ensure_ascii=False)}%' for u in part]).fetchall():
+            p = json.loads(payload)
+            ident = p.get("identity") if isinstance(p.get("identity"), dict) else {}
+            out[p.get("patient_uid")] = (str(p.get("name") or ""), mask_id(ident.get("id_number") or ""))
+    return out
 
 
 def _conflict(row) -> dict:
@@ -129,48 +155,28 @@ def find_conflict(backend, conflict_id: str) -> dict | None:
     return _conflict(row) if row else None
 
 
-def _local(iso: str | None, tz: str) -> str:
+# -- rendering -----------------------------------------------------------------------------------
+def _local(iso, tz: str) -> str:
     if not iso:
         return "-"
     try:
-        return datetime.fromisoformat(str(iso).replace("Z", "+00:00")).astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M:%S")
+        return datetime.fromisoformat(str(iso).replace("Z", "+00:00")).astimezone(ZoneInfo(tz)).strftime(
+            "%m-%d %H:%M:%S")
     except ValueError:
         return str(iso)
 
 
 def _yuan(fen: int) -> str:
-    return f"¥{fen // 100:,}.{fen % 100:02d}"
+    """Integer fen as yuan, exact (no float)."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
 
 
-_STYLE = """
-body { font-family: "Noto Sans CJK SC", sans-serif; margin: 1.5em; color: #222; }
-h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 1.4em; }
-table { border-collapse: collapse; min-width: 40em; } td, th { border: 1px solid #bbb; padding: .3em .6em; text-align: left; }
-th { background: #eef; } .num { text-align: right; } .warn { background: #fdd; font-weight: bold; }
-.tiles { display: flex; gap: 1em; } .tile { border: 1px solid #bbb; padding: .6em 1.2em; border-radius: 6px; }
-.tile b { font-size: 1.6em; display: block; } .conflict td { background: #fff3cd; } .none { color: #888; }
-.notice { background: #d4edda; padding: .6em 1em; border-radius: 6px; } .error { background: #f8d7da; padding: .6em 1em; border-radius: 6px; }
-form { border: 1px solid #bbb; border-radius: 6px; padding: .8em 1.2em; margin: 1em 0; max-width: 40em; }
-label { display: block; margin: .4em 0; } input[type=text] { font-size: 1em; padding: .2em; width: 20em; }
-button { font-size: 1em; padding: .3em 1.2em; }
-"""
-
-
-def _page(lang: str, title: str, body: str, refresh: bool, refresh_url: str = "") -> str:
-    """``refresh_url``: where the 15 s refresh goes (the overview without a one-time notice)."""
-    e = html.escape
-    target = f"; url={refresh_url}" if refresh_url else ""
-    meta = f'<meta http-equiv="refresh" content="15{e(target)}">' if refresh else ""
-    return f"""<!doctype html>
-<html lang="{e(lang)}"><head><meta charset="utf-8">{meta}
-<title>{e(title)}</title>
-<style>{_STYLE}</style></head><body>
-{body}
-</body></html>"""
-
-
-def _url(path: str, token: str, lang: str, **more) -> str:
-    return f"{path}?{urlencode({'token': token, 'lang': lang, **more})}"
+def _skew(skew) -> str:
+    if skew is None:
+        return "-"
+    return f"{round(skew):+d}" if round(skew) else "0"
 
 
 def resolution_text(t: dict, resolution: dict | None) -> str:
@@ -181,103 +187,13 @@ def resolution_text(t: dict, resolution: dict | None) -> str:
     return t["dismissed"].format(reason=resolution.get("reason", ""))
 
 
-def render_admin(data: dict, tz: str, lang: str = "zh-Hans", token: str = "", notice: dict | None = None) -> str:
-    """The overview; ``notice`` is a conflict just resolved (shown once, after the redirect)."""
-    t = LABELS.get(lang, LABELS["zh-Hans"])
-    e = html.escape
-    rows = []
-    for d in data["devices"]:
-        health = ", ".join(f"{e(str(k))}: {e(str(v))}" for k, v in sorted(d["health"].items())) or "-"
-        skew = d["skew_s"]
-        skew_cls = "warn" if skew is not None and abs(skew) > P.SKEW_WARN_S else ""
-        status = t["revoked"] if d["revoked_at"] else t["ok"]
-        rows.append(f"<tr class='device' data-device='{e(d['device_id'])}'><td>{e(d['device_id'])}</td>"
-                    f"<td>{e(_local(d['last_seen'], tz))}</td><td class='num'>{d['queue_depth'] if d['queue_depth'] is not None else '-'}</td>"
-                    f"<td class='num {skew_cls}'>{'-' if skew is None else (f'{round(skew):+d}' if round(skew) else '0')}</td><td>{health}</td>"
-                    f"<td>{e(status)}</td></tr>")
-    adm = "".join(f"<tr><td>{e(a['admission_id'])}</td><td>{e(a['patient'])}</td><td>{e(a['ward'])}</td>"
-                  f"<td>{e(_local(a['admitted_at'], tz))}</td></tr>" for a in data["admissions"])
-    dis = "".join(f"<tr><td>{e(a['admission_id'])}</td><td>{e(a['patient'])}</td>"
-                  f"<td>{e(_local(a['discharged_at'], tz) if a['discharged_at'] else a['scheduled_at'])}</td></tr>" for a in data["discharges"])
-    con = "".join(f"<tr class='conflict' data-conflict='{e(c['conflict_id'])}'><td>{e(c['bed_id'])}</td>"
-                  f"<td>{e(c['admission_id'])}</td><td>{e(c['device_id'])}</td><td>{e(c['held_by'])}</td>"
-                  f"<td>{e(_local(c['created_at'], tz))}</td>"
-                  f"<td><a class='resolve' href='{e(_url('/admin/conflicts/' + quote(c['conflict_id'], safe=''), token, lang))}'>"
-                  f"{e(t['resolve'])}</a></td></tr>"
-                  for c in data["conflicts"])
-    res = "".join(f"<tr class='resolved' data-conflict='{e(c['conflict_id'])}'><td>{e(c['bed_id'])}</td>"
-                  f"<td>{e(c['admission_id'])}</td><td>{e(resolution_text(t, c['resolution']))}</td>"
-                  f"<td>{e((c['resolution'] or {}).get('by', ''))}</td><td>{e(_local(c['resolved_at'], tz))}</td></tr>"
-                  for c in data.get("resolved", []))
-    none = f"<tr><td colspan='6' class='none'>{e(t['none'])}</td></tr>"
-    dep = data["deposits"]
-    done = ""
-    if notice:
-        done = (f"<p class='notice' id='notice'>{e(t['done'].format(admission=notice['admission_id'], result=resolution_text(t, notice['resolution'])))}</p>")
-    body = f"""<h1>{e(t['title'])}</h1>
-{done}
-<p>{e(t['events'])}: <span id="head">{data['head']}</span></p>
-<h2>{e(t['today'])}</h2>
-<div class="tiles">
-<div class="tile" id="admissions-count">{e(t['admissions'])}<b>{len(data['admissions'])}</b></div>
-<div class="tile" id="discharges-count">{e(t['discharges'])}<b>{len(data['discharges'])}</b></div>
-<div class="tile" id="deposits-total">{e(t['deposits'])}<b>{_yuan(dep['total_fen'])}</b>({dep['count']})</div>
-</div>
-<h2>{e(t['kiosks'])}</h2>
-<table id="devices"><tr><th>{e(t['device'])}</th><th>{e(t['last_seen'])}</th><th>{e(t['queue'])}</th><th>{e(t['skew'])}</th><th>{e(t['health'])}</th><th>{e(t['status'])}</th></tr>
-{''.join(rows) or none}</table>
-<h2>{e(t['conflicts'])}</h2>
-<table id="conflicts"><tr><th>{e(t['bed'])}</th><th>{e(t['admission'])}</th><th>{e(t['device'])}</th><th>{e(t['held_by'])}</th><th>{e(t['since'])}</th><th>{e(t['action'])}</th></tr>
-{con or none}</table>
-<h2>{e(t['resolved'])}</h2>
-<table id="resolved"><tr><th>{e(t['bed'])}</th><th>{e(t['admission'])}</th><th>{e(t['resolution'])}</th><th>{e(t['resolved_by'])}</th><th>{e(t['resolved_at'])}</th></tr>
-{res or none}</table>
-<h2>{e(t['admissions'])}</h2>
-<table id="admissions"><tr><th>{e(t['admission'])}</th><th>{e(t['patient'])}</th><th>{e(t['ward'])}</th><th>{e(t['time'])}</th></tr>
-{adm or none}</table>
-<h2>{e(t['discharges'])}</h2>
-<table id="discharges"><tr><th>{e(t['admission'])}</th><th>{e(t['patient'])}</th><th>{e(t['time'])}</th></tr>
-{dis or none}</table>"""
-    # the refresh reloads the plain overview: a resolution's notice is shown once, not every 15 s
-    return _page(lang, t["title"], body, refresh=True, refresh_url=_url("/admin", token, lang))
+_ENV = Environment(loader=PackageLoader("sync.server", "templates"), autoescape=select_autoescape(["html"]),
+                   trim_blocks=True, lstrip_blocks=True)
+_ENV.filters.update(yuan=_yuan, skew=_skew)
+_ENV.globals.update(SKEW_WARN_S=P.SKEW_WARN_S)
 
 
-def render_resolve(conflict: dict, tz: str, lang: str = "zh-Hans", token: str = "", error: dict | None = None,
-                   form: dict | None = None) -> str:
-    """One conflict with two forms: assign another bed, or dismiss with a reason. ``error`` is a refused
-    attempt (``code`` and ``params`` of a ResolveError), re-shown with what was typed (``form``)."""
+def render(template: str, lang: str, tz: str, **context) -> str:
     t = LABELS.get(lang, LABELS["zh-Hans"])
-    e = html.escape
-    form = form or {}
-    action = e(_url(f"/admin/conflicts/{quote(conflict['conflict_id'], safe='')}/resolve", token, lang))
-    ward = form.get("ward_code", conflict["bed_id"].split("/", 1)[0])
-    err = ""
-    if error:
-        text = t.get(f"err_{error['code']}", t["err_invalid"])
-        try:
-            text = text.format(**error.get("params", {}))
-        except (KeyError, IndexError):
-            pass
-        err = f"<p class='error' id='error'>{e(text)}</p>"
-    body = f"""<h1>{e(t['resolve_title'])}</h1>
-{err}
-<table id="conflict"><tr><th>{e(t['bed'])}</th><th>{e(t['admission'])}</th><th>{e(t['device'])}</th><th>{e(t['held_by'])}</th><th>{e(t['since'])}</th></tr>
-<tr class="conflict"><td>{e(conflict['bed_id'])}</td><td>{e(conflict['admission_id'])}</td><td>{e(conflict['device_id'])}</td><td>{e(conflict['held_by'])}</td><td>{e(_local(conflict['created_at'], tz))}</td></tr></table>
-<form id="assign" method="post" action="{action}">
-<h2>{e(t['assign_title'])}</h2>
-<input type="hidden" name="action" value="assign"><input type="hidden" name="request_id" value="{secrets.token_hex(16)}">
-<label>{e(t['ward'])} <input type="text" name="ward_code" value="{e(ward)}" required maxlength="100"></label>
-<label>{e(t['bed_no'])} <input type="text" name="bed_no" value="{e(form.get('bed_no', ''))}" required maxlength="100"></label>
-<label>{e(t['by'])} <input type="text" name="by" value="{e(form.get('by', ''))}" required maxlength="80"></label>
-<p class="none">{e(t['free_note'])}</p>
-<button type="submit">{e(t['assign'])}</button>
-</form>
-<form id="dismiss" method="post" action="{action}">
-<h2>{e(t['dismiss_title'])}</h2>
-<input type="hidden" name="action" value="dismiss"><input type="hidden" name="request_id" value="{secrets.token_hex(16)}">
-<label>{e(t['reason'])} <input type="text" name="reason" value="{e(form.get('reason', ''))}" required maxlength="200"></label>
-<label>{e(t['by'])} <input type="text" name="by" value="{e(form.get('by', ''))}" required maxlength="80"></label>
-<button type="submit">{e(t['dismiss'])}</button>
-</form>
-<p><a id="back" href="{e(_url('/admin', token, lang))}">{e(t['back'])}</a></p>"""
-    return _page(lang, t["resolve_title"], body, refresh=False)
+    return _ENV.get_template(template).render(
+        t=t, lang=lang, local=lambda iso: _local(iso, tz), resolution=lambda r: resolution_text(t, r), **context)

@@ -31,6 +31,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from pos.private import private_file
+
 from ..errors import ServerUnavailable
 from .schema import apply_schema
 
@@ -144,6 +146,7 @@ class SqliteBackend:
         self.url = f"sqlite:///{path}"
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)                  # device secrets: 0600, and so its WAL and SHM
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import protocol as P
 from .commands import HANDLERS
+from .limits import MAX_HEALTH_KEY, MAX_HEALTH_KEYS, MAX_HEALTH_VALUE, MAX_QUEUE_DEPTH
 
 __all__ = ["SPEC"]
 
@@ -22,8 +23,9 @@ SPEC = {
             "operationId": "enrol", "summary": "Exchange a one-time enrolment code for a device secret",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["code", "device_id"],
-                "properties": {"code": {"type": "string"}, "device_id": {"type": "string"},
-                               "name": {"type": "string"}}}}}},
+                "properties": {"code": {"type": "string"},
+                               "device_id": {"type": "string", "pattern": "^[A-Za-z0-9]{2,32}$"},
+                               "name": {"type": "string", "maxLength": 80}}}}}},
             "responses": {"200": {"description": "enrolled"}, "400": _ERR, "401": _ERR, "403": _ERR, "413": _ERR,
                           "422": _ERR}}},
         "/v1/push": {"post": {
@@ -53,6 +55,14 @@ SPEC = {
             "parameters": _ADMIN + [{"name": "device_id", "in": "path", "required": True,
                                      "schema": {"type": "string"}}],
             "responses": {"200": {"description": "revoked"}, "401": _ERR, "404": _ERR}}},
+        "/v1/admin/help/{request_id}/acknowledge": {"post": {
+            "operationId": "acknowledgeHelp", "summary": "Acknowledge an open help request from a kiosk",
+            "parameters": _ADMIN + [{"name": "request_id", "in": "path", "required": True,
+                                     "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["by"], "properties": {"by": {"type": "string", "maxLength": 80}}}}}},
+            "responses": {"200": {"description": "acknowledged (or the stored answer of an earlier one)"},
+                          "400": _ERR, "401": _ERR, "404": _ERR, "413": _ERR, "422": _ERR}}},
         "/v1/admin/overview": {"get": {"operationId": "overview", "parameters": _ADMIN,
                                        "responses": {"200": {"description": "the admin page's data"}, "401": _ERR}}},
         "/v1/admin/conflicts/{conflict_id}/resolve": {"post": {
@@ -79,8 +89,12 @@ SPEC = {
                                    "kind": {"type": "string", "enum": sorted(HANDLERS)},
                                    "payload": {"type": "object"}}},
         "Batch": {"type": "object", "required": ["commands"],
-                  "properties": {"device": {"type": "object", "properties": {
-                      "queue_depth": {"type": "integer"}, "health": {"type": "object"}}},
+                  "properties": {"device": {"type": "object", "additionalProperties": False, "properties": {
+                      "queue_depth": {"type": "integer", "minimum": 0, "maximum": MAX_QUEUE_DEPTH},
+                      "health": {"type": "object", "maxProperties": MAX_HEALTH_KEYS,
+                                 "description": f"role -> status; keys 1-{MAX_HEALTH_KEY} characters; values a "
+                                                f"string (at most {MAX_HEALTH_VALUE}), an integer, a boolean or null",
+                                 "additionalProperties": {"type": "string", "maxLength": MAX_HEALTH_VALUE}}}},
                       "commands": {"type": "array", "maxItems": P.MAX_BATCH,
                                    "items": {"$ref": "#/components/schemas/Command"}}}},
     }},

@@ -21,33 +21,17 @@ from datetime import datetime, timedelta, timezone
 from pos.ids import utcnow_iso
 
 from .. import protocol as P
+from ..errors import AuthError, Refused, Replayed, ResolveError
 from .commands import (COLUMNS, HANDLERS, CommandInvalid, ForeignId, dumps, norm_time, registry, resource_key,
                        validate)
 from .db import OverlapError
+from .limits import MAX_DEVICE_TIME, MetaInvalid, check_device_meta
 
 __all__ = ["AuthError", "Refused", "Credentials", "issue_enrol_code", "enrol", "revoke", "verify", "claim_nonce",
            "authenticate", "ingest", "push", "pull", "read_events", "validate_batch", "prune_nonces", "resolve_conflict",
-           "ResolveError", "ADMIN_DEVICE"]
+           "ResolveError", "ADMIN_DEVICE", "Replayed", "replayed_push", "ENROL_RETRY_S"]
 
 log = logging.getLogger(__name__)
-
-
-class AuthError(Exception):
-    """401 (unknown, forged, replayed, expired) or 403 (revoked)."""
-
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-class Refused(Exception):
-    """A batch refused as a whole: nothing stored."""
-
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -63,17 +47,37 @@ def issue_enrol_code(backend, ttl_s: int = 86400) -> str:
     return code
 
 
+#: how long a spent code still answers a retry from the same device (its first answer was lost)
+ENROL_RETRY_S = 600
+
+
 def enrol(backend, code: str, device_id: str, name: str = "") -> str:
-    """Spend a one-time code; returns the device's new secret."""
-    if not (isinstance(device_id, str) and 2 <= len(device_id) <= 32 and device_id.isalnum()):
+    """Spend a one-time code; returns the device's new secret. A retry with the same code and
+    device_id gets the same secret back, within :data:`ENROL_RETRY_S` and until the device has
+    made its first signed request: a lost answer does not burn the code."""
+    if not (isinstance(device_id, str) and 2 <= len(device_id) <= 32 and device_id.isascii()
+            and device_id.isalnum()):
         raise Refused(422, "device_id must be 2-32 letters or digits")
-    now = utcnow_iso()
+    if not (isinstance(code, str) and 0 < len(code) <= 64):
+        raise AuthError(401, "enrolment code unknown, used or expired")
+    if not isinstance(name, str) or len(name) > 80 or not name.isprintable():
+        raise Refused(422, "name must be at most 80 printable characters")
+    now_ts = time.time()
+    now = utcnow_iso(now_ts)
+    code = code.strip().upper()
     secret = secrets.token_hex(32)
     with backend.tx() as cur:
         cur.execute("UPDATE enrol_codes SET used_at = ?, used_by = ? WHERE code = ? AND used_at IS NULL "
-                    "AND expires_at > ?", (now, device_id, str(code).strip().upper(), now))
+                    "AND expires_at > ?", (now, device_id, code, now))
         if cur.rowcount != 1:
-            raise AuthError(401, "enrolment code unknown, used or expired")
+            again = cur.execute(
+                "SELECT d.secret FROM enrol_codes c JOIN devices d ON d.device_id = c.used_by "
+                "WHERE c.code = ? AND c.used_by = ? AND c.used_at > ? AND (d.last_seen IS NULL OR d.last_seen < c.used_at) "
+                "AND d.revoked_at IS NULL", (code, device_id, utcnow_iso(now_ts - ENROL_RETRY_S))).fetchone()
+            if again is None:
+                raise AuthError(401, "enrolment code unknown, used or expired")
+            log.info("device %s enrolment retried (same code): same secret", device_id)
+            return again[0]
         row = cur.execute("SELECT revoked_at FROM devices WHERE device_id = ?", (device_id,)).fetchone()
         if row and row[0]:
             raise AuthError(403, "device revoked")
@@ -111,7 +115,7 @@ def verify(backend, headers, method: str, path_qs: str, body: bytes, now: float 
         skew = abs(float(ts) - now)
     except ValueError:
         raise AuthError(401, "bad timestamp") from None
-    if skew > P.TIMESTAMP_WINDOW:
+    if not skew <= P.TIMESTAMP_WINDOW:             # NaN compares false both ways: refused too
         raise AuthError(401, "timestamp outside the window (check the clock)")
     rows = backend.query("SELECT secret, revoked_at FROM devices WHERE device_id = ?", (device_id,))
     row = rows[0] if rows else None
@@ -162,9 +166,10 @@ def validate_batch(body, device_id: str) -> tuple[list[dict], dict]:
     """Shape, size, kinds, ownership. Raises :class:`Refused`; nothing touches the database."""
     _batch_shape(body)
     cmds = body["commands"]
-    meta = body.get("device") or {}
-    if not isinstance(meta, dict):
-        raise Refused(422, "'device' must be an object")
+    try:
+        meta = check_device_meta(body.get("device"))
+    except MetaInvalid as exc:
+        raise Refused(422, str(exc)) from None
     out = []
     for i, c in enumerate(cmds):
         if not isinstance(c, dict):
@@ -367,12 +372,14 @@ def _apply(backend, device_id: str, raw: list, validated, device_time: str | Non
     now_ts = time.time()
     now = utcnow_iso(now_ts)
     skew = None
+    if device_time and len(device_time) > MAX_DEVICE_TIME:
+        device_time = None
     if device_time:
         try:
             dt = datetime.fromisoformat(device_time.replace("Z", "+00:00"))
             skew = round(dt.timestamp() - now_ts, 3)
-        except ValueError:
-            skew = None
+        except (ValueError, OverflowError):
+            device_time = skew = None
     ids = {c.get("command_id") for c in raw if isinstance(c, dict) and isinstance(c.get("command_id"), str)}
     fetched = Ctx.wanted(raw, now)
     results, events = [], []
@@ -385,7 +392,7 @@ def _apply(backend, device_id: str, raw: list, validated, device_time: str | Non
             lookups = ctx.send_lookups(fetched)
             cmds, meta = validated()                # Python, while the database works
         if nonce is not None and nonce.rowcount != 1:
-            raise AuthError(401, "replayed request")
+            raise Replayed(401, "replayed request")
         head = seq = counter.fetchone()[0]
         stored = {}
         for cid, dev, status, result in found.fetchall():
@@ -433,13 +440,30 @@ def _apply(backend, device_id: str, raw: list, validated, device_time: str | Non
             cur.execute("UPDATE counters SET value = ? WHERE name = 'events'", (seq,))
         cur.execute("UPDATE devices SET last_seen = ?, last_device_time = ?, skew_s = ?, queue_depth = ?, "
                     "health = ? WHERE device_id = ?",
-                    (now, device_time, skew, qd if isinstance(qd, int) and not isinstance(qd, bool) else None,
-                     dumps(health)[:4000] if health is not None else None, device_id))
+                    (now, device_time, skew, qd, dumps(health) if health is not None else None, device_id))
     out = {"results": results, "server_time": now, "head": seq}
     if skew is not None and abs(skew) > P.SKEW_WARN_S:
         log.warning("device %s clock is %+.0f s off the server's", device_id, skew)
         out["warnings"] = [f"clock_skew:{skew:+.0f}s"]
     return out
+
+
+def replayed_push(backend, device_id: str, body) -> dict:
+    """The answer to an identical copy of a push that committed (same nonce, same signature, same
+    body): its commands' stored results, nothing applied again. :class:`Replayed` if any command is
+    not stored (then it was not that push)."""
+    if not isinstance(body, dict) or not isinstance(body.get("commands"), list):
+        raise Replayed(401, "replayed request")
+    ids = [c.get("command_id") for c in body["commands"] if isinstance(c, dict)]
+    if len(ids) != len(body["commands"]) or not all(isinstance(i, str) for i in ids):
+        raise Replayed(401, "replayed request")
+    with backend.tx() as cur:
+        stored = _stored(cur, device_id, ids) if ids else {}
+        head = event_head(cur)
+    if set(ids) - set(stored):
+        raise Replayed(401, "replayed request")
+    results = [{"command_id": i, "status": stored[i][0], "result": stored[i][1], "replayed": True} for i in ids]
+    return {"results": results, "server_time": utcnow_iso(), "head": head}
 
 
 def _stored(cur, device_id: str, ids: list) -> dict:
@@ -531,14 +555,6 @@ def snapshot(backend, device_id: str, cred: Credentials | None = None) -> dict:
 # -- the conflict queue (claims refused because the resource was taken) --------------------------
 #: who records the IT page's commands; enrol() only takes letters and digits, so no kiosk can be it
 ADMIN_DEVICE = "@admin"
-
-
-class ResolveError(Exception):
-    """A resolution refused; ``code`` names the message (admin.LABELS ``err_<code>``), ``params`` fill it."""
-
-    def __init__(self, status: int, code: str, detail: str, **params):
-        super().__init__(detail)
-        self.status, self.code, self.detail, self.params = status, code, detail, params
 
 
 def _text(value, name: str, limit: int) -> str:
