@@ -105,7 +105,7 @@ RUN_REFUSES = [        # (config text, the key the message names, what it says)
      "unknown printer profile"),
     ('[devices]\npayment_terminal = "zvt+tcp://10.0.0.9?password=12"\n', "devices.payment_terminal", "6 digits"),
     ('[devices]\nreceipt_printer = "escpos+tcp://10.0.0.5?timeout=-1"\n', "devices.receipt_printer", "timeout"),
-    ('[devices]\nwristband_printer = "zpl+tcp://10.0.0.6?timeout=nan"\n', "devices.wristband_printer", "timeout"),
+    ('[devices]\nlabel_printer = "zpl+tcp://10.0.0.6?timeout=nan"\n', "devices.label_printer", "timeout"),
     ('[staff]\ncashier_pin = "1234"\n', "staff.cashier_pin", "pin-hash"),
     ('[kiosk]\nidle_timeout = 1e999\n', "kiosk.idle_timeout", "at most"),
     ('[site]\ntimezone = "Mars/Olympus"\n', "site.timezone", "time zone"),
