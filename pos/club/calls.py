@@ -42,6 +42,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "clear": ("runner",),
     "pay": ("cashier",),
     "help": ("manager",),
+    "prep": ("butler",),
     "prep_missing": ("manager",),
 }
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sqlite_utils
 
-CALL_KINDS = ("arrival", "room_ready", "can_serve", "wine", "clear", "pay", "help", "prep_missing")
+CALL_KINDS = ("arrival", "room_ready", "can_serve", "wine", "clear", "pay", "help", "prep", "prep_missing")
 CALL_STATES = ("open", "resounded", "escalated", "acked")
 
 
@@ -130,8 +130,7 @@ def m004_member_cards(db: sqlite_utils.Database) -> None:
         CREATE TABLE club_cards (
             card_no    TEXT PRIMARY KEY,
             holder     TEXT NOT NULL,
-            pin_salt   BLOB NOT NULL,
-            pin_hash   BLOB NOT NULL,                 -- scrypt; the PIN itself is never stored
+            pin_hash   TEXT NOT NULL,                 -- scrypt:n:r:p:salt:hash (hex); never the PIN
             pin_failures INTEGER NOT NULL DEFAULT 0,
             locked_at  TEXT,
             created_at TEXT NOT NULL
