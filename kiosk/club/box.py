@@ -16,6 +16,7 @@ import threading
 from pos.club.calls import ACTIVE_STATES, CallBook
 from pos.club.errors import ClubError
 from pos.club.ids import ulid
+from pos.club.reservations import Reservations
 from pos.club.wire import Topics
 from sync.mqtt import Bus
 
@@ -26,9 +27,11 @@ log = logging.getLogger(__name__)
 
 class ClubBox:
     def __init__(self, store, site: str, broker_url: str, *, ack_timeout: float = 20.0, tick: float = 0.25,
-                 message_expiry: int = 3600, client_id: str | None = None):
+                 message_expiry: int = 3600, client_id: str | None = None, tz: str = "Asia/Shanghai",
+                 venue: str = ""):
         self.store = store
         self.book = CallBook(store, ack_timeout=ack_timeout)
+        self.reservations = Reservations(store, self.book, tz=tz, venue=venue)
         self.topics = Topics(site)
         self.tick = tick
         self.expiry = message_expiry
@@ -59,7 +62,7 @@ class ClubBox:
     def _run_timer(self) -> None:
         while not self._stop.wait(self.tick):
             try:
-                for call in self.book.due():
+                for call in self.book.due() + self.reservations.tick():
                     self.publish_call(call)
             except Exception:                              # noqa: BLE001 - the timer must keep running
                 log.exception("club box: escalation step failed")
@@ -73,6 +76,13 @@ class ClubBox:
     def raise_call(self, room: str, kind: str, from_role: str, **kw) -> list[dict]:
         """A call raised on the box itself (an arrival marked at the desk, a missed checklist)."""
         calls = self.book.raise_call(room, kind, from_role, **kw)
+        for call in calls:
+            self.publish_call(call)
+        return calls
+
+    def arrive(self, res_id: str, by_role: str = "security", device: str = "") -> list[dict]:
+        """Guests arrived (marked at the gate or the desk): the calls go out."""
+        calls = self.reservations.arrive(res_id, by_role, device)
         for call in calls:
             self.publish_call(call)
         return calls
@@ -115,6 +125,11 @@ class ClubBox:
             elif what == "sync":
                 answer = self.book.catch_up({str(k): int(v) for k, v in (body.get("known") or {}).items()})
                 self._reply(device, {"type": "catchup", **answer}, msg)
+            elif what == "tick":
+                for call in self.reservations.tick_item(body["res_id"], body["item"], body["staff"]):
+                    self.publish_call(call)
+            elif what == "arrive":
+                self.arrive(body["res_id"], body.get("role", "security"), device)
             elif what == "shift":
                 if body.get("on", True):
                     self.book.start_shift(device, body["staff"], body["role"], body.get("rooms") or [])

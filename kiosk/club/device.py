@@ -92,9 +92,19 @@ class ClubDevice:
         self.bus.publish(self.topics.inbox("call"), body)
         return body["group_id"]
 
+    def tick(self, res_id: str, item: str) -> None:
+        with self.lock:
+            body = self.board.tick(res_id, item, self.staff)
+        self.bus.publish(self.topics.inbox("tick"), body)
+        self._changed(False)
+
     def current(self) -> list[dict]:
         with self.lock:
             return self.board.current()
+
+    def tasks(self) -> list[dict]:
+        with self.lock:
+            return self.board.tasks()
 
     def catch_up(self) -> None:
         with self.lock:
@@ -106,6 +116,9 @@ class ClubDevice:
         with self.lock:
             acks = list(self.board.pending_acks.values())
             calls = list(self.board.pending_calls.values())
+            ticks = list(self.board.pending_ticks.values())
+        for body in ticks:
+            self.bus.publish(self.topics.inbox("tick"), body)
         for body in acks:
             self.bus.publish(self.topics.inbox("ack"), body)
         for body in calls:

@@ -29,6 +29,7 @@ class Board:
         self.offered: set[str] = set()
         self.pending_acks: dict[str, dict] = {}  # call_id -> ack body, until the box confirms
         self.pending_calls: dict[str, dict] = {}  # group_id -> call body, until the box stores it
+        self.pending_ticks: dict[tuple[str, str], dict] = {}  # (reservation, item) -> tick body
 
     # -- input --------------------------------------------------------------------------
     def apply(self, call: dict, live: bool = True) -> bool:
@@ -48,6 +49,10 @@ class Board:
         self.pending_calls.pop(call["group_id"], None)
         if call["state"] == "acked":
             self.pending_acks.pop(call["call_id"], None)
+        if call["kind"] == "prep":
+            for it in call["detail"].get("items", []):
+                if it["ticked_by"]:
+                    self.pending_ticks.pop((call["detail"]["res_id"], it["item"]), None)
         if call["call_id"] in self.pending_acks:
             return False
         return self.mine(call) and (before is None or call["resounds"] > before["resounds"]
@@ -89,6 +94,26 @@ class Board:
         rank = {"escalated": 0, "resounded": 1, "open": 2}
         out = [c for c in self.calls.values() if self.mine(c) and c["call_id"] not in self.pending_acks]
         return sorted(out, key=lambda c: (rank[c["state"]], c["created_at"], c["call_id"]))
+
+    def tasks(self) -> list[dict]:
+        """Preparation checklists of this butler's rooms with items still to tick (acknowledged
+        or not: the checklist stays until it is done)."""
+        out = []
+        for c in self.calls.values():
+            if c["kind"] != "prep" or self.role != "butler":
+                continue
+            if self.rooms and c["room"] not in self.rooms:
+                continue
+            items = c["detail"].get("items", [])
+            if any(not it["ticked_by"] and (c["detail"]["res_id"], it["item"]) not in self.pending_ticks
+                   for it in items):
+                out.append(c)
+        return sorted(out, key=lambda c: c["created_at"])
+
+    def tick(self, res_id: str, item: str, staff: str) -> dict:
+        body = {"res_id": res_id, "item": item, "staff": staff, "device": self.device}
+        self.pending_ticks[(res_id, item)] = body
+        return body
 
     def known(self) -> dict[str, int]:
         return dict(self.seen)

@@ -12,6 +12,8 @@ Devices → box::
     club/{site}/in/call              {"group_id", "room", "kind", "from_role", "device", "text"?, "to_roles"?}
     club/{site}/in/ack               {"call_id", "staff", "role", "device"}
     club/{site}/in/sync              {"device", "known": {room: rev}}   (answered on reply/{device})
+    club/{site}/in/tick              {"res_id", "item", "staff", "device"}   (a checklist item done)
+    club/{site}/in/arrive            {"res_id", "role", "device"}           (guests arrived, from the day's list)
     club/{site}/in/shift             {"device", "staff", "role", "rooms", "on": true|false}
     club/{site}/presence/{device}    retained: {"state": "online", "role", "staff"}; the will says "offline"
 """
