@@ -115,7 +115,7 @@ class RoleScreen(Screen):
         if [getattr(b, "kind", None) for b in sends.children[::-1]] != list(want) or app.lang != getattr(sends, "lang", ""):
             sends.clear_widgets()
             for kind in want:
-                b = Factory.SecondaryButton(text=app.fx(app.tr(KIND_MSGIDS[kind])))
+                b = Factory.SecondaryButton(text=app.fx(app.tr(KIND_MSGIDS[kind])), font_size=24 * app.scale)
                 b.kind = kind
                 b.bind(on_release=lambda btn: self.send(btn.kind))
                 sends.add_widget(b)
@@ -127,7 +127,8 @@ class RoleScreen(Screen):
             for it in task["detail"]["items"]:
                 if it["ticked_by"] or (res_id, it["item"]) in dev.board.pending_ticks:
                     continue
-                b = Factory.SecondaryButton(text=app.fx(f"{app.tr(ITEM_MSGIDS[it['item']])} ×{it['qty']}"))
+                b = Factory.SecondaryButton(text=app.fx(f"{app.tr(ITEM_MSGIDS[it['item']])} ×{it['qty']}"),
+                                            font_size=24 * app.scale)
                 b.item, b.res_id = it["item"], res_id
                 b.bind(on_release=lambda btn: self.tick(btn.res_id, btn.item))
                 ticks.add_widget(b)
@@ -190,13 +191,19 @@ class RoleApp(App):
         self.sm.add_widget(self.role_screen)
         self._rescale(Window, Window.size)
         Window.bind(size=self._rescale)
-        Clock.schedule_interval(lambda _dt: self._refresh(), 1.0)     # connection status
+        self._status_ev = Clock.schedule_interval(lambda _dt: self._refresh(), 1.0)   # connection status
         self.role_screen.refresh()
         return self.sm
 
+    def on_stop(self):
+        self._status_ev.cancel()
+        self._refresh.cancel()
+        Window.unbind(size=self._rescale)
+        self.device.on_change = None
+
     def _rescale(self, _win, size):
         w, h = size
-        self.scale = max(0.5, min(w / 720.0, h / 1280.0) * 1.4)
+        self.scale = max(0.5, min(1.5, min(w, h) / 720.0))     # a phone's short side is the unit
         self.touch_min = mm(15)
 
     def _changed(self, sound: bool) -> None:          # network thread
@@ -205,4 +212,5 @@ class RoleApp(App):
         self._refresh()
 
     def _refresh_now(self, *_):
-        self.role_screen.refresh()
+        if App.get_running_app() is self:
+            self.role_screen.refresh()
