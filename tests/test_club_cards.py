@@ -208,3 +208,36 @@ class CardLedger(RuleBasedStateMachine):
 CardLedger.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None,
                                         suppress_health_check=[HealthCheck.too_slow])
 test_card_ledger_reconciles = CardLedger.TestCase
+
+
+def test_every_club_outbox_payload_matches_its_schema(tmp_path):
+    """The payloads the club emits convert to the kinds' msgspec schemas (what the server checks)."""
+    import json
+
+    import msgspec
+
+    from pos.club.calls import CallBook
+    from pos.club.kinds import KINDS
+    from pos.club.reservations import Reservations
+
+    store = open_club_store(tmp_path / "c.sqlite")
+    try:
+        cards = MemberCards(store, pin_cost=16)
+        cards.issue("K1", "王總", "1234")
+        cards.top_up("K1", 1000, 200)
+        cards.refund(cards.spend("K1", 1100, "1234")["entry_id"])
+        book = CallBook(store)
+        res = Reservations(store, book)
+        rid = res.book_room("8", "2030-01-01T10:00:00.000000Z", 6)
+        res.cancel(res.book_room("9", "2030-01-01T10:00:00.000000Z", 2))
+        for c in res.arrive(rid):
+            book.ack(c["call_id"], "小李", "manager", "d1")
+        rows = store.conn.execute("SELECT kind, payload FROM outbox ORDER BY device_seq").fetchall()
+        kinds = [k for k, _ in rows]
+        assert set(kinds) == set(KINDS) and kinds.count("club.card.entry") == 3
+        for kind, payload in rows:
+            msgspec.convert(json.loads(payload), KINDS[kind])
+        with pytest.raises(msgspec.ValidationError):
+            msgspec.convert({**json.loads(rows[0][1]), "principal_fen": 1.5}, KINDS["club.card.entry"])
+    finally:
+        store.close()

@@ -29,7 +29,7 @@ from .errors import CallRefused, ClubError, ClubNotFound
 from .ids import ulid
 from .schema import CALL_KINDS
 
-__all__ = ["ROLES", "ROUTES", "CallBook", "ACTIVE_STATES"]
+__all__ = ["ROLES", "ROUTES", "CallBook", "ACTIVE_STATES", "emit_closed"]
 
 ROLES = ("security", "greeter", "butler", "sommelier", "runner", "cashier", "manager")
 
@@ -62,6 +62,13 @@ _COLS = ("call_id", "group_id", "room", "kind", "from_role", "from_device", "to_
          "rev", "state", "text", "detail", "created_at", "due_at", "resounds", "escalated_at",
          "escalation_reason", "acked_by", "acked_role", "acked_device", "acked_at")
 _SELECT = "SELECT " + ", ".join(_COLS) + " FROM club_calls"
+
+
+def emit_closed(tx, call: dict) -> None:
+    """The outbox record of a closed call (kind ``club.call.closed``), for the central server's log."""
+    tx.emit("club.call.closed", {k: call[k] for k in (
+        "call_id", "group_id", "room", "kind", "from_role", "to_role", "target_role", "seq", "created_at",
+        "resounds", "acked_by", "acked_role", "acked_at")} | {"escalation_reason": call["escalation_reason"] or ""})
 
 
 def _row(r) -> dict:
@@ -178,7 +185,9 @@ class CallBook:
             tx.execute("UPDATE club_calls SET state = ?, rev = ?, due_at = NULL, acked_by = ?, acked_role = ?, "
                        "acked_device = ?, acked_at = ? WHERE call_id = ?",
                        (ESCALATION[(call["state"], "ack")], rev, staff, role, device, now, call_id))
-            return self._get(tx.conn, call_id), True
+            closed = self._get(tx.conn, call_id)
+            emit_closed(tx, closed)
+            return closed, True
 
     def due(self) -> list[dict]:
         """Advance every call whose ack is overdue by one step; returns the changed calls."""

@@ -108,11 +108,11 @@ class MemberCards:
             return self._entry(tx, card_no, "topup", principal_fen, bonus_fen, ref, staff)
 
     def _entry(self, tx, card_no, kind, principal, bonus, ref, staff) -> str:
-        entry_id = ulid()
-        tx.insert("club_card_entries", {"entry_id": entry_id, "card_no": card_no, "kind": kind,
-                                        "principal_fen": principal, "bonus_fen": bonus, "ref": ref, "staff": staff,
-                                        "created_at": utcnow_iso(self.clock())})
-        return entry_id
+        entry = {"entry_id": ulid(), "card_no": card_no, "kind": kind, "principal_fen": principal,
+                 "bonus_fen": bonus, "ref": ref, "staff": staff, "created_at": utcnow_iso(self.clock())}
+        tx.insert("club_card_entries", entry)
+        tx.emit("club.card.entry", entry)
+        return entry["entry_id"]
 
     def spend(self, card_no: str, amount_fen: int, pin: str, *, staff: str = "", ref: str = "") -> dict:
         """Take ``amount_fen`` from the card. Returns ``{"entry_id", "principal_fen", "bonus_fen"}``

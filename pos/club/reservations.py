@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pos.ids import utcnow_iso
 
-from .calls import CallBook
+from .calls import CallBook, emit_closed
 from .claims import ClaimConflict, claim, release
 from .errors import ClubError, ClubNotFound, RoomTaken
 from .ids import ulid
@@ -97,6 +97,9 @@ class Reservations:
                 "requests": requests, "wines": json.dumps(wines or [], ensure_ascii=False),
                 "prep_lead_min": prep_lead_min, "state": "booked", "claim_id": claim_id,
                 "created_at": utcnow_iso(self.clock())})
+            tx.emit("club.reservation.booked", {"res_id": res_id, "room": room, "starts_at": starts_at,
+                                                "ends_at": ends_at, "guests": guests, "member": bool(member_no),
+                                                "regular": bool(regular), "prep_lead_min": prep_lead_min})
         return res_id
 
     def cancel(self, res_id: str) -> None:
@@ -106,6 +109,7 @@ class Reservations:
                 raise ClubError(f"reservation {res_id} is {res['state']}", code="bad_transition")
             tx.execute("UPDATE club_reservations SET state = 'cancelled' WHERE res_id = ?", (res_id,))
             release(tx, res["claim_id"])
+            tx.emit("club.reservation.cancelled", {"res_id": res_id})
 
     def _get(self, conn, res_id: str) -> dict:
         r = conn.execute(f"SELECT {', '.join(_COLS)} FROM club_reservations WHERE res_id = ?", (res_id,)).fetchone()
@@ -140,6 +144,7 @@ class Reservations:
                 raise ClubError(f"reservation {res_id} is {res['state']}", code="bad_transition")
             tx.execute("UPDATE club_reservations SET state = 'arrived', arrived_at = ? WHERE res_id = ?",
                        (utcnow_iso(now), res_id))
+            tx.emit("club.reservation.arrived", {"res_id": res_id, "arrived_at": utcnow_iso(now)})
             msgid, params = greeting(res, datetime.fromtimestamp(now, self.tz).hour)
             detail = {"res_id": res_id, "greeting": msgid, "greeting_params": {**params, "venue": self.venue},
                       "guests": res["guests"], "guest_name": res["guest_name"], "title": res["title"],
@@ -222,4 +227,5 @@ class Reservations:
                            "acked_at = ? WHERE call_id = ?", (staff, now, call_id))
                 tx.insert("club_call_acks", {"call_id": call_id, "staff": staff, "role": "butler", "device": "",
                                              "at": now, "first": 1})
+                emit_closed(tx, self.book._get(tx.conn, call_id))
             return [self.book._get(tx.conn, call_id)]

@@ -82,7 +82,7 @@ def m002_shifts(db: sqlite_utils.Database) -> None:
 
 def m003_claims_and_reservations(db: sqlite_utils.Database) -> None:
     db.execute("""
-        CREATE TABLE resource_claims (
+        CREATE TABLE club_claims (
             claim_id  TEXT PRIMARY KEY,
             resource  TEXT NOT NULL,
             starts_at TEXT NOT NULL,
@@ -91,7 +91,7 @@ def m003_claims_and_reservations(db: sqlite_utils.Database) -> None:
             holder    TEXT NOT NULL,                  -- what holds it (a reservation id)
             CHECK (ends_at > starts_at)
         )""")
-    db.execute("CREATE INDEX resource_claims_live ON resource_claims (resource, starts_at) WHERE live = 1")
+    db.execute("CREATE INDEX club_claims_live ON club_claims (resource, starts_at) WHERE live = 1")
     db.execute("""
         CREATE TABLE club_reservations (
             res_id     TEXT PRIMARY KEY,
@@ -107,7 +107,7 @@ def m003_claims_and_reservations(db: sqlite_utils.Database) -> None:
             wines      TEXT NOT NULL DEFAULT '[]',    -- JSON list
             prep_lead_min INTEGER NOT NULL DEFAULT 30,
             state      TEXT NOT NULL CHECK (state IN ('booked', 'arrived', 'cancelled', 'no_show', 'closed')),
-            claim_id   TEXT NOT NULL REFERENCES resource_claims (claim_id),
+            claim_id   TEXT NOT NULL REFERENCES club_claims (claim_id),
             created_at TEXT NOT NULL,
             arrived_at TEXT,
             prep_sent_at TEXT,
