@@ -206,7 +206,7 @@ def test_broker_restart_loses_nothing(tmp_path, site):
         broker.start()
         wait_for(lambda: b.book.get(c1["call_id"])["state"] == "acked", what="the ack made while down")
         wait_for(lambda: [c["call_id"] for c in greeter.current()] == [c2["call_id"]], what="the greeter's call")
-        assert not greeter.board.pending_acks
+        wait_for(lambda: not greeter.board.pending_acks, what="the greeter's ack confirmed")
         # the runner's offer, published while down, is re-offered when the call sounds again: it
         # is in the runner's board from the catch-up, and the escalation timer keeps it alive
         wait_for(lambda: c3["call_id"] in runner.board.calls, what="the runner call caught up")

@@ -20,7 +20,7 @@ Time = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d
 Fen = Annotated[int, msgspec.Meta(ge=-10 ** 12, le=10 ** 12)]
 
 
-class CallClosed(msgspec.Struct, forbid_unknown_fields=True):
+class CallClosed(msgspec.Struct):
     call_id: Id
     group_id: Id
     room: Id
@@ -37,7 +37,7 @@ class CallClosed(msgspec.Struct, forbid_unknown_fields=True):
     escalation_reason: Short = ""
 
 
-class ReservationBooked(msgspec.Struct, forbid_unknown_fields=True):
+class ReservationBooked(msgspec.Struct):
     res_id: Id
     room: Id
     starts_at: Time
@@ -48,16 +48,16 @@ class ReservationBooked(msgspec.Struct, forbid_unknown_fields=True):
     prep_lead_min: Annotated[int, msgspec.Meta(ge=0, le=1440)]
 
 
-class ReservationCancelled(msgspec.Struct, forbid_unknown_fields=True):
+class ReservationCancelled(msgspec.Struct):
     res_id: Id
 
 
-class ReservationArrived(msgspec.Struct, forbid_unknown_fields=True):
+class ReservationArrived(msgspec.Struct):
     res_id: Id
     arrived_at: Time
 
 
-class CardEntry(msgspec.Struct, forbid_unknown_fields=True):
+class CardEntry(msgspec.Struct):
     entry_id: Id
     card_no: Id
     kind: Literal["topup", "spend", "refund"]
