@@ -259,3 +259,26 @@ def test_box_process_killed_and_restarted_loses_nothing(tmp_path, site):
         for d in (greeter, butler, manager):
             d.stop()
         store.close()
+
+
+def test_a_tap_survives_the_phone_app_being_killed_before_the_box_stored_it(tmp_path, site):
+    state = tmp_path / "butler.json"
+    phone = ClubDevice(site, SHARED, f"{site}-b", "butler", "小王", ["8"], resend=0.3, state_path=state).start()
+    group = phone.call("pay", "8")                          # no box is running: nobody stores it
+    ack_body = phone.board.acknowledge("01ARZ3NDEKTSV4RRFFQ69G5FAV", "小王")   # an ack for a call it had shown
+    phone._save()
+    phone.stop(clean=False)                                 # the app is killed
+    assert group in state.read_text(encoding="utf-8") and ack_body["call_id"] in state.read_text(encoding="utf-8")
+    store = open_club_store(tmp_path / "box.sqlite")
+    box = ClubBox(store, site, SHARED, ack_timeout=60, tick=0.1).start()
+    again = ClubDevice(site, SHARED, f"{site}-b", "butler", "小王", ["8"], resend=0.3, state_path=state).start()
+    try:
+        wait_for(lambda: box.book.calls("group_id = ?", (group,)), what="the call from the state file")
+        wait_for(lambda: not again.board.pending_calls, what="the call confirmed")
+        # the ack for an unknown call is refused by the box with its reason, and dropped
+        wait_for(lambda: not again.board.pending_acks, what="the refused ack dropped")
+        assert group not in state.read_text(encoding="utf-8")
+    finally:
+        again.stop()
+        box.stop()
+        store.close()

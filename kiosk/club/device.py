@@ -6,12 +6,19 @@ rebooted (a new boot id on the retained ``box`` topic) or a room shows a gap, it
 what it lacks (``in/sync``); it never trusts the broker alone to have kept everything. Its own
 acks and calls are sent again every ``resend`` seconds until the box's rows show them stored.
 ``on_change(sound)`` is called (on the network thread) whenever the board changed.
+
+With ``state_path`` the device keeps what it has still to deliver (acks, calls, ticks) in a small
+JSON file (written to a temporary file, synced, then renamed), so a tap is not lost when the
+phone's app is killed before the box stored it: the next start sends it again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
+from pathlib import Path
 from typing import Callable
 
 from pos.club.board import Board
@@ -26,12 +33,15 @@ log = logging.getLogger(__name__)
 
 class ClubDevice:
     def __init__(self, site: str, broker_url: str, device: str, role: str, staff: str, rooms=None, *,
-                 on_change: Callable[[bool], None] | None = None, resend: float = 2.0):
+                 on_change: Callable[[bool], None] | None = None, resend: float = 2.0, state_path=None):
         self.topics = t = Topics(site)
         self.device, self.role, self.staff = device, role, staff
         self.rooms = sorted(rooms or [])
         self.board = Board(role, self.rooms, device)
         self.lock = threading.RLock()
+        self.state_path = Path(state_path) if state_path else None
+        self._saved = ""
+        self._load()
         self.on_change = on_change
         self.resend = resend
         self.box_boot: str | None = None
@@ -48,6 +58,43 @@ class ClubDevice:
         self.bus.subscribe(t.box)
         if role == "runner":
             self.bus.subscribe(t.shared_offer("runner"))
+
+    # -- what is still to deliver, on disk ------------------------------------------------
+    def _snapshot(self) -> str:
+        b = self.board
+        return json.dumps({"acks": b.pending_acks, "calls": b.pending_calls,
+                           "ticks": list(b.pending_ticks.values())}, ensure_ascii=False, sort_keys=True)
+
+    def _load(self) -> None:
+        if self.state_path is None or not self.state_path.exists():
+            return
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.error("club device %s: cannot read %s (%s); starting with nothing pending", self.device,
+                      self.state_path, exc)
+            return
+        self.board.pending_acks.update(state.get("acks", {}))
+        self.board.pending_calls.update(state.get("calls", {}))
+        for body in state.get("ticks", []):
+            self.board.pending_ticks[(body["res_id"], body["item"])] = body
+        self._saved = self._snapshot()
+
+    def _save(self) -> None:
+        if self.state_path is None:
+            return
+        with self.lock:
+            snap = self._snapshot()
+            if snap == self._saved:
+                return
+            tmp = self.state_path.with_suffix(".tmp")
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(snap)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.state_path)
+            self._saved = snap
 
     # -- life ---------------------------------------------------------------------------
     def start(self, wait: float | None = 10.0) -> "ClubDevice":
@@ -79,6 +126,7 @@ class ClubDevice:
     def acknowledge(self, call_id: str) -> None:
         with self.lock:
             body = self.board.acknowledge(call_id, self.staff)
+        self._save()
         self.bus.publish(self.topics.inbox("ack"), body)
         self._changed(False)
 
@@ -89,12 +137,14 @@ class ClubDevice:
             body["to_roles"] = list(to_roles)
         with self.lock:
             self.board.pending_calls[body["group_id"]] = body
+        self._save()
         self.bus.publish(self.topics.inbox("call"), body)
         return body["group_id"]
 
     def tick(self, res_id: str, item: str) -> None:
         with self.lock:
             body = self.board.tick(res_id, item, self.staff)
+        self._save()
         self.bus.publish(self.topics.inbox("tick"), body)
         self._changed(False)
 
@@ -132,6 +182,7 @@ class ClubDevice:
         self._send_pending()
 
     def _changed(self, sound: bool) -> None:
+        self._save()
         if sound:
             self.sounds += 1
         if self.on_change is not None:
