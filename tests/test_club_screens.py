@@ -162,6 +162,9 @@ def test_the_manager_screen_in_three_languages(club, screen, artifacts):
     s = ui.app.role_screen
     box.raise_call("12", "wine", "butler")                           # no sommelier on shift
     ui.wait(lambda: "无人当班" in s.calls_text, what="the escalated call")
+    butler = device("b", "butler", "小王", rooms=["12"])
+    butler.stop(clean=False)                                         # its battery dies: the will says so
+    ui.wait(lambda: "离线的手机：小王" in s.status, what="the dropped phone on the manager's screen")
     expect = {"zh-Hans": ("12号包厢", "侍酒", "无人当班，已转经理", "收到"),
               "zh-Hant": ("12號包廂", "侍酒", "無人當班，已轉經理", "收到"),
               "en": ("Room 12", "Wine", "Nobody on shift", "Acknowledge")}

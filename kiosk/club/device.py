@@ -51,13 +51,16 @@ class ClubDevice:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.bus = Bus(broker_url, device, on_message=self._message, on_connect=self._connected,
-                       will=(t.presence(device), {"state": "offline"}),
+                       will=(t.presence(device), {"state": "offline", "role": role, "staff": staff}),
                        online=(t.presence(device), {"state": "online", "role": role, "staff": staff}))
         self.bus.subscribe(t.rooms)
         self.bus.subscribe(t.reply(device))
         self.bus.subscribe(t.box)
         if role == "runner":
             self.bus.subscribe(t.shared_offer("runner"))
+        self.presence: dict[str, dict] = {}    # device -> its retained presence (the manager's screen)
+        if role == "manager":
+            self.bus.subscribe(t.presence("+"))
 
     # -- what is still to deliver, on disk ------------------------------------------------
     def _snapshot(self) -> str:
@@ -114,7 +117,7 @@ class ClubDevice:
 
     def sign_out(self) -> None:
         self.bus.publish(self.topics.inbox("shift"), {"device": self.device, "on": False})
-        self.bus.publish(self.topics.presence(self.device), {"state": "offline", "role": self.role,
+        self.bus.publish(self.topics.presence(self.device), {"state": "signed_out", "role": self.role,
                                                              "staff": self.staff}, retain=True)
 
     def _run(self) -> None:
@@ -151,6 +154,11 @@ class ClubDevice:
     def current(self) -> list[dict]:
         with self.lock:
             return self.board.current()
+
+    def offline_phones(self) -> list[str]:
+        """Staff whose phone dropped off (its will said offline), for the manager."""
+        with self.lock:
+            return sorted(p.get("staff") or d for d, p in self.presence.items() if p.get("state") == "offline")
 
     def tasks(self) -> list[dict]:
         with self.lock:
@@ -214,6 +222,10 @@ class ClubDevice:
                     self.board.pending_acks.pop(body.get("call_id", ""), None)
                     self.board.pending_calls.pop(body.get("group_id", ""), None)
                     self.message = body.get("message", "")
+            self._changed(False)
+        elif t.tail(topic, "presence") is not None:
+            with self.lock:
+                self.presence[t.tail(topic, "presence")] = body
             self._changed(False)
         elif topic == t.box:
             online = body.get("state") == "online"

@@ -78,6 +78,9 @@ class RoleScreen(Screen):
             self.status = app.fx(t("The club box is not answering"))
         else:
             self.status = app.fx(t("Online"))
+            away = dev.offline_phones() if dev.role == "manager" else []
+            if away:
+                self.status = app.fx(t("Online") + " · " + t("Phones offline: {names}", names="、".join(away)))
         calls = dev.current()
         self.top_call_id = calls[0]["call_id"] if calls else ""
         if not calls:
