@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-__all__ = ["KINDS", "CallClosed", "ReservationBooked", "ReservationCancelled", "ReservationArrived", "CardEntry"]
+__all__ = ["KINDS", "CallClosed", "ReservationBooked", "ReservationCancelled", "ReservationArrived", "CardEntry", "FapiaoIssued"]
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
 Short = Annotated[str, msgspec.Meta(max_length=80)]
@@ -68,6 +68,15 @@ class CardEntry(msgspec.Struct):
     created_at: Time
 
 
+class FapiaoIssued(msgspec.Struct):
+    order_no: Id
+    purpose: Literal["bill", "topup"]
+    ref: Id
+    kind: Literal["pc", "bs"]
+    amount_fen: Annotated[int, msgspec.Meta(gt=0, le=10 ** 12)]
+    invoice_no: Id
+
+
 #: kind -> payload schema
 KINDS: dict[str, type[msgspec.Struct]] = {
     "club.call.closed": CallClosed,
@@ -75,4 +84,5 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "club.reservation.cancelled": ReservationCancelled,
     "club.reservation.arrived": ReservationArrived,
     "club.card.entry": CardEntry,
+    "club.fapiao.issued": FapiaoIssued,
 }

@@ -150,4 +150,27 @@ def m004_member_cards(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX club_card_entries_card ON club_card_entries (card_no)")
 
 
-MIGRATIONS = [m001_calls, m002_shifts, m003_claims_and_reservations, m004_member_cards]
+def m005_fapiao_requests(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE club_fapiao_requests (
+            order_no   TEXT PRIMARY KEY,              -- ULID: the provider's idempotent order number
+            purpose    TEXT NOT NULL CHECK (purpose IN ('bill', 'topup')),
+            ref        TEXT NOT NULL,                 -- the bill number or the top-up's ledger entry
+            kind       TEXT NOT NULL CHECK (kind IN ('pc', 'bs')),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            excluded_fen INTEGER NOT NULL DEFAULT 0,  -- paid by member card: not on the fapiao
+            buyer_name TEXT NOT NULL,
+            buyer_tax_no TEXT NOT NULL DEFAULT '',
+            state      TEXT NOT NULL CHECK (state IN ('intent', 'submitted', 'in_doubt', 'issued', 'failed')),
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            invoice_no TEXT,
+            pdf_url    TEXT,
+            reason     TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+    # one live request per bill or top-up: asking twice gives the same order back
+    db.execute("CREATE UNIQUE INDEX club_fapiao_live ON club_fapiao_requests (purpose, ref) WHERE state != 'failed'")
+
+
+MIGRATIONS = [m001_calls, m002_shifts, m003_claims_and_reservations, m004_member_cards, m005_fapiao_requests]
