@@ -19,7 +19,7 @@ from pos.club.ids import ulid
 SHARED = "mqtt://127.0.0.1:1883"
 
 
-def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
+def wait_for(predicate, timeout: float = 40.0, what: str = "condition"):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         value = predicate()

@@ -156,3 +156,38 @@ def test_arrival_and_checklist_through_the_box_and_the_phones():
             for x in (butler, greeter, manager, box):
                 x.stop()
             store.close()
+
+
+def test_preferred_wines_become_a_task_for_the_sommelier_with_the_checklist(club):
+    store, clock, book, res = club
+    book.start_shift("d-s", "陈师傅", "sommelier")
+    book.start_shift("d-b", "小王", "butler")
+    res.book_room("8", utc("2026-12-08 18:00"), 4, wines=["Château Margaux 2015", "Krug"])
+    res.book_room("9", utc("2026-12-08 18:00"), 2)                    # no wines: no task
+    clock.at("2026-12-08T09:30:00+00:00")
+    wine = [c for c in res.tick() if c["kind"] == "wine"]
+    assert len(wine) == 1 and wine[0]["to_role"] == "sommelier" and wine[0]["room"] == "8"
+    assert wine[0]["detail"]["task"] == "prepare" and wine[0]["detail"]["wines"] == ["Château Margaux 2015", "Krug"]
+
+
+def test_service_rules_prompt_on_a_timer_while_the_guests_are_in_and_never_escalate(club):
+    store, clock, book, res = club
+    book.start_shift("d-b", "小王", "butler", rooms=["8"])
+    book.start_shift("d-r", "跑菜", "runner")
+    rid = res.book_room("8", utc("2026-12-08 18:00"), 4, minutes=240)
+    clock.at("2026-12-08T10:00:00+00:00")
+    res.arrive(rid)
+    assert [c for c in res.tick() if c["kind"] == "prompt"] == []
+    clock.at("2026-12-08T10:10:00+00:00")
+    prompts = [c for c in res.tick() if c["kind"] == "prompt"]
+    assert [(c["detail"]["rule"], c["to_role"]) for c in prompts] == [("refill", "butler")]
+    assert prompts[0]["due_at"] is None
+    clock.at("2026-12-08T10:25:00+00:00")
+    rules = sorted((c["detail"]["rule"], c["to_role"]) for c in res.tick() if c["kind"] == "prompt")
+    assert rules == [("ashtray", "butler"), ("basket", "runner"), ("plates", "butler"), ("refill", "butler")]
+    clock.at("2026-12-08T11:00:00+00:00")
+    assert not [c for c in book.due() if c["kind"] == "prompt"]       # prompts never sound again
+    res.close(rid)
+    clock.at("2026-12-08T12:00:00+00:00")
+    assert [c for c in res.tick() if c["kind"] == "prompt"] == []     # the guests have left
+    assert all(c["state"] == "open" for c in book.calls("kind = 'prompt'"))

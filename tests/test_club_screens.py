@@ -21,6 +21,7 @@ def club_msgids() -> set[str]:
 
     found = set(screen.ROLE_MSGIDS.values()) | set(screen.KIND_MSGIDS.values()) | set(screen.ITEM_MSGIDS.values())
     found |= set(screen.STATE_MSGIDS.values()) | set(GREETINGS.values()) | set(REASONS.values())
+    found |= set(screen.PROMPT_MSGIDS.values())
     call = re.compile(r"""\b(?:t|tr|app\.t|app\.tr)\(\s*"((?:[^"\\]|\\.)*)\"""")
     for f in [ROOT / "kiosk" / "club" / "screen.py", *(ROOT / "assets" / "kv" / "club").glob("*.kv")]:
         found |= set(call.findall(f.read_text(encoding="utf-8")))

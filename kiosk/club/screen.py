@@ -24,7 +24,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kiosk.fonts import font_set
 from kiosk.i18n import LANGUAGES, tr
 
-__all__ = ["RoleApp", "RoleScreen", "KIND_MSGIDS", "ROLE_MSGIDS", "ITEM_MSGIDS", "SENDS"]
+__all__ = ["RoleApp", "RoleScreen", "KIND_MSGIDS", "ROLE_MSGIDS", "ITEM_MSGIDS", "PROMPT_MSGIDS", "SENDS"]
 
 ROLE_MSGIDS = {
     "security": "Security", "greeter": "Greeter", "butler": "Butler", "sommelier": "Sommelier",
@@ -33,7 +33,11 @@ ROLE_MSGIDS = {
 KIND_MSGIDS = {
     "arrival": "Guests arrived", "room_ready": "Room ready", "can_serve": "Can serve", "wine": "Wine",
     "clear": "Clear the dishes", "pay": "Coming to pay", "help": "Help", "prep": "Prepare the room",
-    "prep_missing": "Room not prepared",
+    "prep_missing": "Room not prepared", "prompt": "Service reminder",
+}
+PROMPT_MSGIDS = {
+    "refill": "Offer to refill the glasses", "ashtray": "Change the ashtray (at three butts)",
+    "plates": "Change the plates (a third full)", "basket": "Change the dirty-ware basket (half full)",
 }
 ITEM_MSGIDS = {
     "covers": "Table and covers", "tv_ac": "TV and air conditioning", "fruit": "Fruit plate from the bar",
@@ -102,6 +106,10 @@ class RoleScreen(Screen):
             parts.append(t(d["greeting"], **d.get("greeting_params", {})))
             if d.get("requests"):
                 parts.append(d["requests"])
+        elif call["kind"] == "prompt":
+            parts.append(t(PROMPT_MSGIDS[d["rule"]]))
+        elif call["kind"] == "wine" and d.get("task") == "prepare":
+            parts.append(t("Decant or chill ahead: {wines}", wines=", ".join(d.get("wines", []))))
         elif call["kind"] == "prep_missing":
             parts.append(t("Missing: {items}", items=", ".join(t(ITEM_MSGIDS[i]) for i in d.get("missing", []))))
         else:

@@ -12,6 +12,7 @@ Escalation, per call (``ack_timeout`` seconds per step)::
       └──────────────────┴───────────────────┴──ack──▶ acked
 
 A call to a role with nobody on shift is ``escalated`` at once (reason ``nobody_on_shift``).
+Service-rule prompts (kind ``prompt``) are reminders: they never sound again nor escalate.
 "On shift" is an open shift (a staff member signed in on a device with that role; a butler's
 shift may list the rooms it covers). A device dropping off the network does not end a shift: its
 calls wait in its session and escalate if nobody answers.
@@ -43,6 +44,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "pay": ("cashier",),
     "help": ("manager",),
     "prep": ("butler",),
+    "prompt": ("butler",),
     "prep_missing": ("manager",),
 }
 
@@ -157,7 +159,8 @@ class CallBook:
             row = {"call_id": ulid(), "group_id": group_id, "room": room, "kind": kind, "from_role": from_role,
                    "from_device": from_device, "to_role": role, "seq": seq, "rev": seq, "text": text,
                    "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
-                   "created_at": utcnow_iso(now), "due_at": utcnow_iso(now + self.ack_timeout)}
+                   "created_at": utcnow_iso(now),
+                   "due_at": None if kind == "prompt" else utcnow_iso(now + self.ack_timeout)}
             if staffed or role == "manager":
                 row.update(state="open", target_role=role)
             else:
@@ -177,8 +180,11 @@ class CallBook:
             if role not in (call["to_role"], call["target_role"], "manager"):
                 raise CallRefused(f"call {call_id} is for {call['to_role']}/{call['target_role']}, not {role}")
             first = call["state"] != "acked"
-            tx.insert("club_call_acks", {"call_id": call_id, "staff": staff, "role": role, "device": device,
-                                         "at": now, "first": int(first)})
+            again = tx.execute("SELECT 1 FROM club_call_acks WHERE call_id = ? AND device = ?",
+                               (call_id, device)).fetchone()
+            if not again:                               # a device sending its ack again is one ack
+                tx.insert("club_call_acks", {"call_id": call_id, "staff": staff, "role": role, "device": device,
+                                             "at": now, "first": int(first)})
             if not first:
                 return call, False
             rev = tx.next_seq(f"club.room:{call['room']}")

@@ -8,8 +8,13 @@
   (a regular guest by title, "王總晚上好"; others "先生/小姐"), the guest count, the requests and
   the wines, and (when the checklist is not all ticked) the manager's ``prep_missing`` call.
 * :meth:`Reservations.tick` runs on the box's timer: ``prep_lead_min`` before the start the room's
-  butler gets the ``prep`` call carrying the checklist made from the reservation; at the start,
-  an unticked checklist alerts the manager. Ticking the last item acknowledges the prep call.
+  butler gets the ``prep`` call carrying the checklist made from the reservation (and the
+  sommelier a ``wine`` task for the preferred wines: decant or chill ahead); at the start, an
+  unticked checklist alerts the manager. Ticking the last item acknowledges the prep call.
+* While the guests are in the room (arrived, until :meth:`Reservations.close` or the booking's
+  end), the seed's service rules prompt on a timer (:data:`PROMPTS`): offer to refill, change
+  the ashtray (at three butts), change the plates (a third full) for the butler; change the
+  dirty-ware basket (half full) for a runner. Prompts, never charges; they do not escalate.
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ from .claims import ClaimConflict, claim, release
 from .errors import ClubError, ClubNotFound, RoomTaken
 from .ids import ulid
 
-__all__ = ["Reservations", "greeting", "checklist_for", "CHECKLIST", "GREETINGS"]
+__all__ = ["Reservations", "greeting", "checklist_for", "CHECKLIST", "GREETINGS", "PROMPTS"]
+
+#: service rule -> (role prompted, minutes between prompts)
+PROMPTS = {"refill": ("butler", 10), "ashtray": ("butler", 15), "plates": ("butler", 20), "basket": ("runner", 25)}
 
 #: the checklist items, in the order of the seed's preparation step
 CHECKLIST = ("covers", "tv_ac", "fruit", "towels", "tableware")
@@ -153,12 +161,39 @@ class Reservations:
             calls += self._alert_unticked(tx, res, now)
         return calls
 
+    def close(self, res_id: str) -> None:
+        """The guests have left: the room's service prompts stop."""
+        with self.store.transaction() as tx:
+            res = self._get(tx.conn, res_id)
+            if res["state"] != "arrived":
+                raise ClubError(f"reservation {res_id} is {res['state']}", code="bad_transition")
+            tx.execute("UPDATE club_reservations SET state = 'closed' WHERE res_id = ?", (res_id,))
+
+    def _prompts(self, tx, now: float) -> list[dict]:
+        out = []
+        now_iso = utcnow_iso(now)
+        for res_id, room, arrived_at in tx.execute(
+                "SELECT res_id, room, arrived_at FROM club_reservations WHERE state = 'arrived' AND ends_at > ?",
+                (now_iso,)).fetchall():
+            marks = dict(tx.execute("SELECT rule, last_at FROM club_prompt_marks WHERE res_id = ?", (res_id,)).fetchall())
+            for rule, (role, minutes) in PROMPTS.items():
+                since = _parse(marks.get(rule, arrived_at))
+                if datetime.fromtimestamp(now, timezone.utc) - since < timedelta(minutes=minutes):
+                    continue
+                tx.execute("INSERT INTO club_prompt_marks (res_id, rule, last_at) VALUES (?, ?, ?) "
+                           "ON CONFLICT(res_id, rule) DO UPDATE SET last_at = excluded.last_at", (res_id, rule, now_iso))
+                out += self.book.raise_call(room, "prompt", "system", to_roles=[role], tx=tx,
+                                            detail={"res_id": res_id, "rule": rule})
+        return out
+
     # -- preparation --------------------------------------------------------------------
     def tick(self) -> list[dict]:
-        """The timer's step: send due checklists, alert the manager on unticked ones at the start."""
+        """The timer's step: send due checklists, alert the manager on unticked ones at the start,
+        and prompt the service rules in the rooms with guests."""
         now = self.clock()
         out: list[dict] = []
         with self.store.transaction() as tx:
+            out += self._prompts(tx, now)
             for res_id, starts_at, lead in tx.execute(
                     "SELECT res_id, starts_at, prep_lead_min FROM club_reservations "
                     "WHERE state = 'booked' AND prep_sent_at IS NULL").fetchall():
@@ -179,8 +214,13 @@ class Reservations:
         tx.execute("UPDATE club_reservations SET prep_sent_at = ? WHERE res_id = ?", (utcnow_iso(now), res["res_id"]))
         detail = {"res_id": res["res_id"], "starts_at": res["starts_at"], "guests": res["guests"],
                   "requests": res["requests"], "wines": res["wines"], "items": self._items(tx.conn, res["res_id"])}
-        return self.book.raise_call(res["room"], "prep", "system", detail=detail, group_id=f"prep-{res['res_id']}",
-                                    tx=tx)
+        calls = self.book.raise_call(res["room"], "prep", "system", detail=detail, group_id=f"prep-{res['res_id']}",
+                                     tx=tx)
+        if res["wines"]:                               # the sommelier decants or chills them ahead
+            calls += self.book.raise_call(res["room"], "wine", "system", group_id=f"wine-{res['res_id']}", tx=tx,
+                                          detail={"res_id": res["res_id"], "task": "prepare", "wines": res["wines"],
+                                                  "starts_at": res["starts_at"]})
+        return calls
 
     def _items(self, conn, res_id: str) -> list[dict]:
         return [{"item": r[0], "qty": r[1], "ticked_by": r[2] or ""} for r in conn.execute(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sqlite_utils
 
-CALL_KINDS = ("arrival", "room_ready", "can_serve", "wine", "clear", "pay", "help", "prep", "prep_missing")
+CALL_KINDS = ("arrival", "room_ready", "can_serve", "wine", "clear", "pay", "help", "prep", "prep_missing", "prompt")
 CALL_STATES = ("open", "resounded", "escalated", "acked")
 
 
@@ -173,4 +173,15 @@ def m005_fapiao_requests(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX club_fapiao_live ON club_fapiao_requests (purpose, ref) WHERE state != 'failed'")
 
 
-MIGRATIONS = [m001_calls, m002_shifts, m003_claims_and_reservations, m004_member_cards, m005_fapiao_requests]
+def m006_service_prompts(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE club_prompt_marks (
+            res_id  TEXT NOT NULL REFERENCES club_reservations (res_id),
+            rule    TEXT NOT NULL,
+            last_at TEXT NOT NULL,                  -- when this rule last prompted in this room
+            PRIMARY KEY (res_id, rule)
+        )""")
+
+
+MIGRATIONS = [m001_calls, m002_shifts, m003_claims_and_reservations, m004_member_cards, m005_fapiao_requests,
+              m006_service_prompts]
