@@ -179,3 +179,20 @@ def test_yuan_strings_are_exact():
     assert [yuan(0), yuan(5), yuan(38800), yuan(123456789)] == ["0.00", "0.05", "388.00", "1234567.89"]
     with pytest.raises(ValueError):
         yuan(1.5)
+
+
+def test_the_box_issues_requested_fapiao_by_itself(tmp_path, provider):
+    from kiosk.club.box import ClubBox
+    from tests.club_support import SHARED, require_shared_broker, site_name, wait_for
+
+    require_shared_broker()
+    sim, url = provider
+    store = open_club_store(tmp_path / "box.sqlite")
+    box = ClubBox(store, site_name(), SHARED, einvoice_url=url, einvoice_interval=0.1).start()
+    try:
+        req = box.fapiao.for_bill("B-20", [Payment("wechat", 66600), Payment("member", 10000)], "王建国")
+        row = wait_for(lambda: (r := box.fapiao.get(req["order_no"]))["state"] == "issued" and r, what="issued")
+        assert row["amount_fen"] == 66600 and len(sim.issued()) == 1
+    finally:
+        box.stop()
+        store.close()

@@ -1,5 +1,7 @@
 """The club box: the one process that owns the club's store and routes role calls over MQTT.
 
+With ``einvoice_url`` it also submits and polls the fapiao requests (:mod:`.einvoice`).
+
 It takes devices' calls, acks, shift changes and catch-up requests from ``club/{site}/in/…``,
 writes them to the store (the truth), and publishes each changed call row on its room's topic
 (and runner calls on the shared runner offer topic). A timer advances overdue calls (sound
@@ -14,6 +16,7 @@ import logging
 import threading
 
 from pos.club.calls import ACTIVE_STATES, CallBook
+from pos.club.einvoice import FapiaoRequests
 from pos.club.errors import ClubError
 from pos.club.ids import ulid
 from pos.club.reservations import Reservations
@@ -28,10 +31,14 @@ log = logging.getLogger(__name__)
 class ClubBox:
     def __init__(self, store, site: str, broker_url: str, *, ack_timeout: float = 20.0, tick: float = 0.25,
                  message_expiry: int = 3600, client_id: str | None = None, tz: str = "Asia/Shanghai",
-                 venue: str = ""):
+                 venue: str = "", einvoice_url: str = "", einvoice_interval: float = 2.0):
         self.store = store
         self.book = CallBook(store, ack_timeout=ack_timeout)
         self.reservations = Reservations(store, self.book, tz=tz, venue=venue)
+        self.fapiao = FapiaoRequests(store)
+        self.einvoice_url = einvoice_url
+        self.einvoice_interval = einvoice_interval
+        self._einvoice: threading.Thread | None = None
         self.topics = Topics(site)
         self.tick = tick
         self.expiry = message_expiry
@@ -51,12 +58,16 @@ class ClubBox:
             self.bus.wait_connected(wait)
         self._timer = threading.Thread(target=self._run_timer, name="club-box-timer", daemon=True)
         self._timer.start()
+        if self.einvoice_url:
+            self._einvoice = threading.Thread(target=self._run_einvoice, name="club-box-einvoice", daemon=True)
+            self._einvoice.start()
         return self
 
     def stop(self, clean: bool = True) -> None:
         self._stop.set()
-        if self._timer is not None:
-            self._timer.join(5)
+        for t in (self._timer, self._einvoice):
+            if t is not None:
+                t.join(10)
         self.bus.stop(clean=clean)
 
     def _run_timer(self) -> None:
@@ -66,6 +77,22 @@ class ClubBox:
                     self.publish_call(call)
             except Exception:                              # noqa: BLE001 - the timer must keep running
                 log.exception("club box: escalation step failed")
+
+    def _run_einvoice(self) -> None:
+        """Submit and poll the fapiao requests (the store keeps them through any restart)."""
+        from .einvoice import ProviderClient, run_once
+
+        client = ProviderClient(self.einvoice_url, timeout=5.0)
+        try:
+            while not self._stop.wait(self.einvoice_interval):
+                try:
+                    for row in run_once(self.fapiao, client):
+                        log.info("club box: fapiao %s for %s %s is %s", row["order_no"], row["purpose"], row["ref"],
+                                 row["state"])
+                except Exception:                          # noqa: BLE001 - keep polling
+                    log.exception("club box: e-invoice pass failed")
+        finally:
+            client.close()
 
     # -- out ----------------------------------------------------------------------------
     def publish_call(self, call: dict) -> None:
