@@ -178,6 +178,14 @@ class RoleApp(App):
         self._refresh = Clock.create_trigger(self._refresh_now)
         device.on_change = self._changed
 
+    def show(self, device) -> None:
+        """Show another device's screen (the demo walks through the roles on one window)."""
+        self.device.on_change = None
+        self.device = device
+        device.on_change = self._changed
+        self.role_screen.ringing = False
+        self.role_screen.refresh()
+
     def set_language(self, lang: str) -> None:
         if lang not in LANGUAGES:
             raise ValueError(f"unknown language {lang!r}")
