@@ -40,7 +40,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(pred, timeout=20.0, what="condition"):
+def _wait(pred, timeout=60.0, what="condition"):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if pred():
@@ -145,24 +145,26 @@ def autoplay(app, demo: ClubDemo, folder: Path, done: threading.Event) -> None:
         butler, greeter, runner = demo.phones["butler8"], demo.phones["greeter"], demo.phones["runner1"]
         _wait(lambda: butler.tasks(), what="the checklist")
         shot("club-butler-checklist")
-        butler.acknowledge(butler.current()[0]["call_id"])
+        for c in butler.current():                       # "got it"; the checklist stays
+            butler.acknowledge(c["call_id"])
         items = butler.tasks()[0]["detail"]["items"]
         for it in items[:-1]:
             butler.tick(demo.res8, it["item"])
         _wait(lambda: len([i for i in demo.box.reservations.checklist(demo.res8) if i["ticked_by"]]) == len(items) - 1,
               what="ticks")
         demo.box.arrive(demo.res8, "security")
-        _wait(lambda: any(c["kind"] == "arrival" for c in butler.current()), what="the arrival")
+        _wait(lambda: any(c["kind"] == "arrival" for c in butler.board.calls.values()), what="the arrival")
         shot("club-butler-arrival")
         shot("club-butler-arrival-en", "en")
         on_ui(lambda: app.show(greeter))
-        _wait(lambda: greeter.current(), what="the greeter's call")
+        _wait(lambda: any(c["kind"] == "arrival" for c in greeter.board.calls.values()), what="the greeter's call")
         shot("club-greeter-arrival")
         shot("club-greeter-arrival-zh-Hant", "zh-Hant")
         on_ui(lambda: app.show(butler))
         butler.call("can_serve", "8")
-        _wait(lambda: any(p.current() for p in (demo.phones["runner1"], demo.phones["runner2"])), what="a runner")
-        runner = next(p for p in (demo.phones["runner1"], demo.phones["runner2"]) if p.current())
+        runners = (demo.phones["runner1"], demo.phones["runner2"])
+        _wait(lambda: any(p.board.offered for p in runners), what="a runner")
+        runner = next(p for p in runners if p.board.offered)
         on_ui(lambda: app.show(runner))
         shot("club-runner-can-serve")
         demo.box.raise_call("9", "pay", "butler")          # nobody is on shift at the cash desk

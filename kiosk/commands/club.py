@@ -123,7 +123,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from ..club.demo import ClubDemo, autoplay
     from ..club.screen import RoleApp
 
-    demo = ClubDemo(args.broker, ack_timeout=1.5 if args.autoplay else 20.0).start()
+    demo = ClubDemo(args.broker, ack_timeout=4.0 if args.autoplay else 20.0).start()
     try:
         app = RoleApp(demo.phones["butler8"], language=args.language)
         if args.autoplay:
