@@ -14,6 +14,8 @@
 * The Last Will (``will``) is published retained by the broker when the connection dies without a
   DISCONNECT; ``online`` (if given) is published retained on every connect, so the presence topic
   always says the latest.
+* ``mqtt://user:password@host`` logs in (a broker with a password file); the password is never
+  logged (log lines name the host and port only).
 * Subscriptions are remembered and made again on every connect (a broker that lost its sessions,
   e.g. restarted without persistence, still delivers). Shared subscriptions are plain filters:
   ``$share/<group>/<filter>``.
@@ -29,7 +31,7 @@ import json
 import logging
 import threading
 from typing import Callable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -41,11 +43,17 @@ log = logging.getLogger(__name__)
 
 
 def parse_url(url: str) -> tuple[str, int]:
-    """``mqtt://host:port`` -> (host, port); the port defaults to 1883."""
+    """``mqtt://[user:password@]host:port`` -> (host, port); the port defaults to 1883."""
+    host, port, _user, _password = _parts(url)
+    return host, port
+
+
+def _parts(url: str) -> tuple[str, int, str | None, str | None]:
     parts = urlsplit(url if "://" in url else f"mqtt://{url}")
     if parts.scheme != "mqtt" or not parts.hostname:
-        raise ValueError(f"bad broker URL {url!r}: expected mqtt://host[:port]")
-    return parts.hostname, parts.port or 1883
+        raise ValueError("bad broker URL: expected mqtt://[user:password@]host[:port]")
+    return parts.hostname, parts.port or 1883, unquote(parts.username) if parts.username else None, \
+        unquote(parts.password) if parts.password else None
 
 
 def _body(payload) -> bytes:
@@ -58,7 +66,7 @@ class Bus:
     def __init__(self, url: str, client_id: str, *, on_message: Callable | None = None,
                  on_connect: Callable[[bool], None] | None = None, will: tuple[str, object] | None = None,
                  online: tuple[str, object] | None = None, session_expiry: int = 24 * 3600, keepalive: int = 5):
-        self.host, self.port = parse_url(url)
+        self.host, self.port, user, password = _parts(url)
         self.client_id = client_id
         self.on_message = on_message
         self.on_connect = on_connect
@@ -66,6 +74,7 @@ class Bus:
         self.session_expiry = session_expiry
         self.keepalive = keepalive
         self.connected = threading.Event()
+        self.refused = ""                       # the broker's reason when it refused the connection
         self._filters: dict[str, int] = {}
         self._lock = threading.Lock()
         c = self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
@@ -73,6 +82,8 @@ class Bus:
         c.max_inflight_messages_set(100)
         c.max_queued_messages_set(0)                   # unlimited while disconnected
         c.reconnect_delay_set(min_delay=0.2, max_delay=2)
+        if user is not None:
+            c.username_pw_set(user, password)
         if will is not None:
             c.will_set(will[0], _body(will[1]), qos=1, retain=True)
         c.on_connect = self._connected
@@ -132,9 +143,11 @@ class Bus:
     # -- paho callbacks (network thread) ------------------------------------------------
     def _connected(self, client, _userdata, flags, reason_code, _props):
         if reason_code.is_failure:
+            self.refused = str(reason_code)
             log.warning("mqtt %s: broker %s:%s refused the connection: %s", self.client_id, self.host, self.port,
                         reason_code)
             return
+        self.refused = ""
         with self._lock:
             filters = list(self._filters.items())
         if filters:

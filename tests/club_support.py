@@ -6,6 +6,7 @@ run their own on a free port, with or without persistence.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -57,7 +58,7 @@ class Mosquitto:
     """``mosquitto -c <own conf>`` on a free loopback port; ``persistence`` keeps sessions and
     queued messages across :meth:`restart` (in a folder of its own)."""
 
-    def __init__(self, folder: Path, persistence: bool = False):
+    def __init__(self, folder: Path, persistence: bool = False, users: dict[str, str] | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
@@ -68,6 +69,15 @@ class Mosquitto:
         lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true",
                  f"persistence {'true' if persistence else 'false'}",
                  f"persistence_location {self.folder}/", "autosave_interval 1", "max_queued_messages 10000"]
+        if users:
+            pw = self.folder / "passwd"
+            for i, (user, password) in enumerate(users.items()):
+                subprocess.run(["mosquitto_passwd", "-b"] + (["-c"] if i == 0 else []) + [str(pw), user, password],
+                               check=True, capture_output=True)
+            lines = [ln for ln in lines if not ln.startswith("allow_anonymous")]
+            lines += ["allow_anonymous false", f"password_file {pw}"]
+        if os.geteuid() == 0:          # as root Mosquitto drops to its own user, who cannot read tmp_path
+            lines.append("user root")
         conf.write_text("\n".join(lines) + "\n")
         self.cmd = [binary, "-c", str(conf)]
 

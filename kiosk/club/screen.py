@@ -76,7 +76,9 @@ class RoleScreen(Screen):
         role = t(ROLE_MSGIDS[dev.role])
         rooms = "、".join(dev.rooms)
         self.header = app.fx(f"{role} · {dev.staff}" + (f" · {t('Room {room}', room=rooms)}" if rooms else ""))
-        if not dev.bus.connected.is_set():
+        if dev.bus.refused:
+            self.status = app.fx(t("The club's broker refused this phone: check its user and password"))
+        elif not dev.bus.connected.is_set():
             self.status = app.fx(t("Offline: reconnecting…"))
         elif not dev.box_online:
             self.status = app.fx(t("The club box is not answering"))
