@@ -28,6 +28,7 @@ COMMANDS = [
     "kiosk.commands.pay",       # pay, pay recover, pay end-of-day ...
     "kiosk.commands.print",     # print test, print journal, print retry, print reprint
     "kiosk.commands.diag_bundle",  # diag-bundle
+    "kiosk.commands.club",      # club box, club role, club demo (the club pack)
 ]
 
 EXIT_ERROR = 2      # a clear, expected failure (bad input, device missing, declined ...)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import gettext
+import hashlib
 import logging
 import os
 import struct
@@ -85,10 +86,13 @@ def compile_mo(entries: dict[str, str]) -> bytes:
 
 def _mo_for(lang: str) -> Path:
     po = po_path(lang)
-    mo = cache_dir().parent / "locale" / _DIR[lang] / "LC_MESSAGES" / "onestop.mo"
-    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+    # named by the catalogue's content: checkouts sharing one cache never load each other's
+    # (an mtime check let a newer .mo built from another checkout's .po win)
+    digest = hashlib.sha1(po.read_bytes()).hexdigest()[:12]
+    mo = cache_dir().parent / "locale" / _DIR[lang] / "LC_MESSAGES" / f"onestop-{digest}.mo"
+    if not mo.exists():
         mo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = mo.with_suffix(".tmp")
+        tmp = mo.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(compile_mo(parse_po(po.read_text(encoding="utf-8"))))
         os.replace(tmp, mo)
     return mo

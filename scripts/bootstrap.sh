@@ -21,6 +21,8 @@ TEST_APT_PACKAGES=(
   xvfb xauth xdotool chromium chromium-driver iproute2 util-linux
   # the central sync server tests: PostgreSQL 15 (with btree_gist); initdb/pg_ctl for a private instance
   postgresql
+  # the club's role calls: a real MQTT broker (127.0.0.1:1883, and private ones the tests restart)
+  mosquitto
 )
 if [ "$MODE" = "test" ]; then
   APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}")

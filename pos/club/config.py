@@ -1,0 +1,26 @@
+"""The club pack's section of the site configuration (``[club]``)."""
+
+from __future__ import annotations
+
+from pos.config import Key
+
+__all__ = ["CONFIG"]
+
+
+def _positive(v):
+    return None if v > 0 else "must be greater than 0"
+
+
+def _mqtt_url(v):
+    return None if str(v).startswith("mqtt://") else "must be an mqtt://host[:port] URL"
+
+
+CONFIG = {
+    "club": {
+        "broker": Key(str, "mqtt://127.0.0.1:1883", "The club's MQTT broker (Mosquitto on the club box).", _mqtt_url),
+        "ack_timeout": Key((int, float), 20, "Seconds a call waits for an ack before it sounds again "
+                                             "(and again before it goes to the manager).", _positive),
+        "message_expiry": Key(int, 3600, "Seconds the broker keeps a call for a device that is away.", _positive),
+        "venue": Key(str, "", "The venue's name in the greeting at the door (e.g. red.逸香)."),
+    },
+}

@@ -1,0 +1,88 @@
+"""The club's outbox command kinds and their payload schemas (msgspec), shared by the club box
+that emits them and the central server that records them.
+
+All are offline-safe and recorded only (the club box is the truth for its rooms, calls and
+cards; the central server keeps the log for audit and reports): no server handler derives state
+from them yet.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+__all__ = ["KINDS", "CallClosed", "ReservationBooked", "ReservationCancelled", "ReservationArrived", "CardEntry", "FapiaoIssued"]
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+Short = Annotated[str, msgspec.Meta(max_length=80)]
+Time = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")]
+Fen = Annotated[int, msgspec.Meta(ge=-10 ** 12, le=10 ** 12)]
+
+
+class CallClosed(msgspec.Struct):
+    call_id: Id
+    group_id: Id
+    room: Id
+    kind: Id
+    from_role: Id
+    to_role: Id
+    target_role: Id
+    seq: Annotated[int, msgspec.Meta(ge=1)]
+    created_at: Time
+    resounds: Annotated[int, msgspec.Meta(ge=0)]
+    acked_by: Short
+    acked_role: Id
+    acked_at: Time
+    escalation_reason: Short = ""
+
+
+class ReservationBooked(msgspec.Struct):
+    res_id: Id
+    room: Id
+    starts_at: Time
+    ends_at: Time
+    guests: Annotated[int, msgspec.Meta(ge=1, le=500)]
+    member: bool
+    regular: bool
+    prep_lead_min: Annotated[int, msgspec.Meta(ge=0, le=1440)]
+
+
+class ReservationCancelled(msgspec.Struct):
+    res_id: Id
+
+
+class ReservationArrived(msgspec.Struct):
+    res_id: Id
+    arrived_at: Time
+
+
+class CardEntry(msgspec.Struct):
+    entry_id: Id
+    card_no: Id
+    kind: Literal["topup", "spend", "refund"]
+    principal_fen: Fen
+    bonus_fen: Fen
+    ref: Short
+    staff: Short
+    created_at: Time
+
+
+class FapiaoIssued(msgspec.Struct):
+    order_no: Id
+    purpose: Literal["bill", "topup"]
+    ref: Id
+    kind: Literal["pc", "bs"]
+    amount_fen: Annotated[int, msgspec.Meta(gt=0, le=10 ** 12)]
+    invoice_no: Id
+
+
+#: kind -> payload schema
+KINDS: dict[str, type[msgspec.Struct]] = {
+    "club.call.closed": CallClosed,
+    "club.reservation.booked": ReservationBooked,
+    "club.reservation.cancelled": ReservationCancelled,
+    "club.reservation.arrived": ReservationArrived,
+    "club.card.entry": CardEntry,
+    "club.fapiao.issued": FapiaoIssued,
+}

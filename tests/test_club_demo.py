@@ -1,0 +1,35 @@
+"""`onestop club demo --autoplay DIR`: the club with its own Mosquitto and simulated staff writes the
+role screens as PNGs."""
+
+from __future__ import annotations
+
+import subprocess
+
+from PIL import Image
+
+from tests.conftest import onestop_cmd
+
+
+def test_club_demo_autoplay_writes_the_role_screens(onestop_env, artifacts):
+    out = artifacts / "club-autoplay"
+    for old in out.glob("*.png") if out.exists() else []:
+        old.unlink()
+    r = subprocess.run(onestop_cmd() + ["club", "demo", "--autoplay", str(out)], env=onestop_env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    names = sorted(p.stem for p in out.glob("*.png"))
+    assert names == sorted(["club-butler-checklist", "club-butler-arrival", "club-butler-arrival-en",
+                            "club-greeter-arrival", "club-greeter-arrival-zh-Hant", "club-runner-can-serve",
+                            "club-manager", "club-manager-en"])
+    for p in out.glob("*.png"):
+        with Image.open(p) as im:
+            assert im.size[0] >= 640 and len(set(im.convert("L").getdata())) > 8, p   # drawn, not blank
+
+
+def test_club_box_and_role_commands_parse_their_options():
+    for args, expect in ((["club", "box", "--help"], "--einvoice"), (["club", "role", "--help"], "sommelier")):
+        r = subprocess.run(onestop_cmd() + args, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and expect in r.stdout, r.stdout + r.stderr
+    r = subprocess.run(onestop_cmd() + ["club", "role", "--role", "chef", "--staff", "x"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode != 0 and "invalid choice" in r.stderr
