@@ -7,6 +7,10 @@ Run it::
 It prints one line per front end (``tcp HOST:PORT`` / ``pty /dev/pts/N``) and serves until
 killed. Point onestop at ``zvt+tcp://HOST:PORT`` or ``zvt+serial:///dev/pts/N``.
 
+On the pty it frames with :mod:`drivers.zvt.framing`, i.e. the reflected CRC-16 (KERMIT) that
+real terminals check; ``tests/test_zvt_serial_peer.py`` checks both against the ``crc`` library,
+so the simulator cannot share a wrong CRC with the driver unnoticed.
+
 **Ledger.** Everything the terminal charged, refunded, reversed, held or booked is appended to
 ``DIR/ledger.jsonl`` (fsync'd) *before* the terminal reports it, so tests can compare it with
 onestop's journal after any crash. Trace and receipt numbers are recomputed from the ledger on
