@@ -40,7 +40,7 @@ def test_crc_matches_the_catalogue_and_an_independent_library():
 
 
 def test_frames_agree_with_independent_encoding_both_ways():
-    for apdu in (b"\x80\x00\x00", b"\x06\x00\x06\x00\x00\x00\x86\x09\x78\x03\x03",
+    for apdu in (b"\x80\x00\x00", b"\x06\x00\x06\x00\x00\x00\x8e\x09\x78\x03\x03",
                  b"\x04\x0f\x03\x10\x10\x10", b"\x06\x0f\x00"):
         assert encode_frame(apdu) == peer_frame(apdu)
         assert FrameDecoder().feed(peer_frame(apdu)) == [Frame(apdu)]
@@ -144,6 +144,10 @@ def test_driver_registers_and_enquires_with_an_independent_crc_peer(peer):
     reg = peer.commands[0]
     # registration: LEN, password 000000 (BCD), config byte, currency 0156 (BCD), service byte
     assert reg[3:6] == b"\x00\x00\x00" and reg[7:9] == b"\x01\x56"
+    # config byte: bit 08 = "ECR requires intermediate status information" (ZVT 06 00; Portalum's
+    # RegistrationConfig.SendIntermediateStatusInformation is the same bit), so the PIN pad's
+    # "insert card" / "enter PIN" / "please wait" reach the screen
+    assert reg[6] & 0x08 and reg[6] == 0x8E
 
 
 def test_simulator_answers_a_frame_built_without_our_code(tmp_path):
@@ -153,7 +157,7 @@ def test_simulator_answers_a_frame_built_without_our_code(tmp_path):
     front = PtyFrontEnd(sim).start()
     fd = os.open(front.port, os.O_RDWR | os.O_NOCTTY)
     try:
-        apdu = b"\x06\x00\x08" + b"\x00\x00\x00" + b"\x86" + b"\x01\x56" + b"\x03\x03"
+        apdu = b"\x06\x00\x08" + b"\x00\x00\x00" + b"\x8e" + b"\x01\x56" + b"\x03\x03"
         os.write(fd, peer_frame(apdu))
         got = bytearray()
         deadline = time.monotonic() + 10
