@@ -17,9 +17,11 @@ onestop's journal after any crash. Trace and receipt numbers are recomputed from
 start. Full PANs exist only in :data:`TEST_CARDS`; the ledger keeps the last 4 digits.
 
 **Script.** Each financial transaction takes the next entry of ``DIR/script.json`` (a JSON list;
-default ``"approve"``). An entry is a string (``"approve"``, ``"decline"``, ``"abort"``) or an
+default ``"approve"``). An entry is a string (``"approve"``, ``"decline"``, ``"abort"``,
+``"host_error"``: the host refused, a trace number is used and only ``06 1E FF`` is sent) or an
 object with ``action`` and any of: ``card_delay`` (seconds before the card is presented),
-``pin_delay`` (seconds the customer spends on the PIN), ``host_delay`` (seconds the host takes),
+``pin_delay`` (seconds the customer spends on the PIN), ``bare`` (a decline sent as ``06 1E 05``
+with no status information, so no trace number reaches the register), ``host_delay`` (seconds the host takes),
 ``slow_status`` ([count, interval]), ``lose_completion`` (charge, then never report),
 ``drop_after_approval`` (charge, then close the connection), ``garbage`` (charge, then send
 bytes that are not ZVT), ``nak_first`` (serial: refuse our command's first frame once),
@@ -305,11 +307,13 @@ class SimTerminal:
             return
         trace, receipt = self._next()
         entry.update({"amount_fen": amount, "trace_no": trace, "receipt_no": receipt})
-        if action == "decline":
-            entry.update({"result": "declined", "result_code": 0x05})
-            self.ledger.append(entry)
-            conn.send(self._status_info(entry, card, full_pan=False))
-            conn.send(Apdu(*m.ABORTED, bytes([0x05])))
+        if action in ("decline", "host_error"):
+            code = 0x05 if action == "decline" else 0xFF
+            entry.update({"result": "declined", "result_code": code})
+            self.ledger.append(entry)                                  # the trace number is used up
+            if not sc.get("bare") and action == "decline":
+                conn.send(self._status_info(entry, card, full_pan=False))
+            conn.send(Apdu(*m.ABORTED, bytes([code])))                 # "bare": 06 1E alone, no trace
             return
         entry.update({"result": "approved", "result_code": 0, "auth_code": f"A{int(trace) % 100000:05d}"})
         self.ledger.append(entry)                                      # charged: now it is real

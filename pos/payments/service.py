@@ -9,7 +9,8 @@ Order of events for one payment (the rules of docs/payments.md):
 1. refuse amounts <= 0 and accounts with an unresolved payment (:class:`PaymentBlocked`);
 2. take the terminal lock, then **recover** every unfinished attempt on that terminal;
 3. commit the intent row (a database index allows one active attempt per terminal);
-4. connect (and register); learn the terminal's last trace number if we do not know it;
+4. connect (and register); learn the terminal's last trace number if we do not know it (we do not
+   after a result that carried no trace number: a bare ``06 1E`` may have used one up);
 5. commit ``sent``, then send the command; commit ``waiting_card`` at the first status;
 6. commit the outcome; an approval is then posted (the purpose's poster runs in that transaction).
 
@@ -333,6 +334,11 @@ class PaymentService:
         def also(tx: Tx, r: dict) -> None:
             if res.trace_no:
                 Journal.note_terminal(tx, r["terminal"], r["terminal_url"], res.trace_no, res.terminal_id)
+            else:
+                # a bare 06 1E (decline, host refusal, abort) may have used up a trace number we
+                # never saw: the next attempt must learn the terminal's position again (06 20)
+                # before anything is judged against it
+                _forget_baseline(tx, r["terminal"])
             if to == "approved" and r["kind"] == "reversal" and r["original_id"]:
                 self._mark_reversed(tx, r)
 
@@ -447,6 +453,11 @@ class PaymentService:
         log.warning("payment %s recovered as %s: %s", aid, row["state"], why)
         return {"attempt_id": aid, "action": verdict, "state": row["state"], "why": why,
                 "amount_fen": row["amount_fen"], "account": row["account"]}
+
+
+def _forget_baseline(tx: Tx, terminal: str) -> None:
+    tx.execute("UPDATE payment_terminals SET known = 0, updated_at = ? WHERE terminal = ?", (utcnow_iso(), terminal))
+    log.info("terminal %s: result without a trace number; its trace baseline will be learnt again", terminal)
 
 
 def _check_amount(amount_fen) -> None:
