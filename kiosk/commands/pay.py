@@ -17,7 +17,7 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 
-from drivers.errors import DeviceError
+from drivers.errors import DeviceError, PaymentInDoubt
 from drivers.pci import install_log_redaction
 
 from ..runtime import config_from_args, open_store_from
@@ -117,8 +117,13 @@ def run(args) -> int:
         else:
             _need(args, 0, "AMOUNT --terminal URL")
             amount = yuan_to_fen(what)
-            out = svc.pay(amount, terminal_url=_terminal(args, config), account=args.account,
-                          purpose=args.purpose, on_status=show)
+            try:
+                out = svc.pay(amount, terminal_url=_terminal(args, config), account=args.account,
+                              purpose=args.purpose, on_status=show)
+            except PaymentInDoubt as exc:   # e.g. the store failed after the terminal took the command
+                _print(args, {"status": "in_doubt", "amount_fen": amount, "reason": str(exc),
+                              "message": exc.user_message}, f"in_doubt: {exc}")
+                return 1
         doc = out.as_json()
         card = doc["card"]
         _print(args, doc, f"{doc['status']}: {doc['amount_fen'] / 100:.2f} attempt {doc['attempt_id']} "
