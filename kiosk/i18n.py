@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import gettext
+import hashlib
 import logging
 import os
 import struct
@@ -85,8 +86,11 @@ def compile_mo(entries: dict[str, str]) -> bytes:
 
 def _mo_for(lang: str) -> Path:
     po = po_path(lang)
-    mo = cache_dir().parent / "locale" / _DIR[lang] / "LC_MESSAGES" / "onestop.mo"
-    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+    # the cache is per user, shared by every checkout: the name carries the catalogue's digest,
+    # so two checkouts with different catalogues never read each other's compiled file
+    digest = hashlib.sha1(po.read_bytes()).hexdigest()[:12]
+    mo = cache_dir().parent / "locale" / _DIR[lang] / "LC_MESSAGES" / f"onestop-{digest}.mo"
+    if not mo.exists():
         mo.parent.mkdir(parents=True, exist_ok=True)
         tmp = mo.with_suffix(".tmp")
         tmp.write_bytes(compile_mo(parse_po(po.read_text(encoding="utf-8"))))
