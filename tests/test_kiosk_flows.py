@@ -224,17 +224,13 @@ def test_pay_screen_shows_the_pin_pad_prompts(kiosk, lang):
     ui.tap(go_to(ui, "identify").ids.demo_card_2)
     ui.tap(go_to(ui, "checkin_confirm").ids.confirm)
     world.terminal_sim.script.push({"action": "approve", "card_delay": 1.5, "pin_delay": 1.5, "host_delay": 1.5})
-    ui.tap(go_to(ui, "amount").ids.pay)
-    scr = go_to(ui, "pay")
+    amount = go_to(ui, "amount")
+    scr = ui.app.screen("pay")
     shown = []
-
-    def watch():
-        text = scr.ids.status.text
-        if text and (not shown or shown[-1] != text):
-            shown.append(text)
-        return ui.app.sm.current == "finish"
-
-    ui.wait(watch, timeout=60, what="the documents after the PIN pad prompts")
+    # every text the status line shows, however slowly frames come on a loaded machine
+    scr.ids.status.bind(text=lambda _w, text: text and (not shown or shown[-1] != text) and shown.append(text))
+    ui.tap(amount.ids.pay)
+    ui.wait(lambda: ui.app.sm.current == "finish", timeout=60, what="the documents after the PIN pad prompts")
     want = list(PIN_PAD_TEXT[lang])
     assert [t for t in shown if t in want] == want, shown
     states = [r[0] for r in ui.app.store.conn.execute("SELECT to_state FROM payment_events ORDER BY rowid")]
