@@ -28,7 +28,7 @@ from __future__ import annotations
 __all__ = [
     "OnestopError", "DeviceError", "BadDeviceURL", "DeviceNotFound", "DeviceTimeout",
     "DeviceBusy", "ProtocolError", "CardError", "PrinterError", "PaperOut", "CoverOpen",
-    "PrinterOffline", "PaymentError", "Declined", "PaymentInDoubt", "TerminalBusy",
+    "PrinterOffline", "PrintInDoubt", "PaymentError", "Declined", "PaymentInDoubt", "TerminalBusy",
     "PaymentBlocked",
 ]
 
@@ -87,6 +87,13 @@ class CoverOpen(PrinterError):
 
 class PrinterOffline(PrinterError):
     pass
+
+
+class PrintInDoubt(PrinterError):
+    """Every byte of the job reached the printer (cut included), but its state after the job is
+    unknown (no answer to the status query): the document may well be on paper. Never print the
+    original again without saying so: a marked copy, or a person who checked."""
+    user_message = "The printer did not confirm the print. Please ask the staff."
 
 
 class PaymentError(OnestopError):

@@ -165,6 +165,10 @@ class OnestopApp(App):
 
         store = Store(self.store_path, device_id=self.site.get("site", "device_id") or None)
         self._services = Site(self.site, store)
+        try:        # print jobs a crash left "printing" become uncertain (shown on reprints/diagnostics)
+            self._services.printing.recover()
+        except Exception:  # noqa: BLE001 - the front must still start; the technician sees the log
+            log.exception("print journal recovery failed")
         if self.demo_world is not None:
             from pos import packs
 

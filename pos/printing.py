@@ -9,20 +9,27 @@ event (``print.queued``, ``print.printed``, ``print.failed``).
   (``user_message``: "Please collect your receipt at window 3.") and the technician a log line.
 * :meth:`reprint` never re-sends a job silently: it makes a new job that points at the original
   (``reprint_of``) and whose layout carries the 副本 COPY banner.
-* A job found in ``printing`` after a crash may or may not be on paper: :meth:`recover` marks it
-  ``failed`` and ``uncertain``, and :meth:`retry` refuses it - only a marked reprint can follow.
+* A job whose bytes all reached the printer but whose outcome is unknown is ``failed`` and
+  ``uncertain``: the printer took the whole job (cut included) and then did not answer the status
+  query (:class:`~drivers.errors.PrintInDoubt`), or the process died while the job was
+  ``printing`` (:meth:`recover`, run at every start-up). :meth:`retry` refuses it; a marked
+  reprint (副本 COPY) may follow at once, and the original again only after a person has checked
+  the printer and said it did not come out (:meth:`confirm_not_printed`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
+import os
+import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from drivers.errors import DeviceBusy, DeviceError, PrinterError
+from drivers.errors import DeviceBusy, DeviceError, PrinterError, PrintInDoubt
 from drivers.registry import open_device
 
 from .documents.layout import mark_copy
@@ -69,6 +76,25 @@ def printer_turn(url: str, timeout: float | None = None):
         lock.release()
 
 
+def _active_path(store_path: str) -> str:
+    if store_path == ":memory:":
+        return os.path.join(tempfile.gettempdir(), f"onestop-print-{os.getpid()}.lock")
+    return f"{store_path}.printing.lock"
+
+
+@contextlib.contextmanager
+def _sending(store_path: str):
+    """Held (shared) from a job's claim to its outcome, by every process printing on this store,
+    so that start-up recovery never takes a job another live process is still sending for one
+    its crashed owner left behind. The kernel drops the lock of a killed process."""
+    fd = os.open(_active_path(store_path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
 @dataclass(frozen=True)
 class PrintOutcome:
     job_id: str
@@ -76,6 +102,7 @@ class PrintOutcome:
     user_message: str          # English msgid, already formatted with the window number
     technician: str = ""       # one line for the log / diagnostics screen
     nbytes: int = 0
+    uncertain: bool = False    # failed, but it may be on paper: only a marked copy may follow
 
     @property
     def ok(self) -> bool:
@@ -163,6 +190,10 @@ class PrintJournal:
     def run(self, job_id: str, printer=None) -> PrintOutcome:
         """Send a queued (or retryable failed) job. ``printer`` is an open device, or None to
         open the job's URL. Never raises for a printer fault: the outcome says what happened."""
+        with _sending(self.store.path):
+            return self._run(job_id, printer)
+
+    def _run(self, job_id: str, printer=None) -> PrintOutcome:
         job = self._claim(job_id)
         if not job["printer_url"] and printer is None:
             return self._fail(job, "no printer configured for " + job["role"])
@@ -172,6 +203,8 @@ class PrintJournal:
                 if own:
                     printer = self.opener(job["printer_url"], job["role"])
                 result = printer.print_layout(job["layout"])
+            except PrintInDoubt as exc:     # all bytes sent, cut included; no answer after
+                return self._fail(job, f"{type(exc).__name__}: {exc}", uncertain=True)
             except DeviceError as exc:
                 return self._fail(job, f"{type(exc).__name__}: {exc}", partial=isinstance(exc, PrinterError)
                                   and "during the job" in str(exc))
@@ -221,8 +254,41 @@ class PrintJournal:
         log.info("print job %s: reprint #%d of %s requested", new_id, copy_no, original)
         return self.run(new_id, printer)
 
+    def confirm_not_printed(self, job_id: str, by: str, note: str = "") -> dict:
+        """A person checked the printer: the uncertain job did not come out, so the original may
+        be sent again (:meth:`retry`)."""
+        if not by:
+            raise InvalidTransition("say who checked the printer")
+        with self.store.transaction() as tx:
+            cur = tx.execute("UPDATE print_jobs SET uncertain = 0, updated_at = ?, last_error = "
+                             "coalesce(last_error, '') || ? WHERE job_id = ? AND state = 'failed' AND uncertain = 1",
+                             (utcnow_iso(), f"; not printed (checked by {by}{': ' + note if note else ''})", job_id))
+            if cur.rowcount != 1:
+                raise InvalidTransition(f"print job {job_id} is not an uncertain failed job")
+            tx.emit("print.not_printed", {"job_id": job_id, "checked_by": by, "note": note})
+        log.info("print job %s: %s says it did not print; it may be sent again", job_id, by)
+        return self.get(job_id)
+
+    def uncertain(self, limit: int = 100) -> list[dict]:
+        """Jobs that may or may not be on paper, newest first (counter reprints screen, diagnostics)."""
+        return [j for j in self.journal(limit, "failed") if j["uncertain"]]
+
     def recover(self) -> list[str]:
-        """At start-up: jobs caught in ``printing`` by a crash become failed + uncertain."""
+        """At start-up (kiosk, counter, diagnostics, every ``onestop print`` command): jobs caught in
+        ``printing`` by a crash become failed + uncertain. While any live process is sending a job
+        on this store, nothing is touched (its jobs are not orphans); a later start recovers."""
+        fd = os.open(_active_path(self.store.path), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("print recovery skipped: another process is printing on %s", self.store.path)
+                return []
+            return self._recover()
+        finally:
+            os.close(fd)
+
+    def _recover(self) -> list[str]:
         rows = [r[0] for r in self.store.conn.execute("SELECT job_id FROM print_jobs WHERE state = 'printing'")]
         for job_id in rows:
             with self.store.transaction() as tx:
@@ -255,6 +321,10 @@ class PrintJournal:
                                      "reason": reason, "partial": partial, "uncertain": uncertain})
         tech = (f"print job {job['job_id']} ({job['kind']} {job['ref']}) failed on "
                 f"{job['printer_url'] or 'no printer'}: {reason}; kept in the journal for retry")
+        if uncertain:
+            tech = (f"print job {job['job_id']} ({job['kind']} {job['ref']}) UNCERTAIN on "
+                    f"{job['printer_url'] or 'no printer'}: {reason}; check the printer: reprint it as a "
+                    f"marked copy, or confirm it did not print before sending it again")
         log.warning(tech)
         msg = USER_MESSAGES.get(f"failed_{job['role']}", USER_MESSAGES["failed_receipt_printer"])
-        return PrintOutcome(job["job_id"], "failed", msg.format(window=self.window), tech)
+        return PrintOutcome(job["job_id"], "failed", msg.format(window=self.window), tech, uncertain=uncertain)

@@ -62,8 +62,37 @@ def test_status_words_61_and_6c():
     ident = read_card(conn)
     assert ident.name == "张𠀀"
     assert b"\x00\xC0\x00\x00" in [a[:4] for a in conn.sent]              # GET RESPONSE after 61xx
-    ext = [a for a in conn.sent if a[:4] == b"\x00\xB2\x4E\x04"]
+    ext = [a for a in conn.sent if a[:4] == b"\x00\xB2\x4E\x00"]     # by identifier 4E
     assert [a[4] for a in ext] == [0x00, 0x16]                          # 6C16 -> re-sent with Le=22
+
+
+def test_ef06_read_by_record_identifier_as_the_spec_example():
+    """``00 B2 08 00 14``: READ RECORD, P1 = identifier 08 (social-security number), P2 b3-b1 =
+    000, Le = 18 + 2 (the example in our smart-card research notes, from the card specification)."""
+    prof = load_profile("ssse_wang")
+    fs = build_card({**prof, "behaviour": {"record_layout": "compact"}})
+    conn = FsConnection(fs)
+    assert read_card(conn).name == "王喆"
+    assert bytes.fromhex("00B2080014") in conn.sent
+    assert not [a for a in conn.sent if a[1] == 0xB2 and a[3] == 0x04]     # no record numbers at all
+    # the compact card: EF06 has 7 physical records, so record *number* 08 does not exist
+    t = ApduTransport(FsConnection(fs))
+    t.select_aid(bytes.fromhex("7378312E73682EC9E7BBE1B1A3D5CF"))
+    t.select_fid(b"\xEF\x06")
+    with pytest.raises(StatusWordError) as info:
+        t.read_record(0x08, 0x14)
+    assert info.value.sw == 0x6A83
+    assert t.read_record(0x01, 0x14)[:2] == b"\x08\x12"            # physical record 1 holds tag 08
+
+
+def test_card_without_identifier_reads_falls_back_to_record_numbers():
+    prof = load_profile("ssse_wang")
+    conn = FsConnection(build_card({**prof, "behaviour": {"record_ids": False}}))
+    assert read_card(conn).name == "王喆"
+    reads = [a[:4].hex() for a in conn.sent if a[1] == 0xB2]
+    # each file: the identifier read is refused once (6A81), then every record by number
+    assert reads[:2] == ["00b20100", "00b20104"] and "00b20804" in reads and "00b24e04" in reads
+    assert len([r for r in reads if r.endswith("00")]) == 2                # once per file
 
 
 def test_status_word_errors():

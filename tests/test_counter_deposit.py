@@ -51,10 +51,14 @@ def test_search_register_and_card_deposit(counter_bench, artifacts):
     type_into(ui, dep.ids.amount, "3000")
     seen = set()
     dep.bind(message=lambda _w, m: seen.add(m))
+    bench.terminal.script.push({"action": "approve", "pin_delay": 0.3})
     ui.tap(dep.ids.pay)
     ui.wait(lambda: dep.done or dep.error, timeout=20, what="card payment")
     assert dep.done, dep.message
     assert "Connecting to the card terminal" in seen and len(seen) >= 3, seen   # live terminal status
+    # the PIN pad's prompts (04 FF), in the counter's language
+    shown = {ui.app.t(m, ui.app.lang) for m in seen}
+    assert {"請插卡、刷卡或揮卡", "請在刷卡機上輸入密碼", "正在處理，請稍候"} <= shown, shown
     no = dep.inpatient_no
     shots(ui, artifacts, "counter-deposit-card")
     # the terminal charged it, the ledger booked it, the receipt and wristband printed

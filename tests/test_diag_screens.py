@@ -118,3 +118,31 @@ def test_every_diag_screen_three_languages(size, sims, tmp_path, monkeypatch, ar
         assert devices["camera"]["counters"]["frames"] >= 1
     finally:
         stop_app(ui)
+
+
+def test_diag_shows_print_jobs_recovered_as_uncertain_at_start(sims, tmp_path, monkeypatch):  # noqa: F811
+    """A job a crash left "printing" is recovered when diagnostics starts and is listed there."""
+    from pos.documents import deposit_receipt
+    from pos.printing import PrintJournal
+    from pos.store import Store
+
+    from ._print_samples import RECEIPT, SITE
+
+    monkeypatch.setenv("ONESTOP_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("ONESTOP_DATA_DIR", str(tmp_path / "data"))
+    path = str(tmp_path / "diag.sqlite")
+    store = Store(path)
+    j = PrintJournal(store, devices={"receipt_printer": sims["devices"]["receipt_printer"]})
+    job_id = j.submit("deposit_receipt", deposit_receipt(SITE, RECEIPT), ref="CRASH-DIAG")
+    j._claim(job_id)
+    store.close()
+    ui = start_app("diag", config=parse_config(config_text(sims["devices"])), language="en", store_path=path)
+    try:
+        login(ui)
+        scr = ui.screen()
+        ui.wait(lambda: scr.uncertain_prints, timeout=20, what="uncertain print jobs")
+        assert [p["job_id"] for p in scr.uncertain_prints] == [job_id]
+        assert scr.message == "Print jobs that may have printed (reprint them as copies):"
+        assert "CRASH-DIAG" in scr.detail and "CRASH-DIAG" in scr.ids.message.text
+    finally:
+        stop_app(ui)

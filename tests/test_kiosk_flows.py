@@ -204,3 +204,34 @@ def test_self_service_discharge_refunds_to_the_card(kiosk, artifacts):
     assert [e["amount_fen"] for e in refunds] == [refund]
     assert h.admission(no)["state"] == "discharged"
     assert "作廢" in scr.ids.line0.text or "作废" in scr.ids.line0.text
+
+
+PIN_PAD_TEXT = {
+    "zh-Hans": ("请插卡、刷卡或挥卡", "请在刷卡机上输入密码", "正在处理，请稍候"),
+    "zh-Hant": ("請插卡、刷卡或揮卡", "請在刷卡機上輸入密碼", "正在處理，請稍候"),
+    "en": ("Insert, swipe or tap your card", "Enter your PIN on the card terminal", "Processing, please wait"),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant", "en"])
+def test_pay_screen_shows_the_pin_pad_prompts(kiosk, lang):
+    """The terminal's intermediate status (04 FF, asked for at registration) reaches the patient:
+    insert card, enter PIN, please wait, in the screen's language; the journal records the wait
+    for the card."""
+    start, world = kiosk
+    ui = start(language=lang)
+    ui.tap(ui.screen().ids.svc_admission)
+    ui.tap(go_to(ui, "identify").ids.demo_card_2)
+    ui.tap(go_to(ui, "checkin_confirm").ids.confirm)
+    world.terminal_sim.script.push({"action": "approve", "card_delay": 1.5, "pin_delay": 1.5, "host_delay": 1.5})
+    amount = go_to(ui, "amount")
+    scr = ui.app.screen("pay")
+    shown = []
+    # every text the status line shows, however slowly frames come on a loaded machine
+    scr.ids.status.bind(text=lambda _w, text: text and (not shown or shown[-1] != text) and shown.append(text))
+    ui.tap(amount.ids.pay)
+    ui.wait(lambda: ui.app.sm.current == "finish", timeout=60, what="the documents after the PIN pad prompts")
+    want = list(PIN_PAD_TEXT[lang])
+    assert [t for t in shown if t in want] == want, shown
+    states = [r[0] for r in ui.app.store.conn.execute("SELECT to_state FROM payment_events ORDER BY rowid")]
+    assert states.index("sent") < states.index("waiting_card") < states.index("approved")

@@ -268,3 +268,25 @@ def test_transition_table_has_no_way_out_of_final_states():
     for final in ("declined", "aborted", "reversed"):
         assert TRANSITIONS[final] == ()
     assert "intent" not in {s for targets in TRANSITIONS.values() for s in targets}
+
+
+@pytest.mark.parametrize("no_trace", [{"action": "decline", "bare": True}, "host_error"])
+def test_result_without_trace_makes_the_baseline_learnt_again(env, no_trace):
+    """A decline sent as a bare 06 1E, or a host refusal, uses up a trace number we never see.
+    The next interrupted payment must be judged against the terminal's real position, not the
+    stale one: it is recovered (charged once), not left unresolved."""
+    sim, store, url = env
+    svc = PaymentService(store)
+    assert svc.pay(1000, terminal_url=url, account="A").status == "posted"            # trace 1
+    sim.script.push(no_trace)
+    first = svc.pay(2000, terminal_url=url, account="A")
+    assert first.status == "declined" and svc.journal.get(first.attempt_id)["trace_no"] is None
+    assert sim.ledger.entries()[-1]["trace_no"] == "000002"                           # used up, unseen
+    assert svc.journal.terminal_baseline(svc.journal.get(first.attempt_id)["terminal"])[0] is False
+    sim.script.push({"action": "approve", "lose_completion": True})                   # trace 3, lost
+    out = svc.pay(3000, terminal_url=url, account="B")
+    row = svc.journal.get(out.attempt_id)
+    assert (row["baseline_known"], row["baseline_trace"]) == (1, "000002")
+    assert out.status == "posted", row["reason"]
+    assert svc.supervisor_queue() == []
+    assert [e["amount_fen"] for e in charges(sim)] == [1000, 3000]

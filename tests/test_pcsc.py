@@ -76,6 +76,22 @@ def test_long_name_continues_in_extension_record(stack, reader, tmp_path):
     assert reader.read_identity(timeout=10).name == long_name
 
 
+RARE_LONG_NAME = "欧阳䶮𠀀娜丽莎阿依古丽买买提江𠀁"      # 䶮 (U+4DAE, GB 18030 2-byte), 𠀀 (4-byte)
+
+
+@pytest.mark.parametrize("behaviour", [
+    'record_layout = "compact"',               # EF06: 7 physical records; 00 B2 08 04 -> 6A83
+    "record_ids = false",                      # numbers only: identifier reads refused (6A81)
+])
+def test_both_ef06_layouts_with_long_rare_names(stack, reader, tmp_path, behaviour):
+    assert len(RARE_LONG_NAME.encode("gb18030")) > 30           # continued in record 4E
+    text = SSSE_BASE.replace('name = "王喆"', f'name = "{RARE_LONG_NAME}"').replace(
+        "[behaviour]", f"[behaviour]\n{behaviour}")
+    stack.insert(profile(tmp_path, text))
+    ident = reader.read_identity(timeout=10)
+    assert (ident.name, ident.id_number, ident.card_number) == (RARE_LONG_NAME, "440305199001010026", "B76543210")
+
+
 def test_egk(stack, reader):
     stack.insert(CARDS / "egk_mueller.toml")
     rec = reader.read_identity(timeout=10).as_json()

@@ -76,3 +76,64 @@ def test_print_test_unreachable(onestop_env):
 def test_print_test_bad_url(onestop_env):
     r = run(["print", "test", "--printer", "escpos+tcp://127.0.0.1:9100?profile=nope"], onestop_env)
     assert r.returncode == 2 and "unknown printer profile" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_silent_printer_job_is_uncertain_and_retry_never_sends_a_second_original(onestop_env, artifacts):
+    with VirtualPrinter(out_dir=artifacts / "print-cli-silent", silent_after_cut=True) as vp:
+        url = f"escpos+tcp://127.0.0.1:{vp.port}?profile=cn80"
+        r = run(["print", "test", "--printer", url], onestop_env)
+        assert r.returncode == 2 and "may have printed" in r.stderr and "Traceback" not in r.stderr
+        assert [d.cut for d in vp.wait_docs(1)] == [True]
+        job_id = r.stderr.split("job ")[1].split()[0]
+        j = run(["print", "journal"], onestop_env)
+        assert job_id in j.stdout and "UNCERTAIN" in j.stdout
+        vp.wake()
+        again = run(["print", "retry", job_id], onestop_env)
+        assert again.returncode == 2 and "may have printed" in _one_clear_line(again)
+        assert len(vp.docs) == 1                                   # no second original
+        rp = run(["print", "reprint", job_id], onestop_env)
+        assert rp.returncode == 0 and "副本 COPY #1" in vp.wait_docs(2)[1].text
+        nb = run(["print", "not-printed", job_id, "--by", "tech 3"], onestop_env)
+        assert nb.returncode == 0, nb.stderr
+        ok = run(["print", "retry", job_id], onestop_env)
+        assert ok.returncode == 0 and "副本" not in vp.wait_docs(3)[2].text
+
+
+def test_kill_9_during_a_print_leaves_an_uncertain_job_found_at_the_next_start(onestop_env):
+    """The process is SIGKILLed while its job is being sent; the next onestop print command
+    recovers the journal at start-up: the job is UNCERTAIN, never sent again as an original."""
+    import os
+    import signal
+    import sqlite3
+    import time
+
+    hold = socket.create_server(("127.0.0.1", 0))       # a printer that takes the connection, then stalls
+    url = f"escpos+tcp://127.0.0.1:{hold.getsockname()[1]}?profile=cn80"
+    proc = subprocess.Popen(onestop_cmd() + ["print", "test", "--printer", url], env=onestop_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    conn, _ = hold.accept()
+    state = None
+    deadline = time.monotonic() + 30
+    while state != "printing" and time.monotonic() < deadline:
+        try:
+            db = sqlite3.connect(f"file:{onestop_env['ONESTOP_STORE']}?mode=ro", uri=True, timeout=1)
+            row = db.execute("SELECT state FROM print_jobs").fetchone()
+            db.close()
+            state = row[0] if row else None
+        except sqlite3.Error:
+            pass
+        time.sleep(0.01)
+    assert state == "printing"
+    assert conn.recv(16)                                 # the status query (bytes reached the printer)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    conn.close()
+    hold.close()
+    j = run(["print", "journal"], onestop_env)
+    assert j.returncode == 0
+    assert "interrupted while printing and is now UNCERTAIN" in j.stderr
+    (line,) = [ln for ln in j.stdout.splitlines() if "test_page" in ln]
+    assert "failed" in line and "UNCERTAIN" in line
+    job_id = line.split()[0]
+    again = run(["print", "retry", job_id], onestop_env)
+    assert again.returncode == 2 and "may have printed" in _one_clear_line(again)

@@ -295,3 +295,65 @@ def test_a_serial_printer_held_by_another_program_keeps_the_job(store):
         other.close()
         os.close(master)
         os.close(slave)
+
+
+def test_printer_silent_after_the_cut_is_uncertain_never_a_second_original(store, artifacts):
+    """The printer takes the whole job, cut included, then answers no status query: the job may
+    be on paper. It is uncertain: retry refuses it, a reprint is a marked copy, and the original
+    goes again only after a person says it did not come out."""
+    with VirtualPrinter(out_dir=artifacts / "printer-silent", silent_after_cut=True) as vp:
+        j = _journal(store, vp, "cn80")
+        out = j.print("deposit_receipt", deposit_receipt(SITE, RECEIPT), ref=RECEIPT.receipt_no)
+        assert not out.ok and out.uncertain and "UNCERTAIN" in out.technician
+        assert [d.cut for d in vp.wait_docs(1)] == [True]            # it did print, whole
+        job = j.get(out.job_id)
+        assert (job["state"], job["uncertain"]) == ("failed", 1)
+        assert "PrintInDoubt" in job["last_error"]
+        assert j.pending() == [] and [u["job_id"] for u in j.uncertain()] == [out.job_id]
+        assert _events(store, "print.failed")[-1]["uncertain"] is True
+        with pytest.raises(InvalidTransition, match="may have printed"):
+            j.retry(out.job_id)
+        vp.wake()
+        copy = j.reprint(out.job_id)
+        assert copy.ok and "副本 COPY #1" in vp.wait_docs(2)[1].text
+        with pytest.raises(InvalidTransition):
+            j.confirm_not_printed(out.job_id, "")                   # someone must have looked
+        j.confirm_not_printed(out.job_id, "cashier 07")
+        again = j.retry(out.job_id)
+        assert again.ok and "副本" not in vp.wait_docs(3)[2].text and RECEIPT.receipt_no in vp.docs[2].text
+        assert _events(store, "print.not_printed") == [{"job_id": out.job_id, "checked_by": "cashier 07", "note": ""}]
+        assert j.get(out.job_id)["state"] == "printed" and j.copies_printed(out.job_id) == 2
+
+
+def test_silent_label_printer_is_uncertain_too(store, artifacts):
+    with VirtualPrinter(out_dir=artifacts / "printer-silent", silent_after_cut=True) as vp:
+        j = _journal(store, vp)
+        out = j.print("wristband", wristband(SITE, WRISTBAND), role="wristband_printer", ref="W")
+        assert out.uncertain and len(vp.wait_docs(1)) == 1
+
+
+def test_recovery_leaves_a_job_another_live_process_is_sending(store, tmp_path):
+    """Start-up recovery runs while another front may be printing on the same store: a job held
+    by a live sender is not an orphan and is not marked uncertain."""
+    import socket
+    import threading
+
+    from pos import printing
+
+    quiet = socket.create_server(("127.0.0.1", 0))      # accepts, never answers the status query
+    url = f"escpos+tcp://127.0.0.1:{quiet.getsockname()[1]}?profile=cn80"
+    j = PrintJournal(store, devices={"receipt_printer": url})
+    job_id = j.submit("deposit_receipt", deposit_receipt(SITE, RECEIPT), ref="R1")
+    result = []
+    t = threading.Thread(target=lambda: result.append(j.run(job_id)))
+    t.start()
+    for _ in range(200):
+        if j.get(job_id)["state"] == "printing":
+            break
+        threading.Event().wait(0.01)
+    assert j.get(job_id)["state"] == "printing"
+    assert PrintJournal(store).recover() == []          # the sender is alive
+    t.join(timeout=30)
+    quiet.close()
+    assert result and result[0].state == "failed" and not result[0].uncertain   # nothing was sent
+    assert printing.PrintJournal(store).recover() == []

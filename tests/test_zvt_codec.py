@@ -148,8 +148,8 @@ def test_bcd_refuses_overflow():
 
 
 # -- framing --------------------------------------------------------------------------------
-def test_crc_is_ccitt_xmodem():
-    assert crc16(b"123456789") == 0x31C3
+def test_crc_is_reflected_ccitt_kermit():
+    assert crc16(b"123456789") == 0x2189      # CRC-16/KERMIT check value (CRC catalogue)
 
 
 def test_frame_layout_with_dle_stuffing():

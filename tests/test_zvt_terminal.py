@@ -37,6 +37,22 @@ def test_payment_approved_with_status_messages(terminal):
     assert [e["amount_fen"] for e in charges(sim)] == [50000]
 
 
+def test_no_intermediate_status_for_a_register_that_did_not_ask(terminal):
+    """Registered with config byte 86 (no bit 08), a terminal keeps its PIN-pad prompts to itself."""
+    from drivers.zvt import messages as m
+    sim, term, _ = terminal
+    term._open()
+    term._simple(m.registration(config_byte=0x86))
+    seen = []
+    sim.script.push({"action": "approve", "pin_delay": 0.05})
+    assert term.authorise(700, on_status=lambda msg: seen.append(msg.message_id)).outcome == "approved"
+    assert seen == []
+    term._simple(m.registration())          # bit 08 again: insert card, enter PIN, please wait
+    sim.script.push({"action": "approve", "pin_delay": 0.05})
+    term.authorise(800, on_status=lambda msg: seen.append(msg.message_id))
+    assert seen == [m.MSG_INSERT, m.MSG_PIN, m.MSG_WAIT]
+
+
 def test_decline_and_abort_charge_nothing(terminal):
     sim, term, _ = terminal
     sim.script.push("decline", "abort")

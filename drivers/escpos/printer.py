@@ -12,7 +12,7 @@ import logging
 import time
 
 from ..base import Device
-from ..errors import CoverOpen, PaperOut, PrinterError, PrinterOffline, ProtocolError
+from ..errors import CoverOpen, DeviceError, PaperOut, PrinterError, PrinterOffline, PrintInDoubt, ProtocolError
 from ..status import DeviceStatus
 from ..url import DeviceURL
 from .profiles import get_profile
@@ -90,7 +90,13 @@ class EscposPrinter(Device):
             self.transport.write(data)
             self.count("jobs")
             self.count("bytes_out", len(data))
-            after = self.query(timeout=max(2.0, len(data) / 10_000))
+            try:
+                after = self.query(timeout=max(2.0, len(data) / 10_000))
+            except DeviceError as exc:        # timeout, no answer, garbage: the bytes are out
+                self.count("jobs_in_doubt")
+                self.last_error = str(exc)
+                raise PrintInDoubt(f"{self.url.raw}: all {len(data)} bytes of the job were sent (cut included) "
+                                   f"but the printer did not answer afterwards ({exc}); it may have printed") from exc
             if after is not None and not after.ready:
                 self.count("jobs_failed")
                 try:

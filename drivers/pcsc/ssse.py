@@ -4,13 +4,16 @@ Read sequence (MOHRSS card specification; public kiosk code sends the same):
 
 1. ``SELECT`` the SSSE application by name ``sx1.sh.社会保障`` (GBK), AID
    ``7378312E73682EC9E7BBE1B1A3D5CF``.
-2. ``SELECT EF05`` (card data) and ``READ RECORD`` (P2 ``04``: record number in P1 of the
-   current EF) records 01-07.
+2. ``SELECT EF05`` (card data) and read records 01-07.
 3. ``SELECT EF06`` (holder data) and read records 08-0D, then record ``4E``, the name extension
    of 2nd/3rd-generation cards, which continues a name too long for the 30 bytes of record 09.
 
-Each record is ``tag | length | value`` where the tag is the record number, so Le is the value
-length + 2. Text is GBK; names that GBK cannot hold are written with GB 18030's four-byte
+Each record is ``tag | length | value``, so Le is the value length + 2. The tag is the record's
+*identifier*, not necessarily its position: EF06 may hold 08-0D and 4E as physical records 1-7,
+and then ``00 B2 08 04`` (record *number* 8) answers 6A83. So records are read by identifier
+(``READ RECORD`` with P1 = the tag, P2 b3-b1 = 000, e.g. ``00 B2 08 00 14``), and a file whose
+card refuses identifier reads (6A81, 6A86, 6B00, or 6A83 for the file's first record) is read by
+record number (P2 ``04``) instead; on such cards the numbers are the tags. Text is GBK; names that GBK cannot hold are written with GB 18030's four-byte
 sequences, so names are decoded as GB 18030 (a superset that decodes GBK unchanged).
 Characters from the user-defined (private-use) areas cannot be shown reliably: the record is
 kept, with a warning for the technician.
@@ -40,6 +43,9 @@ EF06_RECORDS = {0x08: ("ss_number", 18), 0x09: ("name", 30), 0x0A: ("sex", 1),
 NAME_EXT_RECORD = 0x4E
 _PAD = b"\x00\x20\xff"
 _SW_RECORD_NOT_FOUND = 0x6A83
+#: answers of a card that does not do READ RECORD by identifier: function not supported, wrong
+#: P1-P2, wrong parameters
+_ID_REFUSED = frozenset({0x6A81, 0x6A86, 0x6B00})
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Cn", "Zl", "Zp"}
 
 
@@ -129,20 +135,41 @@ class SocialSecurityCard:
 
     def __init__(self, transport: ApduTransport):
         self.t = transport
+        self._by_id = True
 
     def select(self) -> None:
         self.t.select_aid(SSSE_AID)
 
     def _read_file(self, fid: bytes, records: dict) -> dict[int, bytes]:
         self.t.select_fid(fid)
+        self._by_id = True
         out = {}
-        for number, (_field, length) in records.items():
-            out[number] = parse_record(number, self.t.read_record(number, length + 2))
+        for tag, (field, length) in records.items():
+            try:
+                raw = self._record(tag, length + 2, first=not out)
+            except StatusWordError as exc:
+                if exc.sw == _SW_RECORD_NOT_FOUND:
+                    raise UnreadableCard(f"EF{fid.hex().upper()[2:]}: record {tag:02X} ({field}) not found "
+                                         f"by identifier or number") from exc
+                raise
+            out[tag] = parse_record(tag, raw)
         return out
+
+    def _record(self, tag: int, le: int, first: bool = False) -> bytes:
+        """One record of the current EF: by identifier, or by number once the card refused that."""
+        if self._by_id:
+            try:
+                return self.t.read_record_by_id(tag, le)
+            except StatusWordError as exc:
+                if not (exc.sw in _ID_REFUSED or (first and exc.sw == _SW_RECORD_NOT_FOUND)):
+                    raise
+                log.info("SSSE card refuses READ RECORD by identifier (%04X); reading by record number", exc.sw)
+                self._by_id = False
+        return self.t.read_record(tag, le)
 
     def _name_extension(self) -> bytes:
         try:
-            raw = self.t.read_record(NAME_EXT_RECORD, 0x00)
+            raw = self._record(NAME_EXT_RECORD, 0x00)
         except StatusWordError as exc:
             if exc.sw in (SW_FILE_NOT_FOUND, _SW_RECORD_NOT_FOUND):
                 return b""              # a 1st-generation card: no extension record

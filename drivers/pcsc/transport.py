@@ -95,7 +95,12 @@ class ApduTransport:
         return self.send(0x00, 0xA4, 0x02, 0x00, fid)
 
     def read_record(self, number: int, le: int = 0x00) -> bytes:
+        """READ RECORD by record number (P2 b3-b1 = 100) in the current EF."""
         return self.send(0x00, 0xB2, number, 0x04, le=le)
+
+    def read_record_by_id(self, identifier: int, le: int = 0x00) -> bytes:
+        """READ RECORD, first occurrence of record identifier P1 (P2 b3-b1 = 000) in the current EF."""
+        return self.send(0x00, 0xB2, identifier, 0x00, le=le)
 
     def read_binary(self, offset: int, le: int, sfi: int | None = None) -> bytes:
         if sfi is not None:

@@ -11,6 +11,12 @@ the status words real cards send. Behaviour switches rehearse what real cards do
     READ answers at most ``chunk`` bytes, then ``61xx`` for the rest (GET RESPONSE chains).
 ``pin``
     the holder file (EF06 on SSSE cards) answers ``6982`` until VERIFY with this PIN.
+``record_ids``
+    READ RECORD by record identifier (P2 b3-b1 = 000: the first record whose first byte, its
+    tag, is P1) is answered; with ``False`` it gets ``6A81`` (function not supported), as on
+    cards that only number their records.
+
+Records are kept by physical record number; READ RECORD with P2 b3-b1 = 100 reads by number.
 """
 
 from __future__ import annotations
@@ -46,7 +52,8 @@ class CardFS:
     """The APDU processor of the virtual card."""
 
     def __init__(self, atr: bytes, apps: list[Application], *, strict_le: bool = True,
-                 select_61: bool = False, chunk: int = 0, pin: str | None = None):
+                 select_61: bool = False, chunk: int = 0, pin: str | None = None, record_ids: bool = True):
+        self.record_ids = record_ids
         self.atr = atr
         self.apps = apps
         self.strict_le = strict_le
@@ -137,9 +144,19 @@ class CardFS:
             self.ef = ef
         if ef.protected and not self.verified:
             return sw(0x6982)
-        if p1 not in ef.records:
+        mode = p2 & 0x07
+        if mode == 0x04:                        # record number P1
+            if p1 not in ef.records:
+                return sw(0x6A83)
+            return self._answer(ef.records[p1], le)
+        if mode == 0x00 and p1:                 # first occurrence of record identifier P1
+            if not self.record_ids:
+                return sw(0x6A81)
+            for number in sorted(ef.records):
+                if ef.records[number][:1] == bytes([p1]):
+                    return self._answer(ef.records[number], le)
             return sw(0x6A83)
-        return self._answer(ef.records[p1], le)
+        return sw(0x6A86)
 
     def _read_binary(self, p1: int, p2: int, le: int | None) -> bytes:
         if p1 & 0x80:

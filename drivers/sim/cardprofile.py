@@ -6,7 +6,11 @@ card stores it (SSSE records, eGK gzip XML). Profiles live in ``assets/cards/``.
 ``kind``            ``"ssse"`` or ``"egk"``
 ``atr``             hex, optional
 ``[card]``/``[holder]`` (ssse), ``[person]``/``[insurance]`` (egk): the data
-``[behaviour]``     ``strict_le``, ``select_61``, ``chunk``, ``pin`` (see :mod:`drivers.sim.cardfs`)
+``[behaviour]``     ``strict_le``, ``select_61``, ``chunk``, ``pin``, ``record_ids`` (see
+                    :mod:`drivers.sim.cardfs`); ``record_layout`` (ssse): ``"tagged"`` (default:
+                    each record's number is its tag, 08-0D and 4E in EF06) or ``"compact"`` (the
+                    records in physical order 1, 2, 3 ..., so EF06 has 7 records and record
+                    *number* 08 does not exist)
 ``[raw]``           fault rehearsal: ``"EF06:09" = "hex"`` replaces one raw record,
                     ``"EF.PD" = "hex"`` / ``"EF.VD" = "hex"`` replace a whole eGK file
 """
@@ -98,6 +102,12 @@ def _ssse(prof: dict) -> list[Application]:
         fid, _, num = key.partition(":")
         target = {"EF05": recs05, "EF06": recs06}[fid.upper()]
         target[int(num, 16)] = bytes.fromhex(hexval)
+    layout = prof.get("behaviour", {}).get("record_layout", "tagged")
+    if layout == "compact":
+        recs05 = {i: r for i, (_t, r) in enumerate(sorted(recs05.items()), start=1)}
+        recs06 = {i: r for i, (_t, r) in enumerate(sorted(recs06.items()), start=1)}
+    elif layout != "tagged":
+        raise ValueError(f"record_layout must be tagged or compact, not {layout!r}")
     pin = prof.get("behaviour", {}).get("pin")
     fci = bytes.fromhex("6F108408") + SSSE_AID[:8] + bytes.fromhex("A5049F080103")
     return [Application(SSSE_AID, [EF(b"\xEF\x05", 5, recs05), EF(b"\xEF\x06", 6, recs06, protected=bool(pin))],
@@ -155,4 +165,4 @@ def build_card(prof: dict) -> CardFS:
     b = prof.get("behaviour", {})
     atr = bytes.fromhex(prof["atr"]) if "atr" in prof else atr
     return CardFS(atr, apps, strict_le=b.get("strict_le", True), select_61=b.get("select_61", False),
-                  chunk=int(b.get("chunk", 0)), pin=b.get("pin"))
+                  chunk=int(b.get("chunk", 0)), pin=b.get("pin"), record_ids=b.get("record_ids", True))

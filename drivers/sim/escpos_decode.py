@@ -181,7 +181,9 @@ class EscposDecoder:
         cmd = self._need(pos, 2)[1]
         if cmd == 0x04:
             n = self._need(pos, 3)[2]
-            reply.append(self.status(n) & 0xFF)
+            answer = self.status(n)
+            if answer is not None:          # None: a printer that has gone silent
+                reply.append(answer & 0xFF)
             return pos + 3
         if cmd == 0x05:
             return pos + 3

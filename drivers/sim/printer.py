@@ -95,8 +95,13 @@ def scan_codes(img) -> list[tuple[str, str]]:
 
 class VirtualPrinter:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, out_dir: str | Path | None = None,
-                 paper_out_after: int | None = None, sock: socket.socket | None = None):
-        """``sock``: a listening socket bound beforehand (the demo reserves its ports early)."""
+                 paper_out_after: int | None = None, sock: socket.socket | None = None,
+                 silent_after_cut: bool = False):
+        """``sock``: a listening socket bound beforehand (the demo reserves its ports early).
+        ``silent_after_cut``: once the next document is cut, the printer answers no status query
+        (ESC/POS DLE EOT, ZPL ~HS) until :meth:`wake` - it printed, but the register cannot know."""
+        self.silent_after_cut = silent_after_cut
+        self.silent = False
         self.host = host
         self.out_dir = Path(out_dir) if out_dir else None
         self.state = PrinterState()
@@ -189,6 +194,8 @@ class VirtualPrinter:
     def _record(self, doc) -> None:
         with self._lock:
             self.docs.append(doc)
+            if self.silent_after_cut and (getattr(doc, "cut", False) or isinstance(doc, Label)):
+                self.silent, self.silent_after_cut = True, False       # once: wake() restores it
             idx = len(self.docs)
             if self.out_dir:
                 self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -200,7 +207,13 @@ class VirtualPrinter:
             self._lock.notify_all()
         log.info("virtual printer %s: document %d (%s)", self.port, idx, type(doc).__name__)
 
-    def _escpos_status(self, n: int) -> int:
+    def wake(self) -> None:
+        """A silent printer answers status queries again."""
+        self.silent = False
+
+    def _escpos_status(self, n: int) -> int | None:
+        if self.silent:
+            return None
         p, o, r = encode_status(self.state)
         return {1: p, 2: o, 4: r}.get(n, 0x12)
 
@@ -282,6 +295,8 @@ class VirtualPrinter:
                 self._handlers.remove(me)
 
     def _zpl_status(self) -> bytes:
+        if self.silent:
+            return b""
         s = self.state
         return encode_host_status(paper_out=s.paper_out, paused=not s.online, head_up=s.cover_open)
 

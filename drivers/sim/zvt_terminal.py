@@ -7,19 +7,29 @@ Run it::
 It prints one line per front end (``tcp HOST:PORT`` / ``pty /dev/pts/N``) and serves until
 killed. Point onestop at ``zvt+tcp://HOST:PORT`` or ``zvt+serial:///dev/pts/N``.
 
+On the pty it frames with :mod:`drivers.zvt.framing`, i.e. the reflected CRC-16 (KERMIT) that
+real terminals check; ``tests/test_zvt_serial_peer.py`` checks both against the ``crc`` library,
+so the simulator cannot share a wrong CRC with the driver unnoticed.
+
 **Ledger.** Everything the terminal charged, refunded, reversed, held or booked is appended to
 ``DIR/ledger.jsonl`` (fsync'd) *before* the terminal reports it, so tests can compare it with
 onestop's journal after any crash. Trace and receipt numbers are recomputed from the ledger on
 start. Full PANs exist only in :data:`TEST_CARDS`; the ledger keeps the last 4 digits.
 
 **Script.** Each financial transaction takes the next entry of ``DIR/script.json`` (a JSON list;
-default ``"approve"``). An entry is a string (``"approve"``, ``"decline"``, ``"abort"``) or an
-object with ``action`` and any of: ``pin_delay`` (seconds the customer spends on the PIN),
+default ``"approve"``). An entry is a string (``"approve"``, ``"decline"``, ``"abort"``,
+``"host_error"``: the host refused, a trace number is used and only ``06 1E FF`` is sent) or an
+object with ``action`` and any of: ``card_delay`` (seconds before the card is presented),
+``pin_delay`` (seconds the customer spends on the PIN), ``bare`` (a decline sent as ``06 1E 05``
+with no status information, so no trace number reaches the register), ``host_delay`` (seconds the host takes),
 ``slow_status`` ([count, interval]), ``lose_completion`` (charge, then never report),
 ``drop_after_approval`` (charge, then close the connection), ``garbage`` (charge, then send
 bytes that are not ZVT), ``nak_first`` (serial: refuse our command's first frame once),
 ``bad_crc`` (serial: corrupt the CRC of the first reply frame once), ``card`` (index into
 :data:`TEST_CARDS`). :class:`ScriptFile` writes entries from tests.
+
+Intermediate status (04 FF: insert card, enter PIN, please wait) goes only to a register that
+asked for it at registration (config byte bit 08), as the ZVT specification has it.
 
 A second command while a transaction runs gets ``84 83`` (busy). If the register goes away
 before the card is charged, the transaction is aborted and nothing is charged.
@@ -143,6 +153,7 @@ class SimTerminal:
         self.ledger = Ledger(self.dir)
         self.script = ScriptFile(self.dir)
         self.busy = threading.Lock()
+        self.intermediate = False   # registration config byte bit 3 (08): the ECR wants 04 FF
         entries = self.ledger.entries()
         self.trace = max([int(e.get("trace_no") or 0) for e in entries] or [0])
         self.batch = 1 + sum(1 for e in entries if e["kind"] == "eod")
@@ -193,6 +204,8 @@ class SimTerminal:
     def _handle(self, conn, cmd: Apdu) -> None:
         code = cmd.code
         if code == m.REGISTRATION or code == m.LOG_OFF:
+            # a terminal sends intermediate status only to an ECR that registered asking for it
+            self.intermediate = code == m.REGISTRATION and len(cmd.data) > 3 and bool(cmd.data[3] & m.CFG_INTERMEDIATE)
             conn.send_raw(Apdu(*m.ACK))
             conn.send(Apdu(*m.COMPLETION, encode_bmps([("terminal_id", self.terminal_id)])))
         elif code == m.STATUS_ENQUIRY:
@@ -254,20 +267,24 @@ class SimTerminal:
         conn.send_raw(Apdu(*m.ACK))
         card_ix = int(sc.get("card", self.trace % len(TEST_CARDS)))
         card = TEST_CARDS[card_ix % len(TEST_CARDS)]
-        conn.send(Apdu(*m.INTERMEDIATE, bytes([0x0A, 0x00])))          # insert card
+        self._intermediate(conn, 0x0A)          # insert card
+        if sc.get("card_delay") and conn.wait(float(sc["card_delay"])) is not None:
+            return self._abort(conn)
         count, interval = sc.get("slow_status", [0, 0])
         for _ in range(int(count)):
-            conn.send(Apdu(*m.INTERMEDIATE, bytes([0x0E, 0x00])))      # please wait
+            self._intermediate(conn, 0x0E)      # please wait
             if conn.wait(float(interval)) is not None:
                 return self._abort(conn)
         if sc.get("pin_delay"):
-            conn.send(Apdu(*m.INTERMEDIATE, bytes([0x01, 0x00])))      # enter PIN
+            self._intermediate(conn, 0x01)      # enter PIN
             if conn.wait(float(sc["pin_delay"])) is not None:          # ECR abort (06 B0)
                 return self._abort(conn)
         action = sc.get("action", "approve")
         if action == "abort":
             return self._abort(conn)
-        conn.send(Apdu(*m.INTERMEDIATE, bytes([0x04, 0x00])))          # waiting for the host
+        self._intermediate(conn, 0x04)          # waiting for the host
+        if sc.get("host_delay") and conn.wait(float(sc["host_delay"])) is not None:
+            return self._abort(conn)
         amount = int(fields["amount"]) if "amount" in fields else None
         entry = {"kind": kind, "batch": self.batch, "card": card_ix % len(TEST_CARDS),
                  "pan_last4": card["pan"][-4:], "at": time.time()}
@@ -290,11 +307,13 @@ class SimTerminal:
             return
         trace, receipt = self._next()
         entry.update({"amount_fen": amount, "trace_no": trace, "receipt_no": receipt})
-        if action == "decline":
-            entry.update({"result": "declined", "result_code": 0x05})
-            self.ledger.append(entry)
-            conn.send(self._status_info(entry, card, full_pan=False))
-            conn.send(Apdu(*m.ABORTED, bytes([0x05])))
+        if action in ("decline", "host_error"):
+            code = 0x05 if action == "decline" else 0xFF
+            entry.update({"result": "declined", "result_code": code})
+            self.ledger.append(entry)                                  # the trace number is used up
+            if not sc.get("bare") and action == "decline":
+                conn.send(self._status_info(entry, card, full_pan=False))
+            conn.send(Apdu(*m.ABORTED, bytes([code])))                 # "bare": 06 1E alone, no trace
             return
         entry.update({"result": "approved", "result_code": 0, "auth_code": f"A{int(trace) % 100000:05d}"})
         self.ledger.append(entry)                                      # charged: now it is real
@@ -320,6 +339,10 @@ class SimTerminal:
                     and e["receipt_no"] == receipt_no and receipt_no not in done):
                 return e
         return None
+
+    def _intermediate(self, conn, code: int) -> None:
+        if self.intermediate:
+            conn.send(Apdu(*m.INTERMEDIATE, bytes([code, 0x00])))
 
     def _abort(self, conn) -> None:
         conn.send(Apdu(*m.ABORTED, bytes([0x6C])))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from ..base import Device
-from ..errors import CoverOpen, PaperOut, PrinterError, PrinterOffline, ProtocolError
+from ..errors import CoverOpen, DeviceError, PaperOut, PrinterError, PrinterOffline, PrintInDoubt, ProtocolError
 from ..status import DeviceStatus
 from ..url import DeviceURL
 from .render import render_zpl
@@ -58,7 +58,12 @@ class ZplPrinter(Device):
             self.transport.write(data)
             self.count("jobs")
             self.count("bytes_out", len(data))
-            after = self.query()
+            try:
+                after = self.query()
+            except DeviceError as exc:        # timeout, no answer, garbage: the bytes are out
+                self.count("jobs_in_doubt")
+                raise PrintInDoubt(f"{self.url.raw}: all {len(data)} bytes of the label were sent but the "
+                                   f"printer did not answer afterwards ({exc}); it may have printed") from exc
             if after["paper_out"] or after["head_up"] or after["paused"]:
                 self.count("jobs_failed")
                 self.transport.write(b"~JA")      # cancel all: nothing resumes by itself

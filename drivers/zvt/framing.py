@@ -4,8 +4,11 @@ On a serial line every APDU travels as ::
 
     DLE STX  <APDU, each DLE doubled>  DLE ETX  CRC-lo CRC-hi
 
-The CRC is CRC-16/CCITT as ZVT uses it (polynomial 0x1021, initial value 0, no reflection, the
-"XMODEM" variant) over the unstuffed APDU followed by the ETX byte, sent low byte first. The
+The CRC is the reflected CRC-16/CCITT (polynomial 0x1021 processed LSB first, i.e. 0x8408;
+initial value 0, no final XOR: the catalogue's CRC-16/KERMIT, check value 0x2189 for
+"123456789") over the unstuffed APDU followed by the ETX byte, sent low byte first. (ecrterm's
+``crc.py`` builds the same 0x8408 table, though it calls it "xmodem"; the non-reflected XMODEM
+variant is refused by real terminals.) The
 receiver answers each frame with ACK (``06``) or, for a bad CRC or a broken frame, NAK (``15``);
 the sender repeats a frame on NAK or when no answer comes within T3, at most :data:`MAX_TRIES`
 times in all.
@@ -34,10 +37,10 @@ MAX_TRIES = 3
 def _table() -> list[int]:
     tab = []
     for i in range(256):
-        c = i << 8
+        c = i
         for _ in range(8):
-            c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
-        tab.append(c & 0xFFFF)
+            c = (c >> 1) ^ 0x8408 if c & 1 else c >> 1
+        tab.append(c)
     return tab
 
 
@@ -45,8 +48,9 @@ _TABLE = _table()
 
 
 def crc16(data: bytes, crc: int = 0) -> int:
+    """Reflected CRC-16/CCITT (KERMIT) of ``data``; ``crc`` continues an earlier value."""
     for b in data:
-        crc = ((crc << 8) & 0xFFFF) ^ _TABLE[((crc >> 8) ^ b) & 0xFF]
+        crc = (crc >> 8) ^ _TABLE[(crc ^ b) & 0xFF]
     return crc
 
 

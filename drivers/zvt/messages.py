@@ -20,7 +20,7 @@ __all__ = [
     "PRINT_BLOCK", "registration", "authorisation", "refund", "reversal", "preauthorisation",
     "book_total", "end_of_day", "status_enquiry", "repeat_receipt", "abort",
     "INTERMEDIATE_MESSAGES", "status_message_id", "RESULT_TEXT", "BUSY_CODES", "ABORT_CODES",
-    "CARD_TYPES", "KIND_BY_COMMAND",
+    "CARD_TYPES", "KIND_BY_COMMAND", "CONFIG_BYTE", "CFG_INTERMEDIATE",
 ]
 
 CNY = 156   # ISO 4217 numeric, BMP 49
@@ -51,11 +51,18 @@ KIND_BY_COMMAND = {AUTHORISATION: "sale", REFUND: "refund", REVERSAL: "reversal"
                    PREAUTH: "preauth", BOOK_TOTAL: "booking"}
 
 
+#: registration config byte bits (ZVT 06 00): 02 payment receipts by the ECR, 04 administration
+#: receipts by the ECR, 08 the ECR requires intermediate status information (04 FF), 80 ECR print
+#: type. Without 08 the terminal sends no 04 FF, and the patient sees no "enter PIN".
+CFG_RECEIPT_PAYMENT, CFG_RECEIPT_ADMIN, CFG_INTERMEDIATE, CFG_PRINT_TYPE = 0x02, 0x04, 0x08, 0x80
+CONFIG_BYTE = CFG_PRINT_TYPE | CFG_INTERMEDIATE | CFG_RECEIPT_ADMIN | CFG_RECEIPT_PAYMENT   # 0x8E
+
+
 def _pw(password: str) -> bytes:
     return bcd_encode(password, 3)
 
 
-def registration(password: str = "000000", config_byte: int = 0x86, currency: int = CNY) -> Apdu:
+def registration(password: str = "000000", config_byte: int = CONFIG_BYTE, currency: int = CNY) -> Apdu:
     return Apdu(*REGISTRATION, _pw(password) + bytes([config_byte]) + bcd_encode(currency, 2)
                 + encode_bmps([("service_byte", 0x03)]))
 

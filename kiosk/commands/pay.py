@@ -17,7 +17,7 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 
-from drivers.errors import DeviceError
+from drivers.errors import DeviceError, PaymentInDoubt
 from drivers.pci import install_log_redaction
 
 from ..runtime import config_from_args, open_store_from
@@ -105,20 +105,27 @@ def run(args) -> int:
             _print(args, {"queue": rows}, "\n".join(
                 f"{r['attempt_id']} {r['account']} {r['amount_fen'] / 100:.2f} {r['reason']}" for r in rows) or "empty")
             return 0
-        if what == "resolve":
-            aid, resolution = _need(args, 2, "resolve ATTEMPT_ID charged|not_charged --supervisor NAME")
-            out = svc.resolve(aid, resolution, supervisor=args.supervisor or "")
-        elif what == "refund":
-            aid, amount = _need(args, 2, "refund ATTEMPT_ID AMOUNT")
-            out = svc.refund(aid, yuan_to_fen(amount), terminal_url=args.terminal, on_status=show)
-        elif what == "reverse":
-            (aid,) = _need(args, 1, "reverse ATTEMPT_ID")
-            out = svc.reverse(aid, on_status=show)
-        else:
-            _need(args, 0, "AMOUNT --terminal URL")
-            amount = yuan_to_fen(what)
-            out = svc.pay(amount, terminal_url=_terminal(args, config), account=args.account,
-                          purpose=args.purpose, on_status=show)
+        amount = None
+        try:
+            if what == "resolve":
+                aid, resolution = _need(args, 2, "resolve ATTEMPT_ID charged|not_charged --supervisor NAME")
+                out = svc.resolve(aid, resolution, supervisor=args.supervisor or "")
+            elif what == "refund":
+                aid, amount = _need(args, 2, "refund ATTEMPT_ID AMOUNT")
+                amount = yuan_to_fen(amount)
+                out = svc.refund(aid, amount, terminal_url=args.terminal, on_status=show)
+            elif what == "reverse":
+                (aid,) = _need(args, 1, "reverse ATTEMPT_ID")
+                out = svc.reverse(aid, on_status=show)
+            else:
+                _need(args, 0, "AMOUNT --terminal URL")
+                amount = yuan_to_fen(what)
+                out = svc.pay(amount, terminal_url=_terminal(args, config), account=args.account,
+                              purpose=args.purpose, on_status=show)
+        except PaymentInDoubt as exc:   # e.g. the store failed after the terminal took the command
+            _print(args, {"status": "in_doubt", "amount_fen": amount, "reason": str(exc),
+                          "message": exc.user_message}, f"in_doubt: {exc}")
+            return 1
         doc = out.as_json()
         card = doc["card"]
         _print(args, doc, f"{doc['status']}: {doc['amount_fen'] / 100:.2f} attempt {doc['attempt_id']} "

@@ -1,4 +1,9 @@
-"""``onestop print``: test page, journal, retry and reprint of print jobs."""
+"""``onestop print``: test page, journal, retry and reprint of print jobs.
+
+Every subcommand first recovers the print journal: a job a crash left ``printing`` becomes
+UNCERTAIN. ``retry`` refuses an uncertain job; ``reprint`` prints it as a marked copy, and
+``not-printed JOB --by NAME`` (a person checked the printer) lets ``retry`` send the original.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +40,14 @@ def register(sub, parents):
         r.add_argument("job", metavar="JOB", help="job ID (or a unique prefix)")
         r.add_argument("--printer", metavar="URL", help="another printer URL (reprint only)")
         r.set_defaults(func=run_retry if name == "retry" else run_reprint)
+    n = psub.add_parser("not-printed", parents=parents, help="say an uncertain job did not come out",
+                        description="After checking the printer: an UNCERTAIN job (all its bytes were sent, "
+                                    "or the program stopped while sending) did not come out, so retry may "
+                                    "send the original again.")
+    n.add_argument("job", metavar="JOB", help="job ID (or a unique prefix)")
+    n.add_argument("--by", required=True, metavar="NAME", help="who checked the printer")
+    n.add_argument("--note", default="")
+    n.set_defaults(func=run_not_printed)
 
 
 def _quiet_stderr_logs() -> None:
@@ -54,13 +67,19 @@ def _journal(args):
     from pos.printing import PrintJournal
 
     store = open_store_from(args, config)
-    return PrintJournal.from_config(store, config), config, store
+    journal = PrintJournal.from_config(store, config)
+    for job_id in journal.recover():         # a crash left it "printing": it may be on paper
+        print(f"onestop print: job {job_id} was interrupted while printing and is now UNCERTAIN "
+              f"(reprint it as a copy, or check the printer and use not-printed)", file=sys.stderr)
+    return journal, config, store
 
 
 def _report(outcome) -> int:
     if outcome.ok:
         print(f"printed: job {outcome.job_id} ({outcome.nbytes} bytes)")
         return 0
+    if outcome.uncertain:
+        print(f"uncertain: job {outcome.job_id} may have printed", file=sys.stderr)
     print(f"onestop print: {outcome.technician}", file=sys.stderr)
     return EXIT_FAILED
 
@@ -121,6 +140,16 @@ def run_retry(args) -> int:
     journal, _config, store = _journal(args)
     try:
         return _report(journal.retry(journal.find(args.job)["job_id"]))
+    finally:
+        store.close()
+
+
+def run_not_printed(args) -> int:
+    journal, _config, store = _journal(args)
+    try:
+        job = journal.confirm_not_printed(journal.find(args.job)["job_id"], args.by, args.note)
+        print(f"job {job['job_id']}: not printed (checked by {args.by}); it may be retried")
+        return 0
     finally:
         store.close()
 

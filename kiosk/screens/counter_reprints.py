@@ -14,6 +14,7 @@ _ = N_
 KINDS = {"deposit_receipt": _("Deposit receipt"), "wristband": _("Wristband"),
          "settlement_list": _("Settlement list"), "shift_report": _("Shift report")}
 JOB_STATES = {"printed": _("Printed"), "failed": _("Not printed"), "queued": _("Waiting"), "printing": _("Printing")}
+UNCERTAIN = _("May have printed")
 
 
 class CounterReprintsScreen(CounterScreen):
@@ -31,9 +32,15 @@ class CounterReprintsScreen(CounterScreen):
         out = []
         for j in jobs:
             copy = f"  {t('Copy')} #{j['copy_no']}" if j["copy_no"] else ""
+            state = UNCERTAIN if j.get("uncertain") else JOB_STATES.get(j["state"], j["state"])
             text = (app.fx(f"{local_time(j['created_at'])}  ") + t(KINDS.get(j["kind"], j["kind"])) +
-                    app.fx(f"  {j['ref']}  ") + t(JOB_STATES.get(j["state"], j["state"])) + copy)
-            out.append(self.row(text, [(t("Reprint"), lambda jid=j["job_id"]: self.reprint(jid))]))
+                    app.fx(f"  {j['ref']}  ") + t(state) + copy)
+            actions = [(t("Reprint"), lambda jid=j["job_id"]: self.reprint(jid))]
+            if j.get("uncertain"):
+                actions.append((t("Did not print"), lambda jid=j["job_id"]: self.not_printed(jid)))
+            out.append(self.row(text, actions))
+        if any(j.get("uncertain") for j in jobs):
+            self.say(_("Some documents may have printed: check the printer. Reprint gives a marked copy."))
         if not jobs:
             self.say("Nothing has been printed yet.")
         self.fill(self.ids.rows, out)
@@ -51,6 +58,21 @@ class CounterReprintsScreen(CounterScreen):
             self.call(lambda d: d.journal(), self._show)
 
         self.call(lambda d: d.reprint(job_id), done)
+
+    def not_printed(self, job_id: str) -> None:
+        """The cashier checked the printer: the uncertain job did not come out; send the original."""
+        if self.busy:
+            return
+
+        def send(d):
+            d.site.printing.confirm_not_printed(job_id, d.operator)
+            return d.site.printing.retry(job_id)
+
+        def done(out):
+            self.say_printed(out, _("Printed."))
+            self.call(lambda d: d.journal(), self._show)
+
+        self.call(send, done)
 
     def reset(self) -> None:
         super().reset()

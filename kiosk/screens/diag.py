@@ -75,6 +75,7 @@ class DeviceRow(BoxLayout):
 class DiagScreen(Screen):
     discovered = ListProperty([])
     message = StringProperty("")       # msgid
+    uncertain_prints = ListProperty([])
     detail = StringProperty("")        # data shown after the message (a path, an error)
 
     def on_pre_enter(self, *_):
@@ -91,6 +92,7 @@ class DiagScreen(Screen):
             box.add_widget(row)
         self.refresh(app, app.device_status)
         app.bind(device_status=self.refresh)
+        app.with_store(lambda store: site_services(app, store).printing.uncertain(), self._uncertain_prints)
         worker.submit(lambda: [d.as_dict() for d in discover()], self._found)
 
     def on_leave(self, *_):
@@ -103,6 +105,14 @@ class DiagScreen(Screen):
                 row.state, row.reason = st.state.value, st.reason
                 if st.state.value == "error" and not row.last_error:
                     row.last_error = st.reason
+
+    def _uncertain_prints(self, jobs) -> None:
+        """Print jobs that may or may not be on paper (a silent printer, a crash while printing)."""
+        self.uncertain_prints = jobs
+        if jobs and not self.message:
+            self.message = "Print jobs that may have printed (reprint them as copies):"
+            self.detail = ", ".join(f"{j['kind']} {j['ref']} {j['job_id'][:13]}" for j in jobs[:5]) + \
+                (f" (+{len(jobs) - 5})" if len(jobs) > 5 else "")
 
     def _found(self, found):
         app = App.get_running_app()

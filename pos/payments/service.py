@@ -9,7 +9,8 @@ Order of events for one payment (the rules of docs/payments.md):
 1. refuse amounts <= 0 and accounts with an unresolved payment (:class:`PaymentBlocked`);
 2. take the terminal lock, then **recover** every unfinished attempt on that terminal;
 3. commit the intent row (a database index allows one active attempt per terminal);
-4. connect (and register); learn the terminal's last trace number if we do not know it;
+4. connect (and register); learn the terminal's last trace number if we do not know it (we do not
+   after a result that carried no trace number: a bare ``06 1E`` may have used one up);
 5. commit ``sent``, then send the command; commit ``waiting_card`` at the first status;
 6. commit the outcome; an approval is then posted (the purpose's poster runs in that transaction).
 
@@ -21,6 +22,7 @@ with the attempt by trace number (the one after the baseline), amount and result
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -29,7 +31,7 @@ from drivers.errors import DeviceError, PaymentBlocked, PaymentError, PaymentInD
 from drivers.payment import NotSent, PaymentResult, StatusCallback, StatusMessage
 from drivers.registry import check_url, open_device
 from drivers.url import parse_url
-from pos.errors import DomainError, InvalidTransition
+from pos.errors import DomainError, InvalidTransition, StoreError
 from pos.ids import utcnow_iso
 from pos.store import Store, Tx
 
@@ -51,6 +53,10 @@ class InvalidAmount(DomainError):
 def terminal_key(url: str) -> str:
     u = parse_url(url)
     return f"{u.scheme}://{u.netloc}{u.path}"
+
+
+#: what a failing store raises (disk full, I/O error, read-only, closed)
+_STORE_FAILURES = (sqlite3.Error, StoreError, OSError)
 
 
 def _next_trace(trace: str) -> str:
@@ -251,10 +257,29 @@ class PaymentService:
             return self._execute(kind, amount_fen, key, terminal_url, account, purpose, original, on_status)
 
     def _execute(self, kind, amount_fen, key, url, account, purpose, original, on_status) -> PaymentOutcome:
-        row = self.journal.create_intent(kind=kind, amount_fen=amount_fen, purpose=purpose, account=account,
-                                         terminal=key, terminal_url=url,
-                                         original_id=original["attempt_id"] if original else None)
+        try:
+            row = self.journal.create_intent(kind=kind, amount_fen=amount_fen, purpose=purpose, account=account,
+                                             terminal=key, terminal_url=url,
+                                             original_id=original["attempt_id"] if original else None)
+        except _STORE_FAILURES as exc:
+            raise StoreError(f"the payment could not be recorded, so it was not started (nothing was charged): "
+                             f"{exc}") from exc
         aid = row["attempt_id"]
+        sent = []
+        try:
+            return self._run(aid, row, kind, amount_fen, key, url, original, on_status, sent)
+        except _STORE_FAILURES as exc:
+            if not sent:
+                raise StoreError(f"payment {aid} could not be recorded before it was sent (nothing was charged): "
+                                 f"{exc}") from exc
+            # bytes reached the terminal: the card may be charged. Never a clean failure, never
+            # retried here; the row stays active and recovery asks the terminal once the store works.
+            log.error("payment %s in doubt: the store failed after the command reached the terminal %s: %s",
+                      aid, url, exc)
+            raise PaymentInDoubt(f"payment {aid} is in doubt: the terminal may have charged the card, but the "
+                                 f"store could not record the result ({exc}); recover it at the counter") from exc
+
+    def _run(self, aid, row, kind, amount_fen, key, url, original, on_status, sent) -> PaymentOutcome:
         self._step("intent")
         _say(on_status, MSG_CONNECTING)
         term = None
@@ -272,6 +297,7 @@ class PaymentService:
                 self.journal.transition(aid, "aborted", {"reason": f"not sent: {exc}"})
                 raise NotSent(str(exc)) if not isinstance(exc, TerminalBusy) else exc
             self.journal.transition(aid, "sent")
+            sent.append(True)               # from here on a store failure leaves the payment in doubt
             self._step("sent")
             waiting = []
 
@@ -333,6 +359,11 @@ class PaymentService:
         def also(tx: Tx, r: dict) -> None:
             if res.trace_no:
                 Journal.note_terminal(tx, r["terminal"], r["terminal_url"], res.trace_no, res.terminal_id)
+            else:
+                # a bare 06 1E (decline, host refusal, abort) may have used up a trace number we
+                # never saw: the next attempt must learn the terminal's position again (06 20)
+                # before anything is judged against it
+                _forget_baseline(tx, r["terminal"])
             if to == "approved" and r["kind"] == "reversal" and r["original_id"]:
                 self._mark_reversed(tx, r)
 
@@ -447,6 +478,11 @@ class PaymentService:
         log.warning("payment %s recovered as %s: %s", aid, row["state"], why)
         return {"attempt_id": aid, "action": verdict, "state": row["state"], "why": why,
                 "amount_fen": row["amount_fen"], "account": row["account"]}
+
+
+def _forget_baseline(tx: Tx, terminal: str) -> None:
+    tx.execute("UPDATE payment_terminals SET known = 0, updated_at = ? WHERE terminal = ?", (utcnow_iso(), terminal))
+    log.info("terminal %s: result without a trace number; its trace baseline will be learnt again", terminal)
 
 
 def _check_amount(amount_fen) -> None:
