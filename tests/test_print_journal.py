@@ -328,7 +328,7 @@ def test_printer_silent_after_the_cut_is_uncertain_never_a_second_original(store
 def test_silent_label_printer_is_uncertain_too(store, artifacts):
     with VirtualPrinter(out_dir=artifacts / "printer-silent", silent_after_cut=True) as vp:
         j = _journal(store, vp)
-        out = j.print("wristband", wristband(SITE, WRISTBAND), role="wristband_printer", ref="W")
+        out = j.print("wristband", wristband(SITE, WRISTBAND), role="label_printer", ref="W")
         assert out.uncertain and len(vp.wait_docs(1)) == 1
 
 
