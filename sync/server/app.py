@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlencode
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import protocol as P
@@ -182,9 +182,9 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
                 raise service.Refused(422, "after and limit must be integers")
             if after < 0 or after >= 2**62 or limit < 1:
                 raise service.Refused(422, "after must be >= 0 and limit >= 1")
-            return service.pull(backend, cred.device_id, after, limit, cred)
+            return service.pull_json(backend, cred.device_id, after, limit, cred)
         try:
-            return JSONResponse(await guarded(work))
+            return Response(await guarded(work), media_type="application/json")
         except (service.AuthError, RateLimited) as exc:
             return refusal(request, exc)
         except service.Refused as exc:
