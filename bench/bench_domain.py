@@ -216,10 +216,24 @@ def main(argv=None) -> int:
             conn.execute(SETTLE_BARE[1], (aid,)).fetchall()
             conn.execute(SETTLE_BARE[2], (aid,)).fetchall()
 
+    longest = conn.execute("SELECT a.id, a.inpatient_no, max(c.service_date), count(*) AS n FROM hosp_admissions a "
+                           "JOIN hosp_charges c ON c.admission_id = a.id GROUP BY a.id ORDER BY n DESC LIMIT 30").fetchall()
+    long_picks = [(aid, no, day) for aid, no, day, _n in longest]
+    long_lines = sum(r[3] for r in longest) / max(1, len(longest))
+
+    def long_domain():
+        for _aid, no, day in long_picks:
+            svc.daily_list(no, day)
+
+    def long_items():
+        for aid, _no, day in long_picks:
+            conn.execute(DAILY_BARE[1], (aid, day)).fetchall()
+
     daily_domain(), daily_bare(), settle_domain(), settle_bare()          # warm the cache
     n = len(picks)
     t_dd, t_db, t_io = (t / n for t in interleaved(daily_domain, daily_bare, items_only, rounds=args.rounds))
     t_sd, t_sb = (t / n for t in interleaved(settle_domain, settle_bare, rounds=args.rounds))
+    t_ld, t_li = (t / max(1, len(long_picks)) for t in interleaved(long_domain, long_items, rounds=args.rounds))
     items_per_list = sum(len(conn.execute(DAILY_BARE[1], (a, d)).fetchall()) for a, _n, d in picks) / n
     lines_per_stay = sum(conn.execute("SELECT count(*) FROM hosp_charges WHERE admission_id = ?", (a,)).fetchone()[0]
                          for a, _n, _d in picks) / n
@@ -254,10 +268,19 @@ best of {args.rounds} rounds (domain call and baseline interleaved in each round
 
 | operation | domain call | bare indexed SQL, same run | ratio (goal ≤ 1.5×) |
 |---|---|---|---|
-| daily fee list (`daily_list`, ~{items_per_list:.0f} items) | {t_dd * 1e6:,.0f} µs | {t_db * 1e6:,.0f} µs (its 5 statements: lookup, items, running total, ledger, green items) | **{t_dd / t_db:.2f}×** |
-| daily fee list vs the day's items query alone | {t_dd * 1e6:,.0f} µs | {t_io * 1e6:,.0f} µs | {t_dd / t_io:.2f}× |
+| **daily fee list (`daily_list`, ~{items_per_list:.0f} items) vs the day's items query alone** | {t_dd * 1e6:,.0f} µs | {t_io * 1e6:,.0f} µs | **{t_dd / t_io:.2f}×** |
+| ... the same for the 30 longest stays (~{long_lines:,.0f} lines each, their last day) | {t_ld * 1e6:,.0f} µs | {t_li * 1e6:,.0f} µs | **{t_ld / t_li:.2f}×** |
+| daily fee list vs its 5 statements run bare (lookup, items, running total, ledger, green items) | {t_dd * 1e6:,.0f} µs | {t_db * 1e6:,.0f} µs | {t_dd / t_db:.2f}× |
 | settlement split (`pre_settle`, policy tables) | {t_sd * 1e6:,.0f} µs | {t_sb * 1e6:,.0f} µs (its 3 statements: lookup, category sums, ledger sums) | **{t_sd / t_sb:.2f}×** |
 | full `settle` via the simulated platform (intent + record, 2 durable commits, fee upload) | {t_full * 1e3:,.1f} ms | – | fsync-bound, for information |
+
+The honest baseline for the daily list is the one query a patient's list cannot do without, the
+day's items; against it the list pays for four more statements (the admission lookup, the running
+total over the whole stay, the ledger sums and the open green items), each an indexed probe but
+each a round trip through sqlite3 and Python. The running total grows with the stay, which is why
+the longest stays show the largest ratio. Making the list one statement belongs to the hospital
+package (issue 12 moves it); the goal of 1.5× against the items query alone is not met while it
+runs five.
 """
     if args.no_write:
         print(md)

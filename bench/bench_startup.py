@@ -21,14 +21,18 @@ from bench.common import ROOT, write_section  # noqa: E402
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 
 
-def run(cmd, env) -> tuple[float, int, float]:
+def run(cmd, env) -> tuple[float, int, float, float | None, int | None, float | None]:
     t0 = time.time()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if out.returncode != 0 or not line:
         raise SystemExit(f"{cmd} failed: {out.stderr[-2000:]}")
     rep = json.loads(line[-1])
-    return rep["first_frame"] - t0, rep["maxrss_kb"], rep["cpu_s"]
+    ready = rep.get("ready")
+    if ready is not None and not rep.get("store_ok", True):
+        raise SystemExit(f"{cmd}: the store did not open")
+    return (rep["first_frame"] - t0, rep["maxrss_kb"], rep["cpu_s"], None if ready is None else ready - t0,
+            rep.get("ready_maxrss_kb"), rep.get("ready_cpu_s"))
 
 
 def main() -> None:
@@ -39,29 +43,39 @@ def main() -> None:
     kiosk = [sys.executable, "-m", "kiosk.cli", "demo", "--size", "1280x800", "--first-frame-report"]
     base = [sys.executable, str(ROOT / "bench" / "minimal_app.py")]
     run(kiosk, env)  # first run extracts the CJK faces into the cache; not a start-up cost
-    k_t, k_m, k_c, b_t, b_m, b_c = [], [], [], [], [], []
+    k_t, k_m, k_c, b_t, b_m, b_c, r_t, r_m, r_c = [], [], [], [], [], [], [], [], []
     for _ in range(ROUNDS):
-        t, m, c = run(base, env)
+        t, m, c, *_ = run(base, env)
         b_t.append(t), b_m.append(m), b_c.append(c)
-        t, m, c = run(kiosk, env)
-        k_t.append(t), k_m.append(m), k_c.append(c)
+        t, m, c, rt, rm, rc = run(kiosk, env)
+        k_t.append(t), k_m.append(m), k_c.append(c), r_t.append(rt), r_m.append(rm), r_c.append(rc)
     kt, bt = statistics.median(k_t), statistics.median(b_t)
     km, bm = statistics.median(k_m), statistics.median(b_m)
     kc, bc = statistics.median(k_c), statistics.median(b_c)
+    rt, rm, rc = statistics.median(r_t), statistics.median(r_m), statistics.median(r_c)
+    load = os.getloadavg()[0]
     write_section("startup", f"""
 ## Kiosk start-up (issue 2)
 
-Cold start (new process) to the first rendered frame, SDL offscreen at 1280×800, median of
-{ROUNDS} alternating rounds. Baseline: `bench/minimal_app.py`, one Kivy Label.
-What keeps the kiosk close to it: the store, its migrations, the device monitor and (in the demo)
-the simulated devices start after the first frame; command modules and the printer packages
-import their heavy dependencies (python-escpos, PIL, barcode) only when used.
+Cold start (new process), SDL offscreen at 1280×800, median of {ROUNDS} alternating rounds, load
+average {load:.1f} at the end (2 cores shared by 7 engineers). Baseline: `bench/minimal_app.py`,
+one Kivy Label, to its first frame. The headline is **ready for a patient**: the first frame is on
+the screen, the store is open (migrations, services) and every configured device has been probed
+once (in the demo: after the simulated devices have started). The first frame alone is beside it;
+the store, the device monitor and the simulated devices start after it, and the printing stack is
+warmed after it, so it flatters the kiosk.
 
-| | baseline (1 Label) | kiosk (`onestop demo`) | ratio | goal |
+| | baseline (1 Label, first frame) | kiosk (`onestop demo`) | ratio | goal |
 |---|---|---|---|---|
-| time to first frame | {bt * 1000:.0f} ms | {kt * 1000:.0f} ms | **{kt / bt:.2f}×** | ≤ 1.5× |
-| CPU time (user+sys) to first frame | {bc * 1000:.0f} ms | {kc * 1000:.0f} ms | **{kc / bc:.2f}×** | (steadier under load) |
-| peak RSS at first frame | {bm / 1024:.0f} MiB | {km / 1024:.0f} MiB | **{km / bm:.2f}×** | ≤ 1.5× |
+| **time to ready for a patient** | {bt * 1000:.0f} ms | {rt * 1000:.0f} ms | **{rt / bt:.2f}×** | – |
+| CPU time (user+sys) to ready | {bc * 1000:.0f} ms | {rc * 1000:.0f} ms | **{rc / bc:.2f}×** | (steadier under load) |
+| peak RSS at ready | {bm / 1024:.0f} MiB | {rm / 1024:.0f} MiB | **{rm / bm:.2f}×** | |
+| time to first frame | {bt * 1000:.0f} ms | {kt * 1000:.0f} ms | {kt / bt:.2f}× | ≤ 1.5× |
+| CPU time to first frame | {bc * 1000:.0f} ms | {kc * 1000:.0f} ms | {kc / bc:.2f}× | |
+| peak RSS at first frame | {bm / 1024:.0f} MiB | {km / 1024:.0f} MiB | {km / bm:.2f}× | ≤ 1.5× |
+
+From first frame to ready the kiosk spends {(rt - kt) * 1000:.0f} ms (median): opening the store and
+building its services, starting the demo's simulated devices, and one probe of each device.
 """)
 
 

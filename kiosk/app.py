@@ -153,6 +153,7 @@ class OnestopApp(App):
     def _after_first_frame(self, *_):
         Window.unbind(on_flip=self._after_first_frame)
         worker.submit(self._open_store, self._store_opened, self._store_failed)
+        worker.submit(lambda: importlib.import_module("kiosk.warmup").warm_printing(self.site))
         if self.demo_world is not None:       # the demo's simulators start now, then are watched
             worker.submit(self.demo_world.start, lambda _w: self.monitor.start(),
                           lambda exc: self.monitor.start())
@@ -184,6 +185,11 @@ class OnestopApp(App):
         self._store_future.set_result(store)
         log.info("%s started: store %s device %s", self.front, self.store_path, store.device_id)
         self._start_sync(store)
+        # after the store is ready (the first run after an upgrade may move a year of rows: seconds),
+        # then every 6 hours: a kiosk may run for months without a restart
+        days = self.site.get("store", "archive_days")
+        worker.submit(lambda: _archive(store, days))
+        self._archive_ev = Clock.schedule_interval(lambda _dt: worker.submit(lambda: _archive(store, days)), 6 * 3600)
 
     def _start_sync(self, store: Store) -> None:
         """The background sync worker, when a central server is configured (never blocks the UI)."""
@@ -231,6 +237,8 @@ class OnestopApp(App):
         self._status_ev.cancel()
         self.monitor.stop()
         Clock.unschedule(self._pull_sync)
+        if getattr(self, "_archive_ev", None) is not None:
+            self._archive_ev.cancel()
         if self.sync_worker is not None:
             self.sync_worker.stop(timeout=2)
         if self._store_future is not None:
@@ -368,3 +376,13 @@ class OnestopApp(App):
             self.notice = "Please go to window {window}."
 
         self.with_store(record, done, failed)
+
+
+def _archive(store: Store, days: float) -> None:
+    """Move what is past the retention to the archive file; a failure there never stops a start."""
+    from pos.store.archive import archive
+
+    try:
+        archive(store, days)
+    except Exception:  # noqa: BLE001 - the kiosk serves patients with a full store too
+        log.exception("archiving the store %s failed", store.path)

@@ -100,13 +100,26 @@ def _exit_after_first_frame(app, args) -> None:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
+    report = {}
+
+    def ready_for_a_patient(_dt):
+        """The store is open and every configured device has been probed once."""
+        fut = app._store_future
+        if fut is None or not fut.done() or len(app.monitor.snapshot()) < len(app.monitor.devices):
+            return True                 # look again at the next tick
+        report.update(ready=time.time(), ready_maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      ready_cpu_s=sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+                      store_ok=fut.exception() is None)
+        print(json.dumps(report), flush=True)
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+        return False
+
     def on_flip(*_):
         Window.unbind(on_flip=on_flip)
         if args.first_frame_report:
-            print(json.dumps({"first_frame": time.time(),
-                              "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                              "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}), flush=True)
-            Clock.schedule_once(lambda _dt: app.stop(), 0)
+            report.update(first_frame=time.time(), maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                          cpu_s=sum(resource.getrusage(resource.RUSAGE_SELF)[:2]))
+            Clock.schedule_interval(ready_for_a_patient, 0.005)
         else:
             Clock.schedule_once(shoot, 1.5)  # let the device status arrive
 

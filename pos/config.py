@@ -102,6 +102,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "store": {
         "path": Key(str, "", "SQLite store path; empty = the user's data directory."),
+        "archive_days": Key((int, float), 90, "Days acknowledged outbox rows, finished card payments and printed "
+                            "layouts stay in the store before they move to its archive file.", _positive),
     },
     "sync": {
         "server_url": Key(str, "", "Central server URL; empty = work offline only.", _http_url),

@@ -129,6 +129,13 @@ class PrintJournal:
             raise NotFound(f"no print job {job_id}")
         cols = [d[0] for d in self.store.conn.execute("SELECT * FROM print_jobs LIMIT 0").description]
         job = dict(zip(cols, row))
+        if job["layout"] == "":             # archived (pos.store.archive): fetched for a reprint
+            from .store.archive import archived_layout
+
+            kept = archived_layout(self.store, job_id)
+            if kept is None:
+                raise NotFound(f"print job {job_id}: its layout was archived and the archive does not have it")
+            job["layout"] = kept
         job["layout"] = json.loads(job["layout"])
         return job
 
@@ -155,19 +162,21 @@ class PrintJournal:
 
     def pending(self) -> list[dict]:
         """Jobs that have not printed and can be retried (oldest first)."""
-        return list(reversed([j for j in self.journal(1000) if j["state"] in ("queued", "failed")
-                              and not j["uncertain"]]))
+        jobs = [j for s in ("queued", "failed") for j in self.journal(1000, s) if not j["uncertain"]]
+        return sorted(jobs, key=lambda j: (j["created_at"], j["job_id"]))
 
     def copies_printed(self, job_id: str) -> int:
         return self.store.conn.execute(
-            "SELECT count(*) FROM print_jobs WHERE (job_id = ? OR reprint_of = ?) AND state = 'printed'",
+            "SELECT count(*) FROM print_jobs WHERE (job_id = ? OR reprint_of = ?) AND +state = 'printed'",
             (job_id, job_id)).fetchone()[0]
 
     # -- writing ----------------------------------------------------------------------
     def submit(self, kind: str, layout, role: str = "receipt_printer", printer_url: str | None = None,
-               ref: str = "", *, reprint_of: str | None = None, copy_no: int = 0) -> str:
-        """Record a job (state queued) and return its ID. Nothing is sent yet."""
-        with self.store.transaction() as tx:
+               ref: str = "", *, reprint_of: str | None = None, copy_no: int = 0, durable: bool = True) -> str:
+        """Record a job (state queued) and return its ID. Nothing is sent yet. ``durable=False``
+        when the job is sent at once: the claim (state printing) is flushed before the first byte
+        and flushes the queued row with it (pos.store.Store.transaction)."""
+        with self.store.transaction(durable=durable) as tx:
             return self._record(tx, kind, layout, role, printer_url, ref, reprint_of, copy_no)
 
     def _record(self, tx, kind, layout, role, printer_url, ref, reprint_of, copy_no) -> str:
@@ -185,7 +194,7 @@ class PrintJournal:
     def print(self, kind: str, layout, role: str = "receipt_printer", printer_url: str | None = None,
               ref: str = "", printer=None) -> PrintOutcome:
         """Submit and send at once (the usual path)."""
-        return self.run(self.submit(kind, layout, role, printer_url, ref), printer)
+        return self.run(self.submit(kind, layout, role, printer_url, ref, durable=False), printer)
 
     def run(self, job_id: str, printer=None) -> PrintOutcome:
         """Send a queued (or retryable failed) job. ``printer`` is an open device, or None to

@@ -79,6 +79,17 @@ def test_inverted_code_needs_the_fallback(tmp_path):
     assert dec.decode(frame) == ["INVERTED-TOKEN"] and dec.last_engine == "zxing"
 
 
+def test_auto_asks_zxing_first_and_opencv_when_zxing_is_missing(monkeypatch):
+    frame = qr_frame("ORDER-TOKEN")
+    dec = QrDecoder("auto")
+    assert dec.decode(frame) == ["ORDER-TOKEN"] and dec.last_engine == "zxing"
+    monkeypatch.setitem(sys.modules, "zxingcpp", None)        # import zxingcpp now raises ImportError
+    dec = QrDecoder("auto")
+    assert dec.decode(frame) == ["ORDER-TOKEN"] and dec.last_engine == "cv2"
+    with pytest.raises(ImportError):
+        QrDecoder("zxing").decode(frame)
+
+
 def test_control_characters_are_refused(tmp_path):
     with pytest.raises(BadCode, match="control characters") as info:
         read_file(save(tmp_path, qr_frame(b"TOKEN\x07\x1b[2J")))

@@ -149,3 +149,31 @@ def test_cash_is_recorded_and_the_drawer_skipped_while_the_printer_is_busy(site)
     finally:
         lock.release()
     assert site.cash.take("cashier", 500, 500, account="ZY-1").drawer_opened   # free again: it opens
+
+
+def test_receipt_and_wristband_print_at_the_same_time(world, site):
+    """The wristband printer answers its status query only while the receipt printer has a job
+    open (or after 10 s): printed one after the other, the two jobs would never overlap."""
+    import threading
+
+    overlapped = threading.Event()
+    band, receipts = world.wristband_printer, world.receipt_printer
+    real_status = band._zpl_status
+
+    def gated_status():
+        for _ in range(1000):
+            if receipts._conns:
+                overlapped.set()
+                break
+            threading.Event().wait(0.01)
+        return real_status()
+
+    band._zpl_status = gated_status
+    flow = CheckinFlow(site, operator_id=site.store.device_id)
+    flow.identified(read_card(world, site, demo_cards()[1]))
+    flow.confirm()
+    flow.pay()
+    result = flow.print_documents()
+    assert result.print_problems == [] and [o.ok for o in result.prints] == [True, True, True]
+    assert overlapped.is_set()
+    assert len(receipts.wait_docs(2)) == 2 and len(band.wait_docs(1)) == 1

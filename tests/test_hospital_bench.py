@@ -12,4 +12,4 @@ def test_bench_domain_smoke(capsys):
     out = capsys.readouterr().out
     assert "3,000 charge lines" in out
     ratios = [float(r) for r in re.findall(r"\*\*([0-9.]+)×\*\*", out)]
-    assert len(ratios) == 2 and all(r > 0 for r in ratios)
+    assert len(ratios) == 3 and all(r > 0 for r in ratios)

@@ -228,3 +228,62 @@ def test_cli_timeout_and_unknown(stack, onestop_env, tmp_path):
         stack.remove_all()
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "neither the SSSE nor the eGK" in r.stderr
+
+
+def test_watcher_blocks_without_polling_and_stop_cancels_it(stack, monkeypatch):
+    """The watcher waits in one SCardGetStatusChange with no timeout (no 200 ms poll), and stop()
+    wakes it with SCardCancel: the thread ends though its wait has no end of its own."""
+    import time
+
+    from smartcard import scard
+
+    calls = []
+    real = scard.SCardGetStatusChange
+
+    def counting(ctx, timeout, states):
+        calls.append(timeout)
+        return real(ctx, timeout, states)
+
+    monkeypatch.setattr(scard, "SCardGetStatusChange", counting)
+    w = CardWatcher("Virtual PCD 00 00").start()
+    assert w.ready.wait(10)
+    time.sleep(1.0)                     # a 200 ms poll would have asked five times by now
+    assert len(calls) <= 2 and calls[-1] == scard.INFINITE
+    thread = w._thread
+    w.stop(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_reader_keeps_one_watcher_and_wakes_on_insertion(stack, reader):
+    got = {}
+
+    def wait():
+        got["atr"] = reader.wait_for_card(20)
+
+    t = threading.Thread(target=wait)
+    t.start()
+    card = stack.insert(CARDS / "ssse_wang.toml")
+    t.join(20)
+    assert got["atr"].startswith(b"\x3b")
+    first = reader._watcher
+    card.remove()
+    stack.wait_empty()
+    stack.insert(CARDS / "ssse_wang.toml")
+    assert reader.wait_for_card(10).startswith(b"\x3b")
+    assert reader._watcher is first and first.running       # it lives as long as the reader
+    reader.close()
+    assert not first.running
+
+
+def test_watcher_without_pnp_support_polls_and_still_sees_the_card(stack, monkeypatch):
+    """A pcsc-lite without the PnP notification reader (stood for by a name pcscd does not know):
+    the watcher falls back to polling and still reports the insertion."""
+    import drivers.pcsc.monitor as monitor
+
+    monkeypatch.setattr(monitor, "PNP", "\\\\?PnP?\\NoSuchNotification")
+    inserted = threading.Event()
+    with CardWatcher("Virtual PCD 00 00", poll_ms=100) as w:
+        w.subscribe(lambda ev: inserted.set() if ev.kind == "inserted" else None)
+        stack.insert(CARDS / "ssse_wang.toml")
+        assert inserted.wait(10)
+    stack.remove_all()

@@ -561,3 +561,49 @@ def test_admin_sign_in_tries_are_limited(server):
     assert [httpx.post(login, data={"token": f"guess{i}"}).status_code for i in range(10)] == [401] * 10
     r = httpx.post(login, data={"token": ADMIN_TOKEN})
     assert r.status_code == 429 and "Too many tries." in r.text and "set-cookie" not in r.headers
+def test_pull_passes_stored_payloads_through_as_the_decoded_pull_gives_them(server, tmp_path):
+    """The HTTP pull splices the stored JSON text into its body; what a kiosk parses is exactly the
+    page the decoding path (service.pull) builds, non-ASCII names and all."""
+    from sync.server import service
+
+    a = new_kiosk(tmp_path, "KA", server.url)
+    emit_workload(a, 30, beds=["1", "2"])
+    SyncClient(a).sync_once()
+    body = service.pull_json(server.backend, "KA", 0, 500)
+    assert json.loads(body) == service.pull(server.backend, "KA", 0, 500)
+    assert json.loads(service.pull_json(server.backend, "KA", 10, 5)) == service.pull(server.backend, "KA", 10, 5)
+    page = json.loads(body)
+    assert page["events"] and page["more"] is False and page["next_after"] == page["events"][-1]["seq"]
+    r = httpx.get(server.url + "/v1/events?after=0&limit=500", headers=signed(a, "GET", "/v1/events?after=0&limit=500"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    assert r.json()["events"] == page["events"]
+
+
+def test_server_with_two_workers_syncs_and_its_worker_ends_with_it(db_url, tmp_path):
+    import os
+    from pathlib import Path
+
+    from tests.sync_support import ProcServer
+
+    env = dict(os.environ, ONESTOP_DATA_DIR=str(tmp_path / "data"), ONESTOP_LOG_DIR=str(tmp_path / "logs"))
+    srv = ProcServer(db_url, env, "--workers", "2")
+    try:
+        kids = Path(f"/proc/{srv.proc.pid}/task/{srv.proc.pid}/children").read_text().split()
+        assert len(kids) == 1                   # the first process and one forked worker
+        a = new_kiosk(tmp_path, "KW", srv.url)
+        emit_workload(a, 20, beds=["5"])
+        for _ in range(3):
+            SyncClient(a).sync_once()
+        assert a.outbox_depth() == 0
+    finally:
+        srv.stop()
+
+    def gone():
+        status = Path(f"/proc/{kids[0]}/status")
+        return not status.exists() or "State:\tZ" in status.read_text()
+
+    for _ in range(200):                        # it shuts down on its own signal (liveness bound 20 s)
+        if gone():
+            break
+        time.sleep(0.1)
+    assert gone()

@@ -29,9 +29,13 @@ class TcpTransport:
     def _conn(self) -> socket.socket:
         if self._sock is None:
             try:
-                self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+                sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
             except OSError as exc:
                 raise PrinterOffline(f"cannot reach printer at {self.host}:{self.port}: {exc}") from exc
+            # A job is a few writes then a status query: without this, Nagle holds the query back
+            # until the printer's delayed ACK of the job (about 40 ms a job).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._sock = sock
         return self._sock
 
     def write(self, data: bytes) -> None:

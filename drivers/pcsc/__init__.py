@@ -73,14 +73,18 @@ class PcscCardReader(Device):
         self.last_read: Identity | None = None
         self.last_read_at: float | None = None
         self._watcher: CardWatcher | None = None
+        self._watch_lock = threading.Lock()
+        self._name: str | None = None        # the matching reader, as last listed
         self._io = threading.Lock()
         self.ctx = PcscContext()
 
     def reader_name(self) -> str:
         names = [n for n in self.ctx.readers() if self.match in n]
         if not names:
+            self._name = None
             raise DeviceNotFound(f"no PC/SC reader matching {self.match!r} (format: {GRAMMAR})",
                                  user_message="The card reader is not connected. Please ask the staff for help.")
+        self._name = names[0]
         return names[0]
 
     def card_present(self) -> bytes | None:
@@ -88,27 +92,46 @@ class PcscCardReader(Device):
         return self.ctx.atr(self.reader_name())
 
     def wait_for_card(self, timeout: float | None, cancel: threading.Event | None = None) -> bytes:
-        """The ATR once a card is in the reader; DeviceTimeout after ``timeout`` seconds."""
-        atr = self.card_present()
-        if atr:
-            return atr
-        deadline = None if timeout is None else time.monotonic() + timeout
-        got = threading.Event()
-        watcher = CardWatcher(self.match, poll_ms=200)
-        watcher.subscribe(lambda ev: got.set() if ev.kind == "inserted" else None)
-        with watcher:
+        """The ATR once a card is in the reader; DeviceTimeout after ``timeout`` seconds.
+
+        The reader's watcher (started on the first wait, it lives as long as the reader) delivers
+        the insertion the moment pcscd announces it; there is no poll on the way."""
+        got: list[bytes] = []
+        arrived = threading.Event()
+
+        def on_event(ev: CardEvent) -> None:
+            if ev.kind == "inserted":
+                got.append(ev.atr)
+                arrived.set()
+
+        watcher = self._ensure_watcher()
+        unsubscribe = watcher.subscribe(on_event)       # before looking: no insertion missed
+        try:
+            if watcher.ready.is_set():      # its view is pcscd's, pushed as it changes: no round trip
+                atr = next((a for a in list(watcher.present.values()) if a), None)
+            else:
+                atr = self.card_present()
+            if atr:
+                return atr
+            deadline = None if timeout is None else time.monotonic() + timeout
             while True:
-                left = None if deadline is None else deadline - time.monotonic()
                 if cancel is not None and cancel.is_set():
                     raise DeviceTimeout("waiting for a card was cancelled")
+                left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise DeviceTimeout(f"no card in {self.match or 'the reader'} within {timeout:g} s",
                                         user_message="No card was inserted. Please try again.")
-                got.wait(0.25 if left is None else min(0.25, left))
-                got.clear()
-                atr = self.card_present()
-                if atr:
-                    return atr
+                # the slice only bounds how late a cancel is noticed; an insertion ends the wait at once
+                if arrived.wait(0.1 if left is None else min(0.1, left)):
+                    return got[-1] or self.card_present() or got[-1]
+        finally:
+            unsubscribe()
+
+    def _ensure_watcher(self) -> CardWatcher:
+        with self._watch_lock:
+            if self._watcher is None or not self._watcher.running:
+                self._watcher = CardWatcher(self.match).start()
+            return self._watcher
 
     def _connect(self, reader: str, timeout: float | None):
         """Connect, riding out the moment where pcscd still reports a card just swapped."""
@@ -125,11 +148,15 @@ class PcscCardReader(Device):
     def read_identity(self, timeout: float | None = None, cancel: threading.Event | None = None) -> Identity:
         """Wait for a card (up to ``timeout`` s), read it, and return the checked record."""
         with self._io:
-            self.wait_for_card(timeout, cancel)
-            reader = self.reader_name()
-            conn = self._connect(reader, timeout)
+            atr = self.wait_for_card(timeout, cancel)
+            reader = self._name or self.reader_name()
             try:
-                self.last_atr = bytes(conn.getATR())
+                conn = self._connect(reader, timeout)
+            except CardError:
+                self._name = None           # the reader may have gone: look it up again next time
+                raise
+            try:
+                self.last_atr = atr         # what pcscd reported with the insertion (SCardStatus's ATR)
                 self.count("reads")
                 ident = read_card(conn, reader)
             except CardError as exc:
@@ -146,10 +173,9 @@ class PcscCardReader(Device):
 
     def watch(self, callback) -> CardWatcher:
         """Start delivering :class:`CardEvent` for this reader to ``callback``; returns the watcher."""
-        if self._watcher is None:
-            self._watcher = CardWatcher(self.match).start()
-        self._watcher.subscribe(callback)
-        return self._watcher
+        watcher = self._ensure_watcher()
+        watcher.subscribe(callback)
+        return watcher
 
     def status(self) -> DeviceStatus:
         try:
@@ -162,9 +188,10 @@ class PcscCardReader(Device):
         return DeviceStatus.connected("card present" if atr else "ready, no card", **detail)
 
     def close(self) -> None:
-        if self._watcher is not None:
-            self._watcher.stop()
-            self._watcher = None
+        with self._watch_lock:
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
         self.ctx.release()
 
 

@@ -26,6 +26,9 @@ def register(sub, parents):
     p.add_argument("--rate", type=float, default=50.0, help="requests per second per device (default 50)")
     p.add_argument("--burst", type=int, default=100, help="burst per device (default 100)")
     p.add_argument("--timezone", default="Asia/Shanghai", help="local time zone of the admin page")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes on the one socket (default 1; one per CPU core for a busy site, "
+                        "see docs/performance.md)")
     p.set_defaults(func=run_server)
     ssub = p.add_subparsers(dest="server_command", metavar="SUBCOMMAND")
     c = ssub.add_parser("enrol-code", parents=parents, help="issue a one-time enrolment code",
@@ -49,7 +52,7 @@ def run_server(args) -> int:
         raise SyncError("--tls-cert and --tls-key go together")
     serve(args.db or _db_default(), args.host, args.port,
           Settings(admin_token=args.admin_token, rate=args.rate, burst=args.burst, timezone=args.timezone),
-          tls_cert=args.tls_cert, tls_key=args.tls_key)
+          tls_cert=args.tls_cert, tls_key=args.tls_key, workers=args.workers)
     return 0
 
 

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..hospital import views
@@ -133,12 +134,16 @@ class CheckinFlow(Flow):
         self.expect("printing")
         inpatient_no = self.admission["inpatient_no"]
         docs = self.site.documents(self.lang)
-        outcomes = [docs.deposit_receipt(self.result.receipt_no, self.operator_id)]
-        outcomes.append(docs.wristband(inpatient_no))
         w = self.ward
-        outcomes.append(docs.slip(f"请到{w['building']}{w['floor']}楼 {w['name']} 护士站报到",
-                                  f"Please go to {w['name']}, {w['building']} floor {w['floor']}, nurse station",
-                                  reference=inpatient_no))
+        # The wristband goes to its own printer while the receipt and the slip go to theirs: the
+        # patient waits for the slower of the two, not for both (one printer's jobs still take turns).
+        with ThreadPoolExecutor(1, thread_name_prefix="print-wristband") as pool:
+            band = pool.submit(docs.wristband, inpatient_no)
+            receipt = docs.deposit_receipt(self.result.receipt_no, self.operator_id)
+            slip = docs.slip(f"请到{w['building']}{w['floor']}楼 {w['name']} 护士站报到",
+                             f"Please go to {w['name']}, {w['building']} floor {w['floor']}, nurse station",
+                             reference=inpatient_no)
+            outcomes = [receipt, band.result(), slip]
         self.result.prints = outcomes
         self.result.print_problems = [o.user_message for o in outcomes if not o.ok]
         self.move("directions")

@@ -9,7 +9,9 @@ State machine (see docs/payments.md)::
        └─► aborted (nothing was sent)                         unresolved ─► approved | aborted
 
 Each change is one store transaction: the row update, a ``payment_events`` row and an outbox
-command ``payment.<state>`` commit together. Only card fields a POS may keep are written: masked
+command ``payment.<state>`` commit together (:mod:`pos.journal`); intent, waiting_card and
+approved are committed without a flush, so an approved payment makes two durable commits: sent,
+before the first byte, and posted, which flushes the approval with it. Only card fields a POS may keep are written: masked
 PAN (re-masked here as a second guard), brand, auth code, terminal ID, trace and receipt numbers.
 """
 
@@ -22,13 +24,13 @@ from typing import Callable
 
 from drivers.errors import TerminalBusy
 from drivers.pci import mask_pan
-from pos.errors import InvalidTransition, NotFound
 from pos.ids import utcnow_iso, uuid7
+from pos.journal import IntentJournal, JournalSpec
 from pos.store import Store, Tx
 
 from .schema import ACTIVE
 
-__all__ = ["Journal", "TRANSITIONS", "FINAL", "CARD_FIELDS"]
+__all__ = ["Journal", "SPEC", "TRANSITIONS", "FINAL", "CARD_FIELDS", "ACTIVE_SQL"]
 
 log = logging.getLogger(__name__)
 
@@ -60,32 +62,37 @@ def _clean(fields: dict) -> dict:
     return out
 
 
-class Journal:
-    def __init__(self, store: Store):
-        self.store = store
+SPEC = JournalSpec(
+    table="payment_attempts", key="attempt_id", events="payment_events", prefix="payment",
+    transitions=TRANSITIONS, active=ACTIVE,
+    # Not flushed: a lost intent was never sent; a lost waiting_card is recovered as sent; a lost
+    # approval (flushed by the posting that follows it) is found again on the terminal.
+    lazy=frozenset({"intent", "waiting_card", "approved"}),
+    emit_fields=("attempt_id", "kind", "amount_fen", "purpose", "account", "original_id", "trace_no",
+                 "receipt_no", "terminal_id", "auth_code", "masked_pan", "brand"),
+    clean=lambda fields: _clean(fields),
+)
+ACTIVE_SQL = SPEC.active_sql
+
+
+class Journal(IntentJournal):
+    """The card payment journal: pos.journal's intent -> call -> recover journal for card terminals."""
+
+    def __init__(self, store: Store, spec: JournalSpec = SPEC):
+        super().__init__(store, spec)
 
     # -- reads ---------------------------------------------------------------------------
-    def get(self, attempt_id: str) -> dict:
-        cur = self.store.conn.execute("SELECT * FROM payment_attempts WHERE attempt_id = ?", (attempt_id,))
-        row = cur.fetchone()
-        if row is None:
-            raise NotFound(f"no payment attempt {attempt_id}")
-        return dict(zip([c[0] for c in cur.description], row))
-
-    def rows(self, where: str = "1", params=()) -> list[dict]:
-        cur = self.store.conn.execute(f"SELECT * FROM payment_attempts WHERE {where} ORDER BY created_at, attempt_id", params)
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
-
     def pending(self, terminal: str | None = None) -> list[dict]:
-        marks = ", ".join("?" for _ in ACTIVE)
+        """Unfinished attempts (index payment_one_active_per_terminal)."""
         if terminal is None:
-            return self.rows(f"state IN ({marks})", ACTIVE)
-        return self.rows(f"state IN ({marks}) AND terminal = ?", (*ACTIVE, terminal))
+            return self.unfinished()
+        return self.unfinished("terminal = ?", (terminal,))
 
-    def events(self, attempt_id: str) -> list[tuple[str | None, str]]:
-        return [tuple(r) for r in self.store.conn.execute(
-            "SELECT from_state, to_state FROM payment_events WHERE attempt_id = ? ORDER BY id", (attempt_id,))]
+    def approved(self, terminal: str | None = None) -> list[dict]:
+        """Approved attempts not yet posted (index payment_attempts_approved)."""
+        if terminal is None:
+            return self.rows("state = 'approved'")
+        return self.rows("state = 'approved' AND terminal = ?", (terminal,))
 
     def terminal_baseline(self, terminal: str) -> tuple[bool, str | None]:
         row = self.store.conn.execute("SELECT known, last_trace FROM payment_terminals WHERE terminal = ?",
@@ -109,11 +116,7 @@ class Journal:
 
     # -- writes --------------------------------------------------------------------------
     def _emit(self, tx: Tx, row: dict, state: str) -> None:
-        payload = {k: row.get(k) for k in ("attempt_id", "kind", "amount_fen", "purpose", "account", "original_id",
-                                            "trace_no", "receipt_no", "terminal_id", "auth_code", "masked_pan",
-                                            "brand")}
-        payload["state"] = state
-        tx.emit(f"payment.{state}", payload)
+        self.emit(tx, row, state)
 
     def create_intent(self, *, kind: str, amount_fen: int, purpose: str, account: str, terminal: str,
                       terminal_url: str, original_id: str | None = None) -> dict:
@@ -126,41 +129,14 @@ class Journal:
             "created_at": now, "updated_at": now,
         }
         try:
-            with self.store.transaction() as tx:
-                tx.insert("payment_attempts", row)
-                tx.insert("payment_events", {"attempt_id": row["attempt_id"], "at": now, "from_state": None,
-                                             "to_state": "intent", "detail": None})
-                self._emit(tx, row, "intent")
+            return self.begin(row)
         except sqlite3.IntegrityError as exc:
             if "payment_attempts.terminal" in str(exc) or "UNIQUE" in str(exc):
                 raise TerminalBusy(f"terminal {terminal} already has a transaction in progress") from exc
             raise
-        return row
-
-    def transition(self, attempt_id: str, to: str, fields: dict | None = None, *,
-                   also: Callable[[Tx, dict], None] | None = None, detail: str | None = None) -> dict:
-        fields = _clean(fields or {})
-        with self.store.transaction() as tx:
-            row = self.get(attempt_id)
-            frm = row["state"]
-            if to not in TRANSITIONS[frm]:
-                raise InvalidTransition(f"payment {attempt_id}: {frm} -> {to} is not allowed")
-            now = utcnow_iso()
-            row.update(fields)
-            row["state"], row["updated_at"] = to, now
-            sets = ", ".join(f'"{k}" = ?' for k in (*fields, "state", "updated_at"))
-            tx.execute(f"UPDATE payment_attempts SET {sets} WHERE attempt_id = ?",
-                       (*fields.values(), to, now, attempt_id))
-            tx.insert("payment_events", {"attempt_id": attempt_id, "at": now, "from_state": frm, "to_state": to,
-                                         "detail": detail})
-            self._emit(tx, row, to)
-            if also is not None:
-                also(tx, row)
-        log.info("payment %s %s: %s -> %s%s", attempt_id, row["kind"], frm, to, f" ({detail})" if detail else "")
-        return row
 
     def set_baseline(self, attempt_id: str, known: bool, trace: str | None) -> None:
-        with self.store.transaction() as tx:
+        with self.store.transaction(durable=False) as tx:     # flushed by the commit of sent
             tx.execute("UPDATE payment_attempts SET baseline_known = ?, baseline_trace = ? WHERE attempt_id = ?",
                        (int(known), trace, attempt_id))
 

@@ -125,4 +125,14 @@ def m002_cash(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX cash_movements_shift ON cash_movements (shift_id)")
 
 
-MIGRATIONS = [m001_payment_journal, m002_cash]
+def m003_hot_indexes(db: sqlite_utils.Database) -> None:
+    # Every payment looks for approved-but-not-posted attempts; a partial index keeps that a probe
+    # of the few rows in the state, however many finished payments the table holds.
+    db.execute("CREATE INDEX payment_attempts_approved ON payment_attempts (terminal) WHERE state = 'approved'")
+    # the counter's shift and day totals read attempts by time; archiving reads finished ones by age
+    db.execute("CREATE INDEX payment_attempts_created ON payment_attempts (created_at)")
+    db.execute("CREATE INDEX payment_attempts_finished ON payment_attempts (updated_at) "
+               "WHERE state IN ('declined', 'aborted', 'reversed', 'posted')")
+
+
+MIGRATIONS = [m001_payment_journal, m002_cash, m003_hot_indexes]

@@ -290,7 +290,7 @@ class PaymentService:
                     last = term.last_receipt()      # non-financial: learn where the terminal stands
                     trace = last.trace_no if last else None
                     self.journal.set_baseline(aid, True, trace)
-                    with self.store.transaction() as tx:
+                    with self.store.transaction(durable=False) as tx:   # flushed by the commit of sent
                         Journal.note_terminal(tx, key, url, trace, last.terminal_id if last else None)
                 self._step("baseline")
             except (NotSent, TerminalBusy, PaymentInDoubt) as exc:

@@ -101,6 +101,7 @@ class Store:
         self._opened_lock = threading.Lock()
         self._shared: sqlite3.Connection | None = None
         self.closed = False
+        self.commits = {True: 0, False: 0}     # transactions committed, by durable (fsync'd) or not
         conn = self._connect()
         if self.path == ":memory:":       # one private database: every thread must share it
             self._shared = conn
@@ -167,18 +168,30 @@ class Store:
         return row[0] if row else None
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, durable: bool = True) -> Iterator[Tx]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``. With ``durable=False`` the commit is not flushed to
+        the disk (``synchronous=NORMAL`` for it): a power cut may lose it, but only together with
+        every commit after it (the WAL is replayed as a prefix), and the next durable commit
+        flushes it. A process that dies loses nothing the commit wrote. Use it only for a state
+        that recovery can do without (pos.journal)."""
         with self._write_lock:
             conn = self.conn            # this thread's, kept to the end: a close() meanwhile must not
-            conn.execute("BEGIN IMMEDIATE")     # turn the COMMIT into a refusal (and a rollback)
-            tx = Tx(self, conn)
+            if not durable:             # turn the COMMIT into a refusal (and a rollback)
+                conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield tx
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
-                conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                tx = Tx(self, conn)
+                try:
+                    yield tx
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                else:
+                    conn.execute("COMMIT")
+                    self.commits[durable] += 1
+            finally:
+                if not durable:
+                    conn.execute("PRAGMA synchronous=FULL")
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as tx:

@@ -36,4 +36,9 @@ def m002_outbox(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX outbox_pending ON outbox (state, device_seq)")
 
 
-MIGRATIONS = [m001_meta_and_sequences, m002_outbox]
+def m003_outbox_acked(db: sqlite_utils.Database) -> None:
+    # archiving moves acknowledged rows by age
+    db.execute("CREATE INDEX outbox_acked ON outbox (acked_at) WHERE state = 'acked'")
+
+
+MIGRATIONS = [m001_meta_and_sequences, m002_outbox, m003_outbox_acked]

@@ -32,4 +32,14 @@ def m001_print_jobs(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX print_jobs_ref ON print_jobs (ref)")
 
 
-MIGRATIONS = [m001_print_jobs]
+def m002_newest_first(db: sqlite_utils.Database) -> None:
+    # the journal screen lists the newest jobs (all, or of one state) and a job's reprints
+    db.execute("CREATE INDEX print_jobs_newest ON print_jobs (created_at, job_id)")
+    db.execute("CREATE INDEX print_jobs_state_newest ON print_jobs (state, created_at, job_id)")
+    db.execute("DROP INDEX print_jobs_state")
+    # printed jobs whose layout is still here, by age (what archiving moves)
+    db.execute("CREATE INDEX print_jobs_layout_kept ON print_jobs (created_at) WHERE state = 'printed' AND layout != ''")
+    db.execute("CREATE INDEX print_jobs_reprint_of ON print_jobs (reprint_of) WHERE reprint_of IS NOT NULL")
+
+
+MIGRATIONS = [m001_print_jobs, m002_newest_first]

@@ -3,7 +3,10 @@ then hand it to uvicorn, with TLS when a certificate and key are given."""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import signal
 import socket
 import sys
 
@@ -31,14 +34,58 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(db_url: str | None, host: str = "127.0.0.1", port: int = 8742, settings: Settings | None = None,
-          tls_cert: str | None = None, tls_key: str | None = None, workers_log: bool = False) -> None:
-    backend = open_backend(db_url)
-    app = create_app(backend, settings)
+          tls_cert: str | None = None, tls_key: str | None = None, workers_log: bool = False,
+          workers: int = 1) -> None:
+    """Serve until stopped. ``workers`` > 1 forks that many server processes on the one listening
+    socket (the kernel hands each connection to one of them); each opens its own database
+    connections after the fork. The server keeps no state between requests except the rate-limit
+    buckets, which become per worker. One worker per core: docs/performance.md, "Sync server"."""
     sock = bind(host, port)
     scheme = "https" if tls_cert else "http"
     real_port = sock.getsockname()[1]
-    print(f"onestop server listening on {scheme}://{host}:{real_port} (db {backend.dialect})", flush=True)
-    sys.stdout.flush()
+    children = []
+    for _ in range(max(1, workers) - 1):
+        pid = os.fork()
+        if pid == 0:                        # a worker: serve on the inherited socket until killed
+            try:
+                _die_with_parent()
+                _run(db_url, settings, tls_cert, tls_key, sock)
+            finally:
+                os._exit(0)
+        children.append(pid)
+    if children:
+        def stop_children(*_):
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+
+        atexit.register(stop_children)
+        signal.signal(signal.SIGTERM, lambda *_: (stop_children(), sys.exit(0)))
+    backend = _run(db_url, settings, tls_cert, tls_key, sock, announce=lambda dialect: print(
+        f"onestop server listening on {scheme}://{host}:{real_port} (db {dialect}, {max(1, workers)} "
+        f"worker{'s' if workers > 1 else ''})", flush=True))
+    _ = backend
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this worker when the first process dies, however it dies."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))      # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - not Linux: the first process's exit handler still stops it
+        log.debug("no PR_SET_PDEATHSIG", exc_info=True)
+
+
+def _run(db_url, settings, tls_cert, tls_key, sock, announce=None):
+    backend = open_backend(db_url)
+    app = create_app(backend, settings)
+    if announce is not None:
+        announce(backend.dialect)
+        sys.stdout.flush()
     config = uvicorn.Config(app, log_level="warning", access_log=False, ssl_certfile=tls_cert,
                             ssl_keyfile=tls_key, timeout_keep_alive=5, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])
+    return backend

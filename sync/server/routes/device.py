@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ... import protocol as P
@@ -67,8 +67,9 @@ def routes(ctx) -> list[Route]:
                 raise Refused(422, "after and limit must be integers")
             if after < 0 or after >= 2**62 or limit < 1:
                 raise Refused(422, "after must be >= 0 and limit >= 1")
-            return service.pull(backend, cred.device_id, after, limit, cred)
-        return JSONResponse(await in_thread(work))
+            return service.pull_json(backend, cred.device_id, after, limit, cred)
+        # the stored payloads pass through as they are (service.pull_json)
+        return Response(await in_thread(work), media_type="application/json")
 
     async def snapshot(request):
         authenticate = request.state.authenticate
