@@ -51,7 +51,7 @@ from typing import Any, Callable, Iterable
 
 __all__ = ["Pack", "Kind", "Projection", "installed", "enable", "enabled", "active", "resolve", "kinds", "kind",
            "is_offline_safe", "store_migration_modules", "server_migrations", "projections", "config_sections",
-           "PLATFORM_KINDS", "PackError", "PayloadInvalid", "check_payload", "hooks"]
+           "PLATFORM_KINDS", "PackError", "PayloadInvalid", "check_payload", "hooks", "payload_schemas"]
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +259,16 @@ def check_payload(name: str, payload: dict) -> dict:
     except msgspec.ValidationError as exc:
         raise PayloadInvalid(f"{name}: {exc}") from None
     return out
+
+
+def payload_schemas(ref_template: str = "#/components/schemas/{name}") -> tuple[dict, dict]:
+    """JSON Schema of every kind's payload, generated from its msgspec struct (for the OpenAPI
+    document): ``({kind: {"$ref": ...}}, {component name: schema})``."""
+    import msgspec
+
+    typed = {name: k.payload for name, k in sorted(kinds().items()) if k.payload is not None}
+    refs, components = msgspec.json.schema_components(list(typed.values()), ref_template=ref_template)
+    return dict(zip(typed, refs)), components
 
 
 def store_migration_modules() -> list[str]:

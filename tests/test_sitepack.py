@@ -23,9 +23,11 @@ PACK = "tests.sitepack_demo.pack:PACK"
 
 @pytest.fixture
 def with_pack():
+    from pos.config import install_pack_sections
     packs.enable(["hospital", PACK])
     yield
     packs.enable(None)
+    install_pack_sections()
 
 
 @pytest.fixture
@@ -120,3 +122,18 @@ def test_no_platform_file_names_the_pack():
                           "pos", "sync", "kiosk", "drivers", "assets", "pyproject.toml", "scripts"],
                          cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 1 and out.stdout == "", out.stdout
+
+
+def test_the_site_config_names_the_packs_it_runs():
+    from pos.config import ConfigError, parse_config
+    try:
+        cfg = parse_config('[site]\npacks = ["hospital", "tests.sitepack_demo.pack:PACK"]\n'
+                           '[techdesk]\ndesk_name = "Repairs"\n')
+        assert cfg.get("techdesk", "desk_name") == "Repairs"
+        assert [p.name for p in packs.active()] == ["hospital", "techdesk"]
+        with pytest.raises(ConfigError, match="site.packs.*no site pack 'nosuch'"):
+            parse_config('[site]\npacks = ["nosuch"]\n', "site.toml")
+    finally:
+        packs.enable(None)
+        from pos.config import install_pack_sections
+        install_pack_sections()
