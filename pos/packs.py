@@ -160,15 +160,26 @@ def installed() -> dict[str, str]:
 
 
 _selection: tuple[str, ...] | None = None
+_current: tuple[str, ...] | None = None          # what enabled() answers, worked out once
 
 
 def enable(names: Iterable[str] | None) -> None:
-    """Choose the packs this process runs (entry point names or dotted paths); None = every installed pack."""
-    global _selection
+    """Choose the packs this process runs (entry point names or dotted paths); None = every installed
+    pack (or ``ONESTOP_PACKS``, read when the selection is next needed)."""
+    global _selection, _current
     _selection = None if names is None else tuple(names)
+    _current = None
 
 
 def enabled() -> tuple[str, ...]:
+    """The names of the packs this process runs (the same tuple object until :func:`enable`)."""
+    global _current
+    if _current is None:
+        _current = _selected()
+    return _current
+
+
+def _selected() -> tuple[str, ...]:
     if _selection is not None:
         return _selection
     env = os.environ.get("ONESTOP_PACKS", "").strip()

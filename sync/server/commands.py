@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from pos import packs
 from pos.claims import resource_key
 from pos.packs import PayloadInvalid, check_payload
 
@@ -131,8 +132,6 @@ class Registry:
 
 @functools.lru_cache(maxsize=4)
 def _registry(selection: tuple) -> Registry:
-    from pos import packs
-
     handlers, prefetch, lookups, resources, snapshot, series = {}, {}, {}, {}, {}, set()
     columns = dict(CLAIM_COLUMNS)
     for k in packs.kinds().values():
@@ -154,9 +153,16 @@ def _registry(selection: tuple) -> Registry:
                     "|".join(re.escape(x) for x in sorted(series)))
 
 
+_current: tuple = (None, None)         # (the pack selection, its registry)
+
+
 def registry() -> Registry:
-    from pos import packs
-    return _registry(packs.enabled())
+    """The registry of the packs this process runs now (rebuilt only when ``pos.packs.enable`` changes them)."""
+    global _current
+    selection = packs.enabled()
+    if _current[0] is not selection:
+        _current = (selection, _registry(selection))
+    return _current[1]
 
 
 class _Live(dict):
