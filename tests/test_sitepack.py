@@ -137,3 +137,19 @@ def test_the_site_config_names_the_packs_it_runs():
         packs.enable(None)
         from pos.config import install_pack_sections
         install_pack_sections()
+
+
+def test_the_hospital_names_its_insurance_adapter(tmp_path):
+    """No silent fall-back to the simulated platform: none named is refused with the key to set."""
+    from pos.config import ConfigError, parse_config
+    from pos.hospital.gateway_sim import SimGateway
+    from pos.store import Store
+    store = Store(tmp_path / "s.sqlite", device_id="KA")
+    try:
+        with pytest.raises(ConfigError, match="hospital.insurance_gateway"):
+            Site(parse_config(""), store).gateway
+        assert isinstance(Site(parse_config('[hospital]\ninsurance_gateway = "sim"\n'), store).gateway, SimGateway)
+        with pytest.raises(ConfigError, match="module:factory"):
+            parse_config('[hospital]\ninsurance_gateway = "real"\n')
+    finally:
+        store.close()
