@@ -71,6 +71,19 @@ def test_a_pack_from_tests_books_slots_through_the_real_server(server, tmp_path)
     assert conflicts == [("tech:Li", clash, first)]
     assert booked == sorted([first, after, other])
 
+    # A cancels: the claim stays, cancelled, and no longer counts; B's slot can now be had
+    a.cancel(first)
+    SyncClient(a_store).sync_once()
+    SyncClient(b_store).pull_all()
+    assert b.free("Li", "2026-12-08T02:00:00Z", "2026-12-08T02:30:00Z")     # B's own refused visit starts 02:30
+    again = b.book("Li", "2026-12-08T02:00:00Z", "2026-12-08T02:30:00Z")
+    SyncClient(b_store).sync_once()
+    assert b_store.conn.execute("SELECT state FROM outbox WHERE json_extract(payload, '$.visit_no') = ?",
+                                (again,)).fetchone()[0] == "acked"
+    with server.backend.tx() as cur:
+        states = dict(cur.execute("SELECT holder, state FROM resource_claims WHERE resource = 'tech:Li'").fetchall())
+    assert states == {first: "cancelled", after: "live", again: "live"}
+
 
 def test_the_packs_payload_schema_holds_on_the_device(with_pack, tmp_path):
     from pos.store import Store

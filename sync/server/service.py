@@ -208,7 +208,8 @@ class Ctx:
     Use it as a context manager: leaving with an error abandons an open stream.
 
     ``seen[lookup]``: keys of a pack's ``LOOKUPS`` that exist; :meth:`claim` and :meth:`release`:
-    generic resource claims under the one exclusion rule (the database's constraint backs it)."""
+    generic resource claims under the one exclusion rule (the database's constraint backs it), and
+    :meth:`cancel`."""
 
     def __init__(self, cur, device_id: str, now: str):
         self.cur, self.device_id, self.now = cur, device_id, now
@@ -256,6 +257,17 @@ class Ctx:
         for c in self.claims.get(resource, []):
             if c[2] == holder and c[1] is None and c[0] < at:
                 c[1] = at
+        return True
+
+    def cancel(self, resource: str, holder: str) -> bool:
+        """Cancel ``holder``'s live claims of ``resource`` (kept, state 'cancelled': they no longer count
+        under the exclusion rule); False when it held none."""
+        self.flush()
+        self.cur.execute("UPDATE resource_claims SET state = 'cancelled' WHERE resource_key = ? AND resource = ? "
+                         "AND holder = ? AND state = 'live'", (resource_key(resource), resource, holder))
+        if not self.cur.rowcount:
+            return False
+        self.claims[resource] = [c for c in self.claims.get(resource, []) if c[2] != holder]
         return True
 
     # -- prefetch --------------------------------------------------------------------------------
