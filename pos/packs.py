@@ -35,6 +35,8 @@ What a pack declares (all optional but the name)
     * ``server``: the module of the pack's server part: ``LOOKUPS`` (what handlers need looked up per
       batch), ``TABLES`` (column order of the rows they defer) and ``RESOURCES`` (resource type ->
       how its claims speak: events, names, error codes; see ``pos.hospital.server.Bed``).
+      Optionally ``admin_overview(cur, start, end, local_day) -> dict``: the pack's part of the
+      server's IT page (the hospital: today's admissions, discharges and deposits).
 
 Everything here is data: nothing of a pack is imported until it is used (:func:`resolve`).
 """
