@@ -166,3 +166,19 @@ def test_the_hospital_names_its_insurance_adapter(tmp_path):
             parse_config('[hospital]\ninsurance_gateway = "real"\n')
     finally:
         store.close()
+
+
+def test_two_packs_cannot_own_one_kind():
+    from pos.packs import Kind, Pack, PackError
+    import tests.sitepack_demo.pack as demo
+    demo.TWIN = Pack(name="twin", kinds=(Kind("techdesk.visit.booked"),))
+    try:
+        packs.enable([PACK, "tests.sitepack_demo.pack:TWIN"])
+        with pytest.raises(PackError, match="declared by both techdesk and twin"):
+            packs.active()
+        packs.enable(["no_such_pack"])
+        with pytest.raises(PackError, match="no site pack 'no_such_pack'"):
+            packs.active()
+    finally:
+        packs.enable(None)
+        del demo.TWIN
