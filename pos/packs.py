@@ -24,10 +24,12 @@ What a pack declares (all optional but the name)
     * ``projections``: what a device builds from the events it pulls (:class:`Projection`).
     * ``config``: dotted path of the pack's sections of the site configuration
       (section -> key -> ``pos.config.Key``).
-    * ``flows``, ``screens``, ``kv``, ``catalogues``, ``documents``: name -> dotted path (or asset
-      path for kv files and catalogues) so that ``pos`` never imports a front end. A screen's dotted
-      path names a module exposing ``SCREEN`` (and ``KV``, the kv text, or a ``.kv`` file beside it);
-      ``fronts``: front end (kiosk, counter...) -> its screen names, the first one its home.
+    * ``screens``: name -> dotted path of a module exposing ``SCREEN`` (a Kivy screen class) and
+      ``KV`` (its kv rules), so that ``pos`` never imports a front end; the app shell builds them.
+      ``fronts``: front end (kiosk, counter...) -> its screen names, the first one its home (a name
+      not in ``screens`` is a module of ``kiosk.screens`` with ``assets/kv/<name>.kv``).
+    * ``flows``, ``catalogues``, ``documents``: name -> dotted path (or asset path for catalogues),
+      the pack's index of them for its screens and tools.
     * ``posters``: dotted path of ``{purpose: fn(service, tx, attempt_row)}``: how an approved card
       payment of that purpose is booked, in the transaction that marks it posted.
     * ``services``: name -> dotted path of ``factory(site)``; ``site.service(name)`` builds it once.
@@ -120,7 +122,6 @@ class Pack:
     flows: dict[str, str] = field(default_factory=dict)
     screens: dict[str, str] = field(default_factory=dict)
     fronts: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    kv: tuple[str, ...] = ()
     catalogues: dict[str, str] = field(default_factory=dict)
     documents: dict[str, str] = field(default_factory=dict)
     posters: str = ""

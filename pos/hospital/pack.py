@@ -30,7 +30,6 @@ PACK = Pack(
               "documents": "pos.hospital.site:document_printer"},
     flows={"checkin": "pos.flows.checkin:CheckinFlow", "discharge": "pos.flows.discharge:DischargeFlow",
            "daily": "pos.flows.daily:DailyListFlow", "topup": "pos.flows.topup:TopupFlow"},
-    screens={},
     fronts={
         "kiosk": ("home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"),
         "demo": ("home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"),
