@@ -71,7 +71,7 @@ class Handler:
 
 
 def validate(kind: str, payload, device_id: str) -> dict:
-    handler = HANDLERS.get(kind)
+    handler = registry().handlers.get(kind)
     if handler is None:
         raise KeyError(kind)
     if not isinstance(payload, dict):

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pos.ids import utcnow_iso
 
 from .. import protocol as P
-from .commands import (COLUMNS, HANDLERS, CommandInvalid, ForeignId, dumps, norm_time, registry, resource_key,
+from .commands import (COLUMNS, CommandInvalid, ForeignId, dumps, norm_time, registry, resource_key,
                        validate)
 from .db import OverlapError
 
@@ -165,6 +165,7 @@ def validate_batch(body, device_id: str) -> tuple[list[dict], dict]:
     meta = body.get("device") or {}
     if not isinstance(meta, dict):
         raise Refused(422, "'device' must be an object")
+    handlers = registry().handlers
     out = []
     for i, c in enumerate(cmds):
         if not isinstance(c, dict):
@@ -178,7 +179,7 @@ def validate_batch(body, device_id: str) -> tuple[list[dict], dict]:
             raise Refused(403, f"command {cid}: device_id {dev!r} is not the authenticated device {device_id}")
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or seq >= 2**62:
             raise Refused(422, f"command {cid}: device_seq must be a non-negative integer")
-        if not isinstance(kind, str) or kind not in HANDLERS:
+        if not isinstance(kind, str) or kind not in handlers:
             raise Refused(422, f"command {cid}: unknown kind {str(kind)[:40]!r}")
         if isinstance(payload, str):
             try:
@@ -344,7 +345,7 @@ class Ctx:
             self._write = None
             self._stream.close()
         for table, rows in self._rows.items():
-            self.cur.copy_rows(table, COLUMNS[table], rows)
+            self.cur.copy_rows(table, registry().columns[table], rows)
         self._rows = {}
 
 
@@ -376,6 +377,7 @@ def push(backend, device_id: str, body, device_time: str | None = None, cred: Cr
 
 
 def _apply(backend, device_id: str, raw: list, validated, device_time: str | None, cred: Credentials | None) -> dict:
+    handlers = registry().handlers
     now_ts = time.time()
     now = utcnow_iso(now_ts)
     skew = None
@@ -417,7 +419,7 @@ def _apply(backend, device_id: str, raw: list, validated, device_time: str | Non
                 results.append({"command_id": cid, "status": status, "result": result, "replayed": True})
                 continue
             payload = c["payload"]
-            status, result, evs = HANDLERS[c["kind"]].apply(ctx, c)
+            status, result, evs = handlers[c["kind"]].apply(ctx, c)
             seqs = []
             first = (None, None, None)
             for kind, ev_payload in evs:
