@@ -112,23 +112,6 @@ def test_without_the_pack_the_kind_and_tables_do_not_exist(tmp_path):
         packs.enable(None)
 
 
-def test_the_pack_screen_is_shown_and_books_through_a_touch(with_pack, tmp_path):
-    from pos.config import parse_config
-    from tests.kivy_harness import start_app, stop_app
-    ui = start_app("techdesk", config=parse_config('[techdesk]\ndesk_name = "Repairs, floor 2"\n'),
-                   store_path=str(tmp_path / "desk.sqlite"), language="en")
-    try:
-        ui.settle()
-        assert ui.screen().name == "techdesk_home"
-        ui.find("Repairs, floor 2")
-        ui.tap(ui.find("Book Li 10:00-11:00"))
-        ui.wait(lambda: ui.app.store.outbox_depth() == 1, what="the booking")
-        kind = ui.app.store.conn.execute("SELECT kind FROM outbox").fetchone()[0]
-        assert kind == "techdesk.visit.booked"
-    finally:
-        stop_app(ui)
-
-
 def test_no_platform_file_names_the_pack():
     """The pack lives in tests/ alone: no platform file (nor pyproject.toml) mentions it."""
     out = subprocess.run(["git", "grep", "-l", "-i", "-e", "techdesk", "-e", "sitepack_demo", "--",
