@@ -96,15 +96,16 @@ class Projection:
     """What a device builds from pulled events: ``apply(tx, kind, payload, seq)`` (dotted path) for
     each pulled event whose kind is in ``events``, in the transaction that stores the page.
 
-    ``latest_by`` (optional): ``(event_kind, key_field)`` when this projection's state is the last
-    such event per key; the server's snapshot then carries those events, and a new device applies
-    them after ``reset(tx)`` (dotted path) instead of replaying the log."""
+    ``latest_by`` (optional): ``((event_kind, key_field), ...)`` when this projection's state is made
+    by the last event of each of those kinds per key (a bed's last ``bed.changed``, an admission's
+    last ``discharge.scheduled``); the server's snapshot then carries those events, and a new device
+    applies them, in log order, after ``reset(tx)`` (dotted path) instead of replaying the log."""
 
     name: str
     events: tuple[str, ...]
     apply: str
     reset: str = ""
-    latest_by: tuple[str, str] | None = None
+    latest_by: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

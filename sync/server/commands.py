@@ -146,8 +146,8 @@ def _registry(selection: tuple) -> Registry:
             columns.update(getattr(mod, "TABLES", {}))
             resources.update(getattr(mod, "RESOURCES", {}))
         for pr in p.projections:
-            if pr.latest_by:
-                snapshot[pr.latest_by[0]] = pr.latest_by[1]
+            for kind, key in pr.latest_by:
+                snapshot[kind] = key
         series.update(p.series)
     return Registry(handlers, prefetch, lookups, columns, resources, snapshot,
                     "|".join(re.escape(x) for x in sorted(series)))

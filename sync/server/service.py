@@ -520,8 +520,9 @@ LATEST_EVENTS = (
 
 
 def snapshot(backend, device_id: str, cred: Credentials | None = None) -> dict:
-    """What a new kiosk needs instead of the whole log: for every projection whose state is the last
-    event per key (``Projection.latest_by``, e.g. the hospital's beds), those events as of ``as_of``,
+    """What a new kiosk needs instead of the whole log: for every projection whose state is made by the
+    last event of some kinds per key (``Projection.latest_by``: the hospital's beds, admissions,
+    notices, charges and settlements), those events as of ``as_of`` in log order,
     the event counter read first. Batches commit in sequence order (the counter row stays locked to
     commit), so every event up to ``as_of`` is committed and visible to the reads after it, on
     SQLite and on PostgreSQL's READ COMMITTED alike; the kiosk then pulls after ``as_of``."""
@@ -535,9 +536,11 @@ def snapshot(backend, device_id: str, cred: Credentials | None = None) -> dict:
             last: dict[str, tuple[int, dict]] = {}
             for seq, payload in cur.execute(LATEST_EVENTS, (kind, as_of, kind, as_of)).fetchall():
                 p = json.loads(payload)
-                if p[field] not in last or last[p[field]][0] < seq:
-                    last[p[field]] = (seq, p)
-            out += [{"seq": seq, "kind": kind, "payload": p} for _k, (seq, p) in sorted(last.items())]
+                key = p.get(field)
+                if key is not None and (key not in last or last[key][0] < seq):
+                    last[key] = (seq, p)
+            out += [{"seq": seq, "kind": kind, "payload": p} for _k, (seq, p) in last.items()]
+        out.sort(key=lambda e: e["seq"])                 # applied in log order, as a replay would
         _pulled(cur, device_id, as_of)
     return {"as_of": as_of, "head": as_of, "latest": out}
 
