@@ -510,13 +510,15 @@ def pull(backend, device_id: str, after: int, limit: int, cred: Credentials | No
     return {"events": events, "next_after": nxt, "head": head, "more": nxt < head}
 
 
-#: the last event of one kind per key (a projection's ``latest_by``), from both halves of the log (see EVENT_LOG)
-LATEST_EVENTS = (
-    "SELECT e.seq, coalesce(e.payload, c.payload) FROM events e "
-    "LEFT JOIN commands c ON e.payload IS NULL AND c.command_id = e.command_id "
-    "WHERE e.kind = ? AND e.seq <= ? "
-    "UNION ALL "
-    "SELECT seq, coalesce(event_payload, payload) FROM commands WHERE event_kind = ? AND seq <= ?")
+#: the events of some kinds up to a sequence number, from both halves of the log (see EVENT_LOG), in one read
+def _events_of(kinds: list[str]) -> str:
+    marks = ", ".join("?" for _ in kinds)
+    return ("SELECT e.seq, e.kind, coalesce(e.payload, c.payload) FROM events e "
+            "LEFT JOIN commands c ON e.payload IS NULL AND c.command_id = e.command_id "
+            f"WHERE e.kind IN ({marks}) AND e.seq <= ? "
+            "UNION ALL "
+            f"SELECT seq, event_kind, coalesce(event_payload, payload) FROM commands WHERE event_kind IN ({marks}) "
+            "AND seq <= ?")
 
 
 def snapshot(backend, device_id: str, cred: Credentials | None = None) -> dict:
@@ -531,16 +533,16 @@ def snapshot(backend, device_id: str, cred: Credentials | None = None) -> dict:
         if cred is not None:
             claim_nonce(cur, cred)
         as_of = event_head(cur)
-        out = []
-        for kind, field in sorted(latest_by.items()):
-            last: dict[str, tuple[int, dict]] = {}
-            for seq, payload in cur.execute(LATEST_EVENTS, (kind, as_of, kind, as_of)).fetchall():
-                p = json.loads(payload)
-                key = p.get(field)
-                if key is not None and (key not in last or last[key][0] < seq):
-                    last[key] = (seq, p)
-            out += [{"seq": seq, "kind": kind, "payload": p} for _k, (seq, p) in last.items()]
-        out.sort(key=lambda e: e["seq"])                 # applied in log order, as a replay would
+        last: dict[tuple[str, str], tuple[int, dict]] = {}        # (kind, key) -> its last event
+        kinds = sorted(latest_by)
+        rows = cur.execute(_events_of(kinds), (*kinds, as_of, *kinds, as_of)).fetchall() if kinds else []
+        for seq, kind, payload in rows:
+            p = json.loads(payload)
+            key = p.get(latest_by[kind])
+            if key is not None and ((kind, key) not in last or last[(kind, key)][0] < seq):
+                last[(kind, key)] = (seq, p)
+        out = sorted(({"seq": seq, "kind": kind, "payload": p} for (kind, _k), (seq, p) in last.items()),
+                     key=lambda e: e["seq"])             # applied in log order, as a replay would
         _pulled(cur, device_id, as_of)
     return {"as_of": as_of, "head": as_of, "latest": out}
 
