@@ -97,8 +97,8 @@ class Projection:
     each pulled event whose kind is in ``events``, in the transaction that stores the page.
 
     ``latest_by`` (optional): ``((event_kind, key_field), ...)`` when this projection's state is made
-    by the last event of each of those kinds per key (a bed's last ``bed.changed``, an admission's
-    last ``discharge.scheduled``); the server's snapshot then carries those events, and a new device
+    by the last event of each of those kinds per key (e.g. the hospital pack: a bed's last
+    ``bed.changed``, an admission's last ``discharge.scheduled``); the server's snapshot then carries those events, and a new device
     applies them, in log order, after ``reset(tx)`` (dotted path) instead of replaying the log."""
 
     name: str
