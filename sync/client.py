@@ -101,7 +101,7 @@ class Projections:
             fn = packs.resolve(pr.apply)
             for kind in pr.events:
                 self.by_kind.setdefault(kind, []).append(fn)
-            if pr.latest_by:
+            if pr.latest_by and pr.reset:
                 self.resets.append(packs.resolve(pr.reset))
 
     def apply(self, tx, kind: str, payload: dict, seq: int) -> None:

@@ -23,9 +23,11 @@ PACK = "tests.sitepack_demo.pack:PACK"
 
 @pytest.fixture
 def with_pack():
+    from pos.config import install_pack_sections
     packs.enable(["hospital", PACK])
     yield
     packs.enable(None)
+    install_pack_sections()
 
 
 @pytest.fixture
@@ -69,6 +71,19 @@ def test_a_pack_from_tests_books_slots_through_the_real_server(server, tmp_path)
     assert conflicts == [("tech:Li", clash, first)]
     assert booked == sorted([first, after, other])
 
+    # A cancels: the claim stays, cancelled, and no longer counts; B's slot can now be had
+    a.cancel(first)
+    SyncClient(a_store).sync_once()
+    SyncClient(b_store).pull_all()
+    assert b.free("Li", "2026-12-08T02:00:00Z", "2026-12-08T02:30:00Z")     # B's own refused visit starts 02:30
+    again = b.book("Li", "2026-12-08T02:00:00Z", "2026-12-08T02:30:00Z")
+    SyncClient(b_store).sync_once()
+    assert b_store.conn.execute("SELECT state FROM outbox WHERE json_extract(payload, '$.visit_no') = ?",
+                                (again,)).fetchone()[0] == "acked"
+    with server.backend.tx() as cur:
+        states = dict(cur.execute("SELECT holder, state FROM resource_claims WHERE resource = 'tech:Li'").fetchall())
+    assert states == {first: "cancelled", after: "live", again: "live"}
+
 
 def test_the_packs_payload_schema_holds_on_the_device(with_pack, tmp_path):
     from pos.store import Store
@@ -97,26 +112,56 @@ def test_without_the_pack_the_kind_and_tables_do_not_exist(tmp_path):
         packs.enable(None)
 
 
-def test_the_pack_screen_is_shown_and_books_through_a_touch(with_pack, tmp_path):
-    from pos.config import parse_config
-    from tests.kivy_harness import start_app, stop_app
-    ui = start_app("techdesk", config=parse_config('[techdesk]\ndesk_name = "Repairs, floor 2"\n'),
-                   store_path=str(tmp_path / "desk.sqlite"), language="en")
-    try:
-        ui.settle()
-        assert ui.screen().name == "techdesk_home"
-        ui.find("Repairs, floor 2")
-        ui.tap(ui.find("Book Li 10:00-11:00"))
-        ui.wait(lambda: ui.app.store.outbox_depth() == 1, what="the booking")
-        kind = ui.app.store.conn.execute("SELECT kind FROM outbox").fetchone()[0]
-        assert kind == "techdesk.visit.booked"
-    finally:
-        stop_app(ui)
-
-
 def test_no_platform_file_names_the_pack():
     """The pack lives in tests/ alone: no platform file (nor pyproject.toml) mentions it."""
     out = subprocess.run(["git", "grep", "-l", "-i", "-e", "techdesk", "-e", "sitepack_demo", "--",
                           "pos", "sync", "kiosk", "drivers", "assets", "pyproject.toml", "scripts"],
                          cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 1 and out.stdout == "", out.stdout
+
+
+def test_the_site_config_names_the_packs_it_runs():
+    from pos.config import ConfigError, parse_config
+    try:
+        cfg = parse_config('[site]\npacks = ["hospital", "tests.sitepack_demo.pack:PACK"]\n'
+                           '[techdesk]\ndesk_name = "Repairs"\n')
+        assert cfg.get("techdesk", "desk_name") == "Repairs"
+        assert [p.name for p in packs.active()] == ["hospital", "techdesk"]
+        with pytest.raises(ConfigError, match="site.packs.*no site pack 'nosuch'"):
+            parse_config('[site]\npacks = ["nosuch"]\n', "site.toml")
+    finally:
+        packs.enable(None)
+        from pos.config import install_pack_sections
+        install_pack_sections()
+
+
+def test_the_hospital_names_its_insurance_adapter(tmp_path):
+    """No silent fall-back to the simulated platform: none named is refused with the key to set."""
+    from pos.config import ConfigError, parse_config
+    from pos.hospital.gateway_sim import SimGateway
+    from pos.store import Store
+    store = Store(tmp_path / "s.sqlite", device_id="KA")
+    try:
+        with pytest.raises(ConfigError, match="hospital.insurance_gateway"):
+            Site(parse_config(""), store).gateway
+        assert isinstance(Site(parse_config('[hospital]\ninsurance_gateway = "sim"\n'), store).gateway, SimGateway)
+        with pytest.raises(ConfigError, match="module:factory"):
+            parse_config('[hospital]\ninsurance_gateway = "real"\n')
+    finally:
+        store.close()
+
+
+def test_two_packs_cannot_own_one_kind():
+    from pos.packs import Kind, Pack, PackError
+    import tests.sitepack_demo.pack as demo
+    demo.TWIN = Pack(name="twin", kinds=(Kind("techdesk.visit.booked"),))
+    try:
+        packs.enable([PACK, "tests.sitepack_demo.pack:TWIN"])
+        with pytest.raises(PackError, match="declared by both techdesk and twin"):
+            packs.active()
+        packs.enable(["no_such_pack"])
+        with pytest.raises(PackError, match="no site pack 'no_such_pack'"):
+            packs.active()
+    finally:
+        packs.enable(None)
+        del demo.TWIN

@@ -215,3 +215,30 @@ def test_a_transaction_open_when_the_store_closes_still_commits(tmp_path):
     again = Store(tmp_path / "t.sqlite")
     assert [r["kind"] for r in again.outbox_pending()] == ["payment.approved"]
     again.close()
+
+
+def test_a_store_from_before_the_site_packs_keeps_its_pulled_beds(tmp_path):
+    """A store whose sync tables came from ``sync.store_schema`` (the bed cache ``sync_beds`` included)
+    opens with the platform's sync migration doing nothing and the hospital pack's projection
+    migration moving the pulled beds into ``hosp_pulled_beds``."""
+    path = tmp_path / "old.sqlite"
+    s = Store(path, device_id="KOLD")
+    conn = s.conn
+    conn.execute("DROP TABLE hosp_pulled_beds")
+    for t in ("hosp_pulled_admissions", "hosp_pulled_notices", "hosp_pulled_charges", "hosp_pulled_settlements"):
+        conn.execute(f"DROP TABLE {t}")
+    conn.execute("DELETE FROM _migrations WHERE name IN ('pos.hospital.projections.m001_pulled', "
+                 "'pos.store.schema_sync.m002_sync_tables')")
+    conn.execute("INSERT INTO _migrations (name, applied_at) VALUES ('sync.store_schema.m001_sync_cache', 'x')")
+    conn.execute("CREATE TABLE sync_beds (bed_id TEXT PRIMARY KEY, admission_id TEXT, state TEXT NOT NULL, at TEXT)")
+    conn.execute("INSERT INTO sync_beds VALUES ('W3/12', 'ZYKA-000001', 'occupied', '2026-11-28T08:00:00Z')")
+    conn.execute("INSERT INTO sync_state (key, value) VALUES ('cursor', '41')")
+    s.close()
+    s = Store(path)
+    try:
+        assert s.conn.execute("SELECT bed_id, inpatient_no, state FROM hosp_pulled_beds").fetchall() == [
+            ("W3/12", "ZYKA-000001", "occupied")]
+        assert not s.db["sync_beds"].exists()
+        assert s.conn.execute("SELECT value FROM sync_state WHERE key = 'cursor'").fetchone()[0] == "41"
+    finally:
+        s.close()

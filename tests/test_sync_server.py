@@ -122,6 +122,10 @@ def test_a_new_kiosk_facing_a_long_log_starts_from_a_snapshot(server, tmp_path):
     beds = "SELECT bed_id, inpatient_no, state, at FROM hosp_pulled_beds ORDER BY bed_id"
     assert b.conn.execute(beds).fetchall() == a.conn.execute(beds).fetchall()
     assert any(r[2] == "occupied" for r in b.conn.execute(beds).fetchall())
+    for table in ("hosp_pulled_admissions", "hosp_pulled_charges"):     # every projection, not only beds
+        rows = f"SELECT * FROM {table} ORDER BY 1"
+        assert b.conn.execute(rows).fetchall() == a.conn.execute(rows).fetchall()
+        assert b.conn.execute(rows).fetchall()
     emit_workload(a, 6, beds=["5"])                          # and pulls go on after the snapshot
     SyncClient(a).sync_once()
     nb.pull_all()

@@ -23,4 +23,5 @@ class Discharges:
     def __getattr__(self, name: str):
         if name not in DISCHARGE_FUNCTIONS:
             raise AttributeError(name)
-        return partial(getattr(_dis, name), self.h)
+        bound = self.__dict__[name] = partial(getattr(_dis, name), self.h)
+        return bound

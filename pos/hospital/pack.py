@@ -21,16 +21,20 @@ PACK = Pack(
     series=("ZY",),                         # 住院号: ZY<device>-000123
     projections=(
         Projection("beds", ("bed.changed",), _P + "bed_changed", reset=_P + "reset_beds",
-                   latest_by=("bed.changed", "bed_id")),
+                   latest_by=(("bed.changed", "bed_id"),)),
         Projection("admissions", ("admission.notice", "admission.registered", "discharge.scheduled", "discharged",
-                                  "charge.line", "settlement.recorded", "settlement.cancelled"), _P + "admission_event"),
+                                  "charge.line", "settlement.recorded", "settlement.cancelled"), _P + "admission_event",
+                   reset=_P + "reset_admissions",
+                   latest_by=(("admission.notice", "notice_no"), ("admission.registered", "inpatient_no"),
+                              ("discharge.scheduled", "inpatient_no"), ("discharged", "inpatient_no"),
+                              ("charge.line", "charge_ref"), ("settlement.recorded", "settlement_no"),
+                              ("settlement.cancelled", "settlement_no"))),
     ),
     config="pos.hospital.config:SECTIONS",
     services={"hospital": "pos.hospital.site:hospital_service", "gateway": "pos.hospital.site:gateway",
               "documents": "pos.hospital.site:document_printer"},
     flows={"checkin": "pos.flows.checkin:CheckinFlow", "discharge": "pos.flows.discharge:DischargeFlow",
            "daily": "pos.flows.daily:DailyListFlow", "topup": "pos.flows.topup:TopupFlow"},
-    screens={},
     fronts={
         "kiosk": ("home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"),
         "demo": ("home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"),

@@ -9,7 +9,7 @@ server's view, apart from its own ``hosp_*`` working tables; :mod:`pos.hospital.
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "bed_changed", "reset_beds", "admission_event"]
+__all__ = ["MIGRATIONS", "bed_changed", "reset_beds", "admission_event", "reset_admissions"]
 
 
 def m001_pulled(db) -> None:
@@ -47,6 +47,11 @@ def bed_changed(tx, kind: str, p: dict, seq: int) -> None:
 
 def reset_beds(tx) -> None:
     tx.execute("DELETE FROM hosp_pulled_beds")
+
+
+def reset_admissions(tx) -> None:
+    for table in ("hosp_pulled_admissions", "hosp_pulled_notices", "hosp_pulled_charges", "hosp_pulled_settlements"):
+        tx.execute(f"DELETE FROM {table}")
 
 
 def _admission(tx, no: str, seq: int, **cols) -> None:

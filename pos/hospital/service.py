@@ -136,7 +136,8 @@ class HospitalService:
         aggregate = self.__dict__.get(_ROUTES.get(name, ""))
         if aggregate is None:
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
-        return getattr(aggregate, name)
+        method = self.__dict__[name] = getattr(aggregate, name)     # found directly from now on
+        return method
 
 
 #: method name -> the aggregate (attribute of HospitalService) that owns it

@@ -15,12 +15,15 @@ reloads itself every 15 s, and works on a phone (tables become stacked cards bel
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from pos import packs
 
 from .. import protocol as P
 from . import helpdesk
@@ -100,18 +103,15 @@ def overview(backend, settings) -> dict:
 
 # -- the site's part (hospital) -------------------------------------------------------------------
 def site_context(cur, tz: str) -> dict:
-    """The hospital's part of the page: today's admissions, discharges and deposits, bed conflicts."""
+    """The site's part of the page: what each active pack's server module gives (``admin_overview``:
+    for the hospital, today's admissions, discharges and deposits), then the bed conflict queue."""
     start, end = today_bounds(tz)
     local_day = datetime.now(ZoneInfo(tz)).strftime("%Y-%m-%d")
-    admissions = [dict(zip(("admission_id", "patient", "ward", "admitted_at"), r)) for r in cur.execute(
-        "SELECT admission_id, patient, ward, admitted_at FROM admissions WHERE admitted_at >= ? AND admitted_at < ? "
-        "ORDER BY admitted_at", (start, end)).fetchall()]
-    discharges = [dict(zip(("admission_id", "patient", "scheduled_at", "discharged_at"), r)) for r in cur.execute(
-        "SELECT admission_id, patient, discharge_scheduled_at, discharged_at FROM admissions "
-        "WHERE discharge_scheduled_at = ? OR (discharged_at >= ? AND discharged_at < ?) ORDER BY admission_id",
-        (local_day, start, end)).fetchall()]
-    dep = cur.execute("SELECT count(*), coalesce(sum(amount_fen), 0) FROM ledger WHERE entry_kind = 'deposit' "
-                      "AND created_at >= ? AND created_at < ?", (start, end)).fetchone()
+    site: dict = {"admissions": [], "discharges": [], "deposits": {"count": 0, "total_fen": 0}}
+    for p in packs.active():
+        if p.server and hasattr(mod := importlib.import_module(p.server), "admin_overview"):
+            site.update(mod.admin_overview(cur, start, end, local_day))
+    admissions, discharges = site["admissions"], site["discharges"]
     cols = ", ".join(_CONFLICT_COLUMNS)
     conflicts = [_conflict(r) for r in cur.execute(
         f"SELECT {cols} FROM bed_conflicts WHERE resolved_at IS NULL ORDER BY created_at").fetchall()]
@@ -121,8 +121,7 @@ def site_context(cur, tz: str) -> dict:
     people = _patients(cur, {a["patient"] for a in admissions + discharges if a["patient"]})
     for a in admissions + discharges:
         a["patient_name"], a["patient_id"] = people.get(a["patient"], ("", ""))
-    return {"admissions": admissions, "discharges": discharges,
-            "deposits": {"count": dep[0], "total_fen": int(dep[1])}, "conflicts": conflicts, "resolved": resolved}
+    return {**site, "conflicts": conflicts, "resolved": resolved}
 
 
 def _patients(cur, uids: set[str]) -> dict[str, tuple[str, str]]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from pos import packs
 from pos.claims import resource_key
 from pos.packs import PayloadInvalid, check_payload
 
@@ -70,7 +71,7 @@ class Handler:
 
 
 def validate(kind: str, payload, device_id: str) -> dict:
-    handler = HANDLERS.get(kind)
+    handler = registry().handlers.get(kind)
     if handler is None:
         raise KeyError(kind)
     if not isinstance(payload, dict):
@@ -131,8 +132,6 @@ class Registry:
 
 @functools.lru_cache(maxsize=4)
 def _registry(selection: tuple) -> Registry:
-    from pos import packs
-
     handlers, prefetch, lookups, resources, snapshot, series = {}, {}, {}, {}, {}, set()
     columns = dict(CLAIM_COLUMNS)
     for k in packs.kinds().values():
@@ -147,16 +146,23 @@ def _registry(selection: tuple) -> Registry:
             columns.update(getattr(mod, "TABLES", {}))
             resources.update(getattr(mod, "RESOURCES", {}))
         for pr in p.projections:
-            if pr.latest_by:
-                snapshot[pr.latest_by[0]] = pr.latest_by[1]
+            for kind, key in pr.latest_by:
+                snapshot[kind] = key
         series.update(p.series)
     return Registry(handlers, prefetch, lookups, columns, resources, snapshot,
                     "|".join(re.escape(x) for x in sorted(series)))
 
 
+_current: tuple = (None, None)         # (the pack selection, its registry)
+
+
 def registry() -> Registry:
-    from pos import packs
-    return _registry(packs.enabled())
+    """The registry of the packs this process runs now (rebuilt only when ``pos.packs.enable`` changes them)."""
+    global _current
+    selection = packs.enabled()
+    if _current[0] is not selection:
+        _current = (selection, _registry(selection))
+    return _current[1]
 
 
 class _Live(dict):

@@ -22,7 +22,7 @@ from pos.ids import utcnow_iso
 
 from .. import protocol as P
 from ..errors import AuthError, Refused, Replayed, ResolveError
-from .commands import (COLUMNS, HANDLERS, CommandInvalid, ForeignId, dumps, norm_time, registry, resource_key,
+from .commands import (COLUMNS, CommandInvalid, ForeignId, dumps, norm_time, registry, resource_key,
                        validate)
 from .db import OverlapError
 from .limits import MAX_DEVICE_TIME, MetaInvalid, check_device_meta
@@ -170,6 +170,7 @@ def validate_batch(body, device_id: str) -> tuple[list[dict], dict]:
         meta = check_device_meta(body.get("device"))
     except MetaInvalid as exc:
         raise Refused(422, str(exc)) from None
+    handlers = registry().handlers
     out = []
     for i, c in enumerate(cmds):
         if not isinstance(c, dict):
@@ -183,7 +184,7 @@ def validate_batch(body, device_id: str) -> tuple[list[dict], dict]:
             raise Refused(403, f"command {cid}: device_id {dev!r} is not the authenticated device {device_id}")
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or seq >= 2**62:
             raise Refused(422, f"command {cid}: device_seq must be a non-negative integer")
-        if not isinstance(kind, str) or kind not in HANDLERS:
+        if not isinstance(kind, str) or kind not in handlers:
             raise Refused(422, f"command {cid}: unknown kind {str(kind)[:40]!r}")
         if isinstance(payload, str):
             try:
@@ -213,7 +214,8 @@ class Ctx:
     Use it as a context manager: leaving with an error abandons an open stream.
 
     ``seen[lookup]``: keys of a pack's ``LOOKUPS`` that exist; :meth:`claim` and :meth:`release`:
-    generic resource claims under the one exclusion rule (the database's constraint backs it)."""
+    generic resource claims under the one exclusion rule (the database's constraint backs it), and
+    :meth:`cancel`."""
 
     def __init__(self, cur, device_id: str, now: str):
         self.cur, self.device_id, self.now = cur, device_id, now
@@ -261,6 +263,17 @@ class Ctx:
         for c in self.claims.get(resource, []):
             if c[2] == holder and c[1] is None and c[0] < at:
                 c[1] = at
+        return True
+
+    def cancel(self, resource: str, holder: str) -> bool:
+        """Cancel ``holder``'s live claims of ``resource`` (kept, state 'cancelled': they no longer count
+        under the exclusion rule); False when it held none."""
+        self.flush()
+        self.cur.execute("UPDATE resource_claims SET state = 'cancelled' WHERE resource_key = ? AND resource = ? "
+                         "AND holder = ? AND state = 'live'", (resource_key(resource), resource, holder))
+        if not self.cur.rowcount:
+            return False
+        self.claims[resource] = [c for c in self.claims.get(resource, []) if c[2] != holder]
         return True
 
     # -- prefetch --------------------------------------------------------------------------------
@@ -337,7 +350,7 @@ class Ctx:
             self._write = None
             self._stream.close()
         for table, rows in self._rows.items():
-            self.cur.copy_rows(table, COLUMNS[table], rows)
+            self.cur.copy_rows(table, registry().columns[table], rows)
         self._rows = {}
 
 
@@ -369,6 +382,7 @@ def push(backend, device_id: str, body, device_time: str | None = None, cred: Cr
 
 
 def _apply(backend, device_id: str, raw: list, validated, device_time: str | None, cred: Credentials | None) -> dict:
+    handlers = registry().handlers
     now_ts = time.time()
     now = utcnow_iso(now_ts)
     skew = None
@@ -412,7 +426,7 @@ def _apply(backend, device_id: str, raw: list, validated, device_time: str | Non
                 results.append({"command_id": cid, "status": status, "result": result, "replayed": True})
                 continue
             payload = c["payload"]
-            status, result, evs = HANDLERS[c["kind"]].apply(ctx, c)
+            status, result, evs = handlers[c["kind"]].apply(ctx, c)
             seqs = []
             first = (None, None, None)
             for kind, ev_payload in evs:
@@ -536,18 +550,21 @@ def pull_json(backend, device_id: str, after: int, limit: int, cred: Credentials
             f'"more":{"true" if nxt < head else "false"}}}').encode()
 
 
-#: the last event of one kind per key (a projection's ``latest_by``), from both halves of the log (see EVENT_LOG)
-LATEST_EVENTS = (
-    "SELECT e.seq, coalesce(e.payload, c.payload) FROM events e "
-    "LEFT JOIN commands c ON e.payload IS NULL AND c.command_id = e.command_id "
-    "WHERE e.kind = ? AND e.seq <= ? "
-    "UNION ALL "
-    "SELECT seq, coalesce(event_payload, payload) FROM commands WHERE event_kind = ? AND seq <= ?")
+#: the events of some kinds up to a sequence number, from both halves of the log (see EVENT_LOG), in one read
+def _events_of(kinds: list[str]) -> str:
+    marks = ", ".join("?" for _ in kinds)
+    return ("SELECT e.seq, e.kind, coalesce(e.payload, c.payload) FROM events e "
+            "LEFT JOIN commands c ON e.payload IS NULL AND c.command_id = e.command_id "
+            f"WHERE e.kind IN ({marks}) AND e.seq <= ? "
+            "UNION ALL "
+            f"SELECT seq, event_kind, coalesce(event_payload, payload) FROM commands WHERE event_kind IN ({marks}) "
+            "AND seq <= ?")
 
 
 def snapshot(backend, device_id: str, cred: Credentials | None = None) -> dict:
-    """What a new kiosk needs instead of the whole log: for every projection whose state is the last
-    event per key (``Projection.latest_by``, e.g. the hospital's beds), those events as of ``as_of``,
+    """What a new kiosk needs instead of the whole log: for every projection whose state is made by the
+    last event of some kinds per key (``Projection.latest_by``: the hospital's beds, admissions,
+    notices, charges and settlements), those events as of ``as_of`` in log order,
     the event counter read first. Batches commit in sequence order (the counter row stays locked to
     commit), so every event up to ``as_of`` is committed and visible to the reads after it, on
     SQLite and on PostgreSQL's READ COMMITTED alike; the kiosk then pulls after ``as_of``."""
@@ -556,14 +573,16 @@ def snapshot(backend, device_id: str, cred: Credentials | None = None) -> dict:
         if cred is not None:
             claim_nonce(cur, cred)
         as_of = event_head(cur)
-        out = []
-        for kind, field in sorted(latest_by.items()):
-            last: dict[str, tuple[int, dict]] = {}
-            for seq, payload in cur.execute(LATEST_EVENTS, (kind, as_of, kind, as_of)).fetchall():
-                p = json.loads(payload)
-                if p[field] not in last or last[p[field]][0] < seq:
-                    last[p[field]] = (seq, p)
-            out += [{"seq": seq, "kind": kind, "payload": p} for _k, (seq, p) in sorted(last.items())]
+        last: dict[tuple[str, str], tuple[int, dict]] = {}        # (kind, key) -> its last event
+        kinds = sorted(latest_by)
+        rows = cur.execute(_events_of(kinds), (*kinds, as_of, *kinds, as_of)).fetchall() if kinds else []
+        for seq, kind, payload in rows:
+            p = json.loads(payload)
+            key = p.get(latest_by[kind])
+            if key is not None and ((kind, key) not in last or last[(kind, key)][0] < seq):
+                last[(kind, key)] = (seq, p)
+        out = sorted(({"seq": seq, "kind": kind, "payload": p} for (kind, _k), (seq, p) in last.items()),
+                     key=lambda e: e["seq"])             # applied in log order, as a replay would
         _pulled(cur, device_id, as_of)
     return {"as_of": as_of, "head": as_of, "latest": out}
 

@@ -16,6 +16,13 @@ class Desk:
                 return False
         return True
 
+    def cancel(self, visit_no: str) -> None:
+        with self.store.transaction() as tx:
+            technician = tx.execute("SELECT technician FROM techdesk_visits WHERE visit_no = ?",
+                                    (visit_no,)).fetchone()[0]
+            tx.execute("DELETE FROM techdesk_visits WHERE visit_no = ?", (visit_no,))
+            tx.emit("techdesk.visit.cancelled", {"visit_no": visit_no, "technician": technician})
+
     def book(self, technician: str, start_at: str, end_at: str) -> str:
         with self.store.transaction() as tx:
             no = tx.next_number("visit")

@@ -11,6 +11,11 @@ from pos.packs import Kind, Pack, Projection
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
 
 
+class VisitCancelled(msgspec.Struct):
+    visit_no: Text
+    technician: Text
+
+
 class VisitBooked(msgspec.Struct):
     visit_no: Text
     technician: Text
@@ -27,8 +32,10 @@ PACK = Pack(
     server_migrations=(f"{_M}.server_schema",),
     server=f"{_M}.server",
     kinds=(Kind("techdesk.visit.booked", offline=True, payload=VisitBooked, apply=f"{_M}.server:visit_booked",
-                own_ids=("visit_no",), times=("start_at", "end_at"), prefetch=f"{_M}.server:slot_of"),),
-    projections=(Projection("slots", ("slot.taken",), f"{_M}.schema:slot_taken"),),
+                own_ids=("visit_no",), times=("start_at", "end_at"), prefetch=f"{_M}.server:slot_of"),
+           Kind("techdesk.visit.cancelled", offline=True, payload=VisitCancelled,
+                apply=f"{_M}.server:visit_cancelled", own_ids=("visit_no",))),
+    projections=(Projection("slots", ("slot.taken", "slot.freed"), f"{_M}.schema:slot_event"),),
     config=f"{_M}.schema:CONFIG",
     services={"techdesk": f"{_M}.desk:Desk"},
     screens={"techdesk_home": f"{_M}.screen"},

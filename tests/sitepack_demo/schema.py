@@ -17,6 +17,9 @@ def m001_visits(db) -> None:
 MIGRATIONS = [m001_visits]
 
 
-def slot_taken(tx, kind, p, seq) -> None:
+def slot_event(tx, kind, p, seq) -> None:
+    if kind == "slot.freed":
+        tx.execute("DELETE FROM techdesk_pulled_slots WHERE visit_no = ?", (p["visit_no"],))
+        return
     tx.execute("INSERT OR IGNORE INTO techdesk_pulled_slots (visit_no, technician, start_at, end_at) "
                "VALUES (?, ?, ?, ?)", (p["visit_no"], p["technician"], p["start_at"], p["end_at"]))

@@ -40,3 +40,10 @@ def visit_booked(ctx, cmd):
         return "rejected", {"reason": "slot_taken", "held_by": held_by}, [("slot.conflict", {**p, "held_by": held_by})]
     ctx.defer("techdesk_bookings", (p["visit_no"], p["technician"], ctx.device_id, cmd["command_id"]))
     return "applied", {}, [("slot.taken", p)]
+
+
+def visit_cancelled(ctx, cmd):
+    p = cmd["payload"]
+    if not ctx.cancel(f"tech:{p['technician']}", p["visit_no"]):
+        return "rejected", {"reason": "no_such_visit"}, []
+    return "applied", {}, [("slot.freed", p)]
