@@ -23,5 +23,4 @@ PACK = Pack(
         f for f in schema.__struct_fields__ if f.endswith("_at"))) for name, schema in KINDS.items()),
     services={"club_calls": "pos.club.site:calls", "club_reservations": "pos.club.site:reservations",
               "club_cards": "pos.club.site:cards"},
-    kv=("club/role.kv",),
 )
