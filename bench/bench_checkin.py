@@ -322,7 +322,7 @@ from pos.config import Config
 from pos.documents import DepositReceiptData, Site, WristbandData, deposit_receipt, wristband
 from drivers.registry import open_device
 cfg = Config(path=None, values={"devices": {"receipt_printer": "escpos+tcp://127.0.0.1:9?profile=cn80",
-                                            "wristband_printer": "zpl+tcp://127.0.0.1:9"}})
+                                            "label_printer": "zpl+tcp://127.0.0.1:9"}})
 if sys.argv[1] == "warm":
     from kiosk.warmup import warm_printing
     warm_printing(cfg)
@@ -333,7 +333,7 @@ band = wristband(site, WristbandData(name="李四", sex="F", age="30", inpatient
 rec = deposit_receipt(site, DepositReceiptData(receipt_no="K-1", patient_name="李四", inpatient_no="ZY1",
                                                amount_fen=1000, method="card", operator_id="K",
                                                paid_at="2026-02-02T00:00:00Z"))
-open_device(cfg.devices["wristband_printer"], "wristband_printer").render(band.to_dict())
+open_device(cfg.devices["label_printer"], "label_printer").render(band.to_dict())
 open_device(cfg.devices["receipt_printer"], "receipt_printer").render(rec.to_dict())
 print(time.perf_counter() - t0)
 """
@@ -411,7 +411,7 @@ def main(argv=None) -> int:
             "card_reader": f"pcsc://{reader}", "id_reader": "",
             "payment_terminal": f"zvt+tcp://{addr}?timeout=5",
             "receipt_printer": f"escpos+tcp://127.0.0.1:{ports['receipt']}?profile=cn80",
-            "wristband_printer": f"zpl+tcp://127.0.0.1:{ports['wristband']}"})
+            "label_printer": f"zpl+tcp://127.0.0.1:{ports['wristband']}"})
         config = Config(path=base.path, values=values)
         card_file = ROOT / "assets" / "cards" / "ssse_wang.toml"
         bare = BareWatcher(reader)

@@ -384,5 +384,5 @@ def _archive(store: Store, days: float) -> None:
 
     try:
         archive(store, days)
-    except Exception:  # noqa: BLE001 - the kiosk serves patients with a full store too
+    except Exception:  # noqa: BLE001 - the kiosk serves its users with a full store too
         log.exception("archiving the store %s failed", store.path)

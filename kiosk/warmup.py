@@ -24,7 +24,7 @@ def warm_printing(config) -> list[str]:
 
     samples = _samples(config)
     warmed = []
-    for role in ("receipt_printer", "wristband_printer"):
+    for role in ("receipt_printer", "label_printer"):
         url = config.devices.get(role, "")
         if not url or not url.split(":", 1)[0].endswith("+tcp"):
             continue        # only devices that open without touching the hardware
@@ -54,4 +54,4 @@ def _samples(config) -> dict[str, dict]:
     band = WristbandData(name="张三", sex="M", age="45", inpatient_no="ZY0000000000", ward="内科一病区", bed="1",
                          admitted_on="2026-01-01", allergy="青霉素")
     return {"receipt_printer": deposit_receipt(site, receipt).to_dict(),
-            "wristband_printer": wristband(site, band).to_dict()}
+            "label_printer": wristband(site, band).to_dict()}

@@ -133,7 +133,7 @@ class Pack:
 #: offline-safe, kept by the server for the IT page and audit
 PLATFORM_KINDS = tuple(Kind(k, event=k) for k in (
     "kiosk.service_started", "kiosk.help_requested",
-    "print.queued", "print.printed", "print.failed",
+    "print.queued", "print.printed", "print.failed", "print.not_printed",
     *(f"payment.{state}" for state in ("intent", "sent", "waiting_card", "approved", "declined", "aborted",
                                        "in_doubt", "unresolved", "posted", "reversed")),
     "payment.supervisor_queued", "payment.end_of_day",

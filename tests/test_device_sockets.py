@@ -23,7 +23,7 @@ def test_printer_sockets_set_nodelay(artifacts, scheme):
     from drivers.registry import open_device
 
     with VirtualPrinter(out_dir=artifacts / "printer-nodelay") as vp:
-        role = "wristband_printer" if scheme.startswith("zpl") else "receipt_printer"
+        role = "label_printer" if scheme.startswith("zpl") else "receipt_printer"
         printer = open_device(f"{scheme}://127.0.0.1:{vp.port}", role)
         try:
             printer.status()              # opens the link and asks the printer

@@ -157,7 +157,7 @@ def test_receipt_and_wristband_print_at_the_same_time(world, site):
     import threading
 
     overlapped = threading.Event()
-    band, receipts = world.wristband_printer, world.receipt_printer
+    band, receipts = world.label_printer, world.receipt_printer
     real_status = band._zpl_status
 
     def gated_status():

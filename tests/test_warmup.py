@@ -16,14 +16,14 @@ def test_warm_printing_loads_the_drivers_and_sends_nothing(tmp_path):
     port = srv.getsockname()[1]
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text(f'[devices]\nreceipt_printer = "escpos+tcp://127.0.0.1:{port}?profile=TM-T88V"\n'
-                   f'wristband_printer = "zpl+tcp://127.0.0.1:{port}"\n', encoding="utf-8")
+                   f'label_printer = "zpl+tcp://127.0.0.1:{port}"\n', encoding="utf-8")
     code = ("import sys; from pos.config import load_config; from kiosk.warmup import warm_printing; "
             f"before = {{m for m in ('escpos', 'PIL') if m in sys.modules}}; "
             f"print(sorted(before), warm_printing(load_config({str(cfg)!r})), "
             "sorted(m for m in ('escpos', 'PIL') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split("\n")[0] == "[] ['receipt_printer', 'wristband_printer'] ['PIL', 'escpos']"
+    assert out.stdout.split("\n")[0] == "[] ['receipt_printer', 'label_printer'] ['PIL', 'escpos']"
     try:
         conn, _ = srv.accept()
         conn.close()

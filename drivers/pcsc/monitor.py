@@ -33,7 +33,7 @@ class CardWatcher:
     """Watches the PC/SC readers whose name contains ``reader_filter`` (all when empty).
 
     The watcher blocks in ``SCardGetStatusChange`` without a timeout, so a card is announced the
-    moment pcscd sees it (a 200 ms poll made a waiting patient wait 100 ms on average, 200 ms at
+    moment pcscd sees it (a 200 ms poll made a waiting cardholder wait 100 ms on average, 200 ms at
     worst); readers coming and going wake it through pcsc-lite's PnP notification reader, and
     :meth:`stop` wakes it with ``SCardCancel``. Without PnP support it polls every ``poll_ms``.
     """

@@ -53,7 +53,7 @@ KIND_BY_COMMAND = {AUTHORISATION: "sale", REFUND: "refund", REVERSAL: "reversal"
 
 #: registration config byte bits (ZVT 06 00): 02 payment receipts by the ECR, 04 administration
 #: receipts by the ECR, 08 the ECR requires intermediate status information (04 FF), 80 ECR print
-#: type. Without 08 the terminal sends no 04 FF, and the patient sees no "enter PIN".
+#: type. Without 08 the terminal sends no 04 FF, and the cardholder sees no "enter PIN".
 CFG_RECEIPT_PAYMENT, CFG_RECEIPT_ADMIN, CFG_INTERMEDIATE, CFG_PRINT_TYPE = 0x02, 0x04, 0x08, 0x80
 CONFIG_BYTE = CFG_PRINT_TYPE | CFG_INTERMEDIATE | CFG_RECEIPT_ADMIN | CFG_RECEIPT_PAYMENT   # 0x8E
 
