@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import write_section  # noqa: E402
 from pos.hospital.daily import GREEN_SQL, ITEMS_SQL, LOOKUP_SQL, RUNNING_SQL  # noqa: E402
-from pos.hospital.discharge import SETTLE_LOOKUP_SQL  # noqa: E402
+from pos.hospital.discharge import LINES_SQL, SETTLE_LOOKUP_SQL  # noqa: E402
 from pos.hospital.gateway import PersonInfo  # noqa: E402
-from pos.hospital.ledger import CATEGORY_SQL, LEDGER_SQL, LEDGER_UNTIL_SQL  # noqa: E402
+from pos.hospital.ledger import LEDGER_SQL, LEDGER_UNTIL_SQL  # noqa: E402
 from pos.hospital.gateway_sim import SimGateway  # noqa: E402
 from pos.hospital.policy import load_policy  # noqa: E402
 from pos.hospital.service import HospitalService  # noqa: E402
@@ -132,7 +132,7 @@ def build(path: Path, lines: int, seed: int = 7, beds: int = BEDS) -> dict:
 
 # the baseline runs exactly the statements the domain calls run, bare
 DAILY_BARE = [LOOKUP_SQL, ITEMS_SQL, RUNNING_SQL, LEDGER_UNTIL_SQL, GREEN_SQL]
-SETTLE_BARE = [SETTLE_LOOKUP_SQL, CATEGORY_SQL, LEDGER_SQL]
+SETTLE_BARE = [SETTLE_LOOKUP_SQL, LINES_SQL, LEDGER_SQL]
 
 
 def interleaved(*fns, rounds: int = 21) -> list[float]:
