@@ -37,6 +37,8 @@ NEEDS_SERVER = frozenset({
     "hospital.settlement.cancelling",
     "hospital.settlement.cancelled",
     "hospital.refund.paid",
+    "hospital.deposit.reversal_approved",  # 沖銷, approved by a supervisor
+    "hospital.deposit.reversed",
     "hospital.collection.received",
     "hospital.discharged",
 })

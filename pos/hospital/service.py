@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 from pos.ids import utcnow_iso, uuid7
 
 from . import discharge as _dis
+from . import reversals as _rev
 from . import money
 from .daily import LOOKUP_SQL, DailyList, build_daily_list
 from .errors import (BadInput, BedOccupied, ChargesLocked, HospitalError, HospitalNotFound,
@@ -541,4 +542,6 @@ class HospitalService:
     discharge_state = _dis.discharge_state
     account = _dis.account
     recover = _dis.recover
+    approve_reversal = _rev.approve_reversal
+    reverse_cash_in = _rev.reverse_cash_in
     _record_settlement = _dis._record_settlement
