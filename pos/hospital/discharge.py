@@ -414,7 +414,11 @@ def refund_in(svc, tx, inpatient_no: str, pay: Payment) -> dict:
         avail = sums["deposit"] + sums["collection"] - sums["refund"] - charges_total(tx, a["id"])
         if amount_fen > avail:
             raise RefundTooLarge(f"{inpatient_no}: refund {amount_fen} > available {avail}")
-    _, entry_no = svc._ledger(tx, a["id"], "refund", amount_fen, pay)
+    st_id = None
+    if due is not None:       # after settlement: the refund of the surplus belongs to it
+        st_id = row(tx, "SELECT id FROM hosp_settlements WHERE admission_id = ? AND state = 'recorded'",
+                    (a["id"],))["id"]
+    _, entry_no = svc._ledger(tx, a["id"], "refund", amount_fen, pay, settlement_id=st_id)
     at = svc.now()
     tx.emit("hospital.refund.paid", {"inpatient_no": inpatient_no, "entry_no": entry_no, "receipt_no": "",
                                      "amount_fen": amount_fen, "method": method, "reference": reference, "at": at})
@@ -442,7 +446,8 @@ def collect_in(svc, tx, inpatient_no: str, pay: Payment) -> dict:
         raise HospitalTransitionError(f"{inpatient_no}: nothing is owed (refund {-owed} due instead)")
     if pay.amount_fen != owed:
         raise AmountMismatch(f"{inpatient_no}: collect {pay.amount_fen} but {owed} is owed")
-    lid, entry_no = svc._ledger(tx, a["id"], "collection", pay.amount_fen, pay)
+    st = row(tx, "SELECT id FROM hosp_settlements WHERE admission_id = ? AND state = 'recorded'", (a["id"],))
+    lid, entry_no = svc._ledger(tx, a["id"], "collection", pay.amount_fen, pay, settlement_id=st["id"])
     receipt_no = svc._issue_receipt(tx, a["id"], lid, "collection", pay.amount_fen)
     at = svc.now()
     tx.emit("hospital.collection.received", {

@@ -51,7 +51,7 @@ from .money import mul_div_round
 
 __all__ = ["SCHEMES", "LEVELS", "CATEGORIES", "SETL_FIELDS", "Figure", "Band", "Rule", "Policy", "Split",
            "Line", "Insured", "LineSplit", "Setl", "settle_lines", "deposit_due", "line_amount_fen",
-           "load_policy", "parse_policy", "DEFAULT_POLICY_PATH", "CITY_POLICIES", "split"]
+           "load_policy", "parse_policy", "fmt_price_uyuan", "fmt_qty_e4", "DEFAULT_POLICY_PATH", "CITY_POLICIES", "split"]
 
 SCHEMES = ("employee", "resident", "rural", "self_pay")
 LEVELS = ("primary", "secondary", "tertiary")
@@ -392,6 +392,23 @@ def settle_lines(rule: Rule, lines: Iterable[Line], who: Insured, *, day: str | 
     return Setl(total, fulamt, overlmt, pre, inscp, std, dedc, hifp, prop, cvlserv, hifes, hifmi, hifob, maf, oth,
                 fund, psn_part, acct, cash, who.acct_balance_fen - acct, pool_raw_fen=raw, cap_room_fen=cap_room,
                 totals=totals, lines=splits)
+
+
+def fmt_price_uyuan(uyuan: int) -> str:
+    """A platform price as printed: yuan with 2 decimals, more when the price has them
+    (``333333`` -> ``'0.333333'``, ``45000000`` -> ``'45.00'``)."""
+    sign = "-" if uyuan < 0 else ""
+    y, frac = divmod(abs(uyuan), 1_000_000)
+    f = f"{frac:06d}".rstrip("0")
+    return f"{sign}{y}.{f.ljust(2, '0')}"
+
+
+def fmt_qty_e4(qty_e4: int) -> str:
+    """A platform quantity, exact (``5000`` -> ``'0.5'``, ``25000`` -> ``'2.5'``, ``10000`` -> ``'1'``)."""
+    sign = "-" if qty_e4 < 0 else ""
+    q, frac = divmod(abs(qty_e4), 10_000)
+    f = f"{frac:04d}".rstrip("0")
+    return f"{sign}{q}.{f}" if f else f"{sign}{q}"
 
 
 def deposit_due(net_deposits_fen: int, cash_share_fen: int) -> tuple[int, int]:
