@@ -61,7 +61,7 @@ def test_every_figure_has_a_source_and_a_start_date():
         for rule in pol.rules.values():
             for figs in (rule.deductible, rule.cap, *(b.ratio for b in rule.bands)):
                 for f in figs.entries:
-                    assert f.source and f.valid_from and "《" in f.source or "局" in f.source
+                    assert f.source and f.valid_from and ("《" in f.source or "局" in f.source)
     assert "第三十二條" in BJ.rule("employee", "tertiary").bands[0].ratio.source("2026-01-01")
 
 
