@@ -12,6 +12,8 @@ is reported, and the cashier may choose to pay it in cash.
 from __future__ import annotations
 
 import logging
+
+from drivers.errors import DeviceError, PaymentError
 from dataclasses import dataclass, field
 
 from .ledger import rows
@@ -28,6 +30,7 @@ class CardRefund:
     refunded_fen: int = 0
     parts: list = field(default_factory=list)      # (attempt_id, amount_fen, operation, status)
     reason: str = ""
+    outcomes: list = field(default_factory=list)   # the journal's PaymentOutcome of each operation
 
     @property
     def left_fen(self) -> int:
@@ -65,14 +68,22 @@ def refund_to_cards(payments, inpatient_no: str, amount_fen: int, parts=None, on
         sale = payments.journal.get(attempt_id)
         whole = part == sale["amount_fen"] and payments.journal.refundable(attempt_id) == part
         out, op = None, "refund"
-        if whole:
-            op = "reversal"
-            out = payments.reverse(attempt_id, on_status=on_status)
-            if out.status != "posted" and out.public_status == "declined":
-                log.info("reversal of %s declined (%s); refunding instead", attempt_id, out.reason)
-                out, op = None, "refund"
-        if out is None:
-            out = payments.refund(attempt_id, part, on_status=on_status)
+        try:
+            if whole:
+                op = "reversal"
+                out = payments.reverse(attempt_id, on_status=on_status)
+                if out.status != "posted" and out.public_status == "declined":
+                    log.info("reversal of %s declined (%s); refunding instead", attempt_id, out.reason)
+                    res.outcomes.append(out)
+                    out, op = None, "refund"
+            if out is None:
+                out = payments.refund(attempt_id, part, on_status=on_status)
+        except (DeviceError, PaymentError) as exc:      # nothing reached the card, or it is in the journal
+            log.error("card refund %s of %s for %s failed: %s", part, attempt_id, inpatient_no, exc)
+            res.status = "partial" if res.refunded_fen else "failed"
+            res.reason = str(exc)
+            return res
+        res.outcomes.append(out)
         res.parts.append((attempt_id, part, op, out.status))
         if out.status != "posted":
             res.status = "in_doubt" if out.public_status == "in_doubt" else (
