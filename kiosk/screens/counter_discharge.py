@@ -123,7 +123,11 @@ class CounterDischargeScreen(CounterScreen):
             if not st["refund_fen"] and not st["collect_fen"]:
                 self.stage = "balanced"
 
-        self.call(lambda d: d.settle(self.inpatient_no), done)
+        def work(d):
+            st = d.settle(self.inpatient_no)
+            return dict(st, card_refundable_fen=sum(p["left_fen"] for p in d.card_deposits(self.inpatient_no)))
+
+        self.call(work, done)
 
     def press_settle(self) -> None:
         self.settle(force=getattr(self, "_force", False))
@@ -136,6 +140,21 @@ class CounterDischargeScreen(CounterScreen):
             self.say("Refunded {amount} in cash. Hand it to the patient.", amount=yuan(amount))
 
         self.call(lambda d: d.refund_cash(self.inpatient_no, amount), done)
+
+    def refund_card(self) -> None:
+        """Back to the card(s) the deposits came from; what they cannot take stays for cash."""
+        amount = self.figures.get("refund_fen", 0)
+
+        def done(res):
+            if res.left_fen == 0:
+                self.stage = "balanced"
+                self.say("Refunded {amount} to the card.", amount=yuan(res.refunded_fen))
+            else:
+                self.figures = dict(self.figures, refund_fen=res.left_fen, card_refundable_fen=0)
+                self.say("{amount} could not go back to a card; refund it in cash.", error=True,
+                         amount=yuan(res.left_fen))
+
+        self.call(lambda d: d.refund_card(self.inpatient_no, amount), done)
 
     def collect(self) -> None:
         App.get_running_app().go("counter_deposit", inpatient_no=self.inpatient_no, purpose="collection",
