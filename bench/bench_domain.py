@@ -6,8 +6,8 @@ same run and on the same store:
 
 * ``daily_list`` (the domain call) against the bare indexed SQL it needs (admission lookup, the
   day's items, the running total, the ledger sums, the open green items);
-* ``pre_settle`` (the settlement split from the policy tables) against the bare SQL (admission
-  lookup, category sums, ledger sums);
+* ``pre_settle`` (the platform-model settlement from the policy tables, line by line) against the
+  bare SQL (admission lookup, the stay's lines with their catalogue caps, ledger sums);
 * a full ``settle`` through the simulated platform (two durable transactions, fsync-bound), for
   information.
 
@@ -256,7 +256,7 @@ best of {args.rounds} rounds (domain call and baseline interleaved in each round
 |---|---|---|---|
 | daily fee list (`daily_list`, ~{items_per_list:.0f} items) | {t_dd * 1e6:,.0f} µs | {t_db * 1e6:,.0f} µs (its 5 statements: lookup, items, running total, ledger, green items) | **{t_dd / t_db:.2f}×** |
 | daily fee list vs the day's items query alone | {t_dd * 1e6:,.0f} µs | {t_io * 1e6:,.0f} µs | {t_dd / t_io:.2f}× |
-| settlement split (`pre_settle`, policy tables) | {t_sd * 1e6:,.0f} µs | {t_sb * 1e6:,.0f} µs (its 3 statements: lookup, category sums, ledger sums) | **{t_sd / t_sb:.2f}×** |
+| settlement (`pre_settle`, policy tables, split line by line as 2301 does) | {t_sd * 1e6:,.0f} µs | {t_sb * 1e6:,.0f} µs (its 3 statements: lookup, the stay's lines, ledger sums) | **{t_sd / t_sb:.2f}×** |
 | full `settle` via the simulated platform (intent + record, 2 durable commits, fee upload) | {t_full * 1e3:,.1f} ms | – | fsync-bound, for information |
 """
     if args.no_write:

@@ -132,22 +132,22 @@ def _person(svc, id_number: str | None):
 #: the statements pre_settle runs (the bench times them bare as its baseline), with LINES_SQL, LEDGER_SQL
 SETTLE_LOOKUP_SQL = ("SELECT a.id, a.scheme, i.id_number FROM hosp_admissions a "
                      "LEFT JOIN hosp_identities i ON i.id = a.identity_id WHERE a.inpatient_no = ?")
-LINES_SQL = ("SELECT c.id, c.ref, c.fee_code, c.category, c.amount_fen, c.qty_milli, c.service_date, c.price_uyuan, "
-             "c.qty_e4, f.price_cap_uyuan, f.selfpay_permille FROM hosp_charges c "
+#: the stay's lines, in :class:`pos.hospital.policy.Line` order first (the engine reads the rows as they come)
+LINES_SQL = ("SELECT c.ref, c.category, c.price_uyuan, c.qty_e4, f.price_cap_uyuan, f.selfpay_permille, c.amount_fen, "
+             "c.id, c.fee_code, c.qty_milli, c.service_date FROM hosp_charges c "
              "JOIN hosp_fee_items f ON f.code = c.fee_code WHERE c.admission_id = ? ORDER BY c.id")
 
 
-def _fee_lines(conn, admission_id: int, device_id: str) -> list[FeeLine]:
+def _fee_lines(rows, device_id: str) -> list[FeeLine]:
     """The stay's 2301 details: the platform's price and quantity, the item's price cap and share."""
     return [FeeLine(ref or f"{device_id}-C{cid}", code, cat, amount, qty_milli, day, price, qty_e4, cap, prop)
-            for cid, ref, code, cat, amount, qty_milli, day, price, qty_e4, cap, prop
-            in conn.execute(LINES_SQL, (admission_id,))]
+            for ref, cat, price, qty_e4, cap, prop, amount, cid, code, qty_milli, day in rows]
 
 
-def _local(svc, scheme: str, lines: list[FeeLine], info) -> Setl:
+def _local(svc, scheme: str, rows, info) -> Setl:
     """Our own tables: the person's year-to-date when the platform gave it, else 0 (offline)."""
     who = info.insured() if info is not None else Insured(scheme)
-    return svc.policy.settle(svc.level, [fl.line() for fl in lines], who, day=svc.today())
+    return svc.policy.settle(svc.level, rows, who, day=svc.today(), keep_lines=False)
 
 
 def _net_deposits(conn, aid: int) -> int:
@@ -166,13 +166,16 @@ def pre_settle(svc, inpatient_no: str) -> PreSettlement:
         no = svc.admission(inpatient_no)["inpatient_no"]
         found = conn.execute(SETTLE_LOOKUP_SQL, (no,)).fetchone()
     aid, scheme, id_number = found
-    lines = _fee_lines(conn, aid, svc.store.device_id)
+    rows = conn.execute(LINES_SQL, (aid,)).fetchall()
     s, source, reason = None, "local", ""
     try:
         info = _person(svc, id_number)
-        if info is None:
+        if svc.gateway is None:
+            reason = "no insurance platform is configured"
+        elif info is None:
             reason, scheme = "uninsured: the whole bill is out of policy", "self_pay"
         else:
+            lines = _fee_lines(rows, svc.store.device_id)
             svc.gateway.upload_fees(str(uuid7()), no, info.member_id, lines)
             res = svc.gateway.pre_settle(str(uuid7()), no, info.member_id, sum(fl.amount_fen for fl in lines))
             s, source = Setl.from_setlinfo(res.breakdown), res.source or "platform:2303"
@@ -180,7 +183,7 @@ def pre_settle(svc, inpatient_no: str) -> PreSettlement:
         log.warning("pre-settlement of %s from the local tables: %s", inpatient_no, exc)
         reason = f"platform unreachable: {exc}"
     if s is None:
-        s = _local(svc, scheme, lines, None)
+        s = _local(svc, scheme, rows, None)
     deposits = _net_deposits(conn, aid)
     refund_due, collect_due = deposit_due(deposits, s.psn_cash_pay)
     return PreSettlement(s, deposits, refund_due, collect_due, source, reason)
@@ -220,9 +223,10 @@ def settle(svc, inpatient_no: str, *, bedside: bool = False, session_id: str | N
     st = row(svc.conn, "SELECT * FROM hosp_settlements WHERE settlement_no = ?", (no,))
     try:
         info = _person(svc, ident.get("id_number"))
-        lines = _fee_lines(svc.conn, a["id"], svc.store.device_id)
+        stay = svc.conn.execute(LINES_SQL, (a["id"],)).fetchall()
+        lines = _fee_lines(stay, svc.store.device_id)
         if info is None:                                   # uninsured: all out of policy, all cash
-            s = _local(svc, "self_pay", lines, None)
+            s = _local(svc, "self_pay", stay, None)
             result = SettleResult(msg_id, "", "", s.total_fen, s.pooled_fen, s.selfpay_fen, s.setlinfo(),
                                   acct_fen=0, cash_fen=s.psn_cash_pay, source="local")
         else:

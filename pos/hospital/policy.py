@@ -148,9 +148,8 @@ class Rule:
         return self.b_selfpay_first.at(None)
 
 
-@dataclass(frozen=True)
-class Line:
-    """One fee line as uploaded in 2301."""
+class Line(NamedTuple):
+    """One fee line as uploaded in 2301 (a plain tuple: the engine also takes rows in this order)."""
     ref: str
     category: str                        # 甲 / 乙 / 丙
     price_uyuan: int                     # pric, micro-yuan
@@ -295,36 +294,48 @@ def line_amount_fen(price_uyuan: int, qty_e4: int) -> int:
     return mul_div_round(price_uyuan, qty_e4, SCALE)
 
 
-def _split_line(rule: Rule, ln: Line, day: str) -> LineSplit:
-    amount = line_amount_fen(ln.price_uyuan, ln.qty_e4) if ln.amount_fen is None else ln.amount_fen
-    if ln.category not in CATEGORIES:
-        raise ValueError(f"line {ln.ref}: unknown category {ln.category!r}")
-    if not rule.insured or ln.category == "丙":
-        return LineSplit(ln.ref, amount, amount, 0, 0, 0)
-    over = 0
-    if ln.cap_uyuan is not None and ln.price_uyuan > ln.cap_uyuan:
-        over = mul_div_round(ln.price_uyuan - ln.cap_uyuan, ln.qty_e4, SCALE)
-    rest = amount - over
-    prop = ln.selfpay_permille
-    if prop is None:
-        prop = rule.b_selfpay_first.at(day) if ln.category == "乙" else 0
-    pre = mul_div_round(rest, prop, 1000)
-    return LineSplit(ln.ref, amount, 0, over, pre, rest - pre)
+def _round(a: int, n: int, d: int) -> int:
+    """:func:`mul_div_round` without its type checks, for the per-line loop (integers from the store)."""
+    p = a * n
+    return (p + d // 2) // d if p >= 0 else -((-p + d // 2) // d)
 
 
-def settle_lines(rule: Rule, lines: Iterable[Line], who: Insured, *, day: str | None = None) -> Setl:
-    """Steps 1-9 for one stay (see the module's docstring)."""
+def settle_lines(rule: Rule, lines: Iterable, who: Insured, *, day: str | None = None,
+                 keep_lines: bool = True) -> Setl:
+    """Steps 1-9 for one stay (see the module's docstring). ``lines`` are :class:`Line` or rows in
+    its order (ref, class, price µ¥, qty ×10⁴, cap µ¥, 乙 share ‰, amount fen, …); ``keep_lines``
+    False skips the per-line results (the totals are the same)."""
     day = day or dt.date.today().isoformat()
-    lines = list(lines)
-    splits = tuple(_split_line(rule, ln, day) for ln in lines)
+    insured = rule.insured
+    b_default = rule.b_selfpay_first.at(day) if insured else 0
     totals = {"甲": 0, "乙": 0, "丙": 0}
-    for ln, sp in zip(lines, splits):
-        totals[ln.category] += sp.det_item_fee_sumamt
-    total = sum(sp.det_item_fee_sumamt for sp in splits)
-    fulamt = sum(sp.fulamt_ownpay_amt for sp in splits)
-    overlmt = sum(sp.overlmt_amt for sp in splits)
-    pre = sum(sp.preselfpay_amt for sp in splits)
-    inscp = sum(sp.inscp_scp_amt for sp in splits)
+    fulamt = overlmt = pre = inscp = 0
+    splits = []
+    keep = splits.append
+    for ref, cat, price, qty, cap, prop, amount, *_ in lines:
+        if amount is None:
+            amount = mul_div_round(price, qty, SCALE)
+        try:
+            totals[cat] += amount
+        except KeyError:
+            raise ValueError(f"line {ref}: unknown category {cat!r}") from None
+        if not insured or cat == "丙":
+            fulamt += amount
+            if keep_lines:
+                keep(LineSplit(ref, amount, amount, 0, 0, 0))
+            continue
+        over = _round(price - cap, qty, SCALE) if cap is not None and price is not None and price > cap else 0
+        rest = amount - over
+        if prop is None:
+            prop = b_default if cat == "乙" else 0
+        p = _round(rest, prop, 1000) if prop else 0
+        overlmt += over
+        pre += p
+        inscp += rest - p
+        if keep_lines:
+            keep(LineSplit(ref, amount, 0, over, p, rest - p))
+    splits = tuple(splits)
+    total = totals["甲"] + totals["乙"] + totals["丙"]
     if min(who.fund_paid_fen, who.deductible_paid_fen, who.admissions_before, who.acct_balance_fen,
            who.above_cap_paid_fen) < 0:
         raise ValueError(f"negative year-to-date figures: {who}")
@@ -439,8 +450,9 @@ class Policy:
         except KeyError:
             raise ConfigError(f"{self.path}: no policy for scheme {scheme!r} at level {level!r}") from None
 
-    def settle(self, level: str, lines: Iterable[Line], who: Insured, *, day: str | None = None) -> Setl:
-        return settle_lines(self.rule(who.scheme, level), list(lines), who, day=day)
+    def settle(self, level: str, lines: Iterable, who: Insured, *, day: str | None = None,
+               keep_lines: bool = True) -> Setl:
+        return settle_lines(self.rule(who.scheme, level), lines, who, day=day, keep_lines=keep_lines)
 
     def split(self, scheme: str, level: str, totals: dict[str, int], *, deductible_used_fen: int = 0,
               pooled_used_fen: int = 0, day: str | None = None) -> Setl:
