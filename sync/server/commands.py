@@ -261,6 +261,9 @@ HANDLERS: dict[str, Handler] = {
     "hospital.settlement.cancelled": Handler(_record(), {"inpatient_no": (_S, True)}),
     "hospital.refund.paid": Handler(_ledger("refund", "refund.posted"), _MONEY, own_ids=("entry_no", "receipt_no"),
                                     times=_AT),
+    # 沖銷: the approval and the void are records; the money back is its own hospital.refund.paid
+    "hospital.deposit.reversal_approved": Handler(_record(), {"inpatient_no": (_S, True), "receipt_no": (_S, True)}),
+    "hospital.deposit.reversed": Handler(_record(), {"inpatient_no": (_S, True), "receipt_no": (_S, True)}),
     "hospital.collection.received": Handler(_ledger("collection", "collection.posted"), _MONEY,
                                             own_ids=("entry_no", "receipt_no"), times=_AT),
     "hospital.discharged": Handler(_discharged, {"inpatient_no": (_S, True), "ward_code": (_S, False),
