@@ -30,6 +30,8 @@ def test_counter_refunds_the_surplus_to_the_cards(counter_bench, artifacts):
     ui.tap(dis.ids.refund_card)
     ui.wait(lambda: not dis.busy and dis.figures["refund_fen"] == due - 300000, timeout=20, what="card refund")
     assert dis.error and dis.stage == "settled"       # the cards took 3,000.00; the rest is for cash
+    ui.frames(2)
+    assert dis.ids.refund_card.disabled and not dis.ids.refund.disabled, (dis.figures, dis.busy, dis.stage)
     ok = [e for e in bench.terminal.ledger.entries() if e.get("result") == "approved"]
     assert [(e["kind"], e["amount_fen"]) for e in ok][-2:] == [("reversal", 200000), ("reversal", 100000)]
     shots(ui, artifacts, "counter-discharge-card-refund")

@@ -6,7 +6,7 @@ the discharge."""
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import DictProperty, ListProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
 
 from .counter_base import N_, CounterScreen, ScanCatcher, yuan
 
@@ -20,6 +20,7 @@ class CounterDischargeScreen(CounterScreen):
     inpatient_no = StringProperty("")
     patient = StringProperty("")
     stage = StringProperty("")            # presettle | settled | balanced | done
+    card_refund_ok = BooleanProperty(False)    # a surplus and card deposits left to take it
     figures = DictProperty({})            # the split shown: total, pooled, selfpay, deposits, refund, collect
     receipts = ListProperty([])           # issued deposit receipts: {receipt_no, amount_fen, scanned}
 
@@ -74,7 +75,9 @@ class CounterDischargeScreen(CounterScreen):
         self._receipt_rows()
 
     def on_figures(self, _w, fig) -> None:
-        for key in ("total_fen", "pooled_fen", "selfpay_fen", "deposits_fen", "refund_fen", "collect_fen"):
+        self.card_refund_ok = bool(fig.get("refund_fen")) and bool(fig.get("card_refundable_fen"))
+        for key in ("total_fen", "pooled_fen", "selfpay_fen", "acct_fen", "cash_fen", "deposits_fen", "refund_fen",
+                    "collect_fen"):
             w = self.ids.get(f"fig_{key}")
             if w is not None:
                 w.value = yuan(fig[key]) if key in fig else "-"
