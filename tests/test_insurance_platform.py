@@ -128,3 +128,45 @@ def test_a_lost_2304_answer_is_found_again_by_its_message_id(platform):
     assert found is not None and not found.cancelled and found.pooled_fen == 739500
     gw.cancel_settlement("m-undo", "m-lost")
     assert gw.query("m-lost").cancelled
+
+
+def test_settlement_in_doubt_over_http_is_completed_from_the_platform(tmp_path):
+    """The 2304 answer is lost on the wire: the hospital asks the platform (5203) and records what
+    it settled, once; then a cancellation reverses it there (2305)."""
+    from pos.hospital.records import IdentityRecord, Payment
+    from pos.hospital.service import HospitalService
+    from pos.store import Store
+
+    pol = load_policy("beijing")
+    sim = SimGateway(pol, "tertiary")
+    idno = "110105198001010011"
+    sim.add_member(PersonInfo("P9", "病人", idno, "employee"))
+    with PlatformSimServer(sim, {"B01": ("甲", None, None)}) as server:
+        gw = PlatformGateway(server.url, fixmedins_code="H1", region="110000")
+        store = Store(tmp_path / "s.sqlite")
+        try:
+            svc = HospitalService(store, pol, gw)
+            svc.add_ward("W", "病區", 1, beds=["01"])
+            svc.add_fee_item("B01", "床位", "甲")
+            n = svc.record_notice(patient_name="病人", id_number=idno, ward_code="W", suggested_deposit_fen=0)
+            no = svc.register_admission(n["notice_no"], IdentityRecord("counter", "病人", idno))["inpatient_no"]
+            svc.record_deposit(no, Payment(300000))
+            svc.print_wristband(no)
+            svc.assign_bed(no, "01")
+            svc.confirm_identity(no, "n")
+            svc.add_charge(no, "B01", price_uyuan=10000 * Y, qty_e4=Q)
+            svc.order_discharge(no, summary="s", ebill_no="e")
+            svc.lock_charges(no, "n")
+            svc.schedule_discharge(no, "2026-12-08")
+            sim.lose_reply_next.add("settle")
+            st = svc.settle(no)                      # answer lost; found again by its message ID
+            assert st["state"] == "recorded" and st["pooled_fen"] == 739500 and st["refund_due_fen"] == 39500
+            assert [c for c in sim.calls if c[0] == "2304"] == [("2304", st["msg_id"])]      # settled once
+            gw2 = PlatformGateway(server.url, fixmedins_code="H1", region="110000")   # a restarted adapter
+            svc.gateway = gw2
+            svc.cancel_settlement(no, "charges to correct")
+            assert sim.settlements[st["msg_id"]].cancelled and svc.discharge_state(no) == "scheduled"
+            gw2.close()
+        finally:
+            gw.close()
+            store.close()
