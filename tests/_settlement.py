@@ -20,9 +20,11 @@ from pos.hospital.gateway_sim import SimGateway
 from pos.hospital.ledger import ledger_balance, ledger_sums
 from pos.hospital.policy import CITY_POLICIES, load_policy
 from pos.site import Site
+from pos.staff import hash_pin
 from pos.store import Store
 
 FAST = "timeout=5&ack_timeout=1"
+SUPERVISOR_PIN = "864200"
 _ids = itertools.count(1)
 
 
@@ -76,6 +78,7 @@ class World:
         h = self.site.hospital
         h.add_ward("W1", "內科病區", 3, "住院部", [f"{i:02d}" for i in range(1, 40)])
         self.site.cash.open_shift(self.desk.cashier, 2_000_000)        # the drawer's float
+        self.config.values.setdefault("staff", {})["supervisor_pin"] = hash_pin(SUPERVISOR_PIN)
 
     def fee(self, code, cat, cap, prop) -> None:
         self.site.hospital.add_fee_item(code, f"項目{code}", cat, price_cap_uyuan=cap, selfpay_permille=prop)
@@ -102,7 +105,7 @@ def run(world: World, case: Case) -> dict:
         r = d.deposit_cash(no, amount, amount) if method == "cash" else d.deposit_card(no, amount)
         assert r.ok, r
         if i == 0 and case.reverse_first:
-            out = d.reverse_deposit(r.receipt_no, supervisor="護士長王", reason="金額錄錯")
+            out = d.reverse_deposit(r.receipt_no, supervisor="護士長王", reason="金額錄錯", supervisor_pin=SUPERVISOR_PIN)
             assert out["status"] == "posted", out
             prints.append(out["print"])
             r2 = d.deposit_cash(no, amount, amount) if method == "cash" else d.deposit_card(no, amount)

@@ -11,6 +11,7 @@ from pos.errors import DomainError
 from pos.hospital.errors import HospitalError, RefundTooLarge
 from pos.hospital.gateway import PersonInfo
 
+from ._settlement import SUPERVISOR_PIN as PIN
 from ._settlement import World
 
 Y, Q = 1_000_000, 10_000
@@ -104,19 +105,21 @@ def test_reversal_needs_a_supervisor_and_prints_void(world):
     d, h = world.desk, world.site.hospital
     no = admit(world)
     r = d.deposit_cash(no, 300000, 300000)
+    with pytest.raises(DomainError, match="wrong supervisor PIN"):
+        d.reverse_deposit(r.receipt_no, supervisor="主管李", reason="錯收", supervisor_pin="000000")
     with pytest.raises(HospitalError, match="supervisor"):
-        d.reverse_deposit(r.receipt_no, supervisor=d.operator, reason="錯收")
+        d.reverse_deposit(r.receipt_no, supervisor=d.operator, reason="錯收", supervisor_pin=PIN)
     with pytest.raises(HospitalError, match="reason"):
-        d.reverse_deposit(r.receipt_no, supervisor="主管李", reason="")
+        d.reverse_deposit(r.receipt_no, supervisor="主管李", reason="", supervisor_pin=PIN)
     before = drawer(world)
-    out = d.reverse_deposit(r.receipt_no, supervisor="主管李", reason="錯收")
+    out = d.reverse_deposit(r.receipt_no, supervisor="主管李", reason="錯收", supervisor_pin=PIN)
     assert out["status"] == "posted" and drawer(world) == before - 300000
     assert h.conn.execute("SELECT state FROM hosp_receipts WHERE receipt_no = ?", (r.receipt_no,)).fetchone()[0] \
         == "voided"
     printed = world.printer.docs[-1].text
     assert "已作废" in printed and r.receipt_no in printed and "主管李 / 錯收" in printed
     with pytest.raises(HospitalError):
-        d.reverse_deposit(r.receipt_no, supervisor="主管李", reason="again")
+        d.reverse_deposit(r.receipt_no, supervisor="主管李", reason="again", supervisor_pin=PIN)
     kinds = [k for (k,) in h.conn.execute("SELECT kind FROM outbox ORDER BY device_seq")]
     assert "hospital.deposit.reversal_approved" in kinds and "hospital.deposit.reversed" in kinds
 

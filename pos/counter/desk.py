@@ -17,6 +17,7 @@ from pos.hospital import card_refunds
 from pos.hospital.payments_bridge import card_payment
 from pos.hospital.records import IdentityRecord, Payment
 from pos.ids import utcnow_iso
+from pos.staff import verify_pin
 
 from . import docs
 from .search import open_notices, search
@@ -256,11 +257,18 @@ class CounterDesk:
         return card_refunds.refund_to_cards(self.site.payments, inpatient_no, amount_fen, parts, on_status)
 
     # -- deposit reversal (沖銷) -----------------------------------------------------------------
-    def reverse_deposit(self, receipt_no: str, supervisor: str, reason: str, *, to_cash: bool = False,
-                        on_status=None) -> dict:
-        """Reverse one deposit receipt with a supervisor's approval: a card deposit goes back to its
-        card (or, if the cashier chooses, in cash), a cash deposit from the drawer; the receipt is
-        voided and the void slip printed."""
+    def reverse_deposit(self, receipt_no: str, supervisor: str, reason: str, *, supervisor_pin: str,
+                        to_cash: bool = False, on_status=None) -> dict:
+        """Reverse one deposit receipt with a supervisor's approval (their name and the supervisor
+        PIN of the site config): a card deposit goes back to its card (or, if the cashier chooses,
+        in cash), a cash deposit from the drawer; the receipt is voided and reprinted as void."""
+        stored = self.site.config.get("staff", "supervisor_pin")
+        if not stored:
+            raise DomainError("no staff.supervisor_pin is configured",
+                              user_message="No supervisor PIN is configured; reversals are not possible here.")
+        if not verify_pin(supervisor_pin or "", stored):
+            log.warning("deposit reversal of %s: wrong supervisor PIN (by %s)", receipt_no, self.operator)
+            raise DomainError("wrong supervisor PIN", user_message="The supervisor PIN is not correct.")
         r = self.receipt(receipt_no)
         self.hospital.approve_reversal(receipt_no, supervisor=supervisor, cashier=self.operator, reason=reason)
         out: dict = {"receipt_no": receipt_no, "amount_fen": r["amount_fen"], "method": r["method"]}
