@@ -125,6 +125,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
                            "plain PIN is refused); empty = counter login refused.", _pin_hash),
         "technician_pin": Key(str, "", "PBKDF2 hash of the technician PIN for the diagnostics screen; empty = refused.",
                               _pin_hash),
+        "supervisor_pin": Key(str, "", "PBKDF2 hash of the supervisor PIN that approves a deposit reversal (沖銷); "
+                              "empty = reversals refused.", _pin_hash),
     },
     "kiosk": {
         "idle_timeout": Key((int, float), 90, "Seconds without a touch before the kiosk returns home (more than 0, "

@@ -108,7 +108,7 @@ BASE = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
     ("{ ratio_permille = 800 }]", "{ upto_fen = 9000000, ratio_permille = 800 }]", "last band"),
     ("{ upto_fen = 5000000, ratio_permille = 750 }", "{ upto_fen = 900000, ratio_permille = 750 }", "out of range"),
     ("ratio_permille = 700 }", "ratio_permille = 1700 }", "out of range"),
-    ("version = 1", "version = 2", "version"),
+    ("version = 1", "version = 3", "version"),
     ("cap_fen = 20000000\n  b_selfpay_first_permille = 100\n  bands = [{ ratio_permille = 800 }]",
      "cap_fen = 20000000\n  b_selfpay_first_permille = 100\n  ratio = 1\n  bands = [{ ratio_permille = 800 }]",
      "unknown key"),

@@ -129,7 +129,7 @@ def test_settlement_list(vp, artifacts):
     assert any(l.startswith("合计") and l.rstrip().endswith("2,300.00") for l in lines)
     assert any(l.startswith("统筹支付") and l.rstrip().endswith("1,500.00") for l in lines)
     assert any(l.startswith("个人自付") and l.rstrip().endswith("800.00") for l in lines)
-    assert any(l.startswith("收回预交金") and l.rstrip().endswith("1,000.00") for l in lines)
+    assert any(l.startswith("预交金") and l.rstrip().endswith("1,000.00") for l in lines)
     assert any(l.startswith("应退金额") and l.rstrip().endswith("¥200.00") for l in lines)
     assert "大写: 贰佰元整" in doc.text
     assert doc.barcodes == [("CODE128", "KTEST-S00001")]

@@ -6,7 +6,7 @@ the discharge."""
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import DictProperty, ListProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
 
 from .counter_base import N_, CounterScreen, ScanCatcher, yuan
 
@@ -20,6 +20,7 @@ class CounterDischargeScreen(CounterScreen):
     inpatient_no = StringProperty("")
     patient = StringProperty("")
     stage = StringProperty("")            # presettle | settled | balanced | done
+    card_refund_ok = BooleanProperty(False)    # a surplus and card deposits left to take it
     figures = DictProperty({})            # the split shown: total, pooled, selfpay, deposits, refund, collect
     receipts = ListProperty([])           # issued deposit receipts: {receipt_no, amount_fen, scanned}
 
@@ -74,7 +75,9 @@ class CounterDischargeScreen(CounterScreen):
         self._receipt_rows()
 
     def on_figures(self, _w, fig) -> None:
-        for key in ("total_fen", "pooled_fen", "selfpay_fen", "deposits_fen", "refund_fen", "collect_fen"):
+        self.card_refund_ok = bool(fig.get("refund_fen")) and bool(fig.get("card_refundable_fen"))
+        for key in ("total_fen", "pooled_fen", "selfpay_fen", "acct_fen", "cash_fen", "deposits_fen", "refund_fen",
+                    "collect_fen"):
             w = self.ids.get(f"fig_{key}")
             if w is not None:
                 w.value = yuan(fig[key]) if key in fig else "-"
@@ -123,7 +126,11 @@ class CounterDischargeScreen(CounterScreen):
             if not st["refund_fen"] and not st["collect_fen"]:
                 self.stage = "balanced"
 
-        self.call(lambda d: d.settle(self.inpatient_no), done)
+        def work(d):
+            st = d.settle(self.inpatient_no)
+            return dict(st, card_refundable_fen=sum(p["left_fen"] for p in d.card_deposits(self.inpatient_no)))
+
+        self.call(work, done)
 
     def press_settle(self) -> None:
         self.settle(force=getattr(self, "_force", False))
@@ -136,6 +143,21 @@ class CounterDischargeScreen(CounterScreen):
             self.say("Refunded {amount} in cash. Hand it to the patient.", amount=yuan(amount))
 
         self.call(lambda d: d.refund_cash(self.inpatient_no, amount), done)
+
+    def refund_card(self) -> None:
+        """Back to the card(s) the deposits came from; what they cannot take stays for cash."""
+        amount = self.figures.get("refund_fen", 0)
+
+        def done(res):
+            if res.left_fen == 0:
+                self.stage = "balanced"
+                self.say("Refunded {amount} to the card.", amount=yuan(res.refunded_fen))
+            else:
+                self.figures = dict(self.figures, refund_fen=res.left_fen, card_refundable_fen=0)
+                self.say("{amount} could not go back to a card; refund it in cash.", error=True,
+                         amount=yuan(res.left_fen))
+
+        self.call(lambda d: d.refund_card(self.inpatient_no, amount), done)
 
     def collect(self) -> None:
         App.get_running_app().go("counter_deposit", inpatient_no=self.inpatient_no, purpose="collection",

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pos.errors import DomainError
 from pos.hospital import views
 from pos.hospital.search import open_notices, search
+from pos.hospital import card_refunds
 from pos.hospital.payments_bridge import card_payment
 from pos.hospital.records import IdentityRecord, Payment
 from pos.ids import utcnow_iso
+from pos.staff import verify_pin
 
 from . import docs
 
@@ -136,10 +138,14 @@ class CounterDesk:
             return self.site.cash.shift(self.cashier)
 
     def deposit_cash(self, inpatient_no: str, amount_fen: int, tendered_fen: int) -> DepositResult:
+        """Cash into the drawer and the deposit on the ledger, in one transaction."""
         self.hospital.admission(inpatient_no)
         self.ensure_shift()
-        cr = self.site.cash.take(self.cashier, amount_fen, tendered_fen, account=inpatient_no, purpose="deposit")
-        dep = self.hospital.record_deposit(inpatient_no, Payment(amount_fen, "cash", reference=cr.receipt_no))
+        cash = self.site.cash
+        with self.site.store.transaction() as tx:
+            cr = cash.take_in(tx, self.cashier, amount_fen, tendered_fen, account=inpatient_no, purpose="deposit")
+            dep = self.hospital.record_deposit_in(tx, inpatient_no, Payment(amount_fen, "cash", reference=cr.receipt_no))
+        cr = cash.open_drawer(cr)
         res = DepositResult("posted", amount_fen, "cash", receipt_no=dep["receipt_no"], change_fen=cr.change_fen,
                             drawer_opened=cr.drawer_opened)
         self._after_deposit(inpatient_no, res)
@@ -185,8 +191,9 @@ class CounterDesk:
     def pre_settle(self, inpatient_no: str) -> dict:
         ps = self.hospital.pre_settle(inpatient_no)
         return {"total_fen": ps.split.total_fen, "pooled_fen": ps.split.pooled_fen,
-                "selfpay_fen": ps.split.selfpay_fen, "deposits_fen": ps.deposits_fen,
-                "refund_fen": ps.refund_due_fen, "collect_fen": ps.collect_due_fen, "source": ps.source}
+                "selfpay_fen": ps.split.selfpay_fen, "acct_fen": ps.acct_fen, "cash_fen": ps.cash_fen,
+                "deposits_fen": ps.deposits_fen, "refund_fen": ps.refund_due_fen, "collect_fen": ps.collect_due_fen,
+                "source": ps.source, "reason": ps.reason, "setlinfo": ps.split.setlinfo()}
 
     def take_back(self, inpatient_no: str, code: str) -> dict:
         """A scanned deposit receipt: it must be this patient's and still issued."""
@@ -203,13 +210,70 @@ class CounterDesk:
     def settle(self, inpatient_no: str) -> dict:
         st = self.hospital.settle(inpatient_no)
         return {"settlement_no": st["settlement_no"], "total_fen": st["total_fen"], "pooled_fen": st["pooled_fen"],
-                "selfpay_fen": st["selfpay_fen"], "refund_fen": st["refund_due_fen"],
+                "selfpay_fen": st["selfpay_fen"], "acct_fen": st["acct_fen"] or 0, "cash_fen": st["cash_fen"],
+                "setlinfo": st["breakdown"], "refund_fen": st["refund_due_fen"],
                 "collect_fen": st["collect_due_fen"]}
 
     def refund_cash(self, inpatient_no: str, amount_fen: int) -> dict:
+        """Cash out of the drawer and the refund on the ledger, in one transaction: a refund the
+        hospital refuses (too much, wrong state) never leaves the drawer short, and a drawer
+        without that much cash refunds nothing."""
+        self.hospital._need_server("hospital.refund.paid")
         self.ensure_shift()
-        self.site.cash.pay_out(self.cashier, amount_fen, account=inpatient_no, purpose="refund")
-        return self.hospital.refund(inpatient_no, amount_fen, method="cash")
+        cash = self.site.cash
+        with self.site.store.transaction() as tx:
+            cr = cash.pay_out_in(tx, self.cashier, amount_fen, account=inpatient_no, purpose="refund")
+            out = self.hospital.refund_in(tx, inpatient_no, Payment(amount_fen, "cash", reference=cr.receipt_no))
+        cash.open_drawer(cr)
+        return out
+
+    def card_deposits(self, inpatient_no: str) -> list[dict]:
+        """The stay's card deposits that can still be refunded (newest first), last four digits only."""
+        return card_refunds.card_deposits(self.site.payments, inpatient_no)
+
+    def refund_card(self, inpatient_no: str, amount_fen: int, parts=None, on_status=None) -> card_refunds.CardRefund:
+        """Refund to the original card(s) through the terminal (reversal of a whole payment, else
+        a refund), spread over several cards when one is not enough; what the cards cannot take
+        is ``left_fen``, which the cashier may pay with :meth:`refund_cash`."""
+        self.hospital._need_server("hospital.refund.paid")
+        return card_refunds.refund_to_cards(self.site.payments, inpatient_no, amount_fen, parts, on_status)
+
+    # -- deposit reversal (沖銷) -----------------------------------------------------------------
+    def reverse_deposit(self, receipt_no: str, supervisor: str, reason: str, *, supervisor_pin: str,
+                        to_cash: bool = False, on_status=None) -> dict:
+        """Reverse one deposit receipt with a supervisor's approval (their name and the supervisor
+        PIN of the site config): a card deposit goes back to its card (or, if the cashier chooses,
+        in cash), a cash deposit from the drawer; the receipt is voided and reprinted as void."""
+        stored = self.site.config.get("staff", "supervisor_pin")
+        if not stored:
+            raise DomainError("no staff.supervisor_pin is configured",
+                              user_message="No supervisor PIN is configured; reversals are not possible here.")
+        if not verify_pin(supervisor_pin or "", stored):
+            log.warning("deposit reversal of %s: wrong supervisor PIN (by %s)", receipt_no, self.operator)
+            raise DomainError("wrong supervisor PIN", user_message="The supervisor PIN is not correct.")
+        r = self.receipt(receipt_no)
+        self.hospital.approve_reversal(receipt_no, supervisor=supervisor, cashier=self.operator, reason=reason)
+        out: dict = {"receipt_no": receipt_no, "amount_fen": r["amount_fen"], "method": r["method"]}
+        if r["method"] == "card" and not to_cash:
+            cands = [p for p in self.card_deposits(r["inpatient_no"])
+                     if card_payment(self.site.payments.journal.get(p["attempt_id"])).reference == r["reference"]]
+            if not cands:
+                raise DomainError(f"receipt {receipt_no}: its card payment is not in the journal",
+                                  user_message="This card payment cannot be found; refund it in cash.")
+            res = card_refunds.refund_to_cards(self.site.payments, r["inpatient_no"], r["amount_fen"],
+                                               [(cands[0]["attempt_id"], r["amount_fen"])], on_status)
+            out.update(status=res.status, reason=res.reason)
+        else:
+            self.ensure_shift()
+            cash = self.site.cash
+            with self.site.store.transaction() as tx:
+                cr = cash.pay_out_in(tx, self.cashier, r["amount_fen"], account=r["inpatient_no"], purpose="reversal")
+                self.hospital.reverse_cash_in(tx, receipt_no, cr.receipt_no)
+            cash.open_drawer(cr)
+            out.update(status="posted", reason="")
+        if out["status"] == "posted":
+            out["print"] = self.print_receipt(receipt_no)        # reprinted with its void mark
+        return out
 
     def collect_card(self, inpatient_no: str, amount_fen: int, on_status=None) -> DepositResult:
         out = self.site.payments.pay(amount_fen, terminal_url=self.terminal_url, account=inpatient_no,
@@ -218,9 +282,14 @@ class CounterDesk:
                              reason=out.reason)
 
     def collect_cash(self, inpatient_no: str, amount_fen: int, tendered_fen: int) -> DepositResult:
+        """Cash into the drawer and the collection on the ledger, in one transaction."""
+        self.hospital._need_server("hospital.collection.received")
         self.ensure_shift()
-        cr = self.site.cash.take(self.cashier, amount_fen, tendered_fen, account=inpatient_no, purpose="collection")
-        c = self.hospital.collect(inpatient_no, Payment(amount_fen, "cash", reference=cr.receipt_no))
+        cash = self.site.cash
+        with self.site.store.transaction() as tx:
+            cr = cash.take_in(tx, self.cashier, amount_fen, tendered_fen, account=inpatient_no, purpose="collection")
+            c = self.hospital.collect_in(tx, inpatient_no, Payment(amount_fen, "cash", reference=cr.receipt_no))
+        cr = cash.open_drawer(cr)
         return DepositResult("posted", amount_fen, "cash", receipt_no=c["receipt_no"], change_fen=cr.change_fen,
                              drawer_opened=cr.drawer_opened)
 

@@ -30,8 +30,8 @@ def daily_fee_list(site: Site, f: DailyFeeListData) -> Layout:
                 raise ValueError(f"unknown insurance category {it.category!r} for {it.name!r}")
             subtotal += it.amount
             doc.columns((it.name, 12, "left"), (it.category, 1, "right"))
-            doc.columns(("  " + it.spec, 4, "left"), (format_yuan(it.unit_price_fen), 3, "right"),
-                        (str(it.qty), 2, "right"), (format_yuan(it.amount), 3, "right"), ("", 1, "right"))
+            doc.columns(("  " + it.spec, 4, "left"), (it.price_text or format_yuan(it.unit_price_fen), 3, "right"),
+                        (it.qty_text or str(it.qty), 2, "right"), (format_yuan(it.amount), 3, "right"), ("", 1, "right"))
         running += subtotal
         doc.rule()
         doc.columns((L("Subtotal"), 3, "left"), (format_yuan(subtotal), 2, "right"), bold=True)

@@ -46,6 +46,7 @@ class DepositReceiptData:
     card_masked: str = ""          # e.g. "6222 **** **** 1234"; re-masked to the last 4 digits
     terminal_ref: str = ""         # terminal trace / reference number
     ward: str = ""
+    voided: str = ""               # the reversal (沖銷) that voided it: "supervisor / reason"; "" = valid
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class FeeItem:
     qty: int
     category: str                  # one of CATEGORIES
     amount_fen: int | None = None  # None = unit_price_fen * qty
+    qty_text: str = ""             # the exact quantity as printed ("0.5", "2.5"); "" = qty
+    price_text: str = ""           # the exact unit price ("0.333333"); "" = unit_price_fen
 
     @property
     def amount(self) -> int:
@@ -99,11 +102,23 @@ class SettlementData:
     admitted_on: str
     discharged_on: str
     totals_by_category: dict = field(default_factory=dict)   # {"甲": fen, "乙": fen, "丙": fen}
-    pooled_fen: int = 0            # paid by the insurance pool (统筹)
-    deposits_fen: int = 0          # deposits taken back
+    pooled_fen: int = 0            # paid by the insurance funds (fund_pay_sumamt)
+    deposits_fen: int = 0          # deposits paid
     receipts_taken_back: tuple[str, ...] = ()
     settled_at: str = ""           # UTC ISO 8601
     operator_id: str = ""
+    refunded_fen: int = 0          # deposit refunded during the stay (before settlement)
+    acct_fen: int = 0              # paid from the personal account (acct_pay)
+    receipts_voided: tuple[str, ...] = ()
+
+    @property
+    def net_deposits_fen(self) -> int:
+        return self.deposits_fen - self.refunded_fen
+
+    @property
+    def cash_fen(self) -> int:
+        """The patient's cash share (psn_cash_pay): what the deposits pay."""
+        return self.self_pay_fen - self.acct_fen
 
     @property
     def total_fen(self) -> int:
@@ -116,7 +131,7 @@ class SettlementData:
     @property
     def balance_fen(self) -> int:
         """Positive: refund to the patient; negative: the patient still owes this much."""
-        return self.deposits_fen - self.self_pay_fen
+        return self.net_deposits_fen - self.cash_fen
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ def deposit_receipt(site: Site, r: DepositReceiptData, *, copy_no: int = 0) -> L
     doc.text(site.hospital_name, "center", (1, 1), bold=True)
     doc.text(L("Deposit receipt"), "center", (2, 2), bold=True)
     doc.text("DEPOSIT RECEIPT", "center")
+    if r.voided:
+        doc.text(f"*** {L('VOID')} VOID ***", "center", (2, 2), bold=True)
     doc.rule()
     doc.columns((L("Receipt no."), 2, "left"), (r.receipt_no, 3, "right"))
     doc.columns((L("Patient"), 2, "left"), (r.patient_name, 3, "right"))
@@ -38,6 +40,8 @@ def deposit_receipt(site: Site, r: DepositReceiptData, *, copy_no: int = 0) -> L
         doc.columns((L("Terminal ref."), 2, "left"), (r.terminal_ref, 3, "right"))
     doc.columns((L("Cashier/kiosk"), 2, "left"), (r.operator_id, 3, "right"))
     doc.columns((L("Time"), 2, "left"), (local_time(r.paid_at, site.timezone), 3, "right"))
+    if r.voided:
+        doc.text(f"{L('Reversed by')}: {r.voided}")
     doc.rule()
     doc.qr(r.receipt_no, size=6)
     doc.barcode(r.receipt_no, height=60)

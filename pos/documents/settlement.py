@@ -30,9 +30,17 @@ def settlement_list(site: Site, s: SettlementData) -> Layout:
     doc.columns((L("Total"), 2, "left"), (format_yuan(s.total_fen), 3, "right"), bold=True)
     doc.columns((L("Pooled fund"), 2, "left"), (format_yuan(s.pooled_fen), 3, "right"))
     doc.columns((L("Self-pay"), 2, "left"), (format_yuan(s.self_pay_fen), 3, "right"))
-    doc.columns((L("Deposits taken back"), 2, "left"), (format_yuan(s.deposits_fen), 3, "right"))
+    if s.acct_fen:
+        doc.columns((L("Personal account"), 2, "left"), (format_yuan(s.acct_fen), 3, "right"))
+    doc.columns((L("Cash share"), 2, "left"), (format_yuan(s.cash_fen), 3, "right"))
+    doc.columns((L("Deposits paid"), 2, "left"), (format_yuan(s.deposits_fen), 3, "right"))
+    if s.refunded_fen:
+        doc.columns((L("Refunded during the stay"), 2, "left"), (format_yuan(s.refunded_fen), 3, "right"))
+        doc.columns((L("Net deposits"), 2, "left"), (format_yuan(s.net_deposits_fen), 3, "right"))
     if s.receipts_taken_back:
         doc.text(f"{L('Receipts taken back')}: {', '.join(s.receipts_taken_back)}")
+    if s.receipts_voided:
+        doc.text(f"{L('Receipts voided')}: {', '.join(s.receipts_voided)}")
     doc.rule()
     key = "Refund" if s.balance_fen >= 0 else "Amount due"
     amount = abs(s.balance_fen)

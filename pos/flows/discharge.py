@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 
-from drivers.errors import DeviceError, PaymentError
+from pos.hospital.card_refunds import refund_to_cards
 
 from ..hospital import views
 from .base import Flow
@@ -108,21 +108,9 @@ class DischargeFlow(Flow):
         """Give the surplus back to the cards the deposits were paid with, newest first, never more
         than is left of each payment. What cannot go back to a card is refunded at the counter."""
         self.move("refunding")
-        left = self.refund_due_fen
-        self.refunds = []
-        for sale_id, refundable in self._card_deposits():
-            if left <= 0:
-                break
-            part = min(left, refundable)
-            try:
-                out = self.site.payments.refund(sale_id, part, on_status=on_status)
-            except (DeviceError, PaymentError) as exc:
-                log.error("refund %s of %s for %s failed: %s", part, sale_id, self.inpatient_no, exc)
-                break
-            self.refunds.append(out)
-            if out.public_status != "approved":
-                break
-            left -= part
+        res = refund_to_cards(self.site.payments, self.inpatient_no, self.refund_due_fen, on_status=on_status)
+        self.refunds = res.outcomes
+        left = res.left_fen
         self.refunded = self.refunds[-1] if self.refunds else None
         if left > 0:
             self.problem = REFUND_AT_COUNTER
@@ -130,14 +118,6 @@ class DischargeFlow(Flow):
         else:
             self.move("printing")
         return self.refunded
-
-    def _card_deposits(self) -> list[tuple[str, int]]:
-        """(attempt ID, amount still refundable) of this stay's posted card deposits, newest first."""
-        journal = self.site.payments.journal
-        ids = [r[0] for r in self.site.store.conn.execute(
-            "SELECT attempt_id FROM payment_attempts WHERE account = ? AND purpose = 'deposit' AND kind = 'sale' "
-            "AND state = 'posted' ORDER BY attempt_id DESC", (self.inpatient_no,))]
-        return [(i, journal.refundable(i)) for i in ids if journal.refundable(i) > 0]
 
     def finish(self) -> list[str]:
         """Print the settlement list and discharge the stay."""

@@ -13,6 +13,7 @@ from .. import money
 from ..rows import row
 from .daily import DailyList, LOOKUP_SQL, build_daily_list
 from .errors import BadInput, ChargesLocked, HospitalNotFound, HospitalTransitionError
+from .policy import line_amount_fen
 
 __all__ = ["Charges"]
 
@@ -24,13 +25,19 @@ class Charges:
     def __init__(self, h):
         self.h = h
 
-    def add_fee_item(self, code: str, name: str, category: str, spec: str = "", unit: str = "") -> None:
+    def add_fee_item(self, code: str, name: str, category: str, spec: str = "", unit: str = "", *,
+                     price_cap_uyuan: int | None = None, selfpay_permille: int | None = None) -> None:
+        """A catalogue item; ``price_cap_uyuan`` is its price cap (限價), ``selfpay_permille`` the
+        乙 share paid first when it differs from the region's default."""
         if category not in ("甲", "乙", "丙"):
             raise BadInput(f"category must be 甲, 乙 or 丙, got {category!r}")
         with self.h.store.transaction() as tx:
-            tx.execute("INSERT INTO hosp_fee_items (code, name, spec, unit, category) VALUES (?, ?, ?, ?, ?) "
+            tx.execute("INSERT INTO hosp_fee_items (code, name, spec, unit, category, price_cap_uyuan, "
+                       "selfpay_permille) VALUES (?, ?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT(code) DO UPDATE SET name = excluded.name, spec = excluded.spec, "
-                       "unit = excluded.unit, category = excluded.category", (code, name, spec, unit, category))
+                       "unit = excluded.unit, category = excluded.category, price_cap_uyuan = "
+                       "excluded.price_cap_uyuan, selfpay_permille = excluded.selfpay_permille",
+                       (code, name, spec, unit, category, price_cap_uyuan, selfpay_permille))
 
     def _charges_open(self, tx, a: dict) -> None:
         if a["state"] in ("identity_checked", "discharged"):
@@ -45,17 +52,26 @@ class Charges:
                 "unit_price_fen": c["unit_price_fen"], "qty_milli": c["qty_milli"], "amount_fen": c["amount_fen"],
                 "category": c["category"], "service_date": c["service_date"], "department": c["department"]}
 
-    def add_charge(self, inpatient_no: str, fee_code: str, qty_milli: int, *, unit_price_fen: int,
+    def add_charge(self, inpatient_no: str, fee_code: str, qty_milli: int | None = None, *,
+                   unit_price_fen: int | None = None, price_uyuan: int | None = None, qty_e4: int | None = None,
                    service_date: str | None = None, department: str = "", ref: str | None = None,
                    name: str | None = None, spec: str = "", unit: str = "", category: str | None = None) -> dict:
-        """A charge line from the ward. Quantity in thousandths; amount rounded half up to the fen.
+        """A charge line from the ward. Quantity in thousandths (or ``qty_e4``, ten-thousandths as
+        the platform has it), price in fen (or ``price_uyuan``, micro-yuan); the amount is
+        price × quantity rounded half away from zero to the fen.
 
         A fee code not yet in the catalogue is added when ``name`` and ``category`` come with it
         (charges from the HIS carry them)."""
-        if not isinstance(qty_milli, int) or isinstance(qty_milli, bool) or qty_milli <= 0:
+        if qty_e4 is None and qty_milli is not None and not isinstance(qty_milli, bool) and isinstance(qty_milli, int):
+            qty_e4 = qty_milli * 10
+        if price_uyuan is None and isinstance(unit_price_fen, int) and not isinstance(unit_price_fen, bool):
+            price_uyuan = unit_price_fen * 10_000
+        if not isinstance(qty_e4, int) or isinstance(qty_e4, bool) or qty_e4 <= 0:
             raise BadInput(f"quantity must be a positive integer of thousandths, got {qty_milli!r}")
-        if not isinstance(unit_price_fen, int) or isinstance(unit_price_fen, bool) or unit_price_fen < 0:
+        if not isinstance(price_uyuan, int) or isinstance(price_uyuan, bool) or price_uyuan < 0:
             raise BadInput(f"unit price must be fen, got {unit_price_fen!r}", code="bad_amount")
+        unit_price_fen = money.mul_div_round(price_uyuan, 1, 10_000)
+        qty_milli = max(1, money.mul_div_round(qty_e4, 1, 10))
         day = service_date or self.h.today()
         dt.date.fromisoformat(day)
         with self.h.store.transaction() as tx:
@@ -68,7 +84,8 @@ class Charges:
             if fee is None:
                 raise HospitalNotFound(f"unknown fee code {fee_code!r}")
             c = {"admission_id": a["id"], "service_date": day, "fee_code": fee_code, "unit_price_fen": unit_price_fen,
-                 "qty_milli": qty_milli, "amount_fen": money.amount_fen(unit_price_fen, qty_milli),
+                 "qty_milli": qty_milli, "amount_fen": line_amount_fen(price_uyuan, qty_e4),
+                 "price_uyuan": price_uyuan, "qty_e4": qty_e4,
                  "category": fee["category"], "department": department, "reverses_id": None, "ref": ref,
                  "recorded_at": self.h.now()}
             c["id"] = tx.insert("hosp_charges", c)
@@ -86,6 +103,7 @@ class Charges:
             if row(tx, "SELECT id FROM hosp_charges WHERE reverses_id = ?", (charge_id,)):
                 raise HospitalTransitionError(f"charge {charge_id} is already reversed")
             c = dict(orig, id=None, qty_milli=-orig["qty_milli"], amount_fen=-orig["amount_fen"],
+                     qty_e4=-orig["qty_e4"] if orig["qty_e4"] is not None else None,
                      reverses_id=charge_id, ref=None, recorded_at=self.h.now(), department=department or orig["department"])
             del c["id"]
             c["id"] = tx.insert("hosp_charges", c)

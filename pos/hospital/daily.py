@@ -27,7 +27,7 @@ LOOKUP_SQL = ("SELECT a.id, a.inpatient_no, a.ward_code, p.name FROM hosp_admiss
 GREEN_SQL = "SELECT kind FROM hosp_green_items WHERE admission_id = ? AND state = 'open' ORDER BY id"
 ITEMS_SQL = (
     "SELECT c.id, c.fee_code, f.name, f.spec, f.unit, c.unit_price_fen, c.qty_milli, c.amount_fen, "
-    "c.category, c.department, c.reverses_id FROM hosp_charges c JOIN hosp_fee_items f ON f.code = c.fee_code "
+    "c.category, c.department, c.reverses_id, c.price_uyuan, c.qty_e4 FROM hosp_charges c JOIN hosp_fee_items f ON f.code = c.fee_code "
     "WHERE c.admission_id = ? AND c.service_date = ? ORDER BY c.id")
 RUNNING_SQL = "SELECT COALESCE(SUM(amount_fen), 0) FROM hosp_charges WHERE admission_id = ? AND service_date <= ?"
 
@@ -44,6 +44,8 @@ class DailyLine(NamedTuple):
     category: str
     department: str
     reverses_id: int | None
+    price_uyuan: int | None = None     # the platform's exact price (micro-yuan)
+    qty_e4: int | None = None          # and quantity (ten-thousandths)
 
 
 @dataclass

@@ -19,25 +19,34 @@ from .errors import (AmountMismatch, GatewayRejected, GatewayUnavailable, Hospit
                      HospitalTransitionError, RefundTooLarge)
 from .gateway import FeeLine, SettleResult
 from ..rows import row, rows
-from .ledger import category_totals, charges_total, ledger_balance, ledger_sums
-from .policy import Split
+from .ledger import charges_total, ledger_balance, ledger_sums
+from .policy import Insured, Setl, deposit_due
 from .records import Payment
 from .workflows import ADMISSION, DISCHARGE, RECEIPT, SETTLEMENT
 
 __all__ = ["PreSettlement", "order_discharge", "lock_charges", "unlock_charges", "schedule_discharge",
            "pre_settle", "settle", "cancel_settlement", "refund", "collect", "print_settlement_list",
-           "discharge", "recover", "account", "discharge_state", "settlement", "SETTLE_LOOKUP_SQL"]
+           "discharge", "recover", "account", "discharge_state", "settlement", "SETTLE_LOOKUP_SQL", "LINES_SQL"]
 
 log = logging.getLogger(__name__)
 
 
 class PreSettlement(NamedTuple):
     """試算: the split the patient would get now, and what that means for the deposit."""
-    split: Split
+    split: Setl
     deposits_fen: int             # deposits + collections - refunds so far
     refund_due_fen: int
     collect_due_fen: int
-    source: str                   # 'local' (policy tables) or 'gateway' (platform's 2303)
+    source: str                   # 'platform:2303' (the platform's pre-settlement) or 'local' (our tables)
+    reason: str = ""              # why the figures are local (uninsured, offline, …)
+
+    @property
+    def acct_fen(self) -> int:
+        return self.split.acct_pay
+
+    @property
+    def cash_fen(self) -> int:
+        return self.split.psn_cash_pay
 
 
 def _dis(svc, tx, a: dict) -> dict:
@@ -121,39 +130,64 @@ def _person(svc, id_number: str | None):
         return None                                  # not insured: self-pay
 
 
-#: the statements pre_settle runs (the bench times them bare as its baseline), with CATEGORY_SQL, LEDGER_SQL
+#: the statements pre_settle runs (the bench times them bare as its baseline), with LINES_SQL, LEDGER_SQL
 SETTLE_LOOKUP_SQL = ("SELECT a.id, a.scheme, i.id_number FROM hosp_admissions a "
                      "LEFT JOIN hosp_identities i ON i.id = a.identity_id WHERE a.inpatient_no = ?")
+#: the stay's lines, in :class:`pos.hospital.policy.Line` order first (the engine reads the rows as they come)
+LINES_SQL = ("SELECT c.ref, c.category, c.price_uyuan, c.qty_e4, f.price_cap_uyuan, f.selfpay_permille, c.amount_fen, "
+             "c.id, c.fee_code, c.qty_milli, c.service_date FROM hosp_charges c "
+             "JOIN hosp_fee_items f ON f.code = c.fee_code WHERE c.admission_id = ? ORDER BY c.id")
+
+
+def _fee_lines(rows, device_id: str) -> list[FeeLine]:
+    """The stay's 2301 details: the platform's price and quantity, the item's price cap and share."""
+    return [FeeLine(ref or f"{device_id}-C{cid}", code, cat, amount, qty_milli, day, price, qty_e4, cap, prop)
+            for ref, cat, price, qty_e4, cap, prop, amount, cid, code, qty_milli, day in rows]
+
+
+def _local(svc, scheme: str, rows, info) -> Setl:
+    """Our own tables: the person's year-to-date when the platform gave it, else 0 (offline)."""
+    who = info.insured() if info is not None else Insured(scheme)
+    return svc.policy.settle(svc.level, rows, who, day=svc.today(), keep_lines=False)
+
+
+def _net_deposits(conn, aid: int) -> int:
+    sums = ledger_sums(conn, aid)
+    return sums["deposit"] + sums["collection"] - sums["refund"]
 
 
 def pre_settle(svc, inpatient_no: str) -> PreSettlement:
-    """試算 from the policy tables, with the year-to-date use from the platform when it answers
-    (offline: year-to-date 0, ``source='local'``)."""
+    """試算. For an insured patient the platform's own pre-settlement (2301 upload, then 2303);
+    for an uninsured patient, or when the platform cannot be reached, our tables
+    (``source='local'`` with the reason; offline the year-to-date figures are taken as 0)."""
     conn = svc.conn
     found = conn.execute(SETTLE_LOOKUP_SQL, (inpatient_no,)).fetchone()
+    no = inpatient_no
     if found is None:
-        found = conn.execute(SETTLE_LOOKUP_SQL, (svc.admission(inpatient_no)["inpatient_no"],)).fetchone()
+        no = svc.admission(inpatient_no)["inpatient_no"]
+        found = conn.execute(SETTLE_LOOKUP_SQL, (no,)).fetchone()
     aid, scheme, id_number = found
-    totals = category_totals(conn, aid)
-    ded = pooled = 0
-    source = "local"
+    rows = conn.execute(LINES_SQL, (aid,)).fetchall()
+    s, source, reason = None, "local", ""
     try:
         info = _person(svc, id_number)
-        if info is not None:
-            scheme, ded, pooled, source = info.scheme, info.deductible_used_fen, info.pooled_used_fen, "gateway"
+        if svc.gateway is None:
+            reason = "no insurance platform is configured"
+        elif info is None:
+            reason, scheme = "uninsured: the whole bill is out of policy", "self_pay"
+        else:
+            lines = _fee_lines(rows, svc.store.device_id)
+            svc.gateway.upload_fees(str(uuid7()), no, info.member_id, lines)
+            res = svc.gateway.pre_settle(str(uuid7()), no, info.member_id, sum(fl.amount_fen for fl in lines))
+            s, source = Setl.from_setlinfo(res.breakdown), res.source or "platform:2303"
     except GatewayUnavailable as exc:
-        log.warning("pre-settlement of %s without year-to-date figures: %s", inpatient_no, exc)
-    s = svc.policy.split(scheme, svc.level, totals, deductible_used_fen=ded, pooled_used_fen=pooled)
-    sums = ledger_sums(conn, aid)
-    deposits = sums["deposit"] + sums["collection"] - sums["refund"]
-    due = deposits - s.selfpay_fen
-    return PreSettlement(s, deposits, max(due, 0), max(-due, 0), source)
-
-
-def _fee_lines(conn, a: dict, device_id: str) -> list[FeeLine]:
-    return [FeeLine(r["ref"] or f"{device_id}-C{r['id']}", r["fee_code"], r["category"], r["amount_fen"],
-                    r["qty_milli"], r["service_date"])
-            for r in rows(conn, "SELECT * FROM hosp_charges WHERE admission_id = ? ORDER BY id", (a["id"],))]
+        log.warning("pre-settlement of %s from the local tables: %s", inpatient_no, exc)
+        reason = f"platform unreachable: {exc}"
+    if s is None:
+        s = _local(svc, scheme, rows, None)
+    deposits = _net_deposits(conn, aid)
+    refund_due, collect_due = deposit_due(deposits, s.psn_cash_pay)
+    return PreSettlement(s, deposits, refund_due, collect_due, source, reason)
 
 
 def settle(svc, inpatient_no: str, *, bedside: bool = False, session_id: str | None = None) -> dict:
@@ -190,12 +224,14 @@ def settle(svc, inpatient_no: str, *, bedside: bool = False, session_id: str | N
     st = row(svc.conn, "SELECT * FROM hosp_settlements WHERE settlement_no = ?", (no,))
     try:
         info = _person(svc, ident.get("id_number"))
-        if info is None:                                   # self-pay: the policy tables decide
-            s = svc.policy.split("self_pay", svc.level, category_totals(svc.conn, a["id"]))
-            result = SettleResult(msg_id, "", "", s.total_fen, s.pooled_fen, s.selfpay_fen, s.as_dict())
+        stay = svc.conn.execute(LINES_SQL, (a["id"],)).fetchall()
+        lines = _fee_lines(stay, svc.store.device_id)
+        if info is None:                                   # uninsured: all out of policy, all cash
+            s = _local(svc, "self_pay", stay, None)
+            result = SettleResult(msg_id, "", "", s.total_fen, s.pooled_fen, s.selfpay_fen, s.setlinfo(),
+                                  acct_fen=0, cash_fen=s.psn_cash_pay, source="local")
         else:
-            svc.gateway.upload_fees(str(uuid7()), inpatient_no, info.member_id,
-                                    _fee_lines(svc.conn, a, svc.store.device_id))
+            svc.gateway.upload_fees(str(uuid7()), inpatient_no, info.member_id, lines)
             result = svc.gateway.settle(msg_id, inpatient_no, info.member_id, total)
     except GatewayUnavailable:
         outcome = _resolve(svc, st)                        # in doubt: ask the platform what happened
@@ -228,15 +264,18 @@ def _record_settlement(svc, st: dict, result: SettleResult) -> None:
     with svc.store.transaction() as tx:
         cur = row(tx, "SELECT * FROM hosp_settlements WHERE id = ?", (st["id"],))
         a = row(tx, "SELECT * FROM hosp_admissions WHERE id = ?", (cur["admission_id"],))
-        if result.total_fen != cur["total_fen"] or result.pooled_fen + result.selfpay_fen != result.total_fen:
-            raise AmountMismatch(f"platform total {result.total_fen} vs ours {cur['total_fen']}")
+        if result.total_fen != cur["total_fen"] or not result.consistent():
+            raise AmountMismatch(f"platform total {result.total_fen} vs ours {cur['total_fen']} "
+                                 f"(funds {result.pooled_fen} + account {result.acct_fen} + cash {result.cash_fen})")
         svc._move(tx, SETTLEMENT, "settlement", cur, "record")
         at = svc.now()
-        tx.execute("UPDATE hosp_settlements SET pooled_fen = ?, selfpay_fen = ?, breakdown = ?, setl_id = ?, "
-                   "completed_at = ? WHERE id = ?", (result.pooled_fen, result.selfpay_fen,
-                                                     json.dumps(result.breakdown, ensure_ascii=False),
-                                                     result.setl_id, at, cur["id"]))
-        svc._ledger(tx, a["id"], "settle", result.selfpay_fen, settlement_id=cur["id"])
+        tx.execute("UPDATE hosp_settlements SET pooled_fen = ?, selfpay_fen = ?, acct_fen = ?, cash_fen = ?, "
+                   "source = ?, breakdown = ?, setl_id = ?, completed_at = ? WHERE id = ?",
+                   (result.pooled_fen, result.selfpay_fen, result.acct_fen, result.cash_fen, result.source,
+                    json.dumps(result.breakdown, ensure_ascii=False), result.setl_id, at, cur["id"]))
+        # the deposit pays only the cash share: the personal account paid its part at the platform
+        if result.cash_fen:
+            svc._ledger(tx, a["id"], "settle", result.cash_fen, settlement_id=cur["id"])
         taken = []
         for r in rows(tx, "SELECT * FROM hosp_receipts WHERE admission_id = ? AND state = 'issued' ORDER BY id",
                       (a["id"],)):
@@ -251,7 +290,8 @@ def _record_settlement(svc, st: dict, result: SettleResult) -> None:
         tx.emit("hospital.settlement.recorded", {
             "inpatient_no": a["inpatient_no"], "settlement_no": cur["settlement_no"], "msg_id": cur["msg_id"],
             "setl_id": result.setl_id, "scheme": cur["scheme"], "total_fen": result.total_fen,
-            "pooled_fen": result.pooled_fen, "selfpay_fen": result.selfpay_fen, "breakdown": result.breakdown,
+            "pooled_fen": result.pooled_fen, "selfpay_fen": result.selfpay_fen, "acct_fen": result.acct_fen,
+            "cash_fen": result.cash_fen, "source": result.source, "breakdown": result.breakdown,
             "refund_due_fen": max(bal, 0), "collect_due_fen": max(-bal, 0), "receipts_taken_back": taken,
             "bedside": bool(cur["bedside"]), "session_id": cur["session_id"], "at": at})
         if bal == 0:
@@ -338,7 +378,9 @@ def _finish_cancel(svc, settlement_id: int) -> None:
         d = row(tx, "SELECT * FROM hosp_discharges WHERE admission_id = ?", (a["id"],))
         svc._move(tx, DISCHARGE, "discharge", d, "cancel_settlement")
         # append-only: the settle entry is undone by an opposite 'unsettle' entry
-        svc._ledger(tx, a["id"], "unsettle", cur["selfpay_fen"], settlement_id=cur["id"])
+        undo = cur["cash_fen"] if cur["cash_fen"] is not None else cur["selfpay_fen"]
+        if undo:
+            svc._ledger(tx, a["id"], "unsettle", undo, settlement_id=cur["id"])
         tx.emit("hospital.settlement.cancelled", {"inpatient_no": a["inpatient_no"],
                                                   "settlement_no": cur["settlement_no"], "msg_id": cur["msg_id"],
                                                   "cancel_msg_id": cur["cancel_msg_id"], "reason": cur["note"],
@@ -377,7 +419,11 @@ def refund_in(svc, tx, inpatient_no: str, pay: Payment) -> dict:
         avail = sums["deposit"] + sums["collection"] - sums["refund"] - charges_total(tx, a["id"])
         if amount_fen > avail:
             raise RefundTooLarge(f"{inpatient_no}: refund {amount_fen} > available {avail}")
-    _, entry_no = svc._ledger(tx, a["id"], "refund", amount_fen, pay)
+    st_id = None
+    if due is not None:       # after settlement: the refund of the surplus belongs to it
+        st_id = row(tx, "SELECT id FROM hosp_settlements WHERE admission_id = ? AND state = 'recorded'",
+                    (a["id"],))["id"]
+    _, entry_no = svc._ledger(tx, a["id"], "refund", amount_fen, pay, settlement_id=st_id)
     at = svc.now()
     tx.emit("hospital.refund.paid", {"inpatient_no": inpatient_no, "entry_no": entry_no, "receipt_no": "",
                                      "amount_fen": amount_fen, "method": method, "reference": reference, "at": at})
@@ -405,7 +451,8 @@ def collect_in(svc, tx, inpatient_no: str, pay: Payment) -> dict:
         raise HospitalTransitionError(f"{inpatient_no}: nothing is owed (refund {-owed} due instead)")
     if pay.amount_fen != owed:
         raise AmountMismatch(f"{inpatient_no}: collect {pay.amount_fen} but {owed} is owed")
-    lid, entry_no = svc._ledger(tx, a["id"], "collection", pay.amount_fen, pay)
+    st = row(tx, "SELECT id FROM hosp_settlements WHERE admission_id = ? AND state = 'recorded'", (a["id"],))
+    lid, entry_no = svc._ledger(tx, a["id"], "collection", pay.amount_fen, pay, settlement_id=st["id"])
     receipt_no = svc._issue_receipt(tx, a["id"], lid, "collection", pay.amount_fen)
     at = svc.now()
     tx.emit("hospital.collection.received", {

@@ -6,14 +6,17 @@ from __future__ import annotations
 from functools import partial
 
 from . import discharge as _dis
+from . import reversals as _rev
 
-__all__ = ["Discharges", "DISCHARGE_FUNCTIONS"]
+__all__ = ["Discharges", "DISCHARGE_FUNCTIONS", "REVERSAL_FUNCTIONS"]
 
 #: the functions of pos.hospital.discharge the service offers as its methods
 DISCHARGE_FUNCTIONS = ("order_discharge", "lock_charges", "unlock_charges", "schedule_discharge", "pre_settle",
                        "settle", "settlement", "cancel_settlement", "refund", "refund_in", "collect", "collect_in",
                        "print_settlement_list", "discharge", "discharge_state", "account", "recover",
                        "_record_settlement")
+#: the functions of pos.hospital.reversals (deposit reversal, 沖銷) the service offers as its methods
+REVERSAL_FUNCTIONS = ("approve_reversal", "reverse_cash_in")
 
 
 class Discharges:
@@ -21,7 +24,11 @@ class Discharges:
         self.h = h
 
     def __getattr__(self, name: str):
-        if name not in DISCHARGE_FUNCTIONS:
+        if name in DISCHARGE_FUNCTIONS:
+            module = _dis
+        elif name in REVERSAL_FUNCTIONS:
+            module = _rev
+        else:
             raise AttributeError(name)
-        bound = self.__dict__[name] = partial(getattr(_dis, name), self.h)
+        bound = self.__dict__[name] = partial(getattr(module, name), self.h)
         return bound

@@ -36,6 +36,7 @@ REASONS: dict[str, str] = {
     "insurance_unavailable": "The medical insurance service is not answering. Please try again shortly.",
     "insurance_rejected": "The medical insurance service refused the request.",
     "full_pan": "A full card number must not be stored. Keep only the last four digits.",
+    "approval_needed": "A supervisor other than the cashier must approve this.",
 }
 
 

@@ -84,6 +84,11 @@ class Settlement(msgspec.Struct):
     settlement_no: Text
 
 
+class Reversal(msgspec.Struct):
+    inpatient_no: Text
+    receipt_no: Text
+
+
 class Discharged(msgspec.Struct):
     inpatient_no: Text
     ward_code: Text | None = None
@@ -136,6 +141,9 @@ DECLARED: tuple[Kind, ...] = (
     _plain("hospital.settlement.cancelling", False),
     _plain("hospital.settlement.cancelled", False),
     _money("hospital.refund.paid", "refund", False),
+    # 沖銷: the supervisor's approval and the void are records; the money back is its own refund.paid
+    _plain("hospital.deposit.reversal_approved", False, Reversal),
+    _plain("hospital.deposit.reversed", False, Reversal),
     _money("hospital.collection.received", "collection", False),
     Kind("hospital.discharged", False, Discharged, _S + "discharged", times=_AT),
 )

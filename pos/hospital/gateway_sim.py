@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from .errors import GatewayRejected, GatewayUnavailable
 from .gateway import CERT_EVOUCHER, CERT_ID_NUMBER, CERT_SSC, FeeLine, PersonInfo, SettleResult
-from .policy import Policy
+from .policy import Insured, Policy, settle_lines
 
 __all__ = ["SimGateway"]
 
@@ -24,6 +24,7 @@ class SimGateway:
     def __init__(self, policy: Policy, level: str = "tertiary"):
         self.policy = policy
         self.level = level
+        self.day: str | None = None                       # the platform's date (None = today)
         self.members: dict[str, PersonInfo] = {}          # id_number -> person
         self.cards: dict[str, str] = {}                   # ssc card number -> id_number
         self.tokens: dict[str, str] = {}                  # e-voucher token -> id_number
@@ -72,41 +73,47 @@ class SimGateway:
         return self.members[idno]
 
     # -- 2301 --------------------------------------------------------------------------------
-    def upload_fees(self, msg_id: str, visit_no: str, member_id: str, lines: list[FeeLine]) -> None:
+    def upload_fees(self, msg_id: str, visit_no: str, member_id: str, lines: list[FeeLine]) -> list[dict]:
+        """Store the details (by feedetl_sn; a re-upload replaces) and return each line's split."""
         self._fault("upload_fees")
         with self._lock:
             book = self.fees.setdefault(visit_no, {})
             for line in lines:
                 book[line.ref] = line
         self.calls.append(("2301", msg_id))
+        person = self._person(member_id)
+        rule = self.policy.rule(person.scheme if person else "self_pay", self.level)
+        out = settle_lines(rule, [fl.line() for fl in lines], person.insured() if person else Insured(), day=self.day)
+        return [sp._asdict() for sp in out.lines]
 
-    def _compute(self, msg_id: str, visit_no: str, member_id: str, total_fen: int, setl_id: str) -> SettleResult:
-        lines = self.fees.get(visit_no, {}).values()
-        totals = {"甲": 0, "乙": 0, "丙": 0}
-        for line in lines:
-            totals[line.category] += line.amount_fen
-        uploaded = sum(totals.values())
-        if uploaded != total_fen:
-            raise GatewayRejected(f"total {total_fen} does not match the uploaded details {uploaded}")
-        person = next((p for p in self.members.values() if p.member_id == member_id), None)
-        scheme = person.scheme if person else "self_pay"
-        s = self.policy.split(scheme, self.level, totals,
-                              deductible_used_fen=person.deductible_used_fen if person else 0,
-                              pooled_used_fen=person.pooled_used_fen if person else 0)
-        return SettleResult(msg_id, setl_id, member_id, s.total_fen, s.pooled_fen, s.selfpay_fen, s.as_dict())
+    def _person(self, member_id: str) -> PersonInfo | None:
+        return next((p for p in self.members.values() if p.member_id == member_id), None)
+
+    def _compute(self, msg_id: str, visit_no: str, member_id: str, total_fen: int, setl_id: str,
+                 acct_used: bool = True, source: str = "platform:2304") -> SettleResult:
+        lines = [fl.line() for fl in self.fees.get(visit_no, {}).values()]
+        person = self._person(member_id)
+        who = person.insured(acct_used) if person else Insured()
+        s = self.policy.settle(self.level, lines, who, day=self.day)
+        if s.medfee_sumamt != total_fen:
+            raise GatewayRejected(f"total {total_fen} does not match the uploaded details {s.medfee_sumamt}")
+        return SettleResult(msg_id, setl_id, member_id, s.medfee_sumamt, s.fund_pay_sumamt, s.psn_part_amt,
+                            s.setlinfo(), acct_fen=s.acct_pay, cash_fen=s.psn_cash_pay, source=source)
 
     # -- 2303 / 2304 -------------------------------------------------------------------------
-    def pre_settle(self, msg_id: str, visit_no: str, member_id: str, total_fen: int) -> SettleResult:
+    def pre_settle(self, msg_id: str, visit_no: str, member_id: str, total_fen: int, *,
+                   acct_used: bool = True) -> SettleResult:
         self._fault("pre_settle")
         self.calls.append(("2303", msg_id))
-        return self._compute(msg_id, visit_no, member_id, total_fen, "")
+        return self._compute(msg_id, visit_no, member_id, total_fen, "", acct_used, "platform:2303")
 
-    def settle(self, msg_id: str, visit_no: str, member_id: str, total_fen: int) -> SettleResult:
+    def settle(self, msg_id: str, visit_no: str, member_id: str, total_fen: int, *,
+               acct_used: bool = True) -> SettleResult:
         self._fault("settle")
         with self._lock:
             if msg_id in self.settlements:            # idempotent: replay the first result
                 return self.settlements[msg_id]
-            res = self._compute(msg_id, visit_no, member_id, total_fen, f"SETL{next(self._ids):08d}")
+            res = self._compute(msg_id, visit_no, member_id, total_fen, f"SETL{next(self._ids):08d}", acct_used)
             self.settlements[msg_id] = res
             self.visit_of[msg_id] = visit_no
             self._book(member_id, res, +1)
@@ -115,11 +122,16 @@ class SimGateway:
         return res
 
     def _book(self, member_id: str, res: SettleResult, sign: int) -> None:
+        """The year-to-date figures the platform keeps: fund paid, deductible, stays, account."""
+        b = res.breakdown
         for idno, p in self.members.items():
             if p.member_id == member_id:
                 self.members[idno] = replace(
-                    p, pooled_used_fen=p.pooled_used_fen + sign * res.pooled_fen,
-                    deductible_used_fen=p.deductible_used_fen + sign * res.breakdown.get("deductible_fen", 0))
+                    p, pooled_used_fen=p.pooled_used_fen + sign * b.get("hifp_pay", 0),
+                    deductible_used_fen=p.deductible_used_fen + sign * b.get("act_pay_dedc", 0),
+                    above_cap_used_fen=p.above_cap_used_fen + sign * (b.get("hifob_pay", 0) + b.get("hifmi_pay", 0)),
+                    acct_balance_fen=p.acct_balance_fen - sign * res.acct_fen,
+                    admissions_this_year=p.admissions_this_year + sign)
 
     # -- 2305 / 2601 -------------------------------------------------------------------------
     def cancel_settlement(self, msg_id: str, original_msg_id: str) -> None:

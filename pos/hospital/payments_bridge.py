@@ -11,6 +11,7 @@ The payment's ``account`` is the inpatient number.
 from __future__ import annotations
 
 from .records import Payment
+from .reversals import card_refund_posted_in
 
 __all__ = ["POSTERS", "post_deposit", "post_collection", "card_payment"]
 
@@ -36,7 +37,8 @@ def _post(hospital, tx, row: dict, take_in) -> None:
     if row["kind"] in _MONEY_IN:
         take_in(tx, row["account"], card_payment(row))
     elif row["kind"] in _MONEY_OUT:
-        hospital.refund_in(tx, row["account"], card_payment(row))
+        out = hospital.refund_in(tx, row["account"], card_payment(row))
+        card_refund_posted_in(hospital, tx, row, out["entry_no"])    # a whole deposit back: its receipt is void
     # a pre-authorisation holds money but books nothing until its booking
 
 

@@ -19,8 +19,10 @@ from pos.documents.settlement import settlement_list
 from pos.documents.wristband import wristband
 from pos.ids import utcnow_iso
 
+from ..money import mul_div_round
 from ..rows import row
 from .ledger import category_totals, ledger_sums
+from .policy import fmt_price_uyuan, fmt_qty_e4
 
 __all__ = ["DocumentPrinter"]
 
@@ -59,7 +61,15 @@ class DocumentPrinter:
             receipt_no=receipt_no, patient_name=p["name"], inpatient_no=a["inpatient_no"],
             amount_fen=r["amount_fen"], method=r["method"] if r["method"] in doc.PAYMENT_METHODS else "card",
             operator_id=operator_id, paid_at=r["paid_at"], card_masked=r["masked_pan"] or "",
-            terminal_ref=r["reference"] or "", ward=f"{w['name']} {w['building']}{w['floor']}F")
+            terminal_ref=r["reference"] or "", ward=f"{w['name']} {w['building']}{w['floor']}F",
+            voided=self._voided(r))
+
+    def _voided(self, r: dict) -> str:
+        if r["state"] != "voided":
+            return ""
+        rev = row(self.h.conn, "SELECT supervisor, reason FROM hosp_reversals WHERE receipt_no = ? AND state = 'done'",
+                  (r["receipt_no"],))
+        return f"{rev['supervisor']} / {rev['reason']}" if rev else "退回原卡"
 
     def wristband_data(self, inpatient_no: str) -> doc.WristbandData:
         a, p, w = self._adm(inpatient_no)
@@ -70,9 +80,17 @@ class DocumentPrinter:
     def daily_list_data(self, inpatient_no: str, day: str | None = None) -> doc.DailyFeeListData:
         dl = self.h.daily_list(inpatient_no, day)
         a, _p, w = self._adm(inpatient_no)
-        items = tuple(doc.FeeItem(name=i.name, spec=i.spec, unit_price_fen=i.unit_price_fen,
-                                  qty=max(1, round(i.qty_milli / 1000)) if i.qty_milli > 0 else -max(1, round(-i.qty_milli / 1000)),
-                                  category=i.category, amount_fen=i.amount_fen) for i in dl.items)
+        # exact quantity and price on paper, so that quantity × price gives the printed amount
+        # (rounded half away from zero to the fen); ``qty`` keeps a whole number for old readers
+        items = []
+        for i in dl.items:
+            q4 = i.qty_e4 if i.qty_e4 is not None else i.qty_milli * 10
+            price = i.price_uyuan if i.price_uyuan is not None else i.unit_price_fen * 10_000
+            items.append(doc.FeeItem(name=i.name, spec=i.spec, unit_price_fen=i.unit_price_fen,
+                                     qty=mul_div_round(q4, 1, 10_000) or (1 if q4 > 0 else -1),
+                                     category=i.category, amount_fen=i.amount_fen, qty_text=fmt_qty_e4(q4),
+                                     price_text=fmt_price_uyuan(price)))
+        items = tuple(items)
         return doc.DailyFeeListData(patient_name=dl.patient_name, inpatient_no=inpatient_no, ward=w["name"],
                                     bed=self._bed(a), days=(doc.FeeDay(dl.day, items),),
                                     deposits_fen=dl.deposits_fen, printed_at=utcnow_iso())
@@ -83,17 +101,24 @@ class DocumentPrinter:
                  (a["id"],))
         sums = ledger_sums(self.h.conn, a["id"])
         # only the paper receipts the cashier actually took back; deposits only (what was collected
-        # for a shortfall is the "amount due" the list shows, not a deposit)
-        receipts = tuple(r[0] for r in self.h.conn.execute(
-            "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND kind = 'deposit' "
-            "AND state = 'taken_back' ORDER BY id", (a["id"],)))
+        # for a shortfall is the "amount due" the list shows, not a deposit). A deposit reversed or
+        # refunded whole during the stay was voided, and is listed as such.
+        def receipts_in(state):
+            return tuple(r[0] for r in self.h.conn.execute(
+                "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND kind = 'deposit' "
+                "AND state = ? ORDER BY id", (a["id"], state)))
+        in_stay = self.h.conn.execute(
+            "SELECT COALESCE(SUM(amount_fen), 0) FROM hosp_ledger WHERE admission_id = ? AND kind = 'refund' "
+            "AND settlement_id IS NULL", (a["id"],)).fetchone()[0]
         return doc.SettlementData(
             settlement_no=st["settlement_no"], patient_name=p["name"], inpatient_no=inpatient_no,
             admitted_on=local_time(a["admitted_at"], self.site.timezone)[:10],
             discharged_on=local_time(a["discharged_at"] or utcnow_iso(), self.site.timezone)[:10],
             totals_by_category=category_totals(self.h.conn, a["id"]),
-            pooled_fen=st["pooled_fen"] or 0, deposits_fen=sums["deposit"],
-            receipts_taken_back=receipts, settled_at=st["completed_at"] or utcnow_iso(), operator_id=operator_id)
+            pooled_fen=st["pooled_fen"] or 0, deposits_fen=sums["deposit"], refunded_fen=in_stay,
+            acct_fen=st["acct_fen"] or 0, receipts_taken_back=receipts_in("taken_back"),
+            receipts_voided=receipts_in("voided"), settled_at=st["completed_at"] or utcnow_iso(),
+            operator_id=operator_id)
 
     # -- printing -----------------------------------------------------------------------
     def deposit_receipt(self, receipt_no: str, operator_id: str):

@@ -107,4 +107,31 @@ def m001_hospital(db: sqlite_utils.Database) -> None:
                   BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""")
 
 
-MIGRATIONS = [m001_hospital]
+def m002_platform_settlement(db: sqlite_utils.Database) -> None:
+    """Platform-exact prices and quantities, price caps, the personal account and deposit reversals.
+
+    ``price_uyuan`` is the platform's price (micro-yuan, 6 decimals of a yuan), ``qty_e4`` its
+    quantity (ten-thousandths); ``amount_fen`` stays the one stored amount. A fee item may carry
+    its price cap (限價, ``price_cap_uyuan``) and its 乙 self-pay-first share (``selfpay_permille``).
+    """
+    x = db.execute
+    x("ALTER TABLE hosp_fee_items ADD COLUMN price_cap_uyuan INTEGER CHECK (price_cap_uyuan >= 0)")
+    x("ALTER TABLE hosp_fee_items ADD COLUMN selfpay_permille INTEGER "
+      "CHECK (selfpay_permille BETWEEN 0 AND 1000)")
+    x("ALTER TABLE hosp_charges ADD COLUMN price_uyuan INTEGER")
+    x("ALTER TABLE hosp_charges ADD COLUMN qty_e4 INTEGER")
+    x("ALTER TABLE hosp_settlements ADD COLUMN acct_fen INTEGER")
+    x("ALTER TABLE hosp_settlements ADD COLUMN cash_fen INTEGER")
+    x("ALTER TABLE hosp_settlements ADD COLUMN source TEXT NOT NULL DEFAULT ''")
+    # 沖銷: a deposit taken back with a supervisor's approval; its receipt is voided
+    x("""CREATE TABLE hosp_reversals (
+        id INTEGER PRIMARY KEY, admission_id INTEGER NOT NULL REFERENCES hosp_admissions(id),
+        receipt_no TEXT NOT NULL, deposit_ledger_id INTEGER NOT NULL REFERENCES hosp_ledger(id),
+        refund_ledger_id INTEGER REFERENCES hosp_ledger(id), amount_fen INTEGER NOT NULL,
+        method TEXT NOT NULL, supervisor TEXT NOT NULL, cashier TEXT NOT NULL, reason TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('approved','done','failed')),
+        approved_at TEXT NOT NULL, done_at TEXT)""")
+    x("CREATE UNIQUE INDEX hosp_reversals_open ON hosp_reversals (receipt_no) WHERE state != 'failed'")
+
+
+MIGRATIONS = [m001_hospital, m002_platform_settlement]

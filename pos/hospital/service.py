@@ -32,7 +32,7 @@ from .admissions import Admissions
 from .beds import Wards
 from .charges import Charges
 from .deposits import GREEN_KINDS, Deposits  # noqa: F401 - GREEN_KINDS re-exported
-from .discharges import DISCHARGE_FUNCTIONS, Discharges
+from .discharges import DISCHARGE_FUNCTIONS, REVERSAL_FUNCTIONS, Discharges
 from .errors import HospitalNotFound, HospitalTransitionError, NeedsServer
 from .events import NEEDS_SERVER
 from .gateway import InsuranceGateway
@@ -144,4 +144,4 @@ class HospitalService:
 _ROUTES = {name: attr for attr, cls in (("wards", Wards), ("admissions", Admissions), ("deposits", Deposits),
                                         ("charges", Charges))
            for name, value in vars(cls).items() if callable(value) and name != "__init__"}
-_ROUTES.update({name: "discharges" for name in DISCHARGE_FUNCTIONS})
+_ROUTES.update({name: "discharges" for name in DISCHARGE_FUNCTIONS + REVERSAL_FUNCTIONS})

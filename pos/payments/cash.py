@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from pos.errors import DomainError, NotFound
@@ -107,28 +107,52 @@ class CashDrawer:
         _positive("amount", amount_fen)
         return self._move(cashier, "refund", amount_fen, None, 0, account, purpose)
 
+    def take_in(self, tx, cashier: str, amount_due_fen: int, tendered_fen: int, *, account: str,
+                purpose: str = "deposit") -> CashReceipt:
+        """:meth:`take` inside the caller's transaction (the domain's change commits with the cash);
+        the drawer is not kicked: call :meth:`open_drawer` after the commit."""
+        _positive("amount due", amount_due_fen)
+        _positive("cash tendered", tendered_fen)
+        if tendered_fen < amount_due_fen:
+            raise InsufficientTender(f"tendered {tendered_fen} fen is less than the {amount_due_fen} fen due")
+        return self._move_in(tx, cashier, "payment", amount_due_fen, tendered_fen, tendered_fen - amount_due_fen,
+                             account, purpose)
+
+    def pay_out_in(self, tx, cashier: str, amount_fen: int, *, account: str, purpose: str = "refund") -> CashReceipt:
+        """:meth:`pay_out` inside the caller's transaction; kick the drawer after the commit."""
+        _positive("amount", amount_fen)
+        return self._move_in(tx, cashier, "refund", amount_fen, None, 0, account, purpose)
+
+    def open_drawer(self, receipt: CashReceipt) -> CashReceipt:
+        """Kick the drawer for a movement committed in the caller's transaction."""
+        return replace(receipt, drawer_opened=self._kick())
+
     def _move(self, cashier, kind, amount_fen, tendered, change, account, purpose) -> CashReceipt:
-        mid = str(uuid7())
         with self.store.transaction() as tx:
-            # the shift is read in the same transaction, so a shift closed a moment ago (the
-            # count on another screen) never receives this money
-            cur = tx.execute("SELECT shift_id FROM cash_shifts WHERE cashier = ? AND closed_at IS NULL", (cashier,))
-            row = cur.fetchone()
-            if row is None:
-                raise NotFound(f"cashier {cashier} has no open shift", user_message="Please open a cash shift first.")
-            shift = {"shift_id": row[0]}
-            if kind == "refund" and amount_fen > self.expected_fen(shift["shift_id"], tx):
-                raise DomainError("there is not that much cash in the drawer",
-                                  user_message="There is not enough cash in the drawer.")
-            receipt_no = tx.next_number("cash_receipt")
-            tx.insert("cash_movements", {"movement_id": mid, "shift_id": shift["shift_id"], "kind": kind,
-                                         "amount_fen": amount_fen, "tendered_fen": tendered, "change_fen": change,
-                                         "account": account, "purpose": purpose, "receipt_no": receipt_no,
-                                         "at": utcnow_iso()})
-            tx.emit("cash.received" if kind == "payment" else "cash.refunded",
-                    {"movement_id": mid, "receipt_no": receipt_no, "amount_fen": amount_fen, "account": account,
-                     "purpose": purpose, "shift_id": shift["shift_id"], "cashier": cashier})
-        return CashReceipt(mid, receipt_no, amount_fen, tendered, change, self._kick())
+            cr = self._move_in(tx, cashier, kind, amount_fen, tendered, change, account, purpose)
+        return self.open_drawer(cr)
+
+    def _move_in(self, tx, cashier, kind, amount_fen, tendered, change, account, purpose) -> CashReceipt:
+        mid = str(uuid7())
+        # the shift is read in the same transaction, so a shift closed a moment ago (the
+        # count on another screen) never receives this money
+        cur = tx.execute("SELECT shift_id FROM cash_shifts WHERE cashier = ? AND closed_at IS NULL", (cashier,))
+        row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"cashier {cashier} has no open shift", user_message="Please open a cash shift first.")
+        shift = {"shift_id": row[0]}
+        if kind == "refund" and amount_fen > self.expected_fen(shift["shift_id"], tx):
+            raise DomainError("there is not that much cash in the drawer",
+                              user_message="There is not enough cash in the drawer.")
+        receipt_no = tx.next_number("cash_receipt")
+        tx.insert("cash_movements", {"movement_id": mid, "shift_id": shift["shift_id"], "kind": kind,
+                                     "amount_fen": amount_fen, "tendered_fen": tendered, "change_fen": change,
+                                     "account": account, "purpose": purpose, "receipt_no": receipt_no,
+                                     "at": utcnow_iso()})
+        tx.emit("cash.received" if kind == "payment" else "cash.refunded",
+                {"movement_id": mid, "receipt_no": receipt_no, "amount_fen": amount_fen, "account": account,
+                 "purpose": purpose, "shift_id": shift["shift_id"], "cashier": cashier})
+        return CashReceipt(mid, receipt_no, amount_fen, tendered, change, False)
 
     def _kick(self) -> bool:
         if self.kick is None:
