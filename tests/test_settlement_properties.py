@@ -23,7 +23,7 @@ from pos.hospital.gateway import PersonInfo
 from pos.hospital.gateway_sim import SimGateway
 from pos.hospital.ledger import rows
 from pos.hospital.policy import Insured, Line, deposit_due, load_policy, settle_lines
-from pos.hospital.money import parse_yuan
+from pos.money import parse_yuan
 from pos.hospital.print_docs import DocumentPrinter
 from pos.hospital.records import IdentityRecord, Payment
 from pos.hospital.service import HospitalService
