@@ -276,6 +276,41 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         return RedirectResponse(f"/admin?{urlencode({'token': token, 'lang': lang(request), 'resolved': conflict_id})}",
                                 status_code=303)
 
+    def pack_endpoint(fn):
+        """A pack's POST route (``pos.packs.Pack.endpoints``): signed like a push, then ``fn(data,
+        caller, submit)``; ``submit`` applies commands as the caller's batch (the nonce is spent by the first)."""
+        async def endpoint(request):
+            body = await read_body(request)
+            if isinstance(body, JSONResponse):
+                return body
+
+            def work():
+                cred = check(request, body)
+                try:
+                    data = json.loads(body)
+                except ValueError:
+                    raise service.Refused(400, "body is not JSON") from None
+                spent = []
+
+                def submit(commands: list[dict]) -> dict:
+                    seq0 = int(time.time() * 1000)
+                    batch = [{"device_id": cred.device_id, "device_seq": seq0 + i,
+                              "created_at": c.get("created_at") or service.utcnow_iso(), **c}
+                             for i, c in enumerate(commands)]
+                    out = service.push(backend, cred.device_id, {"commands": batch}, None,
+                                       None if spent else cred)
+                    spent.append(True)
+                    return out
+                return fn(data, cred.device_id, submit)
+            try:
+                status, out = await guarded(work)
+            except (service.AuthError, RateLimited) as exc:
+                return refusal(request, exc)
+            except service.Refused as exc:
+                return _err(exc.status, "bad_json" if exc.status == 400 else "refused", exc.reason)
+            return JSONResponse(out, status_code=status)
+        return endpoint
+
     async def unavailable(request, exc):
         return _err(503, "unavailable", "database unavailable, retry later", {"Retry-After": "1"})
 
@@ -294,6 +329,10 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         Route("/admin/conflicts/{conflict_id}", conflict_page, methods=["GET"]),
         Route("/admin/conflicts/{conflict_id}/resolve", conflict_form, methods=["POST"]),
     ]
+    from pos import packs
+    for p in packs.active():
+        for name, target in p.endpoints.items():
+            routes.append(Route(f"/v1/packs/{p.name}/{name}", pack_endpoint(packs.resolve(target)), methods=["POST"]))
     app = Starlette(routes=routes, exception_handlers={ServerUnavailable: unavailable})
     app.add_middleware(ServerTimeMiddleware)
     app.state.backend = backend
