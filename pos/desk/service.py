@@ -225,6 +225,19 @@ class DeskService:
                 fields["assignee"] = members[(row[0] - 1) % len(members)]
         return self._step(order_no, "dispatched", by, at, fields, pick, before=True)
 
+    def print_dispatch_slip(self, journal, order_no: str, *, lang: str = "zh-Hans", site_name: str = "",
+                            tz: str = "Asia/Shanghai"):
+        """The assignee's dispatch slip through the print journal (a printer fault keeps the job
+        for a retry; the outcome says what happened)."""
+        from .slips import dispatch_slip
+
+        o = self.order(order_no)
+        if not o["assignee"]:
+            raise DeskError("dispatch the order before printing its slip", "dispatch_first")
+        cat = self.catalogue.categories.get(o["category"])
+        layout = dispatch_slip(o, cat.label(lang) if cat else o["category"], site_name=site_name, lang=lang, tz=tz)
+        return journal.print("desk_dispatch_slip", layout, ref=order_no)
+
     # -- the work ---------------------------------------------------------------------------------
     def start(self, order_no: str, by: str, at: str | None = None) -> dict:
         return self._step(order_no, "started", by, at)
