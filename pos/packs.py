@@ -145,9 +145,14 @@ PLATFORM_KINDS = tuple(Kind(k, event=k) for k in (
 
 
 def resolve(path: str) -> Any:
-    """``'pkg.module:attr'`` (or ``'pkg.module.attr'``) -> the object."""
+    """``'pkg.module:attr'`` (or ``'pkg.module.attr'``, or a module's dotted path) -> the object."""
     mod, sep, attr = path.partition(":")
     if not sep:
+        try:                                    # a module named by its dotted path (a pack's screen)
+            return importlib.import_module(path)
+        except ModuleNotFoundError as exc:
+            if exc.name != path:
+                raise
         mod, _, attr = path.rpartition(".")
     obj = importlib.import_module(mod)
     for part in attr.split("."):

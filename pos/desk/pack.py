@@ -23,6 +23,8 @@ PACK = Pack(
     ),
     config="pos.desk.config:SECTIONS",
     services={"desk": "pos.desk.site:desk_service"},
+    screens={"desk_console": "kiosk.desk.console"},
+    fronts={"desk": ("desk_console",)},
     catalogues={"desk_categories": "assets/config/desk_categories.toml"},
     endpoints={"intake": "pos.desk.endpoint:intake"},
 )
