@@ -99,7 +99,7 @@ def bare_insert_rate(db: str, batches: list[list[dict]], copy: bool = False) -> 
 
 
 #: the tables a push writes rows into (commands and the domain rows their handlers store)
-PUSH_TABLES = ("commands", "events", "admissions", "ledger", "bed_claims", "bed_conflicts")
+PUSH_TABLES = ("commands", "events", "admissions", "ledger", "resource_claims", "claim_conflicts")
 
 
 def bare_stored_rows_rate(db: str, n_batches: int, n_commands: int) -> tuple[float, int]:
@@ -334,7 +334,8 @@ What made the difference (profiled with cProfile, py-spy and `auto_explain`; fro
   Python list slowly. Now one JSON parameter and one index probe per key (`LATERAL ... OFFSET 0`).
 * The bed exclusion constraint led with the text `bed_id`; btree_gist on text cost ~100 µs per
   claim. It now leads with `bed_key`, a 64-bit hash of the bed (`bed_id` stays in the constraint,
-  so a collision cannot make two beds conflict): a third of that.
+  so a collision cannot make two beds conflict): a third of that. (Since the site packs: the generic
+  resource claims' `resource_key`, the same hash of `bed:<ward>/<bed>`.)
 * The listening socket was made without `IPPROTO_TCP`, so asyncio never set `TCP_NODELAY` on
   accepted connections: every answer on a kept-alive connection waited 40 ms for a delayed ACK.
 * A command carries its first event in its own row instead of an `events` row; the `commands` rows

@@ -145,7 +145,7 @@ def main() -> None:
         h.print_settlement_list(no)
         h.discharge(no)
         world.receipt_printer.docs.clear()
-        world.wristband_printer.docs.clear()
+        world.label_printer.docs.clear()
         if i + 1 in (50, args.checkins):
             samples[i + 1] = rss_kb()
     stop_app(ui)

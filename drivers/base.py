@@ -14,7 +14,7 @@ ROLES = (
     "card_reader",
     "id_reader",
     "receipt_printer",
-    "wristband_printer",
+    "label_printer",
     "payment_terminal",
     "scanner",
     "camera",

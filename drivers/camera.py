@@ -1,4 +1,4 @@
-"""``camera://`` and ``camera+file://`` - e-voucher (医保电子凭证) and hospital QR codes from a camera.
+"""``camera://`` and ``camera+file://`` - e-voucher (医保电子凭证) and other QR codes from a camera.
 
 URL format::
 

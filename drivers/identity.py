@@ -111,7 +111,8 @@ class Insurance:
 
 @dataclass(frozen=True)
 class Identity:
-    """Who the patient is, from one source. Only complete, validated reads become an Identity."""
+    """Who a person is, as one source (a card, a QR code) states it. Only complete, validated reads
+    become an Identity; what a site makes of the person is the site pack's business."""
 
     source: str
     name: str = ""

@@ -1,4 +1,4 @@
-"""QR decoding for e-vouchers and hospital codes: OpenCV first, zxing-cpp as the fallback.
+"""QR decoding for e-vouchers and other codes: OpenCV first, zxing-cpp as the fallback.
 
 OpenCV's ``QRCodeDetector`` misses some codes (mixed segments, dense versions); zxing-cpp reads
 them. :func:`payload_identity` turns a decoded payload into an ``evoucher`` identity: the token

@@ -81,7 +81,7 @@ class OnestopApp(App):
     store = ObjectProperty(None, allownone=True)
     staff_role = StringProperty("")           # "cashier" / "technician" after a PIN login
     site_services = ObjectProperty(None, allownone=True)   # pos.site.Site, once the store is open
-    flow = ObjectProperty(None, allownone=True)            # the patient's current pos.flows flow
+    flow = ObjectProperty(None, allownone=True)            # the current visitor's pos.flows flow
     sync_text = StringProperty("")                         # "Offline since HH:MM, N waiting" (staff screens)
     sync_worker = None
     demo_world = None                                      # kiosk.demo_env.DemoWorld in `onestop demo`
@@ -121,7 +121,7 @@ class OnestopApp(App):
         return "¥" + format_yuan(int(fen or 0))
 
     def fx(self, text: str, _lang: str | None = None) -> str:
-        """Data (a patient's name, a number) drawn with font fallback, not translated."""
+        """Data (a person's name, a number) drawn with font fallback, not translated."""
         return font_set(self.lang).markup(text or "")
 
     # -- building -----------------------------------------------------------------------
@@ -146,7 +146,7 @@ class OnestopApp(App):
         self._idle()
         self._status_ev = Clock.schedule_interval(self._pull_status, 1.0)
         # The store and the devices are opened in the background once the first frame is on the
-        # screen: the patient sees the home screen without waiting for imports or migrations.
+        # screen: the visitor sees the home screen without waiting for imports or migrations.
         self._store_future = Future()
         Window.bind(on_flip=self._after_first_frame)
 
@@ -284,7 +284,7 @@ class OnestopApp(App):
             self._activity()
 
     def hold_idle(self) -> object:
-        """Keep the idle timeout from going home while a device call runs (a patient may stand at
+        """Keep the idle timeout from going home while a device call runs (a visitor may stand at
         the card terminal for minutes without touching the screen). Returns the token for
         :meth:`release_idle`."""
         token = object()
@@ -315,7 +315,7 @@ class OnestopApp(App):
         self.notice = ""
         self.flow = None
         if self.demo_world is not None:
-            self.demo_world.place_card(None)  # the demo patient takes their card
+            self.demo_world.place_card(None)  # the demo visitor takes their card
         if self.front in ("counter", "diag"):
             self.staff_role = ""
         self.sm.transition.direction = "right"

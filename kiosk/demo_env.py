@@ -57,7 +57,7 @@ class DemoWorld:
         self._ports = {name: s.getsockname()[1] for name, s in self._socks.items()}
         self._started = False
         self._start_lock = threading.Lock()
-        self.receipt_printer = self.wristband_printer = self.terminal = self.terminal_sim = self.id_module = None
+        self.receipt_printer = self.label_printer = self.terminal = self.terminal_sim = self.id_module = None
         if start:
             self.start()
 
@@ -71,14 +71,14 @@ class DemoWorld:
             from drivers.sim.zvt_terminal import SimTerminal, TcpFrontEnd
 
             self.receipt_printer = VirtualPrinter(out_dir=self.printed / "receipt", sock=self._socks["receipt"]).start()
-            self.wristband_printer = VirtualPrinter(out_dir=self.printed / "wristband",
+            self.label_printer = VirtualPrinter(out_dir=self.printed / "wristband",
                                                     sock=self._socks["wristband"]).start()
             self.terminal_sim = SimTerminal(self.dir / "terminal")
             self.terminal = TcpFrontEnd(self.terminal_sim, sock=self._socks["terminal"]).start()
             self.id_module = SamvModule(None, pty=self._pty).start()
             self._started = True
         log.info("demo devices: id %s, printers %s %s, terminal %s", self.id_module.port_name,
-                 self.receipt_printer.url, self.wristband_printer.url, self.terminal.url)
+                 self.receipt_printer.url, self.label_printer.url, self.terminal.url)
         return self
 
     @property
@@ -86,7 +86,7 @@ class DemoWorld:
         return {
             "id_reader": f"cnid+serial://{self._pty[2]}",
             "receipt_printer": f"escpos+tcp://127.0.0.1:{self._ports['receipt']}",
-            "wristband_printer": f"zpl+tcp://127.0.0.1:{self._ports['wristband']}",
+            "label_printer": f"zpl+tcp://127.0.0.1:{self._ports['wristband']}",
             "payment_terminal": f"zvt+tcp://127.0.0.1:{self._ports['terminal']}",
         }
 
@@ -113,7 +113,7 @@ class DemoWorld:
                     os.close(fd)
                 self._started = True     # nothing to start any more
                 return
-        for thing in (self.receipt_printer, self.wristband_printer, self.terminal, self.id_module):
+        for thing in (self.receipt_printer, self.label_printer, self.terminal, self.id_module):
             if thing is None:
                 continue
             try:

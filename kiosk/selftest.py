@@ -29,7 +29,7 @@ __all__ = ["Result", "COUNTERS", "LAST_ERRORS", "record", "role_kind", "read_car
 log = logging.getLogger(__name__)
 
 #: role -> kind of self-test offered for it
-KINDS = {"card_reader": "card", "id_reader": "card", "receipt_printer": "printer", "wristband_printer": "printer",
+KINDS = {"card_reader": "card", "id_reader": "card", "receipt_printer": "printer", "label_printer": "printer",
          "payment_terminal": "terminal", "scanner": "scanner", "camera": "camera"}
 
 DIAG_ACCOUNT = "diag:selftest"
@@ -130,7 +130,7 @@ def test_page_layout(config, url: str, role: str):
         caps = tuple(f"{k}={prof[k]}" for k in ("chinese", "qr", "width_px", "status", "drawer", "cut"))
     data = TestPageData(printer_url=url, profile=str(opts.get("profile", u.scheme)), model=model,
                         code_page=code_page, capabilities=caps, printed_at=utcnow_iso())
-    return printer_test_label(site, data) if role == "wristband_printer" else printer_test_page(site, data)
+    return printer_test_label(site, data) if role == "label_printer" else printer_test_page(site, data)
 
 
 def print_test_page(config, journal, url: str, role: str) -> Result:

@@ -54,6 +54,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "timezone": Key(str, "Asia/Shanghai", "IANA time zone used to show times (stored in UTC)."),
         "device_id": Key(str, "", "This device's ID (prefix of every number it issues); empty = generated once."),
         "counter_window": Key(str, "1", "The counter window patients are sent to when the kiosk cannot help."),
+        "packs": Key(list, [], "Site packs this site runs (entry point names of onestop.packs, or module:attr paths); "
+                     "empty = every installed pack.", lambda v: None if all(isinstance(x, str) and x for x in v)
+                     else "must be a list of pack names"),
     },
     "devices": {
         role: Key(str, "", f"Device URL for the {role.replace('_', ' ')} (empty = none).") for role in ROLES
@@ -89,11 +92,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
 
 
 def install_pack_sections() -> None:
-    """Add the active site packs' config sections (``Pack.config``, e.g. the hospital pack's
-    ``[hospital]``) to :data:`SCHEMA`; a pack cannot redefine a platform section."""
+    """Make :data:`SCHEMA` the platform's sections plus the active site packs' (``Pack.config``, e.g.
+    the hospital pack's ``[hospital]``); a pack cannot redefine a platform section."""
     from .packs import config_sections
 
-    for section, keys in config_sections().items():
+    sections = config_sections()
+    for section in [s for s in SCHEMA if s not in _PLATFORM_SECTIONS and s not in sections]:
+        del SCHEMA[section]                 # a pack no longer running
+    for section, keys in sections.items():
         if section in _PLATFORM_SECTIONS:
             raise ConfigError(f"a site pack may not redefine the platform's [{section}] section")
         SCHEMA[section] = keys
@@ -152,11 +158,24 @@ def _type_ok(value, typ) -> bool:
 
 
 def parse_config(text: str, path: str = "<config>") -> Config:
-    install_pack_sections()                  # the packs this process runs now (pos.packs.enable)
+    """Parse and check a site configuration. A ``[site] packs`` list chooses the packs this process
+    runs (``pos.packs.enable``) before their sections are checked."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    chosen = data.get("site", {}).get("packs") if isinstance(data.get("site"), dict) else None
+    if chosen and isinstance(chosen, list) and all(isinstance(x, str) for x in chosen):
+        from .packs import PackError, enable
+
+        enable(chosen)
+        try:
+            install_pack_sections()
+        except (PackError, ImportError, AttributeError) as exc:
+            enable(None)
+            raise ConfigError(f"{_where(path, text, 'site', 'packs')}: {exc}") from None
+    else:
+        install_pack_sections()              # the packs this process runs now (pos.packs.enable)
     values: dict[str, dict[str, Any]] = {}
     for section, body in data.items():
         if section not in SCHEMA:

@@ -1,14 +1,14 @@
 """Domain errors. Each reason is written for the cashier who reads it.
 
     OnestopError (drivers.errors)
-    └── DomainError ── InvalidTransition, InsufficientDeposit, BedTaken, NotFound, ConfigError, StoreError
+    └── DomainError ── InvalidTransition, InsufficientDeposit, ResourceTaken, NotFound, ConfigError, StoreError
 """
 
 from __future__ import annotations
 
 from drivers.errors import OnestopError
 
-__all__ = ["DomainError", "InvalidTransition", "InsufficientDeposit", "BedTaken", "NotFound",
+__all__ = ["DomainError", "InvalidTransition", "InsufficientDeposit", "ResourceTaken", "NotFound",
            "ConfigError", "StoreError"]
 
 
@@ -26,8 +26,8 @@ class InsufficientDeposit(DomainError):
     pass
 
 
-class BedTaken(DomainError):
-    pass
+class ResourceTaken(DomainError):
+    """A resource (a hospital bed, a room for an evening, a technician's slot) is held by someone else."""
 
 
 class NotFound(DomainError):

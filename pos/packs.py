@@ -24,10 +24,12 @@ What a pack declares (all optional but the name)
     * ``projections``: what a device builds from the events it pulls (:class:`Projection`).
     * ``config``: dotted path of the pack's sections of the site configuration
       (section -> key -> ``pos.config.Key``).
-    * ``flows``, ``screens``, ``kv``, ``catalogues``, ``documents``: name -> dotted path (or asset
-      path for kv files and catalogues) so that ``pos`` never imports a front end. A screen's dotted
-      path names a module exposing ``SCREEN`` (and ``KV``, the kv text, or a ``.kv`` file beside it);
-      ``fronts``: front end (kiosk, counter...) -> its screen names, the first one its home.
+    * ``screens``: name -> dotted path of a module exposing ``SCREEN`` (a Kivy screen class) and
+      ``KV`` (its kv rules), so that ``pos`` never imports a front end; the app shell builds them.
+      ``fronts``: front end (kiosk, counter...) -> its screen names, the first one its home (a name
+      not in ``screens`` is a module of ``kiosk.screens`` with ``assets/kv/<name>.kv``).
+    * ``flows``, ``catalogues``, ``documents``: name -> dotted path (or asset path for catalogues),
+      the pack's index of them for its screens and tools.
     * ``posters``: dotted path of ``{purpose: fn(service, tx, attempt_row)}``: how an approved card
       payment of that purpose is booked, in the transaction that marks it posted.
     * ``services``: name -> dotted path of ``factory(site)``; ``site.service(name)`` builds it once.
@@ -42,6 +44,8 @@ What a pack declares (all optional but the name)
     * ``server``: the module of the pack's server part: ``LOOKUPS`` (what handlers need looked up per
       batch), ``TABLES`` (column order of the rows they defer) and ``RESOURCES`` (resource type ->
       how its claims speak: events, names, error codes; see ``pos.hospital.server.Bed``).
+      Optionally ``admin_overview(cur, start, end, local_day) -> dict``: the pack's part of the
+      server's IT page (the hospital: today's admissions, discharges and deposits).
 
 Everything here is data: nothing of a pack is imported until it is used (:func:`resolve`).
 """
@@ -58,7 +62,7 @@ from typing import Any, Callable, Iterable
 
 __all__ = ["Pack", "Kind", "Projection", "installed", "enable", "enabled", "active", "resolve", "kinds", "kind",
            "is_offline_safe", "store_migration_modules", "server_migrations", "projections", "config_sections",
-           "PLATFORM_KINDS", "PackError", "PayloadInvalid", "check_payload", "hooks"]
+           "PLATFORM_KINDS", "PackError", "PayloadInvalid", "check_payload", "hooks", "payload_schemas"]
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +125,10 @@ class Pack:
     server: str = ""                        # module with the server handlers' LOOKUPS / TABLES (optional)
     config: str = ""                        # dotted path of {section: {key: pos.config.Key}}
     services: dict[str, str] = field(default_factory=dict)
+    series: tuple[str, ...] = ()            # letters a device may put before its prefix in numbers it issues
     flows: dict[str, str] = field(default_factory=dict)
     screens: dict[str, str] = field(default_factory=dict)
     fronts: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    kv: tuple[str, ...] = ()
     catalogues: dict[str, str] = field(default_factory=dict)
     documents: dict[str, str] = field(default_factory=dict)
     posters: str = ""
@@ -145,10 +149,10 @@ PLATFORM_KINDS = tuple(Kind(k, event=k) for k in (
 
 
 def resolve(path: str) -> Any:
-    """``'pkg.module:attr'`` (or ``'pkg.module.attr'``, or a module's dotted path) -> the object."""
+    """``'pkg.module:attr'`` -> the object; ``'pkg.module'`` -> the module (or ``'pkg.module.attr'``)."""
     mod, sep, attr = path.partition(":")
     if not sep:
-        try:                                    # a module named by its dotted path (a pack's screen)
+        try:
             return importlib.import_module(path)
         except ModuleNotFoundError as exc:
             if exc.name != path:
@@ -160,28 +164,33 @@ def resolve(path: str) -> Any:
     return obj
 
 
-def installed() -> dict[str, str]:
-    """Entry point name -> ``module:attr`` for every installed pack."""
-    return dict(_installed())
-
-
 @lru_cache(maxsize=1)
-def _installed() -> tuple:
-    # read once per process: scanning the installed distributions' metadata costs milliseconds, and
-    # every emitted and every pushed command asks for the kinds (15 ms per command was measured)
-    return tuple((ep.name, ep.value) for ep in entry_points(group=GROUP))
+def installed() -> dict[str, str]:
+    """Entry point name -> ``module:attr`` for every installed pack (read once per process)."""
+    return {ep.name: ep.value for ep in entry_points(group=GROUP)}
 
 
 _selection: tuple[str, ...] | None = None
+_current: tuple[str, ...] | None = None          # what enabled() answers, worked out once
 
 
 def enable(names: Iterable[str] | None) -> None:
-    """Choose the packs this process runs (entry point names or dotted paths); None = every installed pack."""
-    global _selection
+    """Choose the packs this process runs (entry point names or dotted paths); None = every installed
+    pack (or ``ONESTOP_PACKS``, read when the selection is next needed)."""
+    global _selection, _current
     _selection = None if names is None else tuple(names)
+    _current = None
 
 
 def enabled() -> tuple[str, ...]:
+    """The names of the packs this process runs (the same tuple object until :func:`enable`)."""
+    global _current
+    if _current is None:
+        _current = _selected()
+    return _current
+
+
+def _selected() -> tuple[str, ...]:
     if _selection is not None:
         return _selection
     env = os.environ.get("ONESTOP_PACKS", "").strip()
@@ -272,6 +281,16 @@ def check_payload(name: str, payload: dict) -> dict:
     except msgspec.ValidationError as exc:
         raise PayloadInvalid(f"{name}: {exc}") from None
     return out
+
+
+def payload_schemas(ref_template: str = "#/components/schemas/{name}") -> tuple[dict, dict]:
+    """JSON Schema of every kind's payload, generated from its msgspec struct (for the OpenAPI
+    document): ``({kind: {"$ref": ...}}, {component name: schema})``."""
+    import msgspec
+
+    typed = {name: k.payload for name, k in sorted(kinds().items()) if k.payload is not None}
+    refs, components = msgspec.json.schema_components(list(typed.values()), ref_template=ref_template)
+    return dict(zip(typed, refs)), components
 
 
 def store_migration_modules() -> list[str]:

@@ -38,9 +38,9 @@ JOB_STATES = ("queued", "printing", "printed", "failed")
 #: message ids shown to the person (translated in the catalogues); {window} is site.counter_window
 USER_MESSAGES = {
     "printed_receipt_printer": "Please take your receipt.",
-    "printed_wristband_printer": "Please take your wristband.",
+    "printed_label_printer": "Please take your wristband.",
     "failed_receipt_printer": "Please collect your receipt at window {window}.",
-    "failed_wristband_printer": "Please collect your wristband at window {window}.",
+    "failed_label_printer": "Please collect your wristband at window {window}.",
 }
 
 

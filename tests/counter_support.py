@@ -35,7 +35,7 @@ class Bench:
         self.config = load_config(demo_config_path())
         self.config.values["devices"] = {
             "receipt_printer": f"escpos+tcp://127.0.0.1:{self.receipts.port}?profile=cn80",
-            "wristband_printer": f"zpl+tcp://127.0.0.1:{self.bands.port}",
+            "label_printer": f"zpl+tcp://127.0.0.1:{self.bands.port}",
             "payment_terminal": f"{self.front.url}?{FAST}",
         }
         self.store_path = str(tmp_path / "counter.sqlite")

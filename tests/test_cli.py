@@ -47,7 +47,7 @@ def test_devices_json_lists_simulated_devices_connected(onestop_env):
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     roles = {d["role"]: d for d in data["configured"]}
-    assert set(roles) == {"card_reader", "id_reader", "receipt_printer", "wristband_printer",
+    assert set(roles) == {"card_reader", "id_reader", "receipt_printer", "label_printer",
                           "payment_terminal", "scanner", "camera"}
     assert all(d["state"] == "connected" for d in roles.values()), roles
     assert isinstance(data["discovered"], list)

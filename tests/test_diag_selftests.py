@@ -60,7 +60,7 @@ def sims(tmp_path_factory, qr_png):
         "card_reader": f"pcsc://{READER}",
         "id_reader": f"cnid+serial://{samv.port_name}",
         "receipt_printer": f"escpos+tcp://127.0.0.1:{printer.port}",
-        "wristband_printer": "",
+        "label_printer": "",
         "payment_terminal": f"{front.url}?timeout=3&ack_timeout=2",
         "scanner": f"scanner+serial://{scanner.port_name}",
         "camera": f"camera+file://{qr_png}",

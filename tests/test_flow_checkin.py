@@ -59,7 +59,7 @@ def test_full_check_in(world, site):
     receipt_docs = world.receipt_printer.wait_docs(2)
     text = "\n".join(receipt_docs[0].texts) if hasattr(receipt_docs[0], "texts") else str(receipt_docs[0])
     assert result.receipt_no in text and "王喆" in text and "伍仟壹佰元整" in text
-    band = world.wristband_printer.wait_docs(1)[0]
+    band = world.label_printer.wait_docs(1)[0]
     assert adm["inpatient_no"] in str(band)
 
 

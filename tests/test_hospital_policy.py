@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pos.config import parse_config
 from pos.errors import ConfigError
-from pos.hospital.money import amount_fen, fmt_fen, mul_div_round, parse_qty, parse_yuan
+from pos.money import amount_fen, fmt_fen, mul_div_round, parse_qty, parse_yuan
 from pos.hospital.policy import DEFAULT_POLICY_PATH, LEVELS, SCHEMES, load_policy, parse_policy
 
 

@@ -73,7 +73,7 @@ def test_admission_check_in_by_touch(kiosk, artifacts, lang):
     # the receipt and wristband were printed and decoded by the virtual printers
     receipt = world.receipt_printer.wait_docs(2)[0]
     assert flow.result.receipt_no in str(receipt) and "伍仟壹佰元整" in str(receipt)
-    assert no in str(world.wristband_printer.wait_docs(1)[0])
+    assert no in str(world.label_printer.wait_docs(1)[0])
     assert no in scr.ids.line1.text
     assert len(scr.pictures) >= 2   # the demo shows what was printed
     ui.tap(scr.ids.done)

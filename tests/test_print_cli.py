@@ -47,8 +47,8 @@ def test_print_test_page_ok_then_journal_and_reprint(vp, onestop_env):
     assert "副本 COPY #1" in vp.wait_docs(2)[1].text
 
 
-def test_print_test_wristband_printer(vp, onestop_env):
-    r = run(["print", "test", "--role", "wristband_printer", "--printer", f"zpl+tcp://127.0.0.1:{vp.port}"],
+def test_print_test_label_printer(vp, onestop_env):
+    r = run(["print", "test", "--role", "label_printer", "--printer", f"zpl+tcp://127.0.0.1:{vp.port}"],
             onestop_env)
     assert r.returncode == 0, r.stderr
     label = vp.wait_docs(1)[0]

@@ -23,7 +23,7 @@ def vp(artifacts):
 def _journal(store, vp, profile="TM-T88V"):
     return PrintJournal(store, window="3",
                         devices={"receipt_printer": f"escpos+tcp://127.0.0.1:{vp.port}?profile={profile}",
-                                 "wristband_printer": f"zpl+tcp://127.0.0.1:{vp.port}"})
+                                 "label_printer": f"zpl+tcp://127.0.0.1:{vp.port}"})
 
 
 def _events(store, kind):
@@ -119,7 +119,7 @@ def test_paper_out_before_job_nothing_sent_then_retry(store, vp):
 def test_wristband_failure_message(store, vp):
     j = _journal(store, vp)
     vp.set_state(cover_open=True)
-    out = j.print("wristband", wristband(SITE, WRISTBAND), role="wristband_printer", ref=WRISTBAND.inpatient_no)
+    out = j.print("wristband", wristband(SITE, WRISTBAND), role="label_printer", ref=WRISTBAND.inpatient_no)
     assert out.state == "failed" and out.user_message == "Please collect your wristband at window 3."
     assert "CoverOpen" in out.technician
     vp.set_state(cover_open=False)

@@ -84,7 +84,7 @@ def test_reprint_is_marked_copy(vp, artifacts):
 
 
 def test_wristband_zpl(vp, artifacts):
-    doc, _ = _print(vp, wristband(SITE, WRISTBAND), scheme="zpl+tcp", role="wristband_printer")
+    doc, _ = _print(vp, wristband(SITE, WRISTBAND), scheme="zpl+tcp", role="label_printer")
     assert "ZY2026000123" in doc.texts                    # ^FD text field
     assert doc.barcodes == [("CODE128", "ZY2026000123")]  # ^BC
     assert doc.qr_codes == ["ZY2026000123"]               # ^BQ
@@ -99,7 +99,7 @@ def test_wristband_zpl(vp, artifacts):
 
 
 def test_wristband_escpos_label_mode(vp, artifacts):
-    doc, _ = _print(vp, wristband(SITE, WRISTBAND), "label-escpos", role="wristband_printer")
+    doc, _ = _print(vp, wristband(SITE, WRISTBAND), "label-escpos", role="label_printer")
     assert doc.cut and doc.ops[-1].data == "label"        # GS FF: feed to the next label
     assert len(doc.images) == 1 and doc.images[0].width == 200
     img = _save(doc, artifacts, "wristband-escpos-label")
@@ -198,7 +198,7 @@ def test_unreachable_printer():
     dev = open_device(f"escpos+tcp://127.0.0.1:{port}", "receipt_printer")
     with pytest.raises(PrinterOffline):
         dev.print_layout(deposit_receipt(SITE, RECEIPT).to_dict())
-    assert probe(f"zpl+tcp://127.0.0.1:{port}", "wristband_printer").state.value == "disconnected"
+    assert probe(f"zpl+tcp://127.0.0.1:{port}", "label_printer").state.value == "disconnected"
 
 
 def test_serial_transport_through_serial_for_url(vp):

@@ -46,7 +46,7 @@ def test_role_must_be_served_and_known():
         check_url("sim://printer", "coffee_machine")
 
 
-@pytest.mark.parametrize("kind", ["card", "idcard", "printer", "wristband", "terminal", "scanner", "camera",
+@pytest.mark.parametrize("kind", ["card", "idcard", "printer", "label", "terminal", "scanner", "camera",
                                   "receipt_printer", "payment_terminal"])
 def test_every_role_has_a_sim_device(kind):
     with open_device(f"sim://{kind}") as dev:

@@ -41,7 +41,7 @@ def test_diag_requires_the_technician_pin_and_lists_devices(front, artifacts):
     ui.settle()
     rows = ui.screen().rows
     ui.wait(lambda: all(r.state == "connected" for r in rows.values()), what="device rows")
-    assert set(rows) == {"card_reader", "id_reader", "receipt_printer", "wristband_printer",
+    assert set(rows) == {"card_reader", "id_reader", "receipt_printer", "label_printer",
                          "payment_terminal", "scanner", "camera"}
     ui.tap(rows["receipt_printer"].children[0])  # "Probe"
     ui.wait(lambda: rows["receipt_printer"].state == "connected" and "ready" in rows["receipt_printer"].reason,

@@ -43,6 +43,7 @@ def test_a_scheduled_discharge_and_a_bed_reach_the_other_device(server, tmp_path
     no = admit(a, "王喆", "440305199001010026")
     a.assign_bed(no, "11")
     a.confirm_identity(no, "護士長")
+    a.add_charge(no, "B001", 2000, unit_price_fen=4500)
     a.order_discharge(no, summary="好轉出院", ebill_no="EB-1")
     a.lock_charges(no, "護士")
     a.schedule_discharge(no, "2026-12-09")
@@ -54,6 +55,9 @@ def test_a_scheduled_discharge_and_a_bed_reach_the_other_device(server, tmp_path
                                (no,)).fetchone()
     assert row == ("2026-12-09", "W3")
     assert b_store.conn.execute("SELECT count(*) FROM hosp_admissions").fetchone()[0] == 0     # not B's own
+    assert b_store.conn.execute("SELECT inpatient_no, amount_fen FROM hosp_pulled_charges").fetchall() == [(no, 9000)]
+    assert b_store.conn.execute("SELECT ward_code, suggested_deposit_fen FROM hosp_pulled_notices").fetchall() == [
+        ("W3", 100000)]
     assert b.free_beds("W3") == ["12", "13"]               # the server gave 11 to A's patient
     other = admit(b, "张三", "11010119800505001X")
     with pytest.raises(BedOccupied):

@@ -18,7 +18,7 @@ from .transport import FileTransport
 
 GRAMMAR = "escpos+file:///PATH[?profile=NAME&chinese=..&qr=..]"
 OPTIONS = dict(COMMON_OPTIONS)
-ROLES = ("receipt_printer", "wristband_printer")
+ROLES = ("receipt_printer", "label_printer")
 
 
 def open(url: DeviceURL, role: str | None = None) -> EscposPrinter:  # noqa: A001

@@ -15,7 +15,7 @@ from .transport import SerialTransport
 
 GRAMMAR = "escpos+serial://PORT[?baud=115200&profile=NAME&chinese=..&qr=..&timeout=S]"
 OPTIONS = dict(COMMON_OPTIONS, baud=(int, 115200))
-ROLES = ("receipt_printer", "wristband_printer")
+ROLES = ("receipt_printer", "label_printer")
 
 
 def port_of(url: DeviceURL) -> str:

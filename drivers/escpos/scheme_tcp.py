@@ -16,7 +16,7 @@ from .transport import TcpTransport
 
 GRAMMAR = "escpos+tcp://HOST[:PORT][?profile=NAME&chinese=auto|native|raster&qr=auto|native|raster&timeout=S]"
 OPTIONS = dict(COMMON_OPTIONS)
-ROLES = ("receipt_printer", "wristband_printer")
+ROLES = ("receipt_printer", "label_printer")
 
 
 def open(url: DeviceURL, role: str | None = None) -> EscposPrinter:  # noqa: A001 - registry contract

@@ -15,7 +15,7 @@ from .transport import UsbTransport
 
 GRAMMAR = "escpos+usb://VID:PID[?profile=NAME&chinese=..&qr=..]"
 OPTIONS = dict(COMMON_OPTIONS)
-ROLES = ("receipt_printer", "wristband_printer")
+ROLES = ("receipt_printer", "label_printer")
 
 
 def ids_of(url: DeviceURL) -> tuple[int, int]:

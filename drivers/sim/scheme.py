@@ -4,9 +4,9 @@ URL format::
 
     sim://KIND[?state=STATE]
 
-KIND is a role (``card_reader``, ``id_reader``, ``receipt_printer``, ``wristband_printer``,
+KIND is a role (``card_reader``, ``id_reader``, ``receipt_printer``, ``label_printer``,
 ``payment_terminal``, ``scanner``, ``camera``) or a short alias (``card``, ``idcard``,
-``printer``, ``wristband``, ``terminal``, ``scanner``, ``camera``).
+``printer``, ``label``, ``terminal``, ``scanner``, ``camera``).
 STATE sets the status the device reports, to rehearse faults: ``connected`` (default),
 ``busy``, ``error``, ``disconnected``.
 """
@@ -26,7 +26,7 @@ ALIASES = {
     "card": "card_reader",
     "idcard": "id_reader",
     "printer": "receipt_printer",
-    "wristband": "wristband_printer",
+    "label": "label_printer",
     "terminal": "payment_terminal",
 }
 

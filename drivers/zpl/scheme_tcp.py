@@ -16,7 +16,7 @@ from .printer import ZplPrinter
 
 GRAMMAR = "zpl+tcp://HOST[:PORT][?dpi=203|300&timeout=S]"
 OPTIONS = {"dpi": (int, 300), "timeout": (float, 5.0)}
-ROLES = ("wristband_printer",)
+ROLES = ("label_printer",)
 
 
 def open(url: DeviceURL, role: str | None = None) -> ZplPrinter:  # noqa: A001 - registry contract

@@ -21,7 +21,7 @@ def register(sub, parents):
                                     "Exits 2 with one line when the printer is out of paper, open, offline "
                                     "or unreachable.")
     t.add_argument("--printer", metavar="URL", help="printer URL (default: the configured receipt printer)")
-    t.add_argument("--role", default="receipt_printer", choices=("receipt_printer", "wristband_printer"))
+    t.add_argument("--role", default="receipt_printer", choices=("receipt_printer", "label_printer"))
     t.set_defaults(func=run_test)
     j = psub.add_parser("journal", parents=parents, help="list print jobs, newest first",
                         description="List print jobs, newest first.")
@@ -92,7 +92,7 @@ def run_test(args) -> int:
             caps = tuple(f"{k}={prof[k]}" for k in ("chinese", "qr", "width_px", "status", "drawer", "cut"))
         data = TestPageData(printer_url=url, profile=str(opts.get("profile", u.scheme)), model=model,
                             code_page=code_page, capabilities=caps, printed_at=utcnow_iso())
-        layout = printer_test_label(site, data) if args.role == "wristband_printer" else printer_test_page(site, data)
+        layout = printer_test_label(site, data) if args.role == "label_printer" else printer_test_page(site, data)
         return _report(journal.print("test_page", layout, args.role, url, ref="test"))
     finally:
         store.close()

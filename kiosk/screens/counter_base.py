@@ -15,7 +15,7 @@ from kivy.properties import BooleanProperty, DictProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from drivers.errors import OnestopError
-from pos.hospital.money import fmt_fen, parse_yuan
+from pos.money import fmt_fen, parse_yuan
 
 from .. import worker
 from ..app import load_kv

@@ -7,7 +7,7 @@ from kivy.app import App
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from pos.hospital.money import parse_yuan
+from pos.money import parse_yuan
 
 from .counter_base import CounterScreen, yuan
 

@@ -19,7 +19,7 @@ ROLE_MSGIDS = {
     "card_reader": "Card reader",
     "id_reader": "ID card reader",
     "receipt_printer": "Receipt printer",
-    "wristband_printer": "Wristband printer",
+    "label_printer": "Wristband printer",
     "payment_terminal": "Card terminal",
     "scanner": "Scanner",
     "camera": "Camera",

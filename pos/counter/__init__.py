@@ -5,6 +5,6 @@ combine payments, cash, the hospital ledger and printing, and the shift report.
 """
 
 from .desk import CounterDesk, DepositResult
-from .search import search
+from pos.hospital.search import search
 
 __all__ = ["CounterDesk", "DepositResult", "search"]

@@ -12,13 +12,13 @@ import logging
 from dataclasses import dataclass, field
 
 from pos.errors import DomainError
-from pos.hospital.ledger import rows, row
+from pos.hospital import views
+from pos.hospital.search import open_notices, search
 from pos.hospital.payments_bridge import card_payment
 from pos.hospital.records import IdentityRecord, Payment
 from pos.ids import utcnow_iso
 
 from . import docs
-from .search import open_notices, search
 
 __all__ = ["CounterDesk", "DepositResult"]
 
@@ -80,31 +80,16 @@ class CounterDesk:
     def patient(self, inpatient_no: str) -> dict:
         """Everything the patient page shows: who, where, state, money, receipts, open items."""
         a = self.hospital.admission(inpatient_no)
-        p = row(self.conn, "SELECT * FROM hosp_patients WHERE id = ?", (a["patient_id"],))
-        w = row(self.conn, "SELECT * FROM hosp_wards WHERE code = ?", (a["ward_code"],))
-        bed = row(self.conn, "SELECT bed_no FROM hosp_beds WHERE id = ?", (a["bed_id"],)) if a["bed_id"] else None
-        notice = row(self.conn, "SELECT * FROM hosp_notices WHERE id = ?", (a["notice_id"],))
-        out = {"admission": a, "name": p["name"], "sex": p["sex"], "birth_date": p["birth_date"],
-               "ward_name": w["name"], "floor": w["floor"], "building": w["building"],
-               "bed": bed["bed_no"] if bed else "", "suggested_deposit_fen": notice["suggested_deposit_fen"],
-               "account": self.hospital.account(a["inpatient_no"]),
-               "discharge": self.hospital.discharge_state(a["inpatient_no"]),
-               "receipts": self.receipts(a["inpatient_no"]),
-               "green_items": rows(self.conn, "SELECT kind, state FROM hosp_green_items WHERE admission_id = ? "
-                                              "ORDER BY id", (a["id"],))}
-        return out
+        page = views.admission_page(self.conn, a)
+        return {"admission": a, **page, "account": self.hospital.account(a["inpatient_no"]),
+                "discharge": self.hospital.discharge_state(a["inpatient_no"]),
+                "receipts": self.receipts(a["inpatient_no"])}
 
     def receipts(self, inpatient_no: str, state: str | None = None) -> list[dict]:
-        sql = ("SELECT r.receipt_no, r.kind, r.amount_fen, r.state, r.issued_at, r.taken_back_at, l.method, "
-               "l.reference, l.masked_pan, a.inpatient_no, p.name, w.name AS ward_name FROM hosp_receipts r "
-               "JOIN hosp_ledger l ON l.id = r.ledger_id JOIN hosp_admissions a ON a.id = r.admission_id "
-               "JOIN hosp_patients p ON p.id = a.patient_id JOIN hosp_wards w ON w.code = a.ward_code "
-               "WHERE a.inpatient_no = ?" + (" AND r.state = ?" if state else "") + " ORDER BY r.id")
-        return rows(self.conn, sql, (inpatient_no, state) if state else (inpatient_no,))
+        return views.receipts(self.conn, inpatient_no, state)
 
     def receipt(self, receipt_no: str) -> dict:
-        r = row(self.conn, "SELECT a.inpatient_no FROM hosp_receipts r JOIN hosp_admissions a ON a.id = r.admission_id "
-                           "WHERE r.receipt_no = ?", (receipt_no,))
+        r = views.receipt_holder(self.conn, receipt_no)
         if r is None:
             raise DomainError(f"no receipt {receipt_no}", user_message="This receipt is not known here.")
         return next(x for x in self.receipts(r["inpatient_no"]) if x["receipt_no"] == receipt_no)
@@ -115,7 +100,7 @@ class CounterDesk:
                                            ward_code=ward_code, suggested_deposit_fen=deposit_fen, source="counter")
 
     def wards(self) -> list[dict]:
-        return rows(self.conn, "SELECT code, name, floor, building FROM hosp_wards ORDER BY code")
+        return views.wards(self.conn)
 
     def register(self, notice_no: str, id_number: str) -> dict:
         """Register from a notice; the cashier has checked the ID document (its number must match)."""
@@ -135,9 +120,7 @@ class CounterDesk:
         if out.status == "posted":
             jrow = self.site.payments.journal.get(out.attempt_id)
             ref = card_payment(jrow).reference
-            r = row(self.conn, "SELECT r.receipt_no FROM hosp_receipts r JOIN hosp_ledger l ON l.id = r.ledger_id "
-                               "WHERE l.reference = ? AND l.kind = 'deposit' ORDER BY r.id DESC LIMIT 1", (ref,))
-            res.receipt_no = r["receipt_no"] if r else ""
+            res.receipt_no = views.card_deposit_receipt(self.conn, ref)
             res.status = "posted"
             self._after_deposit(inpatient_no, res)
         return res
@@ -207,8 +190,7 @@ class CounterDesk:
 
     def take_back(self, inpatient_no: str, code: str) -> dict:
         """A scanned deposit receipt: it must be this patient's and still issued."""
-        r = row(self.conn, "SELECT r.receipt_no, r.state, a.inpatient_no FROM hosp_receipts r JOIN hosp_admissions a "
-                           "ON a.id = r.admission_id WHERE r.receipt_no = ?", (code.strip().upper(),))
+        r = views.receipt_holder(self.conn, code.strip().upper())
         if r is None:
             raise DomainError(f"receipt {code!r} unknown", user_message="This receipt is not known here.")
         if r["inpatient_no"] != inpatient_no:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from ..hospital.ledger import row
+from ..hospital import views
 from .base import Flow
 from .lookup import current_admission
 from .payment_step import charge
@@ -92,7 +92,7 @@ class CheckinFlow(Flow):
         a = current_admission(h, identity)
         if a is not None and a["state"] == "registered":
             self.admission = a
-            self.notice = row(h.conn, "SELECT * FROM hosp_notices WHERE id = ?", (a["notice_id"],))
+            self.notice = views.notice_by_id(h.conn, a["notice_id"])
             self._prefill()
             self.move("amount")
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..hospital import views
 from .base import Flow
 from .lookup import current_admission
 
@@ -36,8 +37,7 @@ class DailyListFlow(Flow):
             self.move("not_admitted")
             return self.state
         h = self.site.hospital
-        first = h.conn.execute("SELECT MIN(service_date) FROM hosp_charges WHERE admission_id = ?",
-                               (self.admission["id"],)).fetchone()[0]
+        first = views.first_service_date(h.conn, self.admission["id"])
         self.last_day = max(h.today(), first or "")
         self.first_day = min(d for d in (first, self.admission["admitted_at"][:10], self.last_day) if d)
         self.show(self.last_day)

@@ -18,6 +18,7 @@ import logging
 
 from drivers.errors import DeviceError, PaymentError
 
+from ..hospital import views
 from .base import Flow
 from .lookup import current_admission
 from .payment_step import charge
@@ -80,9 +81,7 @@ class DischargeFlow(Flow):
         h = self.site.hospital
         self.settlement = h.settle(self.inpatient_no)
         a = h.admission(self.inpatient_no)
-        self.void_receipts = [r[0] for r in h.conn.execute(
-            "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND state = 'taken_back' ORDER BY id",
-            (a["id"],))]
+        self.void_receipts = views.taken_back_receipts(h.conn, a["id"])
         self.move("settled")
         return self.settlement
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..hospital.errors import HospitalNotFound
-from ..hospital.ledger import row
+from ..hospital import views
 
 __all__ = ["current_admission"]
 
@@ -18,7 +18,4 @@ def current_admission(hospital, identity=None, inpatient_no: str | None = None) 
             return None
         return a if a["state"] != "discharged" and a["inpatient_no"] else None
     rec = hospital.resolve_identity(identity)
-    return row(hospital.conn,
-               "SELECT a.* FROM hosp_admissions a JOIN hosp_identities i ON i.patient_id = a.patient_id "
-               "WHERE i.id_number = ? AND a.state != 'discharged' AND a.inpatient_no IS NOT NULL "
-               "ORDER BY a.id DESC LIMIT 1", (rec.id_number,))
+    return views.current_admission(hospital.conn, rec.id_number)

@@ -7,6 +7,7 @@ import logging
 from drivers.errors import DeviceError, PaymentBlocked, PaymentError, PaymentInDoubt
 
 from ..errors import DomainError
+from ..hospital import views
 
 log = logging.getLogger(__name__)
 
@@ -18,12 +19,10 @@ GO_TO_WINDOW = "Please go to window {window}."
 
 def latest_receipt(hospital, inpatient_no: str, kind: str) -> str:
     a = hospital.admission(inpatient_no)
-    r = hospital.conn.execute(
-        "SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
-        (a["id"], kind)).fetchone()
+    r = views.latest_receipt_no(hospital.conn, a["id"], kind)
     if r is None:  # the poster runs in the posting transaction; no receipt means it did not post
         raise DomainError(f"{inpatient_no}: the approved {kind} was not booked; see the payment journal")
-    return r[0]
+    return r
 
 
 def charge(flow, purpose: str, on_status=None):

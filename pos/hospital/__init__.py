@@ -1,8 +1,9 @@
-"""The hospital admission-to-discharge domain (H-A1..H-A6, H-D1..H-D7), pure Python over the store.
+"""The hospital site pack: admission to discharge (H-A1..H-A6, H-D1..H-D7), pure Python over the store.
 
-Import what you need from the submodules; the UI uses :class:`pos.hospital.service.HospitalService`.
-This package file stays import-free because ``pos.store`` imports ``pos.hospital.schema`` while
-it migrates. See docs/domain.md.
+Its manifest is :data:`pos.hospital.pack.PACK` (the contract: :mod:`pos.packs`). Import what you
+need from the submodules; the UI uses :class:`pos.hospital.service.HospitalService` and its
+aggregates. This package file stays import-free because the store imports the pack's migration
+modules while it migrates. See docs/domain.md and docs/architecture.md.
 """
 
 __all__: list[str] = []

@@ -11,7 +11,15 @@ def _level(v):
     return None if v in ("primary", "secondary", "tertiary") else "must be primary, secondary or tertiary"
 
 
+def _gateway(v):
+    return None if v in ("", "sim") or (":" in v and all(v.partition(":")[::2])) else \
+        "must be sim or a module:factory path of the site's insurance platform adapter"
+
+
 SECTIONS = {"hospital": {
+    "insurance_gateway": Key(str, "", "The insurance platform adapter: sim (the simulated platform, for demos and "
+                             "tests) or module:factory (factory(config) returns the site's adapter); empty = none "
+                             "named, refused when the platform is first needed.", _gateway),
     "insurance_policy": Key(str, "", "Insurance policy tables (TOML); empty = assets/config/insurance.toml."),
     "hospital_level": Key(str, "tertiary", "Hospital level for the policy tables: primary, secondary or tertiary.",
                           _level),

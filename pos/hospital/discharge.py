@@ -18,7 +18,8 @@ from pos.ids import uuid7
 from .errors import (AmountMismatch, GatewayRejected, GatewayUnavailable, HospitalError, HospitalNotFound,
                      HospitalTransitionError, RefundTooLarge)
 from .gateway import FeeLine, SettleResult
-from .ledger import category_totals, charges_total, ledger_balance, ledger_sums, row, rows
+from ..rows import row, rows
+from .ledger import category_totals, charges_total, ledger_balance, ledger_sums
 from .policy import Split
 from .records import Payment
 from .workflows import ADMISSION, DISCHARGE, RECEIPT, SETTLEMENT

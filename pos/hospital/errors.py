@@ -5,7 +5,7 @@ the log.
     DomainError (pos.errors)
     ├── InvalidTransition ── HospitalTransitionError
     ├── InsufficientDeposit ── RefundTooLarge
-    ├── BedTaken
+    ├── ResourceTaken ── BedOccupied
     ├── NotFound ── HospitalNotFound
     └── HospitalError ── ChargesLocked, NeedsServer, AmountMismatch, InsuranceError
                          └── InsuranceError ── GatewayUnavailable, GatewayRejected
@@ -13,7 +13,7 @@ the log.
 
 from __future__ import annotations
 
-from pos.errors import BedTaken, DomainError, InsufficientDeposit, InvalidTransition, NotFound
+from pos.errors import DomainError, InsufficientDeposit, InvalidTransition, NotFound, ResourceTaken
 
 __all__ = ["REASONS", "reason", "HospitalError", "HospitalTransitionError", "HospitalNotFound",
            "ChargesLocked", "NeedsServer", "AmountMismatch", "RefundTooLarge", "BedOccupied",
@@ -80,7 +80,7 @@ class RefundTooLarge(HospitalError, InsufficientDeposit):
     code = "refund_too_large"
 
 
-class BedOccupied(HospitalError, BedTaken):
+class BedOccupied(HospitalError, ResourceTaken):
     code = "bed_taken"
 
 

@@ -9,23 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 
+from ..rows import row, rows  # noqa: F401 - re-exported for the ledger's readers
+
 __all__ = ["LEDGER_SQL", "LEDGER_UNTIL_SQL", "CATEGORY_SQL", "row", "rows", "ledger_sums", "ledger_balance", "available_fen", "arrears_fen",
            "charges_total", "category_totals"]
 
 KINDS = ("deposit", "arrears", "refund", "collection", "settle", "unsettle")
 _ZERO = dict.fromkeys(KINDS, 0)
-
-
-def rows(conn, sql: str, params=()) -> list[dict]:
-    cur = conn.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def row(conn, sql: str, params=()) -> dict | None:
-    cur = conn.execute(sql, params)
-    r = cur.fetchone()
-    return None if r is None else dict(zip([d[0] for d in cur.description], r))
 
 
 LEDGER_SQL = "SELECT kind, SUM(amount_fen) FROM hosp_ledger WHERE admission_id = ? GROUP BY kind"

@@ -18,6 +18,7 @@ PACK = Pack(
     server_migrations=("pos.hospital.server_schema",),
     server="pos.hospital.server",
     kinds=DECLARED,
+    series=("ZY",),                         # 住院号: ZY<device>-000123
     projections=(
         Projection("beds", ("bed.changed",), _P + "bed_changed", reset=_P + "reset_beds",
                    latest_by=("bed.changed", "bed_id")),
@@ -29,7 +30,6 @@ PACK = Pack(
               "documents": "pos.hospital.site:document_printer"},
     flows={"checkin": "pos.flows.checkin:CheckinFlow", "discharge": "pos.flows.discharge:DischargeFlow",
            "daily": "pos.flows.daily:DailyListFlow", "topup": "pos.flows.topup:TopupFlow"},
-    screens={},
     fronts={
         "kiosk": ("home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"),
         "demo": ("home", "identify", "checkin_confirm", "amount", "pay", "finish", "daily_list", "discharge_review"),

@@ -1,6 +1,6 @@
 """Insurance policy tables (``assets/config/insurance.toml``) and the settlement split.
 
-Pure integer arithmetic; the one rounding rule is :func:`pos.hospital.money.mul_div_round`
+Pure integer arithmetic; the one rounding rule is :func:`pos.money.mul_div_round`
 (half away from zero, to the fen). The steps are in docs/domain.md ("Insurance"); in short:
 
 1. 乙 self-pay-first share ``b_first = round(B * b_selfpay_first / 1000)``;
@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from pos.errors import ConfigError
 
-from .money import mul_div_round
+from ..money import mul_div_round
 
 __all__ = ["SCHEMES", "LEVELS", "CATEGORIES", "Band", "Rule", "Policy", "Split", "load_policy",
            "parse_policy", "DEFAULT_POLICY_PATH", "split"]

@@ -19,7 +19,8 @@ from pos.documents.settlement import settlement_list
 from pos.documents.wristband import wristband
 from pos.ids import utcnow_iso
 
-from .ledger import category_totals, ledger_sums, row
+from ..rows import row
+from .ledger import category_totals, ledger_sums
 
 __all__ = ["DocumentPrinter"]
 
@@ -103,7 +104,7 @@ class DocumentPrinter:
         """Record the band as printed (the admission's step; a reprint is not one), then print it."""
         self.h.print_wristband(inpatient_no)
         return self.journal.print("wristband", wristband(self.site, self.wristband_data(inpatient_no)),
-                                  "wristband_printer", ref=inpatient_no)
+                                  "label_printer", ref=inpatient_no)
 
     def daily_list(self, inpatient_no: str, day: str | None = None):
         return self.journal.print("daily_fee_list", daily_fee_list(self.site, self.daily_list_data(inpatient_no, day)),

@@ -6,12 +6,23 @@ __all__ = ["hospital_service", "gateway", "document_printer"]
 
 
 def gateway(site):
-    """The insurance gateway: the simulated platform (a real site passes its adapter to Site)."""
-    from .gateway_sim import SimGateway
-    from .policy import load_policy
+    """The insurance platform adapter the configuration names (``hospital.insurance_gateway``): ``sim``
+    for the simulated platform, or ``module:factory``. None named is an error, never a silent
+    fall-back to the simulation (a real site must not settle against a simulator)."""
+    from ..errors import ConfigError
+    from ..packs import resolve
 
-    return SimGateway(load_policy(site.config.get("hospital", "insurance_policy") or None),
-                      site.config.get("hospital", "hospital_level"))
+    name = site.config.get("hospital", "insurance_gateway")
+    if name == "sim":
+        from .gateway_sim import SimGateway
+        from .policy import load_policy
+
+        return SimGateway(load_policy(site.config.get("hospital", "insurance_policy") or None),
+                          site.config.get("hospital", "hospital_level"))
+    if not name:
+        raise ConfigError(f"{site.config.path or 'the site config'}: hospital.insurance_gateway names no insurance "
+                          "platform adapter (sim for the simulated platform, or module:factory)")
+    return resolve(name)(site.config)
 
 
 def hospital_service(site):

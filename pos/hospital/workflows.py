@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .fsm import Machine
+from functools import partial
+
+from ..fsm import Machine as _Machine
+from .errors import HospitalTransitionError
+
+#: the hospital's machines raise its own transition error
+Machine = partial(_Machine, error=HospitalTransitionError)
 
 __all__ = ["ADMISSION", "NOTICE", "GREEN_ITEM", "DISCHARGE", "RECEIPT", "SETTLEMENT"]
 

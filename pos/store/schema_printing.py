@@ -13,8 +13,8 @@ def m001_print_jobs(db: sqlite_utils.Database) -> None:
             created_at  TEXT NOT NULL,               -- UTC ISO 8601
             updated_at  TEXT NOT NULL,
             kind        TEXT NOT NULL,               -- deposit_receipt, wristband, fee_list, ...
-            ref         TEXT NOT NULL DEFAULT '',    -- receipt / inpatient / settlement number
-            role        TEXT NOT NULL,               -- receipt_printer or wristband_printer
+            ref         TEXT NOT NULL DEFAULT '',    -- the document's own number (e.g. a receipt's)
+            role        TEXT NOT NULL,               -- receipt_printer or label_printer
             printer_url TEXT NOT NULL DEFAULT '',
             layout      TEXT NOT NULL,               -- JSON (pos.documents.layout dict form)
             state       TEXT NOT NULL CHECK (state IN ('queued', 'printing', 'printed', 'failed')),

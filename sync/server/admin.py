@@ -10,11 +10,14 @@ reload) where a nurse assigns the admission another bed or dismisses the entry w
 from __future__ import annotations
 
 import html
+import importlib
 import json
 import secrets
 from datetime import datetime
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
+
+from pos import packs
 
 from .. import protocol as P
 from .service import event_head, today_bounds
@@ -93,15 +96,10 @@ def overview(backend, tz: str) -> dict:
                              "last_seq_pulled"), r))
                    for r in cur.execute("SELECT device_id, name, last_seen, queue_depth, skew_s, health, revoked_at, "
                                         "last_seq_pulled FROM devices ORDER BY device_id").fetchall()]
-        admissions = [dict(zip(("admission_id", "patient", "ward", "admitted_at"), r)) for r in cur.execute(
-            "SELECT admission_id, patient, ward, admitted_at FROM admissions WHERE admitted_at >= ? AND admitted_at < ? "
-            "ORDER BY admitted_at", (start, end)).fetchall()]
-        discharges = [dict(zip(("admission_id", "patient", "scheduled_at", "discharged_at"), r)) for r in cur.execute(
-            "SELECT admission_id, patient, discharge_scheduled_at, discharged_at FROM admissions "
-            "WHERE discharge_scheduled_at = ? OR (discharged_at >= ? AND discharged_at < ?) ORDER BY admission_id",
-            (local_day, start, end)).fetchall()]
-        dep = cur.execute("SELECT count(*), coalesce(sum(amount_fen), 0) FROM ledger WHERE entry_kind = 'deposit' "
-                          "AND created_at >= ? AND created_at < ?", (start, end)).fetchone()
+        site = {}                   # each site pack's part of the page (its server module's admin_overview)
+        for p in packs.active():
+            if p.server and hasattr(mod := importlib.import_module(p.server), "admin_overview"):
+                site.update(mod.admin_overview(cur, start, end, local_day))
         cols = ", ".join(_CONFLICT_COLUMNS)
         conflicts = [_conflict(r) for r in cur.execute(
             f"SELECT {cols} FROM bed_conflicts WHERE resolved_at IS NULL ORDER BY created_at").fetchall()]
@@ -111,9 +109,7 @@ def overview(backend, tz: str) -> dict:
         head = event_head(cur)
     for d in devices:
         d["health"] = json.loads(d["health"]) if d["health"] else {}
-    return {"devices": devices, "admissions": admissions, "discharges": discharges,
-            "deposits": {"count": dep[0], "total_fen": int(dep[1])}, "conflicts": conflicts, "resolved": resolved,
-            "head": head}
+    return {"devices": devices, **site, "conflicts": conflicts, "resolved": resolved, "head": head}
 
 
 def _conflict(row) -> dict:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from pos import packs
 from pos.claims import resource_key
 from pos.packs import PayloadInvalid, check_payload
 
@@ -88,7 +89,7 @@ def validate(kind: str, payload, device_id: str) -> dict:
                 raise CommandInvalid(f"{kind}: {name} must be a time")
             out[name] = norm_time(out[name])
     if handler.own_ids:
-        own = _own_prefix(device_id)
+        own = _own_prefix(device_id, registry().series)
         for name in handler.own_ids:
             optional = name.startswith("?")
             name = name.lstrip("?")
@@ -103,10 +104,10 @@ def validate(kind: str, payload, device_id: str) -> dict:
 
 
 @functools.lru_cache(maxsize=1024)
-def _own_prefix(device_id: str) -> re.Pattern:
-    """This device's IDs: ``<device_id>-...``; a human-facing number may put its series letters first:
-    ZY<device>-000123 (住院号)."""
-    return re.compile(rf"^(?:{SERIES_PREFIXES})?{re.escape(device_id)}-")
+def _own_prefix(device_id: str, series: str) -> re.Pattern:
+    """This device's IDs: ``<device_id>-...``; a human-facing number may put a pack's series letters
+    first (``Pack.series``; the hospital's inpatient number is ZY<device>-000123)."""
+    return re.compile(rf"^(?:{series})?{re.escape(device_id)}-" if series else rf"^{re.escape(device_id)}-")
 
 
 # -- the registry, from the site packs -------------------------------------------------------
@@ -115,10 +116,6 @@ def _record(event_kind: str):
     def apply(ctx, cmd):
         return "applied", {}, [(event_kind, cmd["payload"])]
     return apply
-
-
-#: letter series a device may put before its prefix in a number it issues (ZY = the hospital's inpatient number)
-SERIES_PREFIXES = "ZY"
 
 
 @dataclass(frozen=True)
@@ -130,13 +127,12 @@ class Registry:
     columns: dict             # table -> column order of deferred rows
     resources: dict           # resource type -> its events (``changed``, ``conflict``, ``resolved``, ``from_form``)
     snapshot: dict            # event kind -> key field (projections whose state is the last event per key)
+    series: str               # regex alternation of the packs' number series letters ("" = none)
 
 
 @functools.lru_cache(maxsize=4)
 def _registry(selection: tuple) -> Registry:
-    from pos import packs
-
-    handlers, prefetch, lookups, resources, snapshot = {}, {}, {}, {}, {}
+    handlers, prefetch, lookups, resources, snapshot, series = {}, {}, {}, {}, {}, set()
     columns = dict(CLAIM_COLUMNS)
     for k in packs.kinds().values():
         apply = packs.resolve(k.apply) if k.apply else _record(k.event or k.name.partition(".")[2])
@@ -152,12 +148,21 @@ def _registry(selection: tuple) -> Registry:
         for pr in p.projections:
             if pr.latest_by:
                 snapshot[pr.latest_by[0]] = pr.latest_by[1]
-    return Registry(handlers, prefetch, lookups, columns, resources, snapshot)
+        series.update(p.series)
+    return Registry(handlers, prefetch, lookups, columns, resources, snapshot,
+                    "|".join(re.escape(x) for x in sorted(series)))
+
+
+_current: tuple = (None, None)         # (the pack selection, its registry)
 
 
 def registry() -> Registry:
-    from pos import packs
-    return _registry(packs.enabled())
+    """The registry of the packs this process runs now (rebuilt only when ``pos.packs.enable`` changes them)."""
+    global _current
+    selection = packs.enabled()
+    if _current[0] is not selection:
+        _current = (selection, _registry(selection))
+    return _current[1]
 
 
 class _Live(dict):

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from .. import protocol as P
+from pos.packs import payload_schemas
+
 from .commands import HANDLERS
+
+#: the command payloads' schemas, generated from the site packs' msgspec structs (pos.packs.Kind.payload)
+_PAYLOAD_REFS, _PAYLOAD_COMPONENTS = payload_schemas()
 
 __all__ = ["SPEC"]
 
@@ -71,13 +76,16 @@ SPEC = {
                           "400": _ERR, "401": _ERR, "404": _ERR, "409": _ERR, "413": _ERR, "422": _ERR}}},
     },
     "components": {"schemas": {
+        **_PAYLOAD_COMPONENTS,
         "Error": {"type": "object", "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}},
         "Command": {"type": "object", "required": ["command_id", "device_id", "device_seq", "created_at", "kind",
                                                    "payload"],
                     "properties": {"command_id": {"type": "string"}, "device_id": {"type": "string"},
                                    "device_seq": {"type": "integer"}, "created_at": {"type": "string"},
                                    "kind": {"type": "string", "enum": sorted(HANDLERS)},
-                                   "payload": {"type": "object"}}},
+                                   "payload": {"type": "object", "description":
+                                               "the kind's payload: x-payloads names its schema"}},
+                    "x-payloads": _PAYLOAD_REFS},
         "Batch": {"type": "object", "required": ["commands"],
                   "properties": {"device": {"type": "object", "properties": {
                       "queue_depth": {"type": "integer"}, "health": {"type": "object"}}},

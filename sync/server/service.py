@@ -208,7 +208,8 @@ class Ctx:
     Use it as a context manager: leaving with an error abandons an open stream.
 
     ``seen[lookup]``: keys of a pack's ``LOOKUPS`` that exist; :meth:`claim` and :meth:`release`:
-    generic resource claims under the one exclusion rule (the database's constraint backs it)."""
+    generic resource claims under the one exclusion rule (the database's constraint backs it), and
+    :meth:`cancel`."""
 
     def __init__(self, cur, device_id: str, now: str):
         self.cur, self.device_id, self.now = cur, device_id, now
@@ -230,19 +231,19 @@ class Ctx:
         self._write(row)
 
     # -- generic resource claims -----------------------------------------------------------------
-    def claim(self, resource: str, holder: str, start: str, command_id: str) -> str | None:
-        """Claim ``resource`` for ``holder`` from ``start`` (open-ended). Returns None when granted, or
-        who holds it (the refusal is queued in ``claim_conflicts`` for the IT page)."""
+    def claim(self, resource: str, holder: str, start: str, command_id: str, end: str | None = None) -> str | None:
+        """Claim ``resource`` for ``holder`` over ``[start, end)`` (``end`` None = open-ended). Returns None
+        when granted, or who holds it (the refusal is queued in ``claim_conflicts`` for the IT page)."""
         claims = self.claims.setdefault(resource, [])
-        clash = [c for c in claims if c[1] is None or c[1] > start]        # a new claim is [start, open)
+        clash = [c for c in claims if (c[1] is None or c[1] > start) and (end is None or end > c[0])]
         if clash:
             held_by = clash[-1][2]
             self.defer("claim_conflicts", (command_id, resource, holder, self.device_id, start, held_by, command_id,
                                            self.now, None, None))
             return held_by
-        claims.append([start, None, holder])
+        claims.append([start, end, holder])
         self.defer("resource_claims", (command_id, resource, resource_key(resource), holder, self.device_id, start,
-                                       None, "live", command_id))
+                                       end, "live", command_id))
         return None
 
     def release(self, resource: str, holder: str, at: str) -> bool:
@@ -256,6 +257,17 @@ class Ctx:
         for c in self.claims.get(resource, []):
             if c[2] == holder and c[1] is None and c[0] < at:
                 c[1] = at
+        return True
+
+    def cancel(self, resource: str, holder: str) -> bool:
+        """Cancel ``holder``'s live claims of ``resource`` (kept, state 'cancelled': they no longer count
+        under the exclusion rule); False when it held none."""
+        self.flush()
+        self.cur.execute("UPDATE resource_claims SET state = 'cancelled' WHERE resource_key = ? AND resource = ? "
+                         "AND holder = ? AND state = 'live'", (resource_key(resource), resource, holder))
+        if not self.cur.rowcount:
+            return False
+        self.claims[resource] = [c for c in self.claims.get(resource, []) if c[2] != holder]
         return True
 
     # -- prefetch --------------------------------------------------------------------------------

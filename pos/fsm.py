@@ -1,14 +1,15 @@
 """A small generic transition table: ``Machine(name, {(from, event): to})``.
 
-``machine.next(state, event)`` returns the new state or raises :class:`HospitalTransitionError`
-with a reason the cashier can read; the detail names the machine, the state and the event.
+``machine.next(state, event)`` returns the new state or raises the machine's ``error`` (by default
+:class:`pos.errors.InvalidTransition`; a pack passes its own subclass) with a reason the cashier
+can read; the detail names the machine, the state and the event.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import HospitalTransitionError
+from .errors import InvalidTransition
 
 __all__ = ["Machine"]
 
@@ -19,6 +20,7 @@ class Machine:
     table: dict[tuple[str, str], str]
     initial: str
     final: frozenset[str] = field(default_factory=frozenset)
+    error: type = InvalidTransition
 
     @property
     def states(self) -> set[str]:
@@ -38,7 +40,6 @@ class Machine:
         try:
             return self.table[(state, event)]
         except KeyError:
-            raise HospitalTransitionError(
-                f"{self.name}: '{event}' is not allowed in state '{state}' (allowed: {', '.join(self.allowed(state)) or 'none'})",
-                code=code,
-            ) from None
+            detail = (f"{self.name}: '{event}' is not allowed in state '{state}' "
+                      f"(allowed: {', '.join(self.allowed(state)) or 'none'})")
+            raise (self.error(detail, code=code) if code else self.error(detail)) from None

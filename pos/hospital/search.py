@@ -1,5 +1,6 @@
 """Patient search at the counter: by name, ID number, inpatient number, notice number, or a
-scanned wristband / deposit receipt code. Read-only SQL on the store's connection."""
+scanned wristband / deposit receipt code. Read-only SQL on the store's connection (the counter's
+search; with :mod:`pos.hospital.views`, the hospital's read model)."""
 
 from __future__ import annotations
 

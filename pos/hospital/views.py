@@ -1,0 +1,78 @@
+"""The hospital's read model: every read of the ``hosp_*`` tables that the flows, the counter and
+the screens need beyond the services' own commands. With the services (which own the writes) and
+:mod:`pos.hospital.search`, this is the only place that writes SQL over the hospital's tables.
+Each function takes a connection (or a transaction) and returns plain rows."""
+
+from __future__ import annotations
+
+from ..rows import row, rows
+
+__all__ = ["taken_back_receipts", "current_admission", "first_service_date", "latest_receipt_no", "notice_by_id",
+           "admission_page", "receipts", "receipt_holder", "wards", "card_deposit_receipt"]
+
+
+def taken_back_receipts(conn, admission_id: int) -> list[str]:
+    """The deposit receipts a settlement took back, in issue order."""
+    return [r[0] for r in conn.execute("SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? "
+                                       "AND state = 'taken_back' ORDER BY id", (admission_id,))]
+
+
+def current_admission(conn, id_number: str) -> dict | None:
+    """The newest registered, not discharged admission of the person with ``id_number``."""
+    return row(conn, "SELECT a.* FROM hosp_admissions a JOIN hosp_identities i ON i.patient_id = a.patient_id "
+                     "WHERE i.id_number = ? AND a.state != 'discharged' AND a.inpatient_no IS NOT NULL "
+                     "ORDER BY a.id DESC LIMIT 1", (id_number,))
+
+
+def first_service_date(conn, admission_id: int) -> str | None:
+    return conn.execute("SELECT MIN(service_date) FROM hosp_charges WHERE admission_id = ?",
+                        (admission_id,)).fetchone()[0]
+
+
+def latest_receipt_no(conn, admission_id: int, kind: str) -> str | None:
+    r = conn.execute("SELECT receipt_no FROM hosp_receipts WHERE admission_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+                     (admission_id, kind)).fetchone()
+    return r[0] if r else None
+
+
+def notice_by_id(conn, notice_id: int) -> dict | None:
+    return row(conn, "SELECT * FROM hosp_notices WHERE id = ?", (notice_id,))
+
+
+def admission_page(conn, a: dict) -> dict:
+    """Who and where an admission is (the counter's patient page): person, ward, bed, notice, open items."""
+    p = row(conn, "SELECT * FROM hosp_patients WHERE id = ?", (a["patient_id"],))
+    w = row(conn, "SELECT * FROM hosp_wards WHERE code = ?", (a["ward_code"],))
+    bed = row(conn, "SELECT bed_no FROM hosp_beds WHERE id = ?", (a["bed_id"],)) if a["bed_id"] else None
+    notice = notice_by_id(conn, a["notice_id"])
+    return {"name": p["name"], "sex": p["sex"], "birth_date": p["birth_date"], "ward_name": w["name"],
+            "floor": w["floor"], "building": w["building"], "bed": bed["bed_no"] if bed else "",
+            "suggested_deposit_fen": notice["suggested_deposit_fen"],
+            "green_items": rows(conn, "SELECT kind, state FROM hosp_green_items WHERE admission_id = ? ORDER BY id",
+                                (a["id"],))}
+
+
+def receipts(conn, inpatient_no: str, state: str | None = None) -> list[dict]:
+    sql = ("SELECT r.receipt_no, r.kind, r.amount_fen, r.state, r.issued_at, r.taken_back_at, l.method, "
+           "l.reference, l.masked_pan, a.inpatient_no, p.name, w.name AS ward_name FROM hosp_receipts r "
+           "JOIN hosp_ledger l ON l.id = r.ledger_id JOIN hosp_admissions a ON a.id = r.admission_id "
+           "JOIN hosp_patients p ON p.id = a.patient_id JOIN hosp_wards w ON w.code = a.ward_code "
+           "WHERE a.inpatient_no = ?" + (" AND r.state = ?" if state else "") + " ORDER BY r.id")
+    return rows(conn, sql, (inpatient_no, state) if state else (inpatient_no,))
+
+
+def receipt_holder(conn, receipt_no: str) -> dict | None:
+    """``{receipt_no, state, inpatient_no}`` of a receipt, or None."""
+    return row(conn, "SELECT r.receipt_no, r.state, a.inpatient_no FROM hosp_receipts r JOIN hosp_admissions a "
+                     "ON a.id = r.admission_id WHERE r.receipt_no = ?", (receipt_no,))
+
+
+def wards(conn) -> list[dict]:
+    return rows(conn, "SELECT code, name, floor, building FROM hosp_wards ORDER BY code")
+
+
+def card_deposit_receipt(conn, reference: str) -> str:
+    """The receipt of the deposit booked for a card payment (by the terminal's reference), or ''."""
+    r = row(conn, "SELECT r.receipt_no FROM hosp_receipts r JOIN hosp_ledger l ON l.id = r.ledger_id "
+                  "WHERE l.reference = ? AND l.kind = 'deposit' ORDER BY r.id DESC LIMIT 1", (reference,))
+    return r["receipt_no"] if r else ""

@@ -1,0 +1,73 @@
+"""The platform knows no site: in its modules (the store, the site composition root, the pack
+contract and claims, the sync protocol and client, the server core, the app shell, the drivers) the
+words of the hospital appear only in comments and docstrings that name the hospital pack as an
+example. Code that needs them belongs in a site pack (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: whole words (and identifiers such as ``bed_id``, ``sync_beds``): "absorbed" and "forward" are not beds and wards
+WORDS = re.compile(r"hosp|(?<![a-z])beds?(?![a-z])|(?<![a-z])wards?(?![a-z])|admission|patient", re.I)
+EXAMPLE = re.compile(r"hospital|e\.g\.|example|such as|like a", re.I)
+
+PLATFORM = [
+    *sorted((ROOT / "pos" / "store").glob("*.py")),
+    ROOT / "pos" / "site.py", ROOT / "pos" / "packs.py", ROOT / "pos" / "claims.py", ROOT / "pos" / "errors.py",
+    ROOT / "pos" / "fsm.py", ROOT / "pos" / "money.py", ROOT / "pos" / "rows.py",
+    ROOT / "sync" / "protocol.py", ROOT / "sync" / "client.py", ROOT / "sync" / "errors.py",
+    *(ROOT / "sync" / "server" / f"{m}.py" for m in ("service", "commands", "db", "schema")),
+    ROOT / "kiosk" / "app.py",
+    *sorted((ROOT / "drivers").rglob("*.py")),
+]
+
+
+def site_words(path: Path) -> list[str]:
+    """Lines where a site word appears outside a comment or docstring that names the pack as an example."""
+    src = path.read_text(encoding="utf-8")
+    bad = []
+    prev = None
+    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+        text = tok.string
+        if WORDS.search(text):
+            is_doc = tok.type == tokenize.STRING and prev in (None, tokenize.INDENT, tokenize.NEWLINE, tokenize.NL,
+                                                             tokenize.DEDENT)
+            if not ((tok.type == tokenize.COMMENT or is_doc) and EXAMPLE.search(text)):
+                bad.append(f"{path.relative_to(ROOT)}:{tok.start[0]}: {text.strip()[:100]}")
+        if tok.type not in (tokenize.COMMENT, tokenize.NL):
+            prev = tok.type
+    return bad
+
+
+def test_platform_modules_name_no_site():
+    assert all(p.exists() for p in PLATFORM)
+    bad = [line for p in PLATFORM for line in site_words(p)]
+    assert not bad, "site words in platform code:\n" + "\n".join(bad)
+
+
+def test_the_check_catches_site_code(tmp_path):
+    """It finds a site word in code, and in a comment that does not name the pack as an example."""
+    f = tmp_path / "x.py"
+    f.write_text('"""A module."""\nBEDS = 1\n# the ward\nx = "admission"\n# e.g. the hospital pack\n', encoding="utf-8")
+    global ROOT
+    old, ROOT = ROOT, tmp_path
+    try:
+        found = site_words(f)
+    finally:
+        ROOT = old
+    assert [line.split(":")[1] for line in found] == ["2", "3", "4"]
+
+
+def test_the_hospital_tables_have_one_owner():
+    """Only the hospital pack writes SQL over its ``hosp_*`` tables (services, views, search, schema):
+    the flows, the counter, the screens, sync and the rest of pos go through it."""
+    hospital = ROOT / "pos" / "hospital"
+    outside = [p for folder in ("pos", "kiosk", "sync", "drivers") for p in sorted((ROOT / folder).rglob("*.py"))
+               if hospital not in p.parents]
+    bad = [f"{p.relative_to(ROOT)}:{n}" for p in outside
+           for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "hosp_" in line]
+    assert not bad, bad
