@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-__all__ = ["fold", "monthly", "month_bounds", "pct", "RATING_SCORE", "AGE_BUCKETS", "OrderHistory"]
+__all__ = ["fold", "Folder", "monthly", "month_bounds", "pct", "RATING_SCORE", "AGE_BUCKETS", "OrderHistory"]
 
 RATING_SCORE = {"satisfied": 3, "acceptable": 2, "dissatisfied": 1}
 AGE_BUCKETS = (("0-1", 0, 1), ("1-3", 1, 3), ("3-7", 3, 7), ("7+", 7, None))
@@ -57,27 +57,44 @@ def _s(ts: str) -> int:
     return int(datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp())
 
 
+class Folder:
+    """The log folded into each order's history, kept up to date: :meth:`feed` takes the events after
+    :attr:`cursor` (the last sequence number fed), so a report reads only what is new since the
+    last one, the way the server's handler tables are kept by each batch."""
+
+    def __init__(self):
+        self.orders: dict[str, OrderHistory] = {}
+        self.cursor = 0
+
+    def feed(self, events) -> "Folder":
+        orders = self.orders
+        for seq, kind, p in events:
+            if seq <= self.cursor and self.cursor:
+                continue
+            self.cursor = max(self.cursor, seq)
+            if not kind.startswith("desk.order."):
+                continue
+            if kind in ("desk.order.received", "desk.order.imported"):
+                if p["order_no"] not in orders:
+                    orders[p["order_no"]] = OrderHistory(p["order_no"], p["channel"], p.get("building", ""), p["at"],
+                                                         {k: p.get(k) for k in _CARRIED})
+                continue
+            if kind == "desk.order.conflict" or "to_state" not in p:
+                continue
+            o = orders.get(p["order_no"])
+            if o is None:
+                continue
+            fields = o.fields
+            for k in _CARRIED:
+                if k in p:
+                    fields[k] = p[k]
+            o.steps.append((kind[11:], p["at"], p["to_state"], fields.get("assignee"), p))
+        return self
+
+
 def fold(events) -> dict[str, OrderHistory]:
     """``(seq, kind, payload)`` of the log, in order -> each order's history."""
-    orders: dict[str, OrderHistory] = {}
-    for _, kind, p in events:
-        if not kind.startswith("desk.order."):
-            continue
-        if kind in ("desk.order.received", "desk.order.imported"):
-            if p["order_no"] not in orders:
-                orders[p["order_no"]] = OrderHistory(p["order_no"], p["channel"], p.get("building", ""), p["at"],
-                                                     {k: p.get(k) for k in _CARRIED})
-            continue
-        if kind == "desk.order.conflict" or "to_state" not in p:
-            continue
-        o = orders.get(p["order_no"])
-        if o is None:
-            continue
-        for k in _CARRIED:
-            if k in p:
-                o.fields[k] = p[k]
-        o.steps.append((kind.rpartition(".")[2], p["at"], p["to_state"], o.fields.get("assignee"), p))
-    return orders
+    return Folder().feed(events).orders
 
 
 def month_bounds(month: str, tz: str) -> tuple[str, str]:
