@@ -41,6 +41,9 @@ What a pack declares (all optional but the name)
       parsed JSON body, ``caller`` the device ID, ``submit(commands)`` applies ``[{command_id, kind,
       payload, created_at?}]`` as that device's pushed batch (validated like a push) and returns the
       push answer. ``fn`` is plain Python and runs in the server's thread pool.
+    * ``server_tasks``: name -> dotted path of ``fn(backend)``: work the central server runs every few
+      seconds in a thread of its own (``sync.server.tasks``), outside any request (e.g. rendering
+      archive copies of closed orders).
     * ``server``: the module of the pack's server part: ``LOOKUPS`` (what handlers need looked up per
       batch), ``TABLES`` (column order of the rows they defer) and ``RESOURCES`` (resource type ->
       how its claims speak: events, names, error codes; see ``pos.hospital.server.Bed``).
@@ -134,6 +137,7 @@ class Pack:
     posters: str = ""
     demo: str = ""
     endpoints: dict[str, str] = field(default_factory=dict)   # name -> dotted path of fn(data, caller, submit)
+    server_tasks: dict[str, str] = field(default_factory=dict)  # name -> dotted path of fn(backend), run periodically
 
 
 #: command kinds of the platform itself (device activity journalled by every site): record-only,

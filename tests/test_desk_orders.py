@@ -21,7 +21,7 @@ from .sync_support import ThreadServer, db_url, new_kiosk  # noqa: F401 - fixtur
 
 @pytest.fixture
 def server(db_url):  # noqa: F811
-    s = ThreadServer(db_url)                 # the default per-device rate limit
+    s = ThreadServer(db_url, task_interval=0)   # the default rate limit; archives stay queued (test_desk_archive)
     yield s
     s.stop()
 

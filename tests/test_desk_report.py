@@ -26,7 +26,7 @@ SCALE = float(os.environ.get("ONESTOP_DESK_MONTH_SCALE", "1"))
 
 @pytest.fixture
 def server(db_url):  # noqa: F811
-    s = ThreadServer(db_url, rate=1000.0, burst=1000)
+    s = ThreadServer(db_url, rate=1000.0, burst=1000, task_interval=0)    # no archive rendering here
     yield s
     s.stop()
 

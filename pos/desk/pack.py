@@ -27,4 +27,5 @@ PACK = Pack(
     fronts={"desk": ("desk_console",)},
     catalogues={"desk_categories": "assets/config/desk_categories.toml"},
     endpoints={"intake": "pos.desk.endpoint:intake"},
+    server_tasks={"archive": "pos.desk.archive:render_pending"},
 )

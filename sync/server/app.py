@@ -38,6 +38,7 @@ class Settings:
     rate: float = 50.0          # requests per second per device
     burst: int = 100
     timezone: str = "Asia/Shanghai"
+    task_interval: float = 5.0  # seconds between runs of the packs' server tasks (0 = never)
 
 
 def _err(status: int, code: str, detail: str, headers: dict | None = None) -> JSONResponse:
@@ -336,4 +337,6 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
     app = Starlette(routes=routes, exception_handlers={ServerUnavailable: unavailable})
     app.add_middleware(ServerTimeMiddleware)
     app.state.backend = backend
+    from .tasks import start_pack_tasks
+    app.state.tasks = start_pack_tasks(backend, settings.task_interval)
     return app
