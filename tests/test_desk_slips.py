@@ -47,3 +47,30 @@ def test_round_robin_then_choice_and_the_slip_prints_with_a_readable_qr(store, v
     assert [t for _, t in scan_codes(img)] == [slip_qr(nos[1])]
     jobs = journal.journal(10)
     assert {j["kind"] for j in jobs} == {"desk_dispatch_slip"} and all(j["state"] == "printed" for j in jobs)
+
+
+def test_complaint_box_slips_are_printed_blank_and_keyed_in_once_maybe_anonymously(store, vp, artifacts):
+    from pos.desk.slips import slip_code
+
+    desk = DeskService(store)
+    journal = PrintJournal(store, devices={"receipt_printer": f"escpos+tcp://127.0.0.1:{vp.port}?profile=cn80"})
+    outs = desk.print_complaint_slips(journal, 2, site_name="阳光花园")
+    assert all(o.ok for o in outs)
+    docs = vp.wait_docs(2)
+    codes = [d.qr_codes[0] for d in docs]
+    assert len(set(codes)) == 2 and all(c.startswith("onestop:desk:slip:KTEST-") for c in codes)
+    img = render_doc(docs[0])
+    img.save(artifacts / "desk-complaint-slip.png")
+    scanned = [t for _, t in scan_codes(img)][0]               # what the desk's scanner reads off the paper
+    assert scanned == codes[0] == slip_code(codes[0].rsplit(":", 1)[1])
+    no = desk.receive_slip(scanned, "保安夜里不在岗", by="d1")
+    o = desk.order(no)
+    assert (o["channel"], o["party"], o["source_ref"]) == ("complaint_box", "", codes[0].rsplit(":", 1)[1])
+    with pytest.raises(DeskError) as e:
+        desk.receive_slip(scanned, "保安夜里不在岗", by="d1")
+    assert e.value.code == "slip_already_keyed"
+    with pytest.raises(DeskError) as e:
+        desk.receive_slip("onestop:desk:KTEST-000001", "x", by="d1")
+    assert e.value.code == "not_a_slip"
+    named = desk.receive_slip(codes[1], "垃圾桶满了", party="陈女士", unit="2-0301", by="d1")
+    assert desk.order(named)["party_role"] == "owner"

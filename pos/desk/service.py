@@ -157,6 +157,34 @@ class DeskService:
             p["amount_fen"] = amount_fen
         tx.emit("desk.finance.handoff", p)
 
+    # -- the complaint box ------------------------------------------------------------------------
+    def print_complaint_slips(self, journal, n: int = 1, *, lang: str = "zh-Hans", site_name: str = "") -> list:
+        """Blank complaint-box slips, each with its own number (``<device>-S<seq>``) and QR code."""
+        from .slips import complaint_slip
+
+        out = []
+        for _ in range(n):
+            with self.store.transaction() as tx:
+                slip_no = tx.next_number("desk.slip")
+            out.append(journal.print("desk_complaint_slip", complaint_slip(slip_no, site_name=site_name, lang=lang),
+                                     ref=slip_no))
+        return out
+
+    def receive_slip(self, scanned: str, description: str, *, unit: str = "", party: str = "", by: str = "",
+                     at: str | None = None) -> str:
+        """A filled slip from the box, scanned and keyed in (anonymous when no name was written). A
+        slip is keyed once: its number becomes the order's source reference."""
+        from .slips import parse_slip_code
+
+        slip_no = parse_slip_code(scanned)
+        if slip_no is None:
+            raise DeskError("this code is not a complaint-box slip", "not_a_slip")
+        if self.store.conn.execute("SELECT 1 FROM desk_orders WHERE channel = 'complaint_box' AND source_ref = ?",
+                                   (slip_no,)).fetchone():
+            raise DeskError(f"slip {slip_no} has been keyed in already", "slip_already_keyed")
+        return self.receive("complaint_box", unit=unit, party=party, party_role="owner" if party else "",
+                            description=description, by=by, source_ref=slip_no, at=at)
+
     # -- classify and route (C-3) -----------------------------------------------------------------
     def suggest(self, text: str, unit: str = "", n: int = 3) -> list[tuple[str, float]]:
         """Categories for ``text``, best first: the category's keywords found in the text, and the

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..documents.common import local_time
 from ..documents.layout import Layout
 
-__all__ = ["dispatch_slip", "owner_copy_slip", "label", "LABELS", "slip_qr", "copy_qr"]
+__all__ = ["dispatch_slip", "owner_copy_slip", "complaint_slip", "slip_code", "parse_slip_code", "label", "LABELS", "slip_qr", "copy_qr"]
 
 #: English -> (zh-Hans, zh-Hant)
 LABELS = {
@@ -30,6 +30,12 @@ LABELS = {
     "Received by (signature)": ("签收人", "簽收人"),
     "File in the household's file.": ("请存入一户一档", "請存入一戶一檔"),
     "Anonymous": ("匿名", "匿名"),
+    "Complaint slip": ("意见箱投诉单", "意見箱投訴單"),
+    "Slip no.": ("单号", "單號"),
+    "What happened:": ("投诉内容：", "投訴內容："),
+    "Your name and phone (leave blank to stay anonymous):": ("姓名及电话（可不填，匿名投诉）：",
+                                                            "姓名及電話（可不填，匿名投訴）："),
+    "Put this slip in the complaint box.": ("填好后投入意见箱", "填好後投入意見箱"),
 }
 
 
@@ -92,5 +98,35 @@ def owner_copy_slip(order: dict, sha256: str, closed_at: str, *, site_name: str 
     doc.feed(2)
     doc.text(f"{L('Received by (signature)')}: ________________")
     doc.text(L("File in the household's file."))
+    doc.cut()
+    return doc
+
+
+def slip_code(slip_no: str) -> str:
+    return f"onestop:desk:slip:{slip_no}"
+
+
+def parse_slip_code(text: str) -> str | None:
+    """The slip number a scanned complaint-box slip carries, or None for any other code."""
+    text = (text or "").strip()
+    prefix = "onestop:desk:slip:"
+    return text[len(prefix):] or None if text.startswith(prefix) else None
+
+
+def complaint_slip(slip_no: str, *, site_name: str = "", lang: str = "zh-Hans") -> Layout:
+    """A blank complaint-box slip: its number as text and QR code, room to write, may stay anonymous."""
+    L = lambda m: label(m, lang)  # noqa: E731
+    doc = Layout(kind="receipt", title=L("Complaint slip"), lang=lang)
+    if site_name:
+        doc.text(site_name, align="center")
+    doc.text(L("Complaint slip"), align="center", size=(2, 2), bold=True)
+    doc.text(f"{L('Slip no.')}: {slip_no}")
+    doc.qr(slip_code(slip_no), size=5)
+    doc.text(f"{L('Unit')}: ____________")
+    doc.text(L("What happened:"))
+    doc.feed(6)
+    doc.text(L("Your name and phone (leave blank to stay anonymous):"))
+    doc.feed(2)
+    doc.text(L("Put this slip in the complaint box."), align="center")
     doc.cut()
     return doc
