@@ -285,7 +285,12 @@ class DeskService:
         fields = {"note": note, "photos": list(photos)}
         if cause_code:
             fields["cause_code"] = cause_code
-        return self._step(order_no, "completed", by, at, fields)
+
+        def keep_photos(tx, o):                 # the order's photos: the intake's and every completion's
+            old = json.loads(tx.execute("SELECT photos FROM desk_orders WHERE order_no = ?", (order_no,)).fetchone()[0])
+            tx.execute("UPDATE desk_orders SET photos = ? WHERE order_no = ?",
+                       (json.dumps(old + [p for p in photos if p not in old]), order_no))
+        return self._step(order_no, "completed", by, at, fields, keep_photos)
 
     def qc(self, order_no: str, by: str, passed: bool, reasons: list[str] | None = None,
            at: str | None = None) -> dict:
