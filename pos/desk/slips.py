@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..documents.common import local_time
 from ..documents.layout import Layout
 
-__all__ = ["dispatch_slip", "owner_copy_slip", "complaint_slip", "slip_code", "parse_slip_code", "label", "LABELS", "slip_qr", "copy_qr"]
+__all__ = ["resident_slip", "dispatch_slip", "owner_copy_slip", "complaint_slip", "slip_code", "parse_slip_code", "label", "LABELS", "slip_qr", "copy_qr"]
 
 #: English -> (zh-Hans, zh-Hant)
 LABELS = {
@@ -31,6 +31,9 @@ LABELS = {
     "File in the household's file.": ("请存入一户一档", "請存入一戶一檔"),
     "Anonymous": ("匿名", "匿名"),
     "Complaint slip": ("意见箱投诉单", "意見箱投訴單"),
+    "Your request": ("您的服务单", "您的服務單"),
+    "Scan or type this number at the kiosk to see its progress.": ("在自助机扫码或输入单号可查进度",
+                                                                   "在自助機掃碼或輸入單號可查進度"),
     "Slip no.": ("单号", "單號"),
     "What happened:": ("投诉内容：", "投訴內容："),
     "Your name and phone (leave blank to stay anonymous):": ("姓名及电话（可不填，匿名投诉）：",
@@ -128,5 +131,23 @@ def complaint_slip(slip_no: str, *, site_name: str = "", lang: str = "zh-Hans") 
     doc.text(L("Your name and phone (leave blank to stay anonymous):"))
     doc.feed(2)
     doc.text(L("Put this slip in the complaint box."), align="center")
+    doc.cut()
+    return doc
+
+
+def resident_slip(order: dict, category_label: str, *, site_name: str = "", lang: str = "zh-Hans",
+                  tz: str = "Asia/Shanghai") -> Layout:
+    """The resident's slip from the lobby kiosk: the order's number as text and QR code."""
+    L = lambda m: label(m, lang)  # noqa: E731
+    doc = Layout(kind="receipt", title=L("Your request"), lang=lang)
+    if site_name:
+        doc.text(site_name, align="center")
+    doc.text(L("Your request"), align="center", size=(2, 2), bold=True)
+    doc.text(f"{L('Order no.')}: {order['order_no']}", size=(1, 2), bold=True)
+    doc.text(f"{L('Category')}: {category_label}")
+    doc.text(f"{L('Unit')}: {order.get('unit') or L('Anonymous')}")
+    doc.text(local_time(order["received_at"], tz))
+    doc.qr(slip_qr(order["order_no"]), size=6)
+    doc.text(L("Scan or type this number at the kiosk to see its progress."), align="center")
     doc.cut()
     return doc
