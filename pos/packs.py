@@ -34,6 +34,16 @@ What a pack declares (all optional but the name)
       payment of that purpose is booked, in the transaction that marks it posted.
     * ``services``: name -> dotted path of ``factory(site)``; ``site.service(name)`` builds it once.
     * ``demo``: a dotted path to ``seed(site)`` that fills the demo store.
+    * ``endpoints``: name -> dotted path of ``fn(data, caller, submit) -> (status, body)``: a POST route
+      of the central server, ``/v1/packs/<pack>/<name>``, for a system outside the platform (a
+      monitoring centre's alarms). The caller signs like a device (an enrolled device's HMAC,
+      timestamp and nonce; a forged or replayed call is refused before ``fn`` runs); ``data`` is the
+      parsed JSON body, ``caller`` the device ID, ``submit(commands)`` applies ``[{command_id, kind,
+      payload, created_at?}]`` as that device's pushed batch (validated like a push) and returns the
+      push answer. ``fn`` is plain Python and runs in the server's thread pool.
+    * ``server_tasks``: name -> dotted path of ``fn(backend)``: work the central server runs every few
+      seconds in a thread of its own (``sync.server.tasks``), outside any request (e.g. rendering
+      archive copies of closed orders).
     * ``server``: the module of the pack's server part: ``LOOKUPS`` (what handlers need looked up per
       batch), ``TABLES`` (column order of the rows they defer) and ``RESOURCES`` (resource type ->
       how its claims speak: events, names, error codes; see ``pos.hospital.server.Bed``).
@@ -127,6 +137,8 @@ class Pack:
     documents: dict[str, str] = field(default_factory=dict)
     posters: str = ""
     demo: str = ""
+    endpoints: dict[str, str] = field(default_factory=dict)   # name -> dotted path of fn(data, caller, submit)
+    server_tasks: dict[str, str] = field(default_factory=dict)  # name -> dotted path of fn(backend), run periodically
 
 
 #: command kinds of the platform itself (device activity journalled by every site): record-only,

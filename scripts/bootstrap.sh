@@ -15,6 +15,8 @@ APT_PACKAGES=(
   pcscd libpcsclite-dev vsmartcard-vpcd iproute2
   # CJK fonts: Noto Sans CJK (SC/TC faces are extracted), HanaMin/BabelStone for rare characters
   fonts-noto-cjk fonts-hanazono fonts-babelstone-han
+  # WeasyPrint (the desk's PDF/A archive copies and monthly report): Pango for text layout
+  libpango-1.0-0 libpangoft2-1.0-0
 )
 TEST_APT_PACKAGES=(
   # X-only tests (pynput, xdotool), the IT dashboard browser test, namespaces for pcscd

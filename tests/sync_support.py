@@ -71,6 +71,8 @@ class ThreadServer:
     def stop(self):
         self.server.should_exit = True
         self.thread.join(10)
+        if getattr(self.app.state, "tasks", None) is not None:
+            self.app.state.tasks.stop()           # the packs' server tasks (sync.server.tasks)
         self.backend.close()
 
 

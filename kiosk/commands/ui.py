@@ -32,6 +32,27 @@ def register(sub, parents):
                            help="play a check-in, a top-up, a daily list and a discharge by itself and write "
                                 "each screen and each printed document as a PNG into DIR, then exit")
         p.set_defaults(func=run, front=name)
+    _pack_fronts(sub, parents)
+
+
+def _pack_fronts(sub, parents) -> None:
+    """Each active site pack's own front ends (``Pack.fronts``) beyond the ones above, e.g. ``desk``."""
+    from pos import packs
+
+    for pack in packs.active():
+        for name in pack.fronts:
+            if name in sub.choices:
+                continue
+            p = sub.add_parser(name, parents=parents, help=f"{pack.name}: {name}",
+                               description=f"Start the {pack.name} pack's {name} front end ({pack.summary}).")
+            p.add_argument("--windowed", action="store_true", help="a normal window: no fullscreen, ESC and close work")
+            p.add_argument("--size", metavar="WxH", default=None, help="window size, e.g. 1280x800")
+            p.add_argument("--language", choices=("zh-Hans", "zh-Hant", "en"), default=None,
+                           help="start in this language (default: the config's)")
+            p.add_argument("--screenshot", metavar="PNG", default=None,
+                           help="render the first screen, save it as PNG and exit")
+            p.add_argument("--first-frame-report", action="store_true", help=argparse.SUPPRESS)
+            p.set_defaults(func=run, front=name)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,8 @@ from starlette.middleware import Middleware
 
 from ..errors import Refusal, ServerUnavailable
 from .middleware import AdminAuth, DeviceAuth, ServerTimeMiddleware, log_refusal
-from .routes import admin_api, conflicts, device, pages
+from .routes import admin_api, conflicts, device, packs, pages
+from .tasks import start_pack_tasks
 from .web import error_response, refusal_response
 
 __all__ = ["create_app", "Settings"]
@@ -35,6 +36,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     session_hours: float = 12.0         # the IT page's login lasts this long
     offline_after_s: float = 300.0      # a kiosk not seen for this long shows as offline
+    task_interval: float = 5.0          # seconds between runs of the packs' server tasks (0 = never)
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,12 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         Middleware(ServerTimeMiddleware),
         Middleware(AdminAuth, token=settings.admin_token,
                    login_page=lambda request, status: pages.login_page(ctx, request, status)),
-        Middleware(DeviceAuth, backend=backend, paths=device.SIGNED, rate=settings.rate, burst=settings.burst),
+        Middleware(DeviceAuth, backend=backend, paths=device.SIGNED | packs.signed_paths(), rate=settings.rate,
+                   burst=settings.burst),
     ]
-    routes = device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx) + conflicts.routes(ctx)
+    routes = device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx) + conflicts.routes(ctx) + packs.routes(ctx)
     handlers = {HTTPException: _http_error, Refusal: _refused, ServerUnavailable: _unavailable, Exception: _internal}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.backend = backend
+    app.state.tasks = start_pack_tasks(backend, settings.task_interval)
     return app

@@ -1,0 +1,1 @@
+"""The desk pack's front ends (``onestop desk``: the dispatcher's console)."""

@@ -1,0 +1,193 @@
+"""The desk pack's work orders through the real server (SQLite and PostgreSQL): a fee-related order
+hands off to finance at once; the whole state machine as commands the server applies; a follow-up
+before QC refused; a closed order edited offline becomes a conflict the server decides; the
+monitoring centre's signed endpoint (a forged call refused; a 1,000-alarm flood merged, not
+dropped) and the repair centre's import through it."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pos.desk.service import DeskError, DeskService
+from sync.client import SyncClient
+
+from .desk_support import Caller
+from .sync_support import ThreadServer, db_url, new_kiosk  # noqa: F401 - fixture
+
+
+@pytest.fixture
+def server(db_url):  # noqa: F811
+    s = ThreadServer(db_url, task_interval=0)   # the default rate limit; archives stay queued (test_desk_archive)
+    yield s
+    s.stop()
+
+
+def q(backend, sql, params=()):
+    with backend.tx() as cur:
+        return cur.execute(sql, params).fetchall()
+
+
+def test_a_paid_repair_goes_through_every_state_and_the_server_keeps_its_history(server, tmp_path):
+    store = new_kiosk(tmp_path, "DA", server.url)
+    desk = DeskService(store)
+    no = desk.receive("hotline", unit="3-1201", party="王芳", party_role="owner",
+                      description="请帮忙安装空调", by="disp1", fee_related=True)
+    assert no.startswith("DA-")
+    # finance hand-off at once, in the intake's own transaction, with the amount unknown yet
+    assert [(f["order_no"], f["amount_fen"]) for f in desk.finance_queue()] == [(no, None)]
+    best = desk.suggest("请帮忙安装空调", unit="3-1201")
+    assert best[0][0] == "paid.appliance"
+    with pytest.raises(DeskError) as e:
+        desk.classify(no, best[0][0], by="")                # a person confirms
+    assert e.value.code == "confirm_required"
+    o = desk.classify(no, best[0][0], by="disp1", suggested=best[0][0])
+    assert o["payable"] and o["deadline"] > desk.order(no)["received_at"]
+    assert desk.finance_queue()[0]["amount_fen"] is None     # one hand-off per order
+    d = desk.dispatch(no, by="disp1")
+    assert d["team"] == "maintenance" and d["assignee"] == "li" and d["mode"] == "round_robin"
+    desk.start(no, by="li")
+    with pytest.raises(DeskError) as e:
+        desk.follow_up(no, by="disp1", rating="satisfied")
+    assert e.value.code == "follow_up_before_qc"
+    desk.defer(no, by="li", reason="等配件")
+    desk.resume(no, by="li")
+    with pytest.raises(DeskError):
+        desk.complete(no, by="li", note="装好", photos=[])   # completion needs photos
+    desk.complete(no, by="li", note="装好", photos=["p1.jpg"], cause_code="install")
+    desk.qc(no, by="sup", passed=False, reasons=["管線未固定"])
+    desk.complete(no, by="li", note="已固定", photos=["p2.jpg"])
+    desk.qc(no, by="sup", passed=True)
+    with pytest.raises(DeskError) as e:
+        desk.open_follow_up(no, by="disp1")
+    assert e.value.code == "payment_first"
+    desk.request_payment(no, by="disp1", amount_fen=8000)
+    desk.paid(no, by="disp1", amount_fen=8000)
+    assert desk.finance_queue("charged")[0]["amount_fen"] == 8000
+    desk.follow_up(no, by="disp1", rating="dissatisfied", reasons=["噪音大"])
+    assert desk.order(no)["state"] == "dispatched" and desk.order(no)["reopen_count"] == 1
+    desk.start(no, by="li")
+    desk.complete(no, by="li", note="换静音支架", photos=["p3.jpg"])
+    desk.qc(no, by="sup", passed=True)
+    desk.request_payment(no, by="disp1", amount_fen=1)
+    desk.paid(no, by="disp1", amount_fen=0)
+    desk.follow_up(no, by="disp1", rating="satisfied")
+    assert desk.order(no)["state"] == "closed"
+    local = [e["event"] for e in desk.history(no)]
+    with pytest.raises(Exception):
+        store.conn.execute("DELETE FROM desk_events")       # append-only
+
+    out = SyncClient(store).sync_once()
+    assert out["pushed"] >= len(local)
+    b = server.backend
+    assert q(b, "SELECT state, reopen_count, payable, fee_related FROM desk_orders WHERE order_no = ?", (no,)) == [
+        ("closed", 1, 1, 1)]
+    assert [r[0] for r in q(b, "SELECT event FROM desk_transitions WHERE order_no = ? ORDER BY at, at_s, event",
+                            (no,))] != []
+    assert len(q(b, "SELECT 1 FROM desk_transitions WHERE order_no = ?", (no,))) == len(local) - 1
+    assert q(b, "SELECT order_no, amount_fen FROM desk_finance") == [(no, None)]
+    assert q(b, "SELECT state FROM desk_archive WHERE order_no = ?", (no,)) == [("queued",)]
+    assert q(b, "SELECT count(*) FROM desk_conflicts") == [(0,)]
+
+
+def test_a_closed_order_edited_offline_is_a_conflict_the_server_decides(server, tmp_path):
+    a_store, b_store = new_kiosk(tmp_path, "DA", server.url), new_kiosk(tmp_path, "DB", server.url)
+    a, b = DeskService(a_store), DeskService(b_store)
+    no = a.receive("service_desk", unit="1-0101", description="请问物业费怎么交", by="disp1", category="enquiry.general")
+    a.classify(no, "enquiry.general", by="disp1")
+    SyncClient(a_store).sync_once()
+    SyncClient(b_store).sync_once()
+    assert b.order(no)["state"] == "classified"             # B has A's order from the server
+    a.answer(no, by="disp1", note="在前台或APP缴纳")         # A closes it ...
+    SyncClient(a_store).sync_once()
+    b.cancel(no, by="disp2", reason="重复")                 # ... while B, offline, cancels it
+    SyncClient(b_store).sync_once()
+    rows = q(server.backend, "SELECT order_no, event, server_state, reason, device_id FROM desk_conflicts")
+    assert rows == [(no, "cancelled", "closed", "order_closed", "DB")]
+    assert q(server.backend, "SELECT state FROM desk_orders WHERE order_no = ?", (no,)) == [("closed",)]
+    SyncClient(b_store).sync_once()
+    assert b.order(no)["state"] == "closed"                 # the server's decision reached B
+    assert b_store.conn.execute("SELECT order_no, event, server_state FROM desk_conflicts").fetchall() == [
+        (no, "cancelled", "closed")]
+
+
+def _alarm(i: int, point: str, at: datetime) -> dict:
+    return {"alarm_id": f"FA{i:05d}", "point": point, "alarm_type": "fire", "building": point.split("-")[0],
+            "at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "text": f"烟感报警 {point}"}
+
+
+def test_a_forged_alarm_is_refused_and_a_flood_is_merged_not_dropped(server, tmp_path):
+    mon = Caller(server.url, "MON1")
+    now = datetime.now(timezone.utc)
+    forged = mon.post({"alarms": [_alarm(0, "B1-F1-S1", now)]}, secret="0" * 64)
+    assert forged.status_code == 401
+    bad_nonce = mon.headers(b"{}")
+    assert mon.http.post("/v1/packs/desk/intake", content=b'{"alarms": []}', headers=bad_nonce).status_code == 401
+    unsigned = mon.http.post("/v1/packs/desk/intake", json={"alarms": [_alarm(1, "B1-F1-S1", now)]})
+    assert unsigned.status_code == 401
+    assert q(server.backend, "SELECT count(*) FROM desk_alarms") == [(0,)]
+    body = json.dumps({"alarms": [_alarm(9999, "B9-F9-S9", now)]}).encode()
+    h = mon.headers(body)
+    assert mon.http.post("/v1/packs/desk/intake", content=body, headers=h).status_code == 200
+    replay = mon.http.post("/v1/packs/desk/intake", content=body, headers=h)     # a captured call sent again
+    assert replay.status_code == 401 and "replayed" in replay.json()["detail"]
+    assert q(server.backend, "SELECT count(*) FROM desk_alarms") == [(1,)]
+
+    points = [f"B{b}-F{f}-S1" for b in range(1, 6) for f in range(1, 11)]        # 50 alarm points
+    t0 = time.monotonic()
+    sent = 0
+    for batch in range(100):                         # 1,000 alarms in 10 s: the gateway posts every 100 ms
+        alarms = [_alarm(batch * 10 + j, points[(batch * 10 + j) % 50], now + timedelta(milliseconds=batch * 100 + j))
+                  for j in range(10)]
+        r = mon.post({"alarms": alarms})
+        assert r.status_code == 200, r.text
+        assert r.json()["accepted"] == 10
+        sent += 10
+        time.sleep(max(0.0, t0 + (batch + 1) * 0.1 - time.monotonic()))
+    assert sent == 1000
+    again = mon.post({"alarms": [_alarm(5, points[5], now)]})   # a resent alarm: recognised, not counted twice
+    assert again.status_code == 200
+    b = server.backend
+    assert q(b, "SELECT count(*), sum(merged) FROM desk_alarms WHERE point != 'B9-F9-S9'") == [(1000, 950)]
+    rows = q(b, "SELECT source_ref, alarm_count, category, emergency FROM desk_orders WHERE channel = 'monitoring' "
+                "AND source_ref != 'B9-F9-S9'")
+    assert len(rows) == 50 and {r[0] for r in rows} == set(points)
+    assert all(r[1] == 20 and r[2] == "security.fire" and r[3] == 1 for r in rows)
+
+    # a desk pulls the merged orders
+    store = new_kiosk(tmp_path, "DA", server.url)
+    SyncClient(store).sync_once()
+    got = store.conn.execute("SELECT count(*), sum(alarm_count) FROM desk_orders WHERE channel = 'monitoring'")
+    assert got.fetchone() == (51, 1001)
+    mon.close()
+
+
+def test_the_repair_centre_imports_through_the_endpoint_and_a_fee_item_reaches_finance(server, tmp_path):
+    rc = Caller(server.url, "RC1")
+    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = {"orders": [{"ref": "WX-881", "unit": "2-0502", "description": "厨房水管漏水", "category": "repair.plumbing",
+                        "at": at},
+                       {"ref": "WX-882", "unit": "2-0703", "description": "家政保洁", "category": "paid.cleaning",
+                        "at": at}]}
+    r = rc.post(body)
+    assert r.status_code == 200 and [x["status"] for x in r.json()["results"]] == ["applied"] * 3
+    assert rc.post(body).status_code == 200                      # the same import again: replayed, no copies
+    b = server.backend
+    assert q(b, "SELECT order_no, channel, category, deadline IS NOT NULL FROM desk_orders ORDER BY order_no") == [
+        ("RC1-RWX-881", "repair_centre", "repair.plumbing", True),
+        ("RC1-RWX-882", "repair_centre", "paid.cleaning", True)]
+    assert q(b, "SELECT order_no, amount_fen FROM desk_finance") == [("RC1-RWX-882", 12000)]
+    bad = rc.post({"orders": [{"unit": "x"}]})
+    assert bad.status_code == 422
+    store = new_kiosk(tmp_path, "DA", server.url)
+    SyncClient(store).sync_once()
+    desk = DeskService(store)
+    assert [f["order_no"] for f in desk.finance_queue()] == ["RC1-RWX-882"]
+    desk.classify("RC1-RWX-881", "repair.plumbing", by="disp1")       # imported orders are worked like any other
+    assert desk.dispatch("RC1-RWX-881", by="disp1", assignee="wang")["assignee"] == "wang"
+    SyncClient(store).sync_once()
+    assert q(b, "SELECT state, assignee FROM desk_orders WHERE order_no = 'RC1-RWX-881'") == [("dispatched", "wang")]
+    rc.close()
