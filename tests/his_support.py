@@ -102,4 +102,9 @@ class HisListener:
                 conn.sendall(b"\x0b" + str(ack).encode("utf-8") + b"\x1c\x0d")
 
     def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)        # wakes the accept() so the port really closes
+        except OSError:
+            pass
         self.sock.close()
+        self.thread.join(5)

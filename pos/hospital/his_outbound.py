@@ -6,6 +6,7 @@ green channel, or a counter notice). Money is integer fen, sent as yuan with two
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -32,13 +33,20 @@ def _dtm(iso: str | None, tz: str) -> str:
     return dt.astimezone(ZoneInfo(tz)).strftime("%Y%m%d%H%M%S%z")
 
 
+def _esc(value: str) -> str:
+    """python-hl7's escaping of the separators; text outside ASCII is sent as it is (MSH-18 UTF-8),
+    not as \\X..\\ hex (which the library would make of it)."""
+    runs = re.findall(r"[\x00-\x7f]+|[^\x00-\x7f]+", value)
+    return "".join(_FACTORY.escape(r) if r.isascii() else r for r in runs)
+
+
 def _seg(name: str, fields: dict):
     """A segment from {field: value} or {(field, component): value}; values escaped."""
     s = _FACTORY.create_segment([_FACTORY.create_field([name])])
     for key, value in sorted(fields.items(), key=lambda kv: kv[0] if isinstance(kv[0], tuple) else (kv[0], 1)):
         f, c = key if isinstance(key, tuple) else (key, 1)
         if value not in (None, ""):
-            s.assign_field(_FACTORY.escape(str(value)), f, 1, c)
+            s.assign_field(_esc(str(value)), f, 1, c)
     return s
 
 
@@ -77,7 +85,7 @@ def _pid(p: dict) -> object:
         reps.append((p["id_number"], p.get("id_number_type", "NI")))
     s = _seg("PID", f)
     for i, (value, typ) in enumerate(reps or [("UNKNOWN", "PI")], 1):
-        s.assign_field(_FACTORY.escape(value), 3, i, 1)
+        s.assign_field(_esc(value), 3, i, 1)
         s.assign_field(typ, 3, i, 5)
     return s
 

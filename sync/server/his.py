@@ -258,16 +258,21 @@ class HisInterface:
         queued = []
         with self.backend.tx() as cur:
             after = self._cursor(cur, "outbound")
-            marks = ",".join("?" for _ in OUTBOUND_KINDS)
+            kinds = (*OUTBOUND_KINDS, "hospital.discharged")
+            marks = ",".join("?" for _ in kinds)
             rows = cur.execute(f"SELECT seq, kind, payload, device_id FROM commands WHERE seq > ? AND "
                                f"kind IN ({marks}) AND status = 'applied' ORDER BY seq LIMIT 1000",
-                               (after, *OUTBOUND_KINDS)).fetchall()
+                               (after, *kinds)).fetchall()
             last = after
             now = utcnow_iso()
             for seq, kind, payload, dev in rows:
                 last = seq
                 p = json.loads(payload)
                 visit = None
+                if kind == "hospital.discharged":
+                    cur.execute("UPDATE his_visits SET state = 'discharged', bed = '', updated_at = ? "
+                                "WHERE inpatient_no = ?", (now, p["inpatient_no"]))
+                    continue
                 if kind == "hospital.admission.registered" and p.get("notice_no"):
                     cur.execute("UPDATE his_visits SET inpatient_no = ?, updated_at = ? WHERE notice_no = ? "
                                 "AND inpatient_no IS NULL", (p["inpatient_no"], now, p["notice_no"]))
