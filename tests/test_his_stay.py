@@ -111,6 +111,41 @@ def test_a_stay_driven_by_the_his(stack, tmp_path):
     ack = mllp_send(iface.port, dft("H5", "ZY26001", [("T3", "110900001", 1, "45.00")]))[0]
     assert code(ack) == "AE" and "discharged" in text(ack)              # a charge for a discharged stay
     assert iface.pump() == {"sent": 0, "failed": 0}                     # nothing new, nothing twice
+    fhir_read(server.url, no)
+
+
+def fhir_read(url: str, no: str) -> None:
+    """The stay through the FHIR facade, each answer validated by fhir.resources (its own parser)."""
+    import httpx
+    from decimal import Decimal
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.encounter import Encounter
+    from fhir.resources.R4B.patient import Patient
+    from tests.sync_support import ADMIN_TOKEN
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    assert httpx.get(f"{url}/fhir/Encounter/ZY26001/$everything").status_code == 401
+    r = httpx.get(f"{url}/fhir/Encounter/ZY26001/$everything", headers=auth)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/fhir+json")
+    bundle = Bundle.model_validate_json(r.content)
+    by = {}
+    for e in bundle.entry:
+        by.setdefault(e.resource.get_resource_type(), []).append(e.resource)
+    assert sorted(by) == ["Account", "ChargeItem", "Coverage", "Encounter", "Invoice", "Patient",
+                          "PaymentReconciliation"]
+    enc = by["Encounter"][0]
+    assert enc.status == "finished" and {i.value for i in enc.identifier} == {no, "ZY26001"}
+    assert sorted(c.priceOverride.value for c in by["ChargeItem"]) == [Decimal("135.00"), Decimal("186.00")]
+    inv = by["Invoice"][0]
+    assert inv.totalGross.value == Decimal("321.00") and inv.totalGross.currency == "CNY"
+    assert sum(c.amount.value for c in inv.totalPriceComponent) == Decimal("321.00")
+    assert Decimal("2000.00") in [p.paymentAmount.value for p in by["PaymentReconciliation"]]
+    pat = by["Patient"][0]
+    assert pat.name[0].text == "张三"
+    one = httpx.get(f"{url}/fhir/Patient/{pat.id}", headers=auth)
+    assert Patient.model_validate_json(one.content).id == pat.id
+    assert Encounter.model_validate_json(httpx.get(f"{url}/fhir/Encounter/{no}", headers=auth).content).id == enc.id
+    missing = httpx.get(f"{url}/fhir/ChargeItem/nope", headers=auth)
+    assert missing.status_code == 404 and missing.json()["resourceType"] == "OperationOutcome"
 
 
 def test_an_admission_the_his_did_not_start_is_sent_as_adt_and_retried(stack, tmp_path):

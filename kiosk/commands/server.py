@@ -26,6 +26,11 @@ def register(sub, parents):
     p.add_argument("--rate", type=float, default=50.0, help="requests per second per device (default 50)")
     p.add_argument("--burst", type=int, default=100, help="burst per device (default 100)")
     p.add_argument("--timezone", default="Asia/Shanghai", help="local time zone of the admin page")
+    p.add_argument("--his-listen", metavar="HOST:PORT", help="run the HIS interface (HL7 v2.5 over MLLP) here")
+    p.add_argument("--his-mapping", metavar="TOML", help="the site's HIS mapping (default assets/config/his.toml)")
+    p.add_argument("--his-endpoint", metavar="HOST:PORT", help="the HIS's MLLP port for what onestop sends")
+    p.add_argument("--fhir-token", default=os.environ.get("ONESTOP_FHIR_TOKEN", ""),
+                   help="read-only token for the FHIR facade at /fhir (default $ONESTOP_FHIR_TOKEN)")
     p.set_defaults(func=run_server)
     ssub = p.add_subparsers(dest="server_command", metavar="SUBCOMMAND")
     c = ssub.add_parser("enrol-code", parents=parents, help="issue a one-time enrolment code",
@@ -48,8 +53,10 @@ def run_server(args) -> int:
         from sync.errors import SyncError
         raise SyncError("--tls-cert and --tls-key go together")
     serve(args.db or _db_default(), args.host, args.port,
-          Settings(admin_token=args.admin_token, rate=args.rate, burst=args.burst, timezone=args.timezone),
-          tls_cert=args.tls_cert, tls_key=args.tls_key)
+          Settings(admin_token=args.admin_token, rate=args.rate, burst=args.burst, timezone=args.timezone,
+                   fhir_token=args.fhir_token),
+          tls_cert=args.tls_cert, tls_key=args.tls_key,
+          his={"listen": args.his_listen, "mapping": args.his_mapping, "endpoint": args.his_endpoint})
     return 0
 
 

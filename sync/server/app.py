@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 
 from ..errors import Refusal, ServerUnavailable
 from .middleware import AdminAuth, DeviceAuth, ServerTimeMiddleware, log_refusal
-from .routes import admin_api, conflicts, device, pages
+from .routes import admin_api, conflicts, device, fhir, pages
 from .web import error_response, refusal_response
 
 __all__ = ["create_app", "Settings"]
@@ -35,6 +35,8 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     session_hours: float = 12.0         # the IT page's login lasts this long
     offline_after_s: float = 300.0      # a kiosk not seen for this long shows as offline
+    his: object = None                  # the running HIS interface (sync.server.his), if any
+    fhir_token: str = ""                # a read-only bearer token for the FHIR facade (besides the admin's)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
                    login_page=lambda request, status: pages.login_page(ctx, request, status)),
         Middleware(DeviceAuth, backend=backend, paths=device.SIGNED, rate=settings.rate, burst=settings.burst),
     ]
-    routes = device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx) + conflicts.routes(ctx)
+    routes = (device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx) + conflicts.routes(ctx)
+              + fhir.routes(ctx))
     handlers = {HTTPException: _http_error, Refusal: _refused, ServerUnavailable: _unavailable, Exception: _internal}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.backend = backend

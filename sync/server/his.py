@@ -28,7 +28,7 @@ from pos.ids import utcnow_iso
 from .. import mllp
 from . import service
 
-__all__ = ["HisInterface", "DEVICE"]
+__all__ = ["HisInterface", "DEVICE", "from_options"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class HisInterface:
         self.server = mllp.MllpServer(self.handle, self.oversize, host, port, max_bytes=self.m.max_bytes)
         self._lock = threading.Lock()           # one message at a time, in arrival order
         self.last_out: dict = {}
+        self._stop = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> "HisInterface":
@@ -58,7 +59,19 @@ class HisInterface:
         return self
 
     def stop(self) -> None:
+        self._stop.set()
         self.server.stop()
+
+    def run_pump(self, interval_s: float = 5.0) -> "HisInterface":
+        """Deliver the outbound queue every ``interval_s`` in a thread (the server process)."""
+        def loop():
+            while not self._stop.wait(interval_s):
+                try:
+                    self.pump()
+                except Exception:               # the database is down: next round
+                    log.exception("HIS %s: outbound pump failed", self.m.name)
+        threading.Thread(target=loop, name=f"his-pump:{self.m.name}", daemon=True).start()
+        return self
 
     @property
     def port(self) -> int:
@@ -383,3 +396,16 @@ class HisInterface:
             "outbound": [dict(zip(("control_id", "msg_type", "visit", "status", "attempts", "error", "at"), r))
                          for r in out],
         }
+
+
+def from_options(backend, listen: str, mapping: str | None = None, endpoint: str | None = None,
+                 tz: str = "Asia/Shanghai") -> HisInterface:
+    """The interface ``onestop server --his-listen HOST:PORT [--his-mapping TOML] [--his-endpoint HOST:PORT]``
+    runs, started, with its outbound pump."""
+    def hostport(text: str) -> tuple[str, int]:
+        host, _, port = text.rpartition(":")
+        return host or "127.0.0.1", int(port)
+    host, port = hostport(listen)
+    iface = HisInterface(backend, hin.load_mapping(mapping, tz=tz), host, port,
+                         hostport(endpoint) if endpoint else None)
+    return iface.start().run_pump()

@@ -31,8 +31,14 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(db_url: str | None, host: str = "127.0.0.1", port: int = 8742, settings: Settings | None = None,
-          tls_cert: str | None = None, tls_key: str | None = None, workers_log: bool = False) -> None:
+          tls_cert: str | None = None, tls_key: str | None = None, workers_log: bool = False,
+          his: dict | None = None) -> None:
     backend = open_backend(db_url)
+    if his and his.get("listen"):               # the HIS interface (HL7 v2 over MLLP), beside the HTTP API
+        from .his import from_options
+        settings = settings or Settings()
+        settings.his = from_options(backend, tz=settings.timezone, **his)
+        print(f"onestop HIS interface listening on mllp://{settings.his.server.host}:{settings.his.port}", flush=True)
     app = create_app(backend, settings)
     sock = bind(host, port)
     scheme = "https" if tls_cert else "http"

@@ -1,0 +1,62 @@
+"""The FHIR R4 facade (read only): ``GET /fhir/{type}/{id}`` and ``GET /fhir/Encounter/{id}/$everything``
+(built by :mod:`sync.server.fhir`). Behind the admin's token or session, or the separate read-only
+``fhir_token`` (``onestop server --fhir-token``). Answers ``application/fhir+json``; errors are
+an OperationOutcome."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import fhir
+from ..middleware import admin_ok
+from ..web import in_thread
+
+__all__ = ["routes"]
+
+MEDIA = "application/fhir+json"
+
+
+def _outcome(status: int, code: str, text: str) -> Response:
+    from fhir.resources.R4B.operationoutcome import OperationOutcome
+    body = OperationOutcome(issue=[{"severity": "error", "code": code, "diagnostics": text}]).model_dump_json()
+    return Response(body, status_code=status, media_type=MEDIA)
+
+
+def routes(ctx) -> list[Route]:
+    backend, settings = ctx.backend, ctx.settings
+
+    def allowed(request) -> bool:
+        if admin_ok(request, settings.admin_token):
+            return True
+        auth = request.headers.get("authorization", "")
+        return bool(settings.fhir_token) and auth.lower().startswith("bearer ") and hmac.compare_digest(
+            auth[7:].encode(), settings.fhir_token.encode())
+
+    def read(fn, *args):
+        with backend.tx() as cur:
+            return fn(cur, *args).model_dump_json(exclude_none=True)
+
+    async def one(request):
+        if not allowed(request):
+            return _outcome(401, "login", "a FHIR or admin bearer token is required")
+        rtype, rid = request.path_params["rtype"], request.path_params["rid"]
+        try:
+            return Response(await in_thread(read, fhir.resource, rtype, rid), media_type=MEDIA)
+        except fhir.NotFound as exc:
+            return _outcome(404, "not-found", str(exc))
+
+    async def everything(request):
+        if not allowed(request):
+            return _outcome(401, "login", "a FHIR or admin bearer token is required")
+        try:
+            return Response(await in_thread(read, fhir.everything, request.path_params["rid"]), media_type=MEDIA)
+        except fhir.NotFound as exc:
+            return _outcome(404, "not-found", str(exc))
+
+    return [
+        Route("/fhir/Encounter/{rid}/$everything", everything, methods=["GET"]),
+        Route("/fhir/{rtype}/{rid}", one, methods=["GET"]),
+    ]
