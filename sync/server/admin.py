@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import protocol as P
 from . import helpdesk
+from .his import labels as his_labels, page_context as his_page
 from .labels import LABELS
 from .service import event_head, today_bounds
 
@@ -95,7 +96,7 @@ def overview(backend, settings) -> dict:
         names[d["device_id"]] = d["name"] or d["device_id"]
     for h in help_open:
         h["device_name"] = names.get(h["device_id"], h["device_id"])
-    return {"devices": devices, "help": help_open, "head": head, **site}
+    return {"devices": devices, "help": help_open, "head": head, **site, **his_page(settings)}
 
 
 # -- the site's part (hospital) -------------------------------------------------------------------
@@ -190,7 +191,7 @@ def resolution_text(t: dict, resolution: dict | None) -> str:
 _ENV = Environment(loader=PackageLoader("sync.server", "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 _ENV.filters.update(yuan=_yuan, skew=_skew)
-_ENV.globals.update(SKEW_WARN_S=P.SKEW_WARN_S)
+_ENV.globals.update(SKEW_WARN_S=P.SKEW_WARN_S, iface_labels=his_labels)
 
 
 def render(template: str, lang: str, tz: str, **context) -> str:

@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 
 from ..errors import Refusal, ServerUnavailable
 from .middleware import AdminAuth, DeviceAuth, ServerTimeMiddleware, log_refusal
-from .routes import admin_api, conflicts, device, fhir, pages
+from .routes import admin_api, conflicts, device, fhir, interfaces, pages
 from .web import error_response, refusal_response
 
 __all__ = ["create_app", "Settings"]
@@ -76,7 +76,7 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         Middleware(DeviceAuth, backend=backend, paths=device.SIGNED, rate=settings.rate, burst=settings.burst),
     ]
     routes = (device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx) + conflicts.routes(ctx)
-              + fhir.routes(ctx))
+              + fhir.routes(ctx) + interfaces.routes(ctx))
     handlers = {HTTPException: _http_error, Refusal: _refused, ServerUnavailable: _unavailable, Exception: _internal}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.backend = backend

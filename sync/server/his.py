@@ -409,3 +409,40 @@ def from_options(backend, listen: str, mapping: str | None = None, endpoint: str
     iface = HisInterface(backend, hin.load_mapping(mapping, tz=tz), host, port,
                          hostport(endpoint) if endpoint else None)
     return iface.start().run_pump()
+
+
+# -- the IT page's part: a context function and its words (the template is _interfaces.html) ----------
+LABELS = {
+    "zh-Hans": {"title": "接口（HIS）", "state": "连接", "listening": "监听中", "peers": "已连接 {n} 个", "off": "未启用",
+                "last_in": "最近收到", "last_out": "最近发出", "queue": "暂存或出错的消息", "control_id": "消息号",
+                "type": "类型", "visit": "住院号", "status": "状态", "reason": "原因", "at": "时间",
+                "resend": "重发", "held": "等待前序消息", "flagged": "等待超时", "error": "出错", "queued": "待发送",
+                "direction_in": "收", "direction_out": "发", "dropped": "中途断开 {n} 次", "none": "无"},
+    "zh-Hant": {"title": "介面（HIS）", "state": "連線", "listening": "監聽中", "peers": "已連線 {n} 個", "off": "未啟用",
+                "last_in": "最近收到", "last_out": "最近發出", "queue": "暫存或出錯的訊息", "control_id": "訊息號",
+                "type": "類型", "visit": "住院號", "status": "狀態", "reason": "原因", "at": "時間",
+                "resend": "重發", "held": "等待前序訊息", "flagged": "等待逾時", "error": "出錯", "queued": "待發送",
+                "direction_in": "收", "direction_out": "發", "dropped": "中途斷開 {n} 次", "none": "無"},
+    "en": {"title": "Interfaces (HIS)", "state": "Connection", "listening": "listening", "peers": "{n} connected",
+           "off": "not configured", "last_in": "Last received", "last_out": "Last sent",
+           "queue": "Messages on hold or in error", "control_id": "Control ID", "type": "Type", "visit": "Visit",
+           "status": "Status", "reason": "Reason", "at": "Time", "resend": "Resend", "held": "waiting for its predecessor",
+           "flagged": "waiting too long", "error": "error", "queued": "queued", "direction_in": "in",
+           "direction_out": "out", "dropped": "{n} dropped mid-message", "none": "none"},
+}
+
+
+def page_context(settings) -> dict:
+    """``{"interfaces": [status, ...]}`` for the IT page (empty when the server runs no HIS interface)."""
+    iface = getattr(settings, "his", None)
+    if iface is None:
+        return {"interfaces": []}
+    try:
+        return {"interfaces": [iface.status()]}
+    except Exception:                       # the page still shows when the interface's tables are unreadable
+        log.exception("HIS status failed")
+        return {"interfaces": []}
+
+
+def labels(lang: str) -> dict:
+    return LABELS.get(lang, LABELS["zh-Hans"])

@@ -1,0 +1,62 @@
+"""The IT page's interface section: connection state, last message, the queue on hold or in error
+(flagged after the timeout), and a resend that applies a message once its mapping is fixed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from sync.server.his import LABELS
+from tests.his_support import a05, adt, code, mllp_send
+from tests.sync_support import ADMIN_TOKEN, ThreadServer, db_url  # noqa: F401  (fixture)
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def site(db_url):  # noqa: F811
+    from sync.server import open_backend
+    from sync.server.his import HisInterface
+    backend = open_backend(db_url)
+    iface = HisInterface(backend).start()
+    server = ThreadServer(db_url, his=iface)
+    yield server, iface
+    server.stop()
+    iface.stop()
+    backend.close()
+
+
+def page(url: str, lang: str = "en") -> str:
+    r = httpx.get(f"{url}/admin?lang={lang}", headers=AUTH)
+    assert r.status_code == 200
+    return r.text
+
+
+def test_the_page_shows_the_interface_its_queue_and_resends(site):
+    server, iface = site
+    html = page(server.url)
+    assert "Interfaces (HIS)" in html and f"mllp://127.0.0.1:{iface.port}" in html and "none" in html
+    assert code(mllp_send(iface.port, a05("Q1", "ZY26001", ward="NK9"))[0]) == "AE"     # unknown ward
+    assert code(mllp_send(iface.port, adt("Q2", "A01", "ZY26002"))[0]) == "AA"          # held: no A05
+    html = page(server.url)
+    assert 'data-control="Q1"' in html and "unknown ward" in html
+    assert 'data-control="Q2"' in html and "waiting for its predecessor" in html
+    assert "ADT^A01 Q2 AA" in html                                                      # the last message
+    iface.m = replace(iface.m, hold_timeout_s=0.0)
+    assert "waiting too long" in page(server.url)                                       # flagged
+    iface.m = replace(iface.m, wards={**iface.m.wards, "NK9": "PEDS"})                  # the mapping is fixed
+    r = httpx.post(f"{server.url}/admin/interfaces/his/in/Q1/resend?lang=en", headers=AUTH, follow_redirects=False)
+    assert r.status_code == 303
+    html = page(server.url)
+    assert 'data-control="Q1"' not in html
+    with iface.backend.tx() as cur:
+        assert cur.execute("SELECT status FROM his_inbound WHERE control_id = 'Q1'").fetchone()[0] == "applied"
+        assert cur.execute("SELECT ward FROM his_visits WHERE visit = 'ZY26001'").fetchone()[0] == "PEDS"
+    for lang in ("zh-Hans", "zh-Hant"):
+        assert LABELS[lang]["title"] in page(server.url, lang)
+
+
+def test_the_three_languages_have_the_same_words():
+    assert set(LABELS["zh-Hans"]) == set(LABELS["zh-Hant"]) == set(LABELS["en"])
