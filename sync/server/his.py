@@ -139,8 +139,11 @@ class HisInterface:
         return None if r is None else dict(zip(("visit", "notice_no", "patient_id", "inpatient_no", "state", "ward",
                                                 "bed"), r))
 
-    def _record(self, control, typ, visit, body, sha, status, code, text, reason, now, applied=False):
-        with self.backend.tx() as cur:
+    def _record(self, control, typ, visit, body, sha, status, code, text, reason, now, applied=False, cur=None):
+        if cur is None:
+            with self.backend.tx() as cur:
+                return self._record(control, typ, visit, body, sha, status, code, text, reason, now, applied, cur)
+        if True:
             cur.execute("INSERT INTO his_inbound (control_id, interface, msg_type, visit, body_sha, body, status, "
                         "ack_code, ack, reason, received_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (control, self.m.name, typ, visit, sha, body, status, code, text, reason, now,
@@ -162,13 +165,13 @@ class HisInterface:
             self._record(control, typ, h.visit, body, sha, "held", "AA", text, h.reason, now)
             log.info("HIS %s: %s %s held: %s", self.m.name, typ, control, h.reason)
             return text
-        status, reason = self._apply(p, control)
+        text = self._ack("AA", control, event)
+        status, reason = self._apply(p, control, lambda cur: self._record(
+            control, typ, p.visit, body, sha, "applied", "AA", text, "", now, applied=True, cur=cur))
         if status != "applied":
             text = self._ack("AE", control, event, reason)
             self._record(control, typ, p.visit, body, sha, "error", "AE", text, reason, now)
             return text
-        text = self._ack("AA", control, event)
-        self._record(control, typ, p.visit, body, sha, "applied", "AA", text, "", now, applied=True)
         if p.visit:
             self._release_held(p.visit)
         return text
@@ -186,7 +189,9 @@ class HisInterface:
                 if held:
                     raise hin.Refused("AE", f"bed {c['ward_code']}/{c['bed_no']} is held by {held[0]}", "PV1")
 
-    def _apply(self, p: hin.Plan, control: str) -> tuple[str, str]:
+    def _apply(self, p: hin.Plan, control: str, record=None) -> tuple[str, str]:
+        """Apply the plan's commands (one ingest transaction); then, in one more, the visit and
+        ``record(cur)`` (the message log row)."""
         base = "his-" + hashlib.sha256(control.encode()).hexdigest()[:32]
         now = utcnow_iso()
         cmds = []
@@ -210,6 +215,8 @@ class HisInterface:
                     sets = ", ".join(f"{k} = ?" for k in p.visit_update)
                     cur.execute(f"UPDATE his_visits SET {sets}, updated_at = ? WHERE visit = ?",
                                 (*p.visit_update.values(), now, p.visit))
+            if record is not None:
+                record(cur)
         return "applied", ""
 
     def _release_held(self, visit: str) -> None:
