@@ -132,9 +132,9 @@ Machine: {machine()}.
 |---|---|---|---|---|---|
 """ + "\n".join(rows) + """
 
-The interface opens five or six short transactions per message (the MSH-10 look-up, the
-follower of the command log, the plan's visit read, the ingest, the message log and, for ADT, the
-visit), the baseline one: most of the ratio is those commits. Not measured here: the kiosks' pull
+The interface opens five short transactions per message (the MSH-10 look-up, the follower of
+the command log, the plan's visit read, the ingest, then the message log with the visit), the
+baseline one: most of the ratio is those commits. Not measured here: the kiosks' pull
 p99 during a 10,000-charge burst (issue 16's last goal).
 """
     if not a.no_write:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from dataclasses import replace
 
 import httpx
@@ -60,3 +62,22 @@ def test_the_page_shows_the_interface_its_queue_and_resends(site):
 
 def test_the_three_languages_have_the_same_words():
     assert set(LABELS["zh-Hans"]) == set(LABELS["zh-Hant"]) == set(LABELS["en"])
+
+
+def test_onestop_server_runs_the_interface(tmp_path, onestop_env):
+    """``onestop server --his-listen``: the real process takes HL7 over MLLP and its IT page shows it."""
+    from tests.sync_support import ProcServer, free_port
+    port = free_port()
+    server = ProcServer(f"sqlite:///{tmp_path / 'server.sqlite'}", onestop_env, "--his-listen", f"127.0.0.1:{port}")
+    try:
+        for _ in range(200):                # the HIS port opens just after the HTTP one
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert code(mllp_send(port, a05("P1", "ZY26001"))[0]) == "AA"
+        html = page(server.url)
+        assert "ADT^A05 P1 AA" in html
+    finally:
+        server.stop()

@@ -34,17 +34,17 @@ def serve(db_url: str | None, host: str = "127.0.0.1", port: int = 8742, setting
           tls_cert: str | None = None, tls_key: str | None = None, workers_log: bool = False,
           his: dict | None = None) -> None:
     backend = open_backend(db_url)
-    if his and his.get("listen"):               # the HIS interface (HL7 v2 over MLLP), beside the HTTP API
-        from .his import from_options
-        settings = settings or Settings()
-        settings.his = from_options(backend, tz=settings.timezone, **his)
-        print(f"onestop HIS interface listening on mllp://{settings.his.server.host}:{settings.his.port}", flush=True)
+    settings = settings or Settings()
     app = create_app(backend, settings)
     sock = bind(host, port)
     scheme = "https" if tls_cert else "http"
     real_port = sock.getsockname()[1]
     print(f"onestop server listening on {scheme}://{host}:{real_port} (db {backend.dialect})", flush=True)
     sys.stdout.flush()
+    if his and his.get("listen"):               # the HIS interface (HL7 v2 over MLLP), beside the HTTP API
+        from .his import from_options
+        settings.his = from_options(backend, tz=settings.timezone, **his)
+        print(f"onestop HIS interface on mllp://{settings.his.server.host}:{settings.his.port}", flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, ssl_certfile=tls_cert,
                             ssl_keyfile=tls_key, timeout_keep_alive=5, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])
