@@ -137,6 +137,7 @@ class MllpServer:
 
         def run():
             self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._loop)
             try:
                 self._loop.run_until_complete(self.serve())
             except Exception as exc:            # cannot bind: tell start()
@@ -146,6 +147,11 @@ class MllpServer:
             ready.set()
             self._loop.run_forever()
             self._server.close()
+            tasks = asyncio.all_tasks(self._loop)        # open connections: end them before the loop
+            for t in tasks:
+                t.cancel()
+            if tasks:
+                self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             self._loop.run_until_complete(self._server.wait_closed())
             self._loop.close()
 

@@ -153,3 +153,27 @@ def test_cancel_admit_cancel_discharge_and_merge(his):
         assert cur.execute("SELECT state, bed, patient_id FROM his_visits").fetchall() == [("admitted", "02", "P0009")]
         live = cur.execute("SELECT resource FROM resource_claims WHERE end_at IS NULL").fetchall()
     assert live == [("bed:CARD/02",)]
+
+
+def test_our_acks_validate_against_the_v25_structure(his):
+    """AA, AE and AR as we send them, read by hl7apy (strict, v2.5): an independent parser."""
+    from hl7apy.consts import VALIDATION_LEVEL
+    from hl7apy.parser import parse_message
+    acks = mllp_send(his.port, a05("V1", "ZY26001"), a05("V2", "ZY26002", ward="XX9"), msh("V3", "ORU^R01^ORU_R01"))
+    assert [code(a) for a in acks] == ["AA", "AE", "AR"]
+    for a in acks:
+        m = parse_message(str(a), validation_level=VALIDATION_LEVEL.STRICT)
+        assert m.name == "ACK" and m.validate()
+        assert m.MSA.MSA_2.value == str(a.segment("MSA")[2])
+
+
+def test_a_gb18030_message_says_so_in_msh18(his):
+    """A HIS that sends GB 18030 (MSH-18): decoded by it, the name kept; sent from a plain socket."""
+    body = a05("G1", "ZY26001", name="张^𠀀").replace("UNICODE UTF-8", "GB 18030-2000").replace("\n", "\r")
+    with socket.create_connection(("127.0.0.1", his.port)) as s:
+        s.sendall(b"\x0b" + body.encode("gb18030") + b"\x1c\x0d")
+        reply = b""
+        while not reply.endswith(b"\x1c\x0d"):
+            reply += s.recv(65536)
+    assert hl7.parse(reply.strip(b"\x0b\x1c\x0d").decode()).segment("MSA")[1][0] == "AA"
+    assert commands(his.backend)[0][1]["patient_name"] == "张𠀀"

@@ -44,8 +44,10 @@ def _fid(text: str) -> str:
 
 
 def _cmd(cur, kind: str, field: str, value: str):
-    for (payload,) in cur.execute("SELECT payload FROM commands WHERE kind = ? AND status = 'applied' ORDER BY "
-                                  "received_at", (kind,)).fetchall():
+    # payloads are canonical JSON (sorted keys, no spaces): the value is found as text, then checked
+    text = json.dumps(value, ensure_ascii=False)
+    for (payload,) in cur.execute("SELECT payload FROM commands WHERE kind = ? AND status = 'applied' AND payload "
+                                  "LIKE ? ORDER BY received_at", (kind, f'%"{field}":{text}%')).fetchall():
         p = json.loads(payload)
         if p.get(field) == value:
             yield p
@@ -171,8 +173,8 @@ def resource(cur, rtype: str, rid: str):
         r = cur.execute("SELECT admission_id FROM ledger WHERE entry_id = ?", (rid,)).fetchone()
         keys = [r[0]] if r else []
     elif rtype == "Invoice":
-        for (payload,) in cur.execute("SELECT payload FROM commands WHERE kind = 'hospital.settlement.recorded'"
-                                      ).fetchall():
+        for (payload,) in cur.execute("SELECT payload FROM commands WHERE kind = 'hospital.settlement.recorded' "
+                                      "AND payload LIKE ?", (f'%"settlement_no":"{rid}"%',)).fetchall():
             p = json.loads(payload)
             if _fid(p.get("settlement_no", "")) == rid:
                 keys = [p["inpatient_no"]]

@@ -145,7 +145,10 @@ class HisInterface:
                 return self._record(control, typ, visit, body, sha, status, code, text, reason, now, applied, cur)
         if True:
             cur.execute("INSERT INTO his_inbound (control_id, interface, msg_type, visit, body_sha, body, status, "
-                        "ack_code, ack, reason, received_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "ack_code, ack, reason, received_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (control_id) DO UPDATE SET visit = excluded.visit, status = excluded.status, "
+                        "ack_code = excluded.ack_code, ack = excluded.ack, reason = excluded.reason, "
+                        "applied_at = excluded.applied_at",       # a resend from the IT page: the row is kept
                         (control, self.m.name, typ, visit, sha, body, status, code, text, reason, now,
                          now if applied else None))
 
@@ -257,8 +260,6 @@ class HisInterface:
                                 (control,)).fetchone()
             if r is None or r[2] not in ("held", "error"):
                 return "nothing to retry"
-            with self.backend.tx() as cur:
-                cur.execute("DELETE FROM his_inbound WHERE control_id = ?", (control,))
             msg = hin.parse(r[0])
             text = self._process(control, r[1], r[1].split("^")[1], msg, r[0], _sha(r[0]), utcnow_iso())
             return hin.parse(text).segment("MSA")[1][0]
@@ -322,9 +323,10 @@ class HisInterface:
                             "admission_id = ?)", (p.get("inpatient_no"),)).fetchone()
             uid = json.loads(r[0]).get("patient_uid") if r else None
         out = {"patient_id": (visit or {}).get("patient_id") or ""}
-        if uid:
+        if uid:     # payloads are canonical JSON (sorted keys, no spaces): the uid is found as text
             for (payload,) in cur.execute("SELECT payload FROM commands WHERE kind = 'hospital.patient.identified' "
-                                          "ORDER BY received_at DESC LIMIT 200").fetchall():
+                                          "AND payload LIKE ? ORDER BY received_at DESC",
+                                          (f'%"patient_uid":{json.dumps(uid)}%',)).fetchall():
                 q = json.loads(payload)
                 if q.get("patient_uid") == uid:
                     out.update(name=q.get("name") or "", id_number=(q.get("identity") or {}).get("id_number") or "")
