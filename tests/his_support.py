@@ -108,3 +108,20 @@ class HisListener:
             pass
         self.sock.close()
         self.thread.join(5)
+
+
+def check_in(backend, visit: str, n: int = 1, device: str = "KT") -> str:
+    """What a kiosk's check-in for the HIS notice ``visit`` sends the server: its
+    ``hospital.admission.registered`` command, through the server's ingest (the push path less
+    HTTP and signing, which tests/test_his_stay.py drives for real). Returns the inpatient number."""
+    import uuid
+
+    from pos.ids import utcnow_iso
+    from sync.server import service
+    no = f"ZY{device}-{n:06d}"
+    kind = "hospital.admission.registered"
+    payload = service.validate(kind, {"inpatient_no": no, "notice_no": visit, "patient_uid": str(uuid.uuid4()),
+                                      "ward_code": "CARD", "at": utcnow_iso()}, device)
+    service.ingest(backend, device, [{"command_id": f"{device}-C{n:08d}", "device_id": device, "device_seq": n,
+                                      "created_at": utcnow_iso(), "kind": kind, "payload": payload}], {})
+    return no

@@ -10,7 +10,7 @@ import time
 import hl7
 import pytest
 
-from tests.his_support import a05, adt, code, dft, mllp_send, msh, text
+from tests.his_support import a05, adt, check_in, code, dft, mllp_send, msh, text
 from tests.sync_support import db_url  # noqa: F401  (fixture)
 
 
@@ -70,16 +70,20 @@ def test_bad_input_gets_ae_or_ar_with_the_reason_and_applies_nothing(his, bad, w
 
 
 def test_stay_messages_charges_and_a_charge_for_a_discharged_stay(his):
-    acks = mllp_send(his.port, a05("S1", "ZY26001"), adt("S2", "A01", "ZY26001", bed="0501"),
+    assert code(mllp_send(his.port, a05("S1", "ZY26001"))[0]) == "AA"
+    no = check_in(his.backend, "ZY26001")
+    acks = mllp_send(his.port, adt("S2", "A01", "ZY26001", bed="0501"),
                      dft("S3", "ZY26001", [("T1", "110900001", 1, "45.00"), ("T2", "XY0001", 2, "15.80")]),
                      adt("S4", "A02", "ZY26001", bed="0502", when="20261207140000"), adt("S5", "A03", "ZY26001"))
-    assert [code(a) for a in acks] == ["AA"] * 5, [str(a) for a in acks]
+    assert [code(a) for a in acks] == ["AA"] * 4, [str(a) for a in acks]
+    assert not any("held" in text(a) for a in acks)
     kinds = [c[0] for c in commands(his.backend)]
     assert kinds == ["hospital.his.notice", "hospital.his.admitted", "hospital.his.charge", "hospital.his.charge",
                      "hospital.his.transferred", "hospital.his.discharge_ordered"]
     charges = [c[1] for c in commands(his.backend) if c[0] == "hospital.his.charge"]
     assert [(c["fee_code"], c["category"], c["qty_milli"], c["amount_fen"]) for c in charges] == [
         ("B001", "甲", 1000, 4500), ("D101", "甲", 2000, 3160)]
+    assert {c["inpatient_no"] for c in charges} == {no}                 # onestop's admission, linked
     with his.backend.tx() as cur:
         claims = cur.execute("SELECT resource, end_at IS NULL FROM resource_claims").fetchall()
         assert sorted((r, bool(live)) for r, live in claims) == [("bed:CARD/01", False), ("bed:CARD/02", True)]       # transferred
@@ -90,7 +94,9 @@ def test_stay_messages_charges_and_a_charge_for_a_discharged_stay(his):
 
 
 def test_a_charge_message_with_one_bad_line_applies_none_of_it(his):
-    mllp_send(his.port, a05("S1", "ZY26001"), adt("S2", "A01", "ZY26001", bed="0501"))
+    mllp_send(his.port, a05("S1", "ZY26001"))
+    check_in(his.backend, "ZY26001")
+    mllp_send(his.port, adt("S2", "A01", "ZY26001", bed="0501"))
     ack = mllp_send(his.port, dft("S3", "ZY26001", [("T1", "110900001", 1, "45.00"), ("T2", "NOPE", 1, "1.00")]))[0]
     assert code(ack) == "AE" and "NOPE" in text(ack)
     assert not [c for c in commands(his.backend) if c[0] == "hospital.his.charge"]
@@ -107,6 +113,10 @@ def test_out_of_order_is_held_then_applied_when_the_predecessor_arrives(his):
     assert [(q["control_id"], q["status"], q["flagged"]) for q in st["inbound"]] == [
         ("O2", "held", False), ("O3", "held", False)]
     assert code(mllp_send(his.port, a05("O1", "ZY26005"))[0]) == "AA"
+    assert [c[0] for c in commands(his.backend)] == ["hospital.his.notice"]     # the rest waits for the check-in
+    assert {q["control_id"]: q["reason"] for q in his.status()["inbound"]}["O2"].endswith("check-in at onestop")
+    check_in(his.backend, "ZY26005")
+    his.pump()                              # the server's pump follows the log: the check-in releases them
     assert [c[0] for c in commands(his.backend)] == ["hospital.his.notice", "hospital.his.admitted",
                                                     "hospital.his.charge"]
     assert {k: v[0] for k, v in inbound(his.backend).items()} == {"O1": "applied", "O2": "applied", "O3": "applied"}
@@ -141,14 +151,16 @@ def test_a_connection_dropped_mid_message_applies_nothing(his):
 
 
 def test_cancel_admit_cancel_discharge_and_merge(his):
-    acks = mllp_send(his.port, a05("C1", "ZY26001"), adt("C2", "A01", "ZY26001", bed="0501"),
+    mllp_send(his.port, a05("C1", "ZY26001"))
+    check_in(his.backend, "ZY26001")
+    acks = mllp_send(his.port, adt("C2", "A01", "ZY26001", bed="0501"),
                      adt("C3", "A11", "ZY26001", when="20261207110000"),
                      adt("C4", "A01", "ZY26001", bed="0502", when="20261207120000"),
                      adt("C5", "A03", "ZY26001"), adt("C6", "A13", "ZY26001"),
                      "\n".join([msh("C7", "ADT^A40^ADT_A39"), "EVN|A40|20261207120000", "PID|1||P0009^^^HIS^PI",
                                 "MRG|P0001^^^HIS^PI"]),
                      adt("C8", "A13", "ZY26001"))
-    assert [code(a) for a in acks] == ["AA"] * 7 + ["AE"]
+    assert [code(a) for a in acks] == ["AA"] * 6 + ["AE"]
     with his.backend.tx() as cur:
         assert cur.execute("SELECT state, bed, patient_id FROM his_visits").fetchall() == [("admitted", "02", "P0009")]
         live = cur.execute("SELECT resource FROM resource_claims WHERE end_at IS NULL").fetchall()

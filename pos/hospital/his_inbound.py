@@ -297,6 +297,7 @@ def plan(msg, m: HisMapping, visits, now: str) -> Plan:
                     {"state": "preadmit", "ward": ward, "bed": "", "patient_id": p["patient_id"], "notice_no": visit})
     if v is None:
         raise Held(visit, f"{typ} for visit {visit} waits for its A05 (pre-admit)")
+    _checked_in(v, typ, event)
     no = v.get("inpatient_no") or visit
     base = {"inpatient_no": no, "notice_no": visit, "at": at}
     if event == "A01":
@@ -338,6 +339,13 @@ def plan(msg, m: HisMapping, visits, now: str) -> Plan:
     raise Refused("AR", f"message type {typ} is not taken", "MSH")      # pragma: no cover (TYPES)
 
 
+def _checked_in(v: dict, typ: str, event: str) -> None:
+    """The bed, the discharge order and the charges belong to onestop's admission: until a kiosk or
+    the counter has registered the patient for this notice (the server links the two), they wait."""
+    if event in ("A01", "A02", "A03", "P03") and not v.get("inpatient_no") and v["state"] != "cancelled":
+        raise Held(v["visit"], f"{typ} for visit {v['visit']} waits for the patient's check-in at onestop")
+
+
 def _name(msg) -> str:
     fam, giv = _get(msg, "PID", 5, 1).strip(), _get(msg, "PID", 5, 2).strip()
     return fam + giv
@@ -361,7 +369,8 @@ def _charges(msg, m: HisMapping, visits, control: str, typ: str, at: str) -> Pla
         raise Held(visit, f"charges for visit {visit} wait for its A05 (pre-admit)")
     if v["state"] in ("discharged", "cancelled"):
         raise Refused("AE", f"charge for a {v['state']} stay: visit {visit}", "FT1")
-    no = v.get("inpatient_no") or visit
+    _checked_in(v, typ, "P03")
+    no = v["inpatient_no"]
     cmds, refs = [], set()
     for n, s in enumerate(lines, 1):
         ref = _get(msg, "FT1", 2, s=s).strip()

@@ -130,7 +130,8 @@ class HisInterface:
             reason = f"MSH-10 {control} was used already for another message: refused"
             log.warning("HIS %s: %s", self.m.name, reason)
             return self._ack("AR", control, event, reason, "MSH")
-        self.link()
+        for visit in self.link():
+            self._release_held(visit)
         return self._process(control, f"{code}^{event}", event, msg, body, sha, now)
 
     def _visit(self, cur, visit: str) -> dict | None:
@@ -228,16 +229,18 @@ class HisInterface:
         while progress:
             progress = False
             with self.backend.tx() as cur:
-                held = cur.execute("SELECT control_id, msg_type, body FROM his_inbound WHERE status = 'held' "
+                held = cur.execute("SELECT control_id, msg_type, body, reason FROM his_inbound WHERE status = 'held' "
                                    "AND visit = ? ORDER BY received_at, control_id", (visit,)).fetchall()
-            for control, typ, body in held:
+            for control, typ, body, was in held:
                 msg = hin.parse(body)
                 now = utcnow_iso()
                 try:
                     with self.backend.tx() as cur:
                         p = hin.plan(msg, self.m, lambda v: self._visit(cur, v), now)
                         self._precheck(cur, p)
-                except hin.Held:
+                except hin.Held as h:
+                    if h.reason != was:             # waits for the next step now (the check-in, say)
+                        self._set(control, "held", h.reason)
                     continue
                 except hin.Refused as r:
                     self._set(control, "error", r.reason)
@@ -275,8 +278,9 @@ class HisInterface:
 
     def link(self) -> list:
         """Follow the command log: an admission a kiosk registered for an HIS notice is linked to its
-        visit; outbound kinds are queued for the HIS. Returns the queued control IDs."""
-        queued = []
+        visit; outbound kinds are queued for the HIS. Returns the visits linked now (what waited for
+        their check-in can apply). The caller holds the interface's lock."""
+        linked = []
         with self.backend.tx() as cur:
             after = self._cursor(cur, "outbound")
             kinds = (*OUTBOUND_KINDS, "hospital.discharged")
@@ -295,8 +299,9 @@ class HisInterface:
                                 "WHERE inpatient_no = ?", (now, p["inpatient_no"]))
                     continue
                 if kind == "hospital.admission.registered" and p.get("notice_no"):
-                    cur.execute("UPDATE his_visits SET inpatient_no = ?, updated_at = ? WHERE notice_no = ? "
-                                "AND inpatient_no IS NULL", (p["inpatient_no"], now, p["notice_no"]))
+                    if cur.execute("UPDATE his_visits SET inpatient_no = ?, updated_at = ? WHERE notice_no = ? "
+                                   "AND inpatient_no IS NULL", (p["inpatient_no"], now, p["notice_no"])).rowcount:
+                        linked.append(p["notice_no"])
                     visit = self._visit(cur, p["notice_no"])
                 else:
                     r = cur.execute("SELECT visit FROM his_visits WHERE inpatient_no = ?",
@@ -310,10 +315,9 @@ class HisInterface:
                 cur.execute("INSERT INTO his_outbound (control_id, interface, source_seq, msg_type, visit, body, "
                             "status, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
                             (control, self.m.name, seq, typ, vno, text, now, now))
-                queued.append(control)
             if last != after:
                 self._set_cursor(cur, "outbound", last)
-        return queued
+        return linked
 
     def _patient(self, cur, p: dict, visit: dict | None) -> dict:
         uid = p.get("patient_uid")
@@ -336,7 +340,9 @@ class HisInterface:
     def pump(self, now: float | None = None) -> dict:
         """Queue what is new and deliver what is due, in order; stops at the first delivery that fails
         (a message to the HIS is never overtaken by a later one)."""
-        self.link()
+        with self._lock:
+            for visit in self.link():
+                self._release_held(visit)
         sent = failed = 0
         if self.endpoint is None:
             return {"sent": 0, "failed": 0}
