@@ -209,6 +209,7 @@ def main() -> int:
                 drop_pg_db(url)
         (i50, i99, ni), (b50, b99, nb) = b["idle"], b["burst"]
         burst_md = f"""
+
 **Burst after downtime** ({name}): {b['charges']:,} charges as {b['messages']:,} DFT^P03 taken in
 {b['took']:.1f} s (**{b['charges'] / b['took']:,.0f} charges/s**), while {a.kiosks} kiosks pulled in a
 loop inside the same server process:

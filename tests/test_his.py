@@ -189,3 +189,25 @@ def test_a_gb18030_message_says_so_in_msh18(his):
             reply += s.recv(65536)
     assert hl7.parse(reply.strip(b"\x0b\x1c\x0d").decode()).segment("MSA")[1][0] == "AA"
     assert commands(his.backend)[0][1]["patient_name"] == "张𠀀"
+
+
+@pytest.mark.parametrize("text_, fen", [("45.00", 4500), ("0.01", 1), ("186", 18600), ("15.8^CNY", 1580)])
+def test_yuan_to_fen_is_exact(text_, fen):
+    from pos.hospital.his_inbound import _fen
+    assert _fen(text_, "price") == fen
+
+
+@pytest.mark.parametrize("text_", ["45.005", "-1.00", "abc"])
+def test_an_amount_finer_than_a_fen_or_not_an_amount_is_refused(text_):
+    from pos.hospital.his_inbound import Refused, _fen
+    with pytest.raises(Refused):
+        _fen(text_, "price")
+
+
+@pytest.mark.parametrize("dtm, utc", [("20261207093000+0800", "2026-12-07T01:30:00.000000Z"),
+                                      ("20261207093000", "2026-12-07T01:30:00.000000Z"),     # site time
+                                      ("202612070930-0500", "2026-12-07T14:30:00.000000Z"),
+                                      ("20261207", "2026-12-06T16:00:00.000000Z")])
+def test_hl7_times_become_utc(dtm, utc):
+    from pos.hospital.his_inbound import ts
+    assert ts(dtm, "Asia/Shanghai") == utc

@@ -14,6 +14,7 @@ key of every later message of the stay.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,7 +26,8 @@ import hl7
 
 from .. import money
 
-__all__ = ["HisMapping", "load_mapping", "Refused", "Held", "Plan", "parse", "plan", "TYPES", "DEFAULT_PATH"]
+__all__ = ["HisMapping", "load_mapping", "Refused", "Held", "Plan", "parse", "header", "component", "plan", "ts",
+           "TYPES", "DEFAULT_PATH"]
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "assets" / "config" / "his.toml"
 
@@ -142,7 +144,7 @@ def parse(text: str) -> hl7.Message:
     return msg
 
 
-def _get(msg, seg: str, f: int, c: int = 1, r: int = 1, s=None) -> str:
+def component(msg, seg: str, f: int, c: int = 1, r: int = 1, s=None) -> str:
     """A field's component (``s``: one segment instance, else the first ``seg``); '' when absent."""
     try:
         if s is not None:
@@ -153,7 +155,7 @@ def _get(msg, seg: str, f: int, c: int = 1, r: int = 1, s=None) -> str:
 
 
 def _need(msg, seg: str, f: int, what: str, c: int = 1) -> str:
-    v = _get(msg, seg, f, c).strip()
+    v = component(msg, seg, f, c).strip()
     if not v:
         raise Refused("AE", f"{seg}-{f} ({what}) is missing", seg)
     return v
@@ -171,35 +173,33 @@ def _identifiers(msg) -> dict:
     """PID-3's repetitions by identifier type (CX.5) -> ID (CX.1)."""
     out, r = {}, 1
     while r <= 20:
-        idv = _get(msg, "PID", 3, 1, r)
+        idv = component(msg, "PID", 3, 1, r)
         if not idv:
             break
-        out.setdefault(_get(msg, "PID", 3, 5, r), idv)
+        out.setdefault(component(msg, "PID", 3, 5, r), idv)
         r += 1
     return out
 
 
+_DTM = re.compile(r"(\d{8}(?:\d{4}(?:\d{2})?)?)(?:\.\d{1,4})?([+-]\d{4})?")
+
+
 def ts(value: str, tz: str) -> str | None:
-    """An HL7 DTM (YYYYMMDD[HHMM[SS]][+/-ZZZZ], local time when no offset) -> ISO 8601 UTC."""
+    """An HL7 DTM (YYYYMMDD[HHMM[SS[.S+]]][+/-ZZZZ]; the site's local time without an offset) ->
+    ISO 8601 UTC, or None when empty."""
     value = value.strip()
     if not value:
         return None
-    offset = None
-    for sign in "+-":
-        if sign in value[8:]:
-            value, _, off = value.partition(sign) if value.count(sign) == 1 else (value, "", "")
-            offset = sign + off
-    digits = value.split(".")[0]
-    fmt = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}.get(len(digits))
-    if fmt is None:
+    m = _DTM.fullmatch(value)
+    if m is None:
         raise Refused("AE", f"not an HL7 time: {value!r}")
+    digits, offset = m.groups()
+    fmt = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}[len(digits)]
     try:
-        dt = datetime.strptime(digits, fmt)
+        dt = datetime.strptime(digits + (offset or ""), fmt + ("%z" if offset else ""))
     except ValueError:
         raise Refused("AE", f"not an HL7 time: {value!r}") from None
-    if offset and len(offset) == 5:
-        dt = datetime.strptime(digits + offset, fmt + "%z")
-    else:
+    if not offset:
         dt = dt.replace(tzinfo=ZoneInfo(tz))
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -230,8 +230,8 @@ def _milli(text: str) -> int:
 # -- the plan ---------------------------------------------------------------------------------------
 def header(msg) -> tuple[str, str, str]:
     """(control id, message code, trigger event); AR when MSH-9 or MSH-10 is missing."""
-    control = _get(msg, "MSH", 10).strip()
-    code, event = _get(msg, "MSH", 9, 1).strip(), _get(msg, "MSH", 9, 2).strip()
+    control = component(msg, "MSH", 10).strip()
+    code, event = component(msg, "MSH", 9, 1).strip(), component(msg, "MSH", 9, 2).strip()
     if not control:
         raise Refused("AR", "MSH-10 (message control ID) is missing", "MSH")
     if len(control) > 64:
@@ -246,16 +246,16 @@ def plan(msg, m: HisMapping, visits, now: str) -> Plan:
     visit (``state``: preadmit, admitted, discharge_ordered, discharged, cancelled; ``inpatient_no``:
     onestop's admission, when a kiosk registered it; ``ward``, ``bed``; ``patient_id``)."""
     control, code, event = header(msg)
-    version = _get(msg, "MSH", 12).strip()
+    version = component(msg, "MSH", 12).strip()
     if version and not version.startswith("2."):
         raise Refused("AR", f"HL7 version {version!r} is not v2", "MSH")
     if (code, event) not in TYPES:
         raise Refused("AR", f"message type {code}^{event} is not taken by this interface", "MSH")
-    if m.his_application and _get(msg, "MSH", 3).strip() not in ("", m.his_application):
-        raise Refused("AR", f"MSH-3 {_get(msg, 'MSH', 3)!r} is not the configured HIS", "MSH")
+    if m.his_application and component(msg, "MSH", 3).strip() not in ("", m.his_application):
+        raise Refused("AR", f"MSH-3 {component(msg, 'MSH', 3)!r} is not the configured HIS", "MSH")
     typ = f"{code}^{event}"
-    at = ts(_get(msg, "EVN", 2), m.tz) if _has(msg, "EVN") and _get(msg, "EVN", 2) else None
-    at = at or ts(_get(msg, "MSH", 7), m.tz) or now
+    at = ts(component(msg, "EVN", 2), m.tz) if _has(msg, "EVN") and component(msg, "EVN", 2) else None
+    at = at or ts(component(msg, "MSH", 7), m.tz) or now
     if event == "A40":
         if not _has(msg, "MRG"):
             raise Refused("AE", "A40 needs an MRG segment", "MRG")
@@ -274,7 +274,7 @@ def plan(msg, m: HisMapping, visits, now: str) -> Plan:
         raise Refused("AE", f"{typ} needs a PV1 segment", "PV1")
     visit = _need(msg, "PV1", 19, "visit number (the HIS inpatient number)")
     v = visits(visit)
-    his_ward, his_bed = _get(msg, "PV1", 3, 1).strip(), _get(msg, "PV1", 3, 3).strip()
+    his_ward, his_bed = component(msg, "PV1", 3, 1).strip(), component(msg, "PV1", 3, 3).strip()
     if event == "A05":
         if v is not None and v["state"] != "cancelled":
             raise Refused("AE", f"visit {visit} is pre-admitted already ({v['state']})", "PV1")
@@ -287,10 +287,10 @@ def plan(msg, m: HisMapping, visits, now: str) -> Plan:
         if not name:
             raise Refused("AE", "PID-5 (patient name) is missing", "PID")
         deposit = m.suggested_deposit_fen
-        if _has(msg, "ZDP") and _get(msg, "ZDP", 1):
-            deposit = _fen(_get(msg, "ZDP", 1), "ZDP-1 suggested deposit")
+        if _has(msg, "ZDP") and component(msg, "ZDP", 1):
+            deposit = _fen(component(msg, "ZDP", 1), "ZDP-1 suggested deposit")
         p = {"notice_no": visit, "source": "his", "patient_name": name, "id_number": idno, "ward_code": ward,
-             "diagnosis": _get(msg, "DG1", 4) if _has(msg, "DG1") else "",
+             "diagnosis": component(msg, "DG1", 4) if _has(msg, "DG1") else "",
              "doctor": _doctor(msg), "suggested_deposit_fen": deposit, "issued_at": at,
              "patient_id": ids.get(m.patient_id_type, "")}
         return Plan(control, typ, visit, [("hospital.his.notice", p)],
@@ -322,10 +322,10 @@ def plan(msg, m: HisMapping, visits, now: str) -> Plan:
             raise Held(visit, f"A03 for visit {visit} waits for its A01 (admit)")
         if v["state"] != "admitted":
             raise Refused("AE", f"visit {visit} is {v['state']}: cannot order its discharge", "PV1")
-        summary = (_get(msg, "PV1", 36).strip() and f"PV1-36 {_get(msg, 'PV1', 36).strip()}") or "HIS discharge order"
+        summary = (component(msg, "PV1", 36).strip() and f"PV1-36 {component(msg, 'PV1', 36).strip()}") or "HIS discharge order"
         return Plan(control, typ, visit, [("hospital.his.discharge_ordered", {
             **base, "summary": summary, "ebill_no": visit, "doctor": _doctor(msg),
-            "discharge_at": ts(_get(msg, "PV1", 45), m.tz)})], {"state": "discharge_ordered"})
+            "discharge_at": ts(component(msg, "PV1", 45), m.tz)})], {"state": "discharge_ordered"})
     if event == "A11":
         if v["state"] not in ("admitted", "preadmit"):
             raise Refused("AE", f"visit {visit} is {v['state']}: cannot cancel its admission", "PV1")
@@ -347,14 +347,14 @@ def _checked_in(v: dict, typ: str, event: str) -> None:
 
 
 def _name(msg) -> str:
-    fam, giv = _get(msg, "PID", 5, 1).strip(), _get(msg, "PID", 5, 2).strip()
+    fam, giv = component(msg, "PID", 5, 1).strip(), component(msg, "PID", 5, 2).strip()
     return fam + giv
 
 
 def _doctor(msg) -> str:
     if not _has(msg, "PV1"):
         return ""
-    return (_get(msg, "PV1", 7, 2) + _get(msg, "PV1", 7, 3)).strip() or _get(msg, "PV1", 7, 1).strip()
+    return (component(msg, "PV1", 7, 2) + component(msg, "PV1", 7, 3)).strip() or component(msg, "PV1", 7, 1).strip()
 
 
 def _charges(msg, m: HisMapping, visits, control: str, typ: str, at: str) -> Plan:
@@ -373,33 +373,33 @@ def _charges(msg, m: HisMapping, visits, control: str, typ: str, at: str) -> Pla
     no = v["inpatient_no"]
     cmds, refs = [], set()
     for n, s in enumerate(lines, 1):
-        ref = _get(msg, "FT1", 2, s=s).strip()
+        ref = component(msg, "FT1", 2, s=s).strip()
         if not ref:
             raise Refused("AE", f"FT1 #{n}: FT1-2 (transaction ID) is missing", "FT1")
         if ref in refs:
             raise Refused("AE", f"FT1 #{n}: transaction {ref} twice in one message", "FT1")
         refs.add(ref)
-        kind = _get(msg, "FT1", 6, s=s).strip() or "CG"
+        kind = component(msg, "FT1", 6, s=s).strip() or "CG"
         if kind != "CG":
             raise Refused("AE", f"FT1 #{n}: transaction type {kind!r} is not taken (only CG, a charge)", "FT1")
-        code = _get(msg, "FT1", 7, s=s).strip()
+        code = component(msg, "FT1", 7, s=s).strip()
         if not code:
             raise Refused("AE", f"FT1 #{n}: FT1-7 (transaction code) is missing", "FT1")
         fee = m.fee(code)
-        qty = _milli(_get(msg, "FT1", 10, s=s))
-        price_text = _get(msg, "FT1", 12, s=s).strip()
+        qty = _milli(component(msg, "FT1", 10, s=s))
+        price_text = component(msg, "FT1", 12, s=s).strip()
         if not price_text:
             raise Refused("AE", f"FT1 #{n}: FT1-12 (unit price) is missing", "FT1")
         price = _fen(price_text, f"FT1 #{n}: FT1-12 unit price")
         amount = money.amount_fen(price, qty)
-        total = _get(msg, "FT1", 11, s=s).strip()
+        total = component(msg, "FT1", 11, s=s).strip()
         if total and _fen(total, f"FT1 #{n}: FT1-11 extended amount") != amount:
             raise Refused("AE", f"FT1 #{n}: FT1-11 {total} is not FT1-10 × FT1-12 ({amount} fen)", "FT1")
-        day = ts(_get(msg, "FT1", 4, s=s), m.tz) or at
+        day = ts(component(msg, "FT1", 4, s=s), m.tz) or at
         local = datetime.fromisoformat(day.replace("Z", "+00:00")).astimezone(ZoneInfo(m.tz)).date().isoformat()
         cmds.append(("hospital.his.charge", {
             "inpatient_no": no, "notice_no": visit, "charge_ref": f"HIS-{ref}", "fee_code": fee["code"],
             "his_code": code, "name": fee["name"], "category": fee["category"], "qty_milli": qty,
             "unit_price_fen": price, "amount_fen": amount, "service_date": local,
-            "department": _get(msg, "FT1", 13, s=s).strip(), "at": at}))
+            "department": component(msg, "FT1", 13, s=s).strip(), "at": at}))
     return Plan(control, typ, visit, cmds, {})

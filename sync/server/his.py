@@ -85,7 +85,7 @@ class HisInterface:
         control, event = "", ""
         try:
             msg = hin.parse(head.decode("utf-8", "replace").split("\r", 1)[0])
-            control, event = hin._get(msg, "MSH", 10), hin._get(msg, "MSH", 9, 2)
+            control, event = hin.component(msg, "MSH", 10), hin.component(msg, "MSH", 9, 2)
         except hin.Refused:
             pass
         reason = f"message larger than {self.m.max_bytes} bytes: refused, nothing applied"
@@ -103,7 +103,7 @@ class HisInterface:
     def _decode(self, raw: bytes) -> str:
         first = raw.split(b"\r", 1)[0]
         try:
-            charset = hin._get(hin.parse(first.decode("ascii", "replace")), "MSH", 18).strip().upper()
+            charset = hin.component(hin.parse(first.decode("ascii", "replace")), "MSH", 18).strip().upper()
         except hin.Refused:
             charset = ""
         try:
