@@ -172,3 +172,59 @@ def test_an_admission_the_his_did_not_start_is_sent_as_adt_and_retried(stack, tm
     assert msg.PV1.PV1_19.value == no and msg.PID.PID_5.PID_5_1.value == "王喆"
     assert msg.PV1.PV1_3.PV1_3_1.value == "WK7"                       # the ward, in the HIS's code
     his2.close()
+
+
+@pytest.fixture
+def world(tmp_path):
+    from kiosk.demo_env import DemoWorld
+    w = DemoWorld(tmp_path / "world")
+    yield w
+    w.stop()
+
+
+def test_the_kiosk_checks_in_an_his_notice_with_the_card_and_the_terminal(stack, world, tmp_path):
+    """The same stay, checked in through the kiosk's check-in flow against the simulators over their
+    real transports (the ID card on SAM_V over a pty, the ZVT terminal and printers over TCP)."""
+    from drivers.identity_wait import wait_for_identity
+    from kiosk.demo_env import demo_cards
+    from kiosk.launch import demo_config_path
+    from pos.config import load_config
+    from pos.flows.checkin import CheckinFlow
+    from pos.hospital.gateway import PersonInfo
+    from pos.site import Site
+    server, iface, his = stack
+    store = new_kiosk(tmp_path, "KB", server.url)
+    site = Site(world.config(load_config(demo_config_path())), store)
+    h = site.hospital
+    for code_, name, building, floor, beds in demo.WARDS:
+        h.add_ward(code_, name, floor, building, beds)
+    for code_, name, spec, unit, cat, _price in demo.FEES:
+        h.add_fee_item(code_, name, cat, spec, unit)
+    for name, _sex, _b, idno, scheme, member, card, token, _w, _d in demo.PEOPLE:
+        site.gateway.add_member(PersonInfo(member, name, idno, scheme), card_number=card, token=token)
+    sync = SyncClient(store)
+
+    notice = a05("K1", "ZY27001", ward="WK7", idno="440305199001010026", name="王^喆")
+    assert code(mllp_send(iface.port, notice)[0]) == "AA"
+    sync.sync_once()
+    flow = CheckinFlow(site, operator_id=store.device_id)
+    world.place_card(demo_cards()[1])                                  # 王喆's ID card on the reader
+    ident = wait_for_identity([("id_reader", site.device("id_reader"))], timeout=10)
+    assert flow.identified(ident) == "confirm"
+    assert flow.notice["notice_no"] == "ZY27001" and flow.notice["suggested_deposit_fen"] == 200000
+    no = flow.confirm()["inpatient_no"]
+    assert flow.pay().public_status == "approved"
+    assert flow.print_documents().print_problems == []
+    sync.sync_once()
+
+    acks = mllp_send(iface.port, adt("K2", "A01", "ZY27001", ward="WK7", bed="03"),
+                     dft("K3", "ZY27001", [("U1", "120100002", 2, "28.00")]))
+    assert [code(x) for x in acks] == ["AA", "AA"] and not any("held" in text(x) for x in acks)
+    sync.sync_once()
+    assert h.admission(no)["state"] == "bed_assigned"
+    assert h.account(no)["deposit_fen"] == 200000
+    iface.pump()
+    deposit = v25(his.received[0])
+    assert deposit.PV1.PV1_19.value == "ZY27001" and deposit.PV1.PV1_3.PV1_3_1.value == "WK7"
+    assert deposit.DFT_P03_FINANCIAL[0].FT1.FT1_11.FT1_11_1.value == "2000.00"
+    assert store.conn.execute("SELECT amount_fen FROM hosp_charges WHERE ref = 'HIS-U1'").fetchone()[0] == 5600
