@@ -228,3 +228,28 @@ def test_the_kiosk_checks_in_an_his_notice_with_the_card_and_the_terminal(stack,
     assert deposit.PV1.PV1_19.value == "ZY27001" and deposit.PV1.PV1_3.PV1_3_1.value == "WK7"
     assert deposit.DFT_P03_FINANCIAL[0].FT1.FT1_11.FT1_11_1.value == "2000.00"
     assert store.conn.execute("SELECT amount_fen FROM hosp_charges WHERE ref = 'HIS-U1'").fetchone()[0] == 5600
+
+    # the discharge order from the HIS, the nurse's lock, then the counter desk settles and discharges
+    from pos.counter.desk import CounterDesk
+    assert code(mllp_send(iface.port, adt("K4", "A03", "ZY27001", ward="WK7"))[0]) == "AA"
+    sync.sync_once()
+    h.confirm_identity(no, "護士長")
+    h.lock_charges(no, "護士")
+    h.schedule_discharge(no, "2026-12-08")
+    desk = CounterDesk(site, cashier="李會計")
+    site.cash.open_shift("李會計", 300000)                               # the drawer's float
+    assert desk.pre_settle(no)["total_fen"] == 5600
+    st = desk.settle(no)
+    assert st["total_fen"] == 5600 and st["refund_fen"] == 200000 - st["selfpay_fen"]
+    desk.refund_cash(no, st["refund_fen"])
+    desk.finish_discharge(no)
+    sync.sync_once()
+    iface.pump()
+    kinds = [v25(m) for m in his.received]
+    settle = kinds[1]
+    lines = {g.FT1.FT1_7.FT1_7_1.value: g.FT1.FT1_11.FT1_11_1.value for g in settle.DFT_P03_FINANCIAL}
+    assert lines["SETTLE"] == "56.00"
+    refund = kinds[2].DFT_P03_FINANCIAL[0].FT1
+    assert (refund.FT1_6.value, refund.FT1_11.FT1_11_1.value) == ("CD", "-" + f"{st['refund_fen'] / 100:.2f}")
+    with server.backend.tx() as cur:
+        assert cur.execute("SELECT state FROM his_visits WHERE visit = 'ZY27001'").fetchone()[0] == "discharged"

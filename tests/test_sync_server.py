@@ -412,8 +412,8 @@ def test_an_old_database_migrates_and_keeps_its_log_and_claims(db_url, monkeypat
     try:
         with backend.tx() as cur:
             assert [r[0] for r in cur.execute("SELECT name FROM server_migrations ORDER BY name").fetchall()] == [
-                "hospital.m001_tables", "hospital.m002_claims", "m001_core", "m002_beds_ledger", "m003_ingest",
-                "m004_claims"]
+                "hospital.his_m001", "hospital.m001_tables", "hospital.m002_claims", "m001_core", "m002_beds_ledger",
+                "m003_ingest", "m004_claims"]
             assert cur.execute("SELECT resource, holder FROM resource_claims").fetchall() == [("bed:W3/12", "KA-000001")]
         enrol(backend, issue_enrol_code(backend), "KB")
         cmds, meta = validate_batch({"commands": [
