@@ -64,7 +64,7 @@ def test_duplicate_control_id_with_another_body_is_refused(his):
 ])
 def test_bad_input_gets_ae_or_ar_with_the_reason_and_applies_nothing(his, bad, want, why):
     ack = mllp_send(his.port, bad)[0]
-    assert code(ack) == want
+    assert code(ack) == want and str(ack.segment("MSA")[2]) == bad.split("|")[9]     # MSA-2: its MSH-10
     assert why in text(ack) or why in str(ack.segment("ERR")[8])
     assert commands(his.backend) == []
 

@@ -89,6 +89,7 @@ class HisInterface:
         except hin.Refused:
             pass
         reason = f"message larger than {self.m.max_bytes} bytes: refused, nothing applied"
+        # (the head is the first bytes of the frame: its MSH segment reads like any other)
         log.warning("HIS %s: %s (MSH-10 %r)", self.m.name, reason, control)
         return self._ack("AR", control, event, reason, "MSH").encode()
 
@@ -98,7 +99,17 @@ class HisInterface:
                 return self._handle(raw).encode("utf-8")
             except Exception as exc:            # the database, a bug: AE, nothing stored; the HIS resends
                 log.exception("HIS %s: message failed", self.m.name)
-                return self._ack("AE", "", "", f"server error, resend later: {type(exc).__name__}").encode()
+                control, event = self._head_of(raw)
+                return self._ack("AE", control, event, f"server error, resend later: {type(exc).__name__}").encode()
+
+    @staticmethod
+    def _head_of(raw: bytes) -> tuple[str, str]:
+        """MSH-10 and the trigger event of a message refused as a whole, when its MSH still reads."""
+        try:
+            msh = hin.parse(raw.split(b"\r", 1)[0].decode("utf-8", "replace"))
+            return hin.component(msh, "MSH", 10).strip()[:64], hin.component(msh, "MSH", 9, 2).strip()[:8]
+        except hin.Refused:
+            return "", ""
 
     def _decode(self, raw: bytes) -> str:
         first = raw.split(b"\r", 1)[0]
@@ -118,8 +129,9 @@ class HisInterface:
             msg = hin.parse(text)
             control, code, event = hin.header(msg)
         except hin.Refused as r:
-            log.warning("HIS %s: refused %s: %s", self.m.name, r.code, r.reason)
-            return self._ack(r.code, "", "", r.reason, r.segment)
+            control, event = self._head_of(raw)
+            log.warning("HIS %s: refused %s %r: %s", self.m.name, r.code, control, r.reason)
+            return self._ack(r.code, control, event, r.reason, r.segment)
         body = str(msg)
         sha = _sha(body)
         with self.backend.tx() as cur:
