@@ -34,7 +34,8 @@ def commands(backend, device="@his"):
 
 def inbound(backend):
     with backend.tx() as cur:
-        return {r[0]: r[1:] for r in cur.execute("SELECT control_id, status, ack_code, reason FROM his_inbound").fetchall()}
+        rows = cur.execute("SELECT control_id, status, ack_code, reason FROM his_inbound").fetchall()
+    return {r[0]: r[1:] for r in rows}
 
 
 def test_pre_admit_becomes_a_notice_and_a_repeat_gets_the_same_ack(his):
@@ -86,7 +87,8 @@ def test_stay_messages_charges_and_a_charge_for_a_discharged_stay(his):
     assert {c["inpatient_no"] for c in charges} == {no}                 # onestop's admission, linked
     with his.backend.tx() as cur:
         claims = cur.execute("SELECT resource, end_at IS NULL FROM resource_claims").fetchall()
-        assert sorted((r, bool(live)) for r, live in claims) == [("bed:CARD/01", False), ("bed:CARD/02", True)]       # transferred
+        # transferred: the first bed's claim ended, the second's is open
+        assert sorted((r, bool(live)) for r, live in claims) == [("bed:CARD/01", False), ("bed:CARD/02", True)]
         cur.execute("UPDATE his_visits SET state = 'discharged' WHERE visit = 'ZY26001'")
     ack = mllp_send(his.port, dft("S6", "ZY26001", [("T3", "110900001", 1, "45.00")]))[0]
     assert code(ack) == "AE" and "discharged" in text(ack)

@@ -322,7 +322,8 @@ def plan(msg, m: HisMapping, visits, now: str) -> Plan:
             raise Held(visit, f"A03 for visit {visit} waits for its A01 (admit)")
         if v["state"] != "admitted":
             raise Refused("AE", f"visit {visit} is {v['state']}: cannot order its discharge", "PV1")
-        summary = (component(msg, "PV1", 36).strip() and f"PV1-36 {component(msg, 'PV1', 36).strip()}") or "HIS discharge order"
+        disposition = component(msg, "PV1", 36).strip()
+        summary = f"PV1-36 {disposition}" if disposition else "HIS discharge order"
         return Plan(control, typ, visit, [("hospital.his.discharge_ordered", {
             **base, "summary": summary, "ebill_no": visit, "doctor": _doctor(msg),
             "discharge_at": ts(component(msg, "PV1", 45), m.tz)})], {"state": "discharge_ordered"})

@@ -116,7 +116,8 @@ def _build(s: dict) -> list:
     for _e, kind, amount, *_ in s["ledger"]:
         sums[kind] = sums.get(kind, 0) + amount
     acct = Account(id=f"{eid}-acct", status="inactive" if discharged else "active", name=f"住院 {no}",
-                   subject=[{"reference": f"Patient/{pid}"}], coverage=[{"coverage": {"reference": f"Coverage/{eid}-cov"}}],
+                   subject=[{"reference": f"Patient/{pid}"}],
+                   coverage=[{"coverage": {"reference": f"Coverage/{eid}-cov"}}],
                    description=f"deposits {sums['deposit']} fen, refunds {sums['refund']} fen, collections "
                                f"{sums['collection']} fen, charges {sums['charge']} fen")
     out = [patient, enc, cov, acct]

@@ -453,7 +453,8 @@ LABELS = {
     "en": {"title": "Interfaces (HIS)", "state": "Connection", "listening": "listening", "peers": "{n} connected",
            "off": "not configured", "last_in": "Last received", "last_out": "Last sent",
            "queue": "Messages on hold or in error", "control_id": "Control ID", "type": "Type", "visit": "Visit",
-           "status": "Status", "reason": "Reason", "at": "Time", "resend": "Resend", "held": "waiting for its predecessor",
+           "status": "Status", "reason": "Reason", "at": "Time", "resend": "Resend",
+           "held": "waiting for its predecessor",
            "flagged": "waiting too long", "error": "error", "queued": "queued", "direction_in": "in",
            "direction_out": "out", "dropped": "{n} dropped mid-message", "none": "none"},
 }
