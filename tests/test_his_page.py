@@ -81,3 +81,45 @@ def test_onestop_server_runs_the_interface(tmp_path, onestop_env):
         assert "ADT^A05 P1 AA" in html
     finally:
         server.stop()
+
+
+def test_the_fhir_facade_takes_its_own_token_and_says_what_it_serves(db_url):  # noqa: F811
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+    server = ThreadServer(db_url, fhir_token="fhir-read-token")
+    try:
+        url = f"{server.url}/fhir/Encounter/ZY1/$everything"
+        assert httpx.get(url).status_code == 401
+        assert httpx.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        r = httpx.get(url, headers={"Authorization": "Bearer fhir-read-token"})
+        assert r.status_code == 404 and r.json()["resourceType"] == "OperationOutcome"       # let in: no such stay
+        assert httpx.post(f"{server.url}/v1/admin/enrol-codes",
+                          headers={"Authorization": "Bearer fhir-read-token"}).status_code == 401   # read only
+        cs = CapabilityStatement.model_validate_json(httpx.get(f"{server.url}/fhir/metadata").content)
+        assert cs.fhirVersion == "4.0.1"
+        assert sorted(r.type for r in cs.rest[0].resource) == sorted(
+            ["Patient", "Encounter", "Coverage", "Account", "ChargeItem", "Invoice", "PaymentReconciliation"])
+    finally:
+        server.stop()
+
+
+def test_an_outbound_message_the_his_refuses_is_in_error_on_the_page(site, tmp_path):
+    from tests.his_support import HisListener, check_in
+    server, iface = site
+    his = HisListener(answer="AE")
+    iface.endpoint = ("127.0.0.1", his.port)
+    try:
+        mllp_send(iface.port, a05("R1", "ZY26001"))
+        check_in(iface.backend, "ZY26001")
+        from pos.ids import utcnow_iso
+        from sync.server import service
+        kind = "hospital.deposit.recorded"
+        p = service.validate(kind, {"inpatient_no": "ZYKT-000001", "entry_no": "KT-E1", "amount_fen": 100000,
+                                    "method": "cash", "at": utcnow_iso()}, "KT")
+        service.ingest(iface.backend, "KT", [{"command_id": "KT-C00000002", "device_id": "KT", "device_seq": 2,
+                                              "created_at": utcnow_iso(), "kind": kind, "payload": p}], {})
+        assert iface.pump() == {"sent": 0, "failed": 1}
+        html = page(server.url)
+        assert "HIS answered AE" in html and "DFT^P03" in html
+        assert len(his.received) == 1
+    finally:
+        his.close()

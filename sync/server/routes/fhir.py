@@ -1,5 +1,5 @@
-"""The FHIR R4 facade (read only): ``GET /fhir/{type}/{id}`` and ``GET /fhir/Encounter/{id}/$everything``
-(built by :mod:`sync.server.fhir`). Behind the admin's token or session, or the separate read-only
+"""The FHIR R4 facade (read only): ``GET /fhir/{type}/{id}``, ``GET /fhir/Encounter/{id}/$everything``
+(built by :mod:`sync.server.fhir`) and ``GET /fhir/metadata`` (the CapabilityStatement, open to all). Behind the admin's token or session, or the separate read-only
 ``fhir_token`` (``onestop server --fhir-token``). Answers ``application/fhir+json``; errors are
 an OperationOutcome."""
 
@@ -23,6 +23,11 @@ def _outcome(status: int, code: str, text: str) -> Response:
     from fhir.resources.R4B.operationoutcome import OperationOutcome
     body = OperationOutcome(issue=[{"severity": "error", "code": code, "diagnostics": text}]).model_dump_json()
     return Response(body, status_code=status, media_type=MEDIA)
+
+
+def settings_date() -> str:
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d")
 
 
 def routes(ctx) -> list[Route]:
@@ -56,7 +61,18 @@ def routes(ctx) -> list[Route]:
         except fhir.NotFound as exc:
             return _outcome(404, "not-found", str(exc))
 
+    async def metadata(request):
+        from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+        cs = CapabilityStatement(
+            status="active", kind="instance", date=settings_date(), fhirVersion="4.0.1", format=["json"],
+            software={"name": "onestop"}, implementation={"description": "onestop central server, read only"},
+            rest=[{"mode": "server", "resource": [{"type": t, "interaction": [{"code": "read"}]} for t in fhir.TYPES],
+                   "operation": [{"name": "everything",
+                                  "definition": "http://hl7.org/fhir/OperationDefinition/Encounter-everything"}]}])
+        return Response(cs.model_dump_json(exclude_none=True), media_type=MEDIA)
+
     return [
+        Route("/fhir/metadata", metadata, methods=["GET"]),
         Route("/fhir/Encounter/{rid}/$everything", everything, methods=["GET"]),
         Route("/fhir/{rtype}/{rid}", one, methods=["GET"]),
     ]
