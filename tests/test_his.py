@@ -213,3 +213,27 @@ def test_an_amount_finer_than_a_fen_or_not_an_amount_is_refused(text_):
 def test_hl7_times_become_utc(dtm, utc):
     from pos.hospital.his_inbound import ts
     assert ts(dtm, "Asia/Shanghai") == utc
+
+
+def test_a_crash_after_the_commands_and_before_the_log_is_taken_once_when_resent(his, monkeypatch):
+    """The server dies between applying a message's commands and logging its ACK: the HIS had no
+    ACK (here: an AE), sends it again, and the charges are booked once, the second ACK an AA."""
+    mllp_send(his.port, a05("X1", "ZY26001"))
+    check_in(his.backend, "ZY26001")
+    mllp_send(his.port, adt("X2", "A01", "ZY26001", bed="0501"))
+    real = his._record
+
+    def crash_once(*a, **kw):
+        monkeypatch.setattr(his, "_record", real)
+        raise RuntimeError("power cut")
+    monkeypatch.setattr(his, "_record", crash_once)
+    msg = dft("X3", "ZY26001", [("T1", "110900001", 1, "45.00"), ("T2", "XY0001", 2, "15.80")])
+    first = mllp_send(his.port, msg)[0]
+    assert code(first) == "AE" and "resend" in text(first)
+    assert len([c for c in commands(his.backend) if c[0] == "hospital.his.charge"]) == 2     # applied, not logged
+    again = mllp_send(his.port, msg)[0]
+    assert code(again) == "AA"
+    assert len([c for c in commands(his.backend) if c[0] == "hospital.his.charge"]) == 2
+    with his.backend.tx() as cur:
+        assert cur.execute("SELECT count(*) FROM ledger WHERE entry_id IN ('HIS-T1', 'HIS-T2')").fetchone()[0] == 2
+    assert inbound(his.backend)["X3"][0] == "applied"

@@ -36,6 +36,12 @@ DEVICE = "@his"
 _CHARSETS = {"": "utf-8", "UNICODE UTF-8": "utf-8", "GB 18030-2000": "gb18030", "ASCII": "ascii"}
 
 
+def _command_base(control: str) -> str:
+    """The command IDs of a message's commands begin with this (``-0``, ``-1``, ...): derived from
+    MSH-10, so a message applied before a crash and sent again replays its stored results."""
+    return "his-" + hashlib.sha256(control.encode()).hexdigest()[:32] + "-"
+
+
 def _sha(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -196,7 +202,8 @@ class HisInterface:
         """What the handlers would refuse one command of, refused for the whole message first."""
         for kind, c in p.commands:
             if kind == "hospital.his.charge":
-                if cur.execute("SELECT 1 FROM ledger WHERE entry_id = ?", (c["charge_ref"],)).fetchone():
+                r = cur.execute("SELECT command_id FROM ledger WHERE entry_id = ?", (c["charge_ref"],)).fetchone()
+                if r and not r[0].startswith(_command_base(p.control_id)):      # not this message's replay
                     raise hin.Refused("AE", f"charge {c['charge_ref'][4:]} was booked already", "FT1")
             if kind in ("hospital.his.admitted", "hospital.his.transferred") and c.get("bed_no"):
                 res = f"bed:{c['ward_code']}/{c['bed_no']}"
@@ -208,11 +215,11 @@ class HisInterface:
     def _apply(self, p: hin.Plan, control: str, record=None) -> tuple[str, str]:
         """Apply the plan's commands (one ingest transaction); then, in one more, the visit and
         ``record(cur)`` (the message log row)."""
-        base = "his-" + hashlib.sha256(control.encode()).hexdigest()[:32]
+        base = _command_base(control)
         now = utcnow_iso()
         cmds = []
         for i, (kind, payload) in enumerate(p.commands):
-            cmds.append({"command_id": f"{base}-{i}", "device_id": DEVICE, "device_seq": 0, "created_at": now,
+            cmds.append({"command_id": f"{base}{i}", "device_id": DEVICE, "device_seq": 0, "created_at": now,
                          "kind": kind, "payload": service.validate(kind, payload, DEVICE)})
         out = service.ingest(self.backend, DEVICE, cmds, {})
         bad = [r for r in out["results"] if r["status"] != "applied"]
