@@ -120,6 +120,7 @@ def test_an_outbound_message_the_his_refuses_is_in_error_on_the_page(site, tmp_p
         assert iface.pump() == {"sent": 0, "failed": 1}
         html = page(server.url)
         assert "HIS answered AE" in html and "DFT^P03" in html
+        assert "DFT^P03 OS" in html and " error · " in html                     # the last message sent
         assert len(his.received) == 1
     finally:
         his.close()

@@ -55,7 +55,6 @@ class HisInterface:
         self.retry_s = retry_s
         self.server = mllp.MllpServer(self.handle, self.oversize, host, port, max_bytes=self.m.max_bytes)
         self._lock = threading.Lock()           # one message at a time, in arrival order
-        self.last_out: dict = {}
         self._stop = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -393,7 +392,6 @@ class HisInterface:
                 cur.execute("UPDATE his_outbound SET status = ?, attempts = attempts + 1, ack = ?, sent_at = ?, "
                             "last_error = ? WHERE control_id = ?",
                             (status, reply, utcnow_iso(), "" if status == "sent" else f"HIS answered {code}", control))
-            self.last_out = {"control_id": control, "at": utcnow_iso(), "ack": code}
             if status == "sent":
                 sent += 1
             else:
@@ -418,13 +416,16 @@ class HisInterface:
                                 "WHERE status IN ('held', 'error') ORDER BY received_at LIMIT 100").fetchall()
             out = cur.execute("SELECT control_id, msg_type, visit, status, attempts, last_error, created_at FROM "
                               "his_outbound WHERE status != 'sent' ORDER BY source_seq LIMIT 100").fetchall()
+            sent = cur.execute("SELECT control_id, msg_type, sent_at, status FROM his_outbound WHERE sent_at IS NOT "
+                               "NULL ORDER BY sent_at DESC LIMIT 1").fetchone()
         return {
             "name": self.m.name, "listen": f"{self.server.host}:{self.server.port}",
             "connections": st.connections, "accepted": st.accepted, "frames": st.frames,
             "dropped_partial": st.dropped_partial, "oversized": st.oversized,
             "endpoint": "%s:%s" % self.endpoint if self.endpoint else "",
             "last_in": dict(zip(("control_id", "msg_type", "status", "ack", "at"), last)) if last else None,
-            "last_out": self.last_out or None,
+            "last_out": {"control_id": sent[0], "msg_type": sent[1], "at": sent[2],
+                         "ack": "AA" if sent[3] == "sent" else sent[3]} if sent else None,
             "inbound": [dict(zip(("control_id", "msg_type", "visit", "status", "reason", "at"), r),
                              flagged=r[3] == "held" and str(r[5]) < cutoff) for r in queue],
             "outbound": [dict(zip(("control_id", "msg_type", "visit", "status", "attempts", "error", "at"), r))
