@@ -253,3 +253,28 @@ def test_the_kiosk_checks_in_an_his_notice_with_the_card_and_the_terminal(stack,
     assert (refund.FT1_6.value, refund.FT1_11.FT1_11_1.value) == ("CD", "-" + f"{st['refund_fen'] / 100:.2f}")
     with server.backend.tx() as cur:
         assert cur.execute("SELECT state FROM his_visits WHERE visit = 'ZY27001'").fetchone()[0] == "discharged"
+
+
+def test_every_device_sees_the_his_notice_and_charges_in_its_pulled_views(stack, tmp_path):
+    """A second device, which registers nothing, gets the same pulled notice and charge lines a
+    device's own commands would give it."""
+    server, iface, _his = stack
+    a_store, b_store = new_kiosk(tmp_path, "KA", server.url), new_kiosk(tmp_path, "KB", server.url)
+    a = hospital(a_store)
+    hospital(b_store)
+    mllp_send(iface.port, a05("E1", "ZY28001"))
+    SyncClient(a_store).sync_once()
+    no = a.register_admission("ZY28001", person(0))["inpatient_no"]
+    a.record_deposit(no, Payment(200000))
+    a.print_wristband(no)
+    SyncClient(a_store).sync_once()
+    acks = mllp_send(iface.port, adt("E2", "A01", "ZY28001", bed="0502"),
+                     dft("E3", "ZY28001", [("W1", "250101001", 1, "25.00")]))
+    assert [code(x) for x in acks] == ["AA", "AA"]
+    SyncClient(b_store).sync_once()
+    q = b_store.conn.execute
+    assert q("SELECT notice_no, ward_code FROM hosp_pulled_notices").fetchall() == [("ZY28001", "CARD")]
+    assert q("SELECT charge_ref, inpatient_no, amount_fen FROM hosp_pulled_charges").fetchall() == [
+        ("HIS-W1", no, 2500)]
+    assert q("SELECT bed_id, inpatient_no, state FROM hosp_pulled_beds").fetchall() == [("CARD/02", no, "occupied")]
+    assert q("SELECT count(*) FROM hosp_charges").fetchone()[0] == 0            # booked on A's device only

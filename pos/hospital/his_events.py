@@ -57,7 +57,7 @@ _S = "pos.hospital.his_server:"
 _AT = ("at",)
 
 HIS_KINDS: tuple[Kind, ...] = (
-    Kind("hospital.his.notice", True, Notice, event="his.notice"),
+    Kind("hospital.his.notice", True, Notice, _S + "notice"),
     Kind("hospital.his.admitted", False, Located, _S + "admitted", times=_AT),
     Kind("hospital.his.transferred", False, Located, _S + "transferred", times=_AT),
     Kind("hospital.his.discharge_ordered", False, Visit, event="his.discharge_ordered", times=_AT),

@@ -5,9 +5,22 @@ from __future__ import annotations
 
 from .server import Bed, _ledger, bed_resource
 
-__all__ = ["admitted", "transferred", "admit_cancelled", "charge"]
+__all__ = ["notice", "admitted", "transferred", "admit_cancelled", "charge"]
 
-charge = _ledger("charge", "his.charge", "charge_ref")
+_charge = _ledger("charge", "his.charge", "charge_ref")
+
+
+def charge(ctx, cmd):
+    """A ledger line, and the same ``charge.line`` event a device's own charge makes (every device's
+    pulled charges), besides ``his.charge`` (the registering device books it)."""
+    status, result, events = _charge(ctx, cmd)
+    return status, result, events + [("charge.line", cmd["payload"])] if status == "applied" else events
+
+
+def notice(ctx, cmd):
+    """``his.notice`` (kiosks take it as an open notice) and the ``admission.notice`` a notice recorded
+    at a device makes (every device's pulled notices)."""
+    return "applied", {}, [("his.notice", cmd["payload"]), ("admission.notice", cmd["payload"])]
 
 
 def _claim(ctx, cmd, p, kind: str):
