@@ -24,7 +24,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import protocol as P
 from . import helpdesk
-from .his import labels as his_labels, page_context as his_page
 from .labels import LABELS
 from .service import event_head, today_bounds
 
@@ -76,6 +75,19 @@ def device_status(d: dict, offline_after_s: float, now: float) -> str:
     if any(v not in HEALTHY and str(v).lower() not in HEALTHY for v in d["health"].values()):
         return "attention"
     return "ok"
+
+
+def his_page(settings) -> dict:
+    """The HIS interface's part of the page (none unless the server runs one: then it is imported)."""
+    if getattr(settings, "his", None) is None:
+        return {"interfaces": []}
+    from .his import page_context
+    return page_context(settings)
+
+
+def his_labels(lang: str) -> dict:
+    from .his import labels
+    return labels(lang)
 
 
 def overview(backend, settings) -> dict:
