@@ -10,7 +10,6 @@ import hmac
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import fhir
 from ..middleware import admin_ok
 from ..web import in_thread
 
@@ -28,6 +27,12 @@ def _outcome(status: int, code: str, text: str) -> Response:
 def settings_date() -> str:
     from datetime import datetime, timezone
     return datetime.now(timezone.utc).strftime("%Y-%m-%d")
+
+
+def _fhir():
+    """The builders, imported on the first FHIR request (the models take a while to load)."""
+    from .. import fhir
+    return fhir
 
 
 def routes(ctx) -> list[Route]:
@@ -48,6 +53,7 @@ def routes(ctx) -> list[Route]:
         if not allowed(request):
             return _outcome(401, "login", "a FHIR or admin bearer token is required")
         rtype, rid = request.path_params["rtype"], request.path_params["rid"]
+        fhir = await in_thread(_fhir)          # not on the event loop: the first import is slow
         try:
             return Response(await in_thread(read, fhir.resource, rtype, rid), media_type=MEDIA)
         except fhir.NotFound as exc:
@@ -56,6 +62,7 @@ def routes(ctx) -> list[Route]:
     async def everything(request):
         if not allowed(request):
             return _outcome(401, "login", "a FHIR or admin bearer token is required")
+        fhir = await in_thread(_fhir)          # not on the event loop: the first import is slow
         try:
             return Response(await in_thread(read, fhir.everything, request.path_params["rid"]), media_type=MEDIA)
         except fhir.NotFound as exc:
@@ -66,7 +73,7 @@ def routes(ctx) -> list[Route]:
         cs = CapabilityStatement(
             status="active", kind="instance", date=settings_date(), fhirVersion="4.0.1", format=["json"],
             software={"name": "onestop"}, implementation={"description": "onestop central server, read only"},
-            rest=[{"mode": "server", "resource": [{"type": t, "interaction": [{"code": "read"}]} for t in fhir.TYPES],
+            rest=[{"mode": "server", "resource": [{"type": t, "interaction": [{"code": "read"}]} for t in _fhir().TYPES],
                    "operation": [{"name": "everything",
                                   "definition": "http://hl7.org/fhir/OperationDefinition/Encounter-everything"}]}])
         return Response(cs.model_dump_json(exclude_none=True), media_type=MEDIA)
