@@ -149,7 +149,7 @@ PLATFORM_KINDS = tuple(Kind(k, event=k) for k in (
     *(f"payment.{state}" for state in ("intent", "sent", "waiting_card", "approved", "declined", "aborted",
                                        "in_doubt", "unresolved", "posted", "reversed")),
     "payment.supervisor_queued", "payment.end_of_day",
-    "cash.received", "cash.shift_opened", "cash.shift_closed",
+    "cash.received", "cash.refunded", "cash.shift_opened", "cash.shift_closed",
 )) + (
     # a device's call for a person, open on the IT page and the counter until acknowledged
     # (sync/server/helpdesk.py)

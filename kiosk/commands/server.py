@@ -29,6 +29,11 @@ def register(sub, parents):
     p.add_argument("--workers", type=int, default=1,
                    help="server processes on the one socket (default 1; one per CPU core for a busy site, "
                         "see docs/performance.md)")
+    p.add_argument("--his-listen", metavar="HOST:PORT", help="run the HIS interface (HL7 v2.5 over MLLP) here")
+    p.add_argument("--his-mapping", metavar="TOML", help="the site's HIS mapping (default assets/config/his.toml)")
+    p.add_argument("--his-endpoint", metavar="HOST:PORT", help="the HIS's MLLP port for what onestop sends")
+    p.add_argument("--fhir-token", default=os.environ.get("ONESTOP_FHIR_TOKEN", ""),
+                   help="read-only token for the FHIR facade at /fhir (default $ONESTOP_FHIR_TOKEN)")
     p.set_defaults(func=run_server)
     ssub = p.add_subparsers(dest="server_command", metavar="SUBCOMMAND")
     c = ssub.add_parser("enrol-code", parents=parents, help="issue a one-time enrolment code",
@@ -51,8 +56,10 @@ def run_server(args) -> int:
         from sync.errors import SyncError
         raise SyncError("--tls-cert and --tls-key go together")
     serve(args.db or _db_default(), args.host, args.port,
-          Settings(admin_token=args.admin_token, rate=args.rate, burst=args.burst, timezone=args.timezone),
-          tls_cert=args.tls_cert, tls_key=args.tls_key, workers=args.workers)
+          Settings(admin_token=args.admin_token, rate=args.rate, burst=args.burst, timezone=args.timezone,
+                   fhir_token=args.fhir_token),
+          tls_cert=args.tls_cert, tls_key=args.tls_key, workers=args.workers,
+          his={"listen": args.his_listen, "mapping": args.his_mapping, "endpoint": args.his_endpoint})
     return 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from ..packs import Pack, Projection
 from .events import DECLARED
+from .his_events import HIS_KINDS
+from .his_projection import EVENTS as HIS_EVENTS
 
 __all__ = ["PACK"]
 
@@ -15,9 +17,9 @@ PACK = Pack(
     name="hospital",
     summary="Inpatient admission to discharge: notices, deposits, beds, charges, insurance settlement",
     store_migrations=("pos.hospital.schema", "pos.hospital.projections"),
-    server_migrations=("pos.hospital.server_schema",),
+    server_migrations=("pos.hospital.server_schema", "pos.hospital.his_schema"),
     server="pos.hospital.server",
-    kinds=DECLARED,
+    kinds=DECLARED + HIS_KINDS,
     series=("ZY",),                         # 住院号: ZY<device>-000123
     projections=(
         Projection("beds", ("bed.changed",), _P + "bed_changed", reset=_P + "reset_beds",
@@ -29,6 +31,7 @@ PACK = Pack(
                               ("discharge.scheduled", "inpatient_no"), ("discharged", "inpatient_no"),
                               ("charge.line", "charge_ref"), ("settlement.recorded", "settlement_no"),
                               ("settlement.cancelled", "settlement_no"))),
+        Projection("his", HIS_EVENTS, "pos.hospital.his_projection:apply"),
     ),
     config="pos.hospital.config:SECTIONS",
     services={"hospital": "pos.hospital.site:hospital_service", "gateway": "pos.hospital.site:gateway",

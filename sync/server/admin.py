@@ -80,6 +80,19 @@ def device_status(d: dict, offline_after_s: float, now: float) -> str:
     return "ok"
 
 
+def his_page(settings) -> dict:
+    """The HIS interface's part of the page (none unless the server runs one: then it is imported)."""
+    if getattr(settings, "his", None) is None:
+        return {"interfaces": []}
+    from .his import page_context
+    return page_context(settings)
+
+
+def his_labels(lang: str) -> dict:
+    from .his import labels
+    return labels(lang)
+
+
 def overview(backend, settings) -> dict:
     """Everything the page and ``/v1/admin/overview`` show."""
     now = time.time()
@@ -98,7 +111,7 @@ def overview(backend, settings) -> dict:
         names[d["device_id"]] = d["name"] or d["device_id"]
     for h in help_open:
         h["device_name"] = names.get(h["device_id"], h["device_id"])
-    return {"devices": devices, "help": help_open, "head": head, **site}
+    return {"devices": devices, "help": help_open, "head": head, **site, **his_page(settings)}
 
 
 # -- the site's part (hospital) -------------------------------------------------------------------
@@ -189,7 +202,7 @@ def resolution_text(t: dict, resolution: dict | None) -> str:
 _ENV = Environment(loader=PackageLoader("sync.server", "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 _ENV.filters.update(yuan=_yuan, skew=_skew)
-_ENV.globals.update(SKEW_WARN_S=P.SKEW_WARN_S)
+_ENV.globals.update(SKEW_WARN_S=P.SKEW_WARN_S, iface_labels=his_labels)
 
 
 def render(template: str, lang: str, tz: str, **context) -> str:

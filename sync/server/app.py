@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 
 from ..errors import Refusal, ServerUnavailable
 from .middleware import AdminAuth, DeviceAuth, ServerTimeMiddleware, log_refusal
-from .routes import admin_api, conflicts, device, packs, pages
+from .routes import admin_api, conflicts, device, fhir, interfaces, packs, pages
 from .tasks import start_pack_tasks
 from .web import error_response, refusal_response
 
@@ -37,6 +37,8 @@ class Settings:
     session_hours: float = 12.0         # the IT page's login lasts this long
     offline_after_s: float = 300.0      # a kiosk not seen for this long shows as offline
     task_interval: float = 5.0          # seconds between runs of the packs' server tasks (0 = never)
+    his: object = None                  # the running HIS interface (sync.server.his), if any
+    fhir_token: str = ""                # a read-only bearer token for the FHIR facade (besides the admin's)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
         Middleware(DeviceAuth, backend=backend, paths=device.SIGNED | packs.signed_paths(), rate=settings.rate,
                    burst=settings.burst),
     ]
-    routes = device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx) + conflicts.routes(ctx) + packs.routes(ctx)
+    routes = (device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx) + conflicts.routes(ctx)
+              + fhir.routes(ctx) + interfaces.routes(ctx) + packs.routes(ctx))
     handlers = {HTTPException: _http_error, Refusal: _refused, ServerUnavailable: _unavailable, Exception: _internal}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.backend = backend

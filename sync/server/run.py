@@ -35,11 +35,12 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve(db_url: str | None, host: str = "127.0.0.1", port: int = 8742, settings: Settings | None = None,
           tls_cert: str | None = None, tls_key: str | None = None, workers_log: bool = False,
-          workers: int = 1) -> None:
+          workers: int = 1, his: dict | None = None) -> None:
     """Serve until stopped. ``workers`` > 1 forks that many server processes on the one listening
     socket (the kernel hands each connection to one of them); each opens its own database
     connections after the fork. The server keeps no state between requests except the rate-limit
     buckets, which become per worker. One worker per core: docs/performance.md, "Sync server"."""
+    settings = settings or Settings()
     sock = bind(host, port)
     scheme = "https" if tls_cert else "http"
     real_port = sock.getsockname()[1]
@@ -65,7 +66,7 @@ def serve(db_url: str | None, host: str = "127.0.0.1", port: int = 8742, setting
         signal.signal(signal.SIGTERM, lambda *_: (stop_children(), sys.exit(0)))
     backend = _run(db_url, settings, tls_cert, tls_key, sock, announce=lambda dialect: print(
         f"onestop server listening on {scheme}://{host}:{real_port} (db {dialect}, {max(1, workers)} "
-        f"worker{'s' if workers > 1 else ''})", flush=True))
+        f"worker{'s' if workers > 1 else ''})", flush=True), his=his)
     _ = backend
 
 
@@ -79,12 +80,16 @@ def _die_with_parent() -> None:
         log.debug("no PR_SET_PDEATHSIG", exc_info=True)
 
 
-def _run(db_url, settings, tls_cert, tls_key, sock, announce=None):
+def _run(db_url, settings, tls_cert, tls_key, sock, announce=None, his=None):
     backend = open_backend(db_url)
     app = create_app(backend, settings)
     if announce is not None:
         announce(backend.dialect)
         sys.stdout.flush()
+    if his and his.get("listen"):   # the HIS interface (HL7 v2 over MLLP), in the first process only
+        from .his import from_options
+        settings.his = from_options(backend, tz=settings.timezone, **his)
+        print(f"onestop HIS interface on mllp://{settings.his.server.host}:{settings.his.port}", flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, ssl_certfile=tls_cert,
                             ssl_keyfile=tls_key, timeout_keep_alive=5, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])

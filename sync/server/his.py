@@ -1,0 +1,484 @@
+"""The HIS interface on the central server: HL7 v2.5 over MLLP (:mod:`sync.mllp`), both ways.
+
+Inbound: each frame is parsed and planned by the hospital pack (:mod:`pos.hospital.his_inbound`),
+its commands are applied as the device ``@his`` through the server's one ingest path (one
+transaction, so kiosks pull them like any other event), and the ACK is stored by MSH-10: a repeat
+gets the same ACK, the same MSH-10 with another body is refused (AR). A message whose predecessor
+has not arrived is held (ACK AA, "held") and applied when a message of its visit applies; held
+longer than ``hold_timeout_s`` it shows as flagged on the IT page. Refusals (AE/AR) apply nothing.
+
+Outbound: :meth:`HisInterface.pump` follows the command log for deposits, refunds, collections,
+settlements and admissions the HIS did not start, queues one message each (``his_outbound``) and
+delivers the queue in order to the configured HIS endpoint, retrying with back-off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from pos.hospital import his_inbound as hin
+from pos.hospital.his_outbound import OUTBOUND_KINDS, ack, outbound
+from pos.ids import utcnow_iso
+
+from .. import mllp
+from . import service
+
+__all__ = ["HisInterface", "DEVICE", "from_options"]
+
+log = logging.getLogger(__name__)
+
+DEVICE = "@his"
+_CHARSETS = {"": "utf-8", "UNICODE UTF-8": "utf-8", "GB 18030-2000": "gb18030", "ASCII": "ascii"}
+
+
+def _command_base(control: str) -> str:
+    """The command IDs of a message's commands begin with this (``-0``, ``-1``, ...): derived from
+    MSH-10, so a message applied before a crash and sent again replays its stored results."""
+    return "his-" + hashlib.sha256(control.encode()).hexdigest()[:32] + "-"
+
+
+def _sha(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class HisInterface:
+    def __init__(self, backend, mapping: hin.HisMapping | None = None, host: str = "127.0.0.1", port: int = 0,
+                 his_endpoint: tuple[str, int] | None = None, retry_s: float = 30.0):
+        self.backend = backend
+        self.m = mapping or hin.load_mapping()
+        self.endpoint = his_endpoint
+        self.retry_s = retry_s
+        self.server = mllp.MllpServer(self.handle, self.oversize, host, port, max_bytes=self.m.max_bytes)
+        self._lock = threading.Lock()           # one message at a time, in arrival order
+        self._stop = threading.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> "HisInterface":
+        self.server.start()
+        log.info("HIS interface %s listening on %s:%s (MLLP)", self.m.name, self.server.host, self.server.port)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.server.stop()
+
+    def run_pump(self, interval_s: float = 5.0) -> "HisInterface":
+        """Deliver the outbound queue every ``interval_s`` in a thread (the server process)."""
+        def loop():
+            while not self._stop.wait(interval_s):
+                try:
+                    self.pump()
+                except Exception:               # the database is down: next round
+                    log.exception("HIS %s: outbound pump failed", self.m.name)
+        threading.Thread(target=loop, name=f"his-pump:{self.m.name}", daemon=True).start()
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    # -- inbound ---------------------------------------------------------------------------------
+    def _ack(self, code: str, control: str, event: str = "", reason: str = "", segment: str = "") -> str:
+        return ack(self.m, code, control, f"ACK{int(time.time() * 1e6)}", event, reason, segment)
+
+    def oversize(self, head: bytes) -> bytes:
+        control, event = "", ""
+        try:
+            msg = hin.parse(head.decode("utf-8", "replace").split("\r", 1)[0])
+            control, event = hin.component(msg, "MSH", 10), hin.component(msg, "MSH", 9, 2)
+        except hin.Refused:
+            pass
+        reason = f"message larger than {self.m.max_bytes} bytes: refused, nothing applied"
+        # (the head is the first bytes of the frame: its MSH segment reads like any other)
+        log.warning("HIS %s: %s (MSH-10 %r)", self.m.name, reason, control)
+        return self._ack("AR", control, event, reason, "MSH").encode()
+
+    def handle(self, raw: bytes) -> bytes:
+        with self._lock:
+            try:
+                return self._handle(raw).encode("utf-8")
+            except Exception as exc:            # the database, a bug: AE, nothing stored; the HIS resends
+                log.exception("HIS %s: message failed", self.m.name)
+                control, event = self._head_of(raw)
+                return self._ack("AE", control, event, f"server error, resend later: {type(exc).__name__}").encode()
+
+    @staticmethod
+    def _head_of(raw: bytes) -> tuple[str, str]:
+        """MSH-10 and the trigger event of a message refused as a whole, when its MSH still reads."""
+        try:
+            msh = hin.parse(raw.split(b"\r", 1)[0].decode("utf-8", "replace"))
+            return hin.component(msh, "MSH", 10).strip()[:64], hin.component(msh, "MSH", 9, 2).strip()[:8]
+        except hin.Refused:
+            return "", ""
+
+    def _decode(self, raw: bytes) -> str:
+        first = raw.split(b"\r", 1)[0]
+        try:
+            charset = hin.component(hin.parse(first.decode("ascii", "replace")), "MSH", 18).strip().upper()
+        except hin.Refused:
+            charset = ""
+        try:
+            return raw.decode(_CHARSETS.get(charset, "utf-8"))
+        except (UnicodeDecodeError, LookupError):
+            raise hin.Refused("AR", f"message is not valid {charset or 'UTF-8'}", "MSH") from None
+
+    def _handle(self, raw: bytes) -> str:
+        now = utcnow_iso()
+        try:
+            text = self._decode(raw)
+            msg = hin.parse(text)
+            control, code, event = hin.header(msg)
+        except hin.Refused as r:
+            control, event = self._head_of(raw)
+            log.warning("HIS %s: refused %s %r: %s", self.m.name, r.code, control, r.reason)
+            return self._ack(r.code, control, event, r.reason, r.segment)
+        body = str(msg)
+        sha = _sha(body)
+        with self.backend.tx() as cur:
+            stored = cur.execute("SELECT body_sha, ack FROM his_inbound WHERE control_id = ?", (control,)).fetchone()
+        if stored:
+            if stored[0] == sha:
+                return stored[1]
+            reason = f"MSH-10 {control} was used already for another message: refused"
+            log.warning("HIS %s: %s", self.m.name, reason)
+            return self._ack("AR", control, event, reason, "MSH")
+        for visit in self.link():
+            self._release_held(visit)
+        return self._process(control, f"{code}^{event}", event, msg, body, sha, now)
+
+    def _visit(self, cur, visit: str) -> dict | None:
+        r = cur.execute("SELECT visit, notice_no, patient_id, inpatient_no, state, ward, bed FROM his_visits "
+                        "WHERE visit = ?", (visit,)).fetchone()
+        return None if r is None else dict(zip(("visit", "notice_no", "patient_id", "inpatient_no", "state", "ward",
+                                                "bed"), r))
+
+    def _record(self, control, typ, visit, body, sha, status, code, text, reason, now, applied=False, cur=None):
+        if cur is None:
+            with self.backend.tx() as cur:
+                return self._record(control, typ, visit, body, sha, status, code, text, reason, now, applied, cur)
+        if True:
+            cur.execute("INSERT INTO his_inbound (control_id, interface, msg_type, visit, body_sha, body, status, "
+                        "ack_code, ack, reason, received_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (control_id) DO UPDATE SET visit = excluded.visit, status = excluded.status, "
+                        "ack_code = excluded.ack_code, ack = excluded.ack, reason = excluded.reason, "
+                        "applied_at = excluded.applied_at",       # a resend from the IT page: the row is kept
+                        (control, self.m.name, typ, visit, sha, body, status, code, text, reason, now,
+                         now if applied else None))
+
+    def _process(self, control, typ, event, msg, body, sha, now) -> str:
+        try:
+            with self.backend.tx() as cur:
+                p = hin.plan(msg, self.m, lambda v: self._visit(cur, v), now)
+                self._precheck(cur, p)
+        except hin.Refused as r:
+            text = self._ack(r.code, control, event, r.reason, r.segment)
+            self._record(control, typ, "", body, sha, "rejected" if r.code == "AR" else "error", r.code, text,
+                         r.reason, now)
+            log.warning("HIS %s: %s %s refused %s: %s", self.m.name, typ, control, r.code, r.reason)
+            return text
+        except hin.Held as h:
+            text = self._ack("AA", control, event, f"held: {h.reason}")
+            self._record(control, typ, h.visit, body, sha, "held", "AA", text, h.reason, now)
+            log.info("HIS %s: %s %s held: %s", self.m.name, typ, control, h.reason)
+            return text
+        text = self._ack("AA", control, event)
+        status, reason = self._apply(p, control, lambda cur: self._record(
+            control, typ, p.visit, body, sha, "applied", "AA", text, "", now, applied=True, cur=cur))
+        if status != "applied":
+            text = self._ack("AE", control, event, reason)
+            self._record(control, typ, p.visit, body, sha, "error", "AE", text, reason, now)
+            return text
+        if p.visit:
+            self._release_held(p.visit)
+        return text
+
+    def _precheck(self, cur, p: hin.Plan) -> None:
+        """What the handlers would refuse one command of, refused for the whole message first."""
+        for kind, c in p.commands:
+            if kind == "hospital.his.charge":
+                r = cur.execute("SELECT command_id FROM ledger WHERE entry_id = ?", (c["charge_ref"],)).fetchone()
+                if r and not r[0].startswith(_command_base(p.control_id)):      # not this message's replay
+                    raise hin.Refused("AE", f"charge {c['charge_ref'][4:]} was booked already", "FT1")
+            if kind in ("hospital.his.admitted", "hospital.his.transferred") and c.get("bed_no"):
+                res = f"bed:{c['ward_code']}/{c['bed_no']}"
+                held = cur.execute("SELECT holder FROM resource_claims WHERE resource = ? AND state = 'live' "
+                                   "AND end_at IS NULL AND holder != ?", (res, c["inpatient_no"])).fetchone()
+                if held:
+                    raise hin.Refused("AE", f"bed {c['ward_code']}/{c['bed_no']} is held by {held[0]}", "PV1")
+
+    def _apply(self, p: hin.Plan, control: str, record=None) -> tuple[str, str]:
+        """Apply the plan's commands (one ingest transaction); then, in one more, the visit and
+        ``record(cur)`` (the message log row)."""
+        base = _command_base(control)
+        now = utcnow_iso()
+        cmds = []
+        for i, (kind, payload) in enumerate(p.commands):
+            cmds.append({"command_id": f"{base}{i}", "device_id": DEVICE, "device_seq": 0, "created_at": now,
+                         "kind": kind, "payload": service.validate(kind, payload, DEVICE)})
+        out = service.ingest(self.backend, DEVICE, cmds, {})
+        bad = [r for r in out["results"] if r["status"] != "applied"]
+        if bad:
+            return "error", "; ".join(json.dumps(r["result"], ensure_ascii=False) for r in bad)[:250]
+        with self.backend.tx() as cur:
+            if p.merge:
+                cur.execute("UPDATE his_visits SET patient_id = ? WHERE patient_id = ?", (p.merge[1], p.merge[0]))
+            if p.visit and p.visit_update:
+                if self._visit(cur, p.visit) is None:
+                    u = {"notice_no": p.visit, "patient_id": "", "ward": "", "bed": "", **p.visit_update}
+                    cur.execute("INSERT INTO his_visits (visit, notice_no, patient_id, inpatient_no, state, ward, bed, "
+                                "updated_at) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
+                                (p.visit, u["notice_no"], u["patient_id"], u["state"], u["ward"], u["bed"], now))
+                else:
+                    sets = ", ".join(f"{k} = ?" for k in p.visit_update)
+                    cur.execute(f"UPDATE his_visits SET {sets}, updated_at = ? WHERE visit = ?",
+                                (*p.visit_update.values(), now, p.visit))
+            if record is not None:
+                record(cur)
+        return "applied", ""
+
+    def _release_held(self, visit: str) -> None:
+        """Apply what waited for ``visit``'s predecessor, in arrival order, while something applies."""
+        progress = True
+        while progress:
+            progress = False
+            with self.backend.tx() as cur:
+                held = cur.execute("SELECT control_id, msg_type, body, reason FROM his_inbound WHERE status = 'held' "
+                                   "AND visit = ? ORDER BY received_at, control_id", (visit,)).fetchall()
+            for control, typ, body, was in held:
+                msg = hin.parse(body)
+                now = utcnow_iso()
+                try:
+                    with self.backend.tx() as cur:
+                        p = hin.plan(msg, self.m, lambda v: self._visit(cur, v), now)
+                        self._precheck(cur, p)
+                except hin.Held as h:
+                    if h.reason != was:             # waits for the next step now (the check-in, say)
+                        self._set(control, "held", h.reason)
+                    continue
+                except hin.Refused as r:
+                    self._set(control, "error", r.reason)
+                    continue
+                status, reason = self._apply(p, control)
+                self._set(control, "applied" if status == "applied" else "error", reason)
+                progress = progress or status == "applied"
+
+    def _set(self, control: str, status: str, reason: str) -> None:
+        with self.backend.tx() as cur:
+            cur.execute("UPDATE his_inbound SET status = ?, reason = ?, applied_at = ? WHERE control_id = ?",
+                        (status, reason, utcnow_iso() if status == "applied" else None, control))
+        log.info("HIS %s: held %s now %s %s", self.m.name, control, status, reason)
+
+    def resend_inbound(self, control: str) -> str:
+        """The IT page's retry of a held or failed inbound message (after fixing the mapping, say)."""
+        with self._lock:
+            with self.backend.tx() as cur:
+                r = cur.execute("SELECT body, msg_type, status FROM his_inbound WHERE control_id = ?",
+                                (control,)).fetchone()
+            if r is None or r[2] not in ("held", "error"):
+                return "nothing to retry"
+            msg = hin.parse(r[0])
+            text = self._process(control, r[1], r[1].split("^")[1], msg, r[0], _sha(r[0]), utcnow_iso())
+            return hin.parse(text).segment("MSA")[1][0]
+
+    # -- linking kiosk admissions to HIS visits, and the outbound queue ---------------------------
+    def _cursor(self, cur, name: str) -> int:
+        r = cur.execute("SELECT value FROM his_state WHERE name = ?", (name,)).fetchone()
+        return r[0] if r else 0
+
+    def _set_cursor(self, cur, name: str, value: int) -> None:
+        if cur.execute("UPDATE his_state SET value = ? WHERE name = ?", (value, name)).rowcount == 0:
+            cur.execute("INSERT INTO his_state (name, value) VALUES (?, ?)", (name, value))
+
+    def link(self) -> list:
+        """Follow the command log: an admission a kiosk registered for an HIS notice is linked to its
+        visit; outbound kinds are queued for the HIS. Returns the visits linked now (what waited for
+        their check-in can apply). The caller holds the interface's lock."""
+        linked = []
+        with self.backend.tx() as cur:
+            after = self._cursor(cur, "outbound")
+            kinds = (*OUTBOUND_KINDS, "hospital.discharged")
+            marks = ",".join("?" for _ in kinds)
+            rows = cur.execute(f"SELECT seq, kind, payload, device_id FROM commands WHERE seq > ? AND "
+                               f"kind IN ({marks}) AND status = 'applied' ORDER BY seq LIMIT 1000",
+                               (after, *kinds)).fetchall()
+            last = after
+            now = utcnow_iso()
+            for seq, kind, payload, dev in rows:
+                last = seq
+                p = json.loads(payload)
+                visit = None
+                if kind == "hospital.discharged":
+                    cur.execute("UPDATE his_visits SET state = 'discharged', bed = '', updated_at = ? "
+                                "WHERE inpatient_no = ?", (now, p["inpatient_no"]))
+                    continue
+                if kind == "hospital.admission.registered" and p.get("notice_no"):
+                    if cur.execute("UPDATE his_visits SET inpatient_no = ?, updated_at = ? WHERE notice_no = ? "
+                                   "AND inpatient_no IS NULL", (p["inpatient_no"], now, p["notice_no"])).rowcount:
+                        linked.append(p["notice_no"])
+                    visit = self._visit(cur, p["notice_no"])
+                else:
+                    r = cur.execute("SELECT visit FROM his_visits WHERE inpatient_no = ?",
+                                    (p.get("inpatient_no"),)).fetchone()
+                    visit = self._visit(cur, r[0]) if r else None
+                control = f"OS{seq}"
+                built = outbound(self.m, kind, p, control, visit, self._patient(cur, p, visit), now)
+                if built is None:
+                    continue
+                typ, vno, text = built
+                cur.execute("INSERT INTO his_outbound (control_id, interface, source_seq, msg_type, visit, body, "
+                            "status, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
+                            (control, self.m.name, seq, typ, vno, text, now, now))
+            if last != after:
+                self._set_cursor(cur, "outbound", last)
+        return linked
+
+    def _patient(self, cur, p: dict, visit: dict | None) -> dict:
+        uid = p.get("patient_uid")
+        if not uid:
+            r = cur.execute("SELECT payload FROM commands WHERE kind = 'hospital.admission.registered' AND "
+                            "status = 'applied' AND command_id IN (SELECT command_id FROM admissions WHERE "
+                            "admission_id = ?)", (p.get("inpatient_no"),)).fetchone()
+            uid = json.loads(r[0]).get("patient_uid") if r else None
+        out = {"patient_id": (visit or {}).get("patient_id") or ""}
+        if uid:     # payloads are canonical JSON (sorted keys, no spaces): the uid is found as text
+            for (payload,) in cur.execute("SELECT payload FROM commands WHERE kind = 'hospital.patient.identified' "
+                                          "AND payload LIKE ? ORDER BY received_at DESC",
+                                          (f'%"patient_uid":{json.dumps(uid)}%',)).fetchall():
+                q = json.loads(payload)
+                if q.get("patient_uid") == uid:
+                    out.update(name=q.get("name") or "", id_number=(q.get("identity") or {}).get("id_number") or "")
+                    break
+        return out
+
+    def pump(self, now: float | None = None) -> dict:
+        """Queue what is new and deliver what is due, in order; stops at the first delivery that fails
+        (a message to the HIS is never overtaken by a later one)."""
+        with self._lock:
+            for visit in self.link():
+                self._release_held(visit)
+        sent = failed = 0
+        if self.endpoint is None:
+            return {"sent": 0, "failed": 0}
+        now_iso = utcnow_iso(now)
+        with self.backend.tx() as cur:
+            due = cur.execute("SELECT control_id, body, attempts FROM his_outbound WHERE status = 'queued' "
+                              "ORDER BY source_seq").fetchall()
+        for control, body, attempts in due:
+            with self.backend.tx() as cur:
+                next_at = cur.execute("SELECT next_at FROM his_outbound WHERE control_id = ?",
+                                      (control,)).fetchone()[0]
+            if str(next_at) > now_iso:
+                break
+            try:
+                reply = mllp.send_sync(*self.endpoint, body.encode("utf-8"), timeout=10).decode("utf-8", "replace")
+                msa = hin.parse(reply).segment("MSA")
+                code = str(msa[1])
+            except (mllp.MllpError, hin.Refused, KeyError, IndexError) as exc:
+                delay = min(self.retry_s * 2 ** attempts, 3600)
+                nxt = (datetime.now(timezone.utc) + timedelta(seconds=delay)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                with self.backend.tx() as cur:
+                    cur.execute("UPDATE his_outbound SET attempts = attempts + 1, next_at = ?, last_error = ? "
+                                "WHERE control_id = ?", (nxt, str(exc)[:250], control))
+                log.warning("HIS %s: %s not delivered (%s), retry in %.0f s", self.m.name, control, exc, delay)
+                failed += 1
+                break
+            status = "sent" if code in ("AA", "CA") else "error"
+            with self.backend.tx() as cur:
+                cur.execute("UPDATE his_outbound SET status = ?, attempts = attempts + 1, ack = ?, sent_at = ?, "
+                            "last_error = ? WHERE control_id = ?",
+                            (status, reply, utcnow_iso(), "" if status == "sent" else f"HIS answered {code}", control))
+            if status == "sent":
+                sent += 1
+            else:
+                failed += 1
+                log.warning("HIS %s: %s answered %s", self.m.name, control, code)
+        return {"sent": sent, "failed": failed}
+
+    def resend_outbound(self, control: str) -> bool:
+        with self.backend.tx() as cur:
+            return cur.execute("UPDATE his_outbound SET status = 'queued', next_at = ? WHERE control_id = ? "
+                               "AND status IN ('error', 'queued')", (utcnow_iso(), control)).rowcount == 1
+
+    # -- the IT page -----------------------------------------------------------------------------
+    def status(self) -> dict:
+        st = self.server.stats
+        cutoff = (datetime.now(timezone.utc) - timedelta(seconds=self.m.hold_timeout_s)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ")
+        with self.backend.tx() as cur:
+            last = cur.execute("SELECT control_id, msg_type, status, ack_code, received_at FROM his_inbound "
+                               "ORDER BY received_at DESC LIMIT 1").fetchone()
+            queue = cur.execute("SELECT control_id, msg_type, visit, status, reason, received_at FROM his_inbound "
+                                "WHERE status IN ('held', 'error') ORDER BY received_at LIMIT 100").fetchall()
+            out = cur.execute("SELECT control_id, msg_type, visit, status, attempts, last_error, created_at FROM "
+                              "his_outbound WHERE status != 'sent' ORDER BY source_seq LIMIT 100").fetchall()
+            sent = cur.execute("SELECT control_id, msg_type, sent_at, status FROM his_outbound WHERE sent_at IS NOT "
+                               "NULL ORDER BY sent_at DESC LIMIT 1").fetchone()
+        return {
+            "name": self.m.name, "listen": f"{self.server.host}:{self.server.port}",
+            "connections": st.connections, "accepted": st.accepted, "frames": st.frames,
+            "dropped_partial": st.dropped_partial, "oversized": st.oversized,
+            "endpoint": "%s:%s" % self.endpoint if self.endpoint else "",
+            "last_in": dict(zip(("control_id", "msg_type", "status", "ack", "at"), last)) if last else None,
+            "last_out": {"control_id": sent[0], "msg_type": sent[1], "at": sent[2],
+                         "ack": "AA" if sent[3] == "sent" else sent[3]} if sent else None,
+            "inbound": [dict(zip(("control_id", "msg_type", "visit", "status", "reason", "at"), r),
+                             flagged=r[3] == "held" and str(r[5]) < cutoff) for r in queue],
+            "outbound": [dict(zip(("control_id", "msg_type", "visit", "status", "attempts", "error", "at"), r))
+                         for r in out],
+        }
+
+
+def from_options(backend, listen: str, mapping: str | None = None, endpoint: str | None = None,
+                 tz: str = "Asia/Shanghai") -> HisInterface:
+    """The interface ``onestop server --his-listen HOST:PORT [--his-mapping TOML] [--his-endpoint HOST:PORT]``
+    runs, started, with its outbound pump."""
+    def hostport(text: str) -> tuple[str, int]:
+        host, _, port = text.rpartition(":")
+        return host or "127.0.0.1", int(port)
+    host, port = hostport(listen)
+    iface = HisInterface(backend, hin.load_mapping(mapping, tz=tz), host, port,
+                         hostport(endpoint) if endpoint else None)
+    return iface.start().run_pump()
+
+
+# -- the IT page's part: a context function and its words (the template is _interfaces.html) ----------
+LABELS = {
+    "zh-Hans": {"title": "接口（HIS）", "state": "连接", "listening": "监听中", "peers": "已连接 {n} 个", "off": "未启用",
+                "last_in": "最近收到", "last_out": "最近发出", "queue": "暂存或出错的消息", "control_id": "消息号",
+                "type": "类型", "visit": "住院号", "status": "状态", "reason": "原因", "at": "时间",
+                "resend": "重发", "held": "等待前序消息", "flagged": "等待超时", "error": "出错", "queued": "待发送",
+                "direction_in": "收", "direction_out": "发", "dropped": "中途断开 {n} 次", "none": "无"},
+    "zh-Hant": {"title": "介面（HIS）", "state": "連線", "listening": "監聽中", "peers": "已連線 {n} 個", "off": "未啟用",
+                "last_in": "最近收到", "last_out": "最近發出", "queue": "暫存或出錯的訊息", "control_id": "訊息號",
+                "type": "類型", "visit": "住院號", "status": "狀態", "reason": "原因", "at": "時間",
+                "resend": "重發", "held": "等待前序訊息", "flagged": "等待逾時", "error": "出錯", "queued": "待發送",
+                "direction_in": "收", "direction_out": "發", "dropped": "中途斷開 {n} 次", "none": "無"},
+    "en": {"title": "Interfaces (HIS)", "state": "Connection", "listening": "listening", "peers": "{n} connected",
+           "off": "not configured", "last_in": "Last received", "last_out": "Last sent",
+           "queue": "Messages on hold or in error", "control_id": "Control ID", "type": "Type", "visit": "Visit",
+           "status": "Status", "reason": "Reason", "at": "Time", "resend": "Resend",
+           "held": "waiting for its predecessor",
+           "flagged": "waiting too long", "error": "error", "queued": "queued", "direction_in": "in",
+           "direction_out": "out", "dropped": "{n} dropped mid-message", "none": "none"},
+}
+
+
+def page_context(settings) -> dict:
+    """``{"interfaces": [status, ...]}`` for the IT page (empty when the server runs no HIS interface)."""
+    iface = getattr(settings, "his", None)
+    if iface is None:
+        return {"interfaces": []}
+    try:
+        return {"interfaces": [iface.status()]}
+    except Exception:                       # the page still shows when the interface's tables are unreadable
+        log.exception("HIS status failed")
+        return {"interfaces": []}
+
+
+def labels(lang: str) -> dict:
+    return LABELS.get(lang, LABELS["zh-Hans"])
