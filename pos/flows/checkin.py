@@ -2,12 +2,16 @@
 
     identify ──► confirm ──► amount ──► paying ──► printing ──► directions
         │                      ▲           │
-        └► no_notice           └─declined◄─┤
+        ├► no_notice           └─declined◄─┤
+        ├► already_admitted (an open stay: top-up or daily list instead)
+        └► amount (registered earlier, the deposit not paid: resume)
                                            ├► in_doubt   (go to the counter; never charged twice)
                                            └► device_fault (the terminal is unreachable)
 
-* **identify**: a card/ID/e-voucher identity arrives; the open admission notice for that ID number
-  is looked up. None → ``no_notice`` (the kiosk sends the patient to the counter).
+* **identify**: a card/ID/e-voucher identity arrives. A stay already open for that person refuses
+  a second check-in (``already_admitted``); one registered but not paid resumes at the deposit;
+  otherwise the open admission notice for that ID number is looked up. None → ``no_notice`` (the
+  kiosk sends the patient to the counter).
 * **confirm**: the patient confirms the notice; the admission is registered (inpatient number).
 * **amount**: the deposit, pre-filled from the notice, adjustable in steps within limits.
 * **paying**: the card terminal; an approval is booked in the deposit ledger by the payment
@@ -28,7 +32,9 @@ from .payment_step import charge
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CheckinFlow", "DepositLimits"]
+__all__ = ["CheckinFlow", "DepositLimits", "ALREADY_ADMITTED"]
+
+ALREADY_ADMITTED = "You are already admitted (inpatient number {number}). You can top up your deposit or see your daily fee list."
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class CheckinResult:
 class CheckinFlow(Flow):
     initial = "identify"
     TRANSITIONS = {
-        "identify": ("confirm", "no_notice", "amount"),
+        "identify": ("confirm", "no_notice", "amount", "already_admitted"),
         "confirm": ("amount",),
         "amount": ("paying",),
         "paying": ("printing", "declined", "in_doubt", "device_fault"),
@@ -84,19 +90,22 @@ class CheckinFlow(Flow):
         self.expect("identify")
         self.identity = identity
         h = self.site.hospital
-        self.notice = h.find_notice_for_identity(identity)
-        if self.notice:
-            self.move("confirm")
-            return self.state
-        # registered earlier but the deposit was not paid (cancelled, or the card failed): resume
         a = current_admission(h, identity)
-        if a is not None and a["state"] == "registered":
+        if a is not None and a["state"] != "registered":     # in hospital now: no second stay
+            self.admission = a
+            self.problem = ALREADY_ADMITTED
+            log.info("check-in refused: %s is already admitted", a["inpatient_no"])
+            self.move("already_admitted")
+            return self.state
+        if a is not None:
+            # registered earlier but the deposit was not paid (cancelled, or the card failed): resume
             self.admission = a
             self.notice = row(h.conn, "SELECT * FROM hosp_notices WHERE id = ?", (a["notice_id"],))
             self._prefill()
             self.move("amount")
-        else:
-            self.move("no_notice")
+            return self.state
+        self.notice = h.find_notice_for_identity(identity)
+        self.move("confirm" if self.notice else "no_notice")
         return self.state
 
     def confirm(self) -> dict:
