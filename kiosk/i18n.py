@@ -1,7 +1,7 @@
 """Languages zh-Hans, zh-Hant and en from gettext catalogues.
 
 The catalogues are ``assets/locale/<lang>/LC_MESSAGES/onestop.po`` (msgids in English). They are
-compiled to ``.mo`` by Babel in the cache directory when the ``.po`` is newer, and loaded with the
+compiled to ``.mo`` by Babel in the cache directory (one file per ``.po`` content), and loaded with the
 standard :mod:`gettext` machinery. A msgid missing from a catalogue falls back to English and is logged once
 (and a test fails on it).
 """
@@ -9,6 +9,7 @@ standard :mod:`gettext` machinery. A msgid missing from a catalogue falls back t
 from __future__ import annotations
 
 import gettext
+import hashlib
 import io
 import logging
 import os
@@ -60,11 +61,14 @@ def compile_mo(entries: dict[str, str] | Catalog) -> bytes:
 
 
 def _mo_for(lang: str) -> Path:
+    """The compiled catalogue, named by the hash of its ``.po`` (several checkouts share the cache,
+    and a stale ``.mo`` from another one must never be read)."""
     po = po_path(lang)
-    mo = cache_dir().parent / "locale" / _DIR[lang] / "LC_MESSAGES" / "onestop.mo"
-    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+    digest = hashlib.sha256(po.read_bytes()).hexdigest()[:16]
+    mo = cache_dir().parent / "locale" / _DIR[lang] / "LC_MESSAGES" / f"onestop-{digest}.mo"
+    if not mo.exists():
         mo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = mo.with_suffix(".tmp")
+        tmp = mo.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(compile_mo(read_catalog(lang)))
         os.replace(tmp, mo)
     return mo

@@ -78,6 +78,8 @@ class IdentifyScreen(Screen):
             from ..demo_env import demo_cards
 
             self.demo_cards = demo_cards()
+            if identity is None:               # a new session: the finish screen shows what it printed
+                app.demo_print_mark = app.demo_world.mark()
 
         def record(store):
             with store.transaction() as tx:

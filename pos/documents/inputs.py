@@ -137,3 +137,4 @@ class WhereToGoData:
     window: str
     reference: str = ""            # job or receipt number the staff look up
     printed_at: str = ""
+    headline: str = ""             # the big line (e.g. the ward); empty = "window N"

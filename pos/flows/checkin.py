@@ -85,6 +85,10 @@ class CheckinFlow(Flow):
         self.ward: dict | None = None
         self.problem = ""      # msgid of the last failure, for the screen
 
+    @property
+    def patient_name(self) -> str:
+        return (self.notice or {}).get("patient_name", "")
+
     # -- steps (call from a worker thread) ------------------------------------------------
     def identified(self, identity) -> str:
         self.expect("identify")
@@ -129,6 +133,12 @@ class CheckinFlow(Flow):
         self.amount_fen = min(max(self.amount_fen + steps * lim.step_fen, lim.min_fen), lim.max_fen)
         return self.amount_fen
 
+    def set_amount(self, fen: int) -> int:
+        """A typed or preset amount, kept within the limits (whole steps are not required)."""
+        self.expect("amount", "declined")
+        self.amount_fen = min(max(int(fen), self.limits.min_fen), self.limits.max_fen)
+        return self.amount_fen
+
     def pay(self, on_status=None):
         """Charge the deposit on the card terminal. Never sends an in-doubt attempt again."""
         self.expect("amount", "declined")
@@ -145,9 +155,12 @@ class CheckinFlow(Flow):
         outcomes = [docs.deposit_receipt(self.result.receipt_no, self.operator_id)]
         outcomes.append(docs.wristband(inpatient_no))
         w = self.ward
-        outcomes.append(docs.slip(f"请到{w['building']}{w['floor']}楼 {w['name']} 护士站报到",
-                                  f"Please go to {w['name']}, {w['building']} floor {w['floor']}, nurse station",
-                                  reference=inpatient_no))
+        # the ward is the slip's big line; the floor and the nurse station under it, in the
+        # document's script and in English
+        where = (f"{w['building']}{w['floor']}樓 護士站報到" if self.lang == "zh-Hant"
+                 else f"{w['building']}{w['floor']}楼 护士站报到")
+        outcomes.append(docs.slip(where, f"{w['building']} floor {w['floor']}: please report to the nurse station",
+                                  reference=inpatient_no, headline=w["name"]))
         self.result.prints = outcomes
         self.result.print_problems = [o.user_message for o in outcomes if not o.ok]
         self.move("directions")

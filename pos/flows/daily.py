@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..documents.common import local_time
 from .base import Flow
 from .lookup import current_admission
 
@@ -39,7 +40,8 @@ class DailyListFlow(Flow):
         first = h.conn.execute("SELECT MIN(service_date) FROM hosp_charges WHERE admission_id = ?",
                                (self.admission["id"],)).fetchone()[0]
         self.last_day = max(h.today(), first or "")
-        self.first_day = min(d for d in (first, self.admission["admitted_at"][:10], self.last_day) if d)
+        admitted = local_time(self.admission["admitted_at"], h.tz)[:10]     # the site's date, not UTC's
+        self.first_day = min(d for d in (first, admitted, self.last_day) if d)
         self.show(self.last_day)
         self.move("list")
         return self.state

@@ -28,6 +28,9 @@ __all__ = ["DischargeFlow", "NOT_READY"]
 
 NOT_READY = "Your discharge is not ready yet. Please ask the nurse station or go to window {window}."
 REFUND_AT_COUNTER = "Please collect your refund at window {window}."
+REFUND_TERMINAL_FAILED = "The card terminal could not be reached, so the refund could not go back to your card."
+REFUND_NOT_APPROVED = "The card terminal did not approve the refund to your card."
+REFUND_NO_CARD = "Your deposit was not paid by card, so it is refunded in cash."
 
 
 class DischargeFlow(Flow):
@@ -56,6 +59,8 @@ class DischargeFlow(Flow):
         self.void_receipts: list[str] = []
         self.print_problems: list[str] = []
         self.problem = ""
+        self.refund_left_fen = 0          # what the counter still has to refund
+        self.refund_reason = ""           # msgid: why it did not go back to the card
 
     @property
     def inpatient_no(self) -> str:
@@ -119,12 +124,17 @@ class DischargeFlow(Flow):
                 out = self.site.payments.refund(sale_id, part, on_status=on_status)
             except (DeviceError, PaymentError) as exc:
                 log.error("refund %s of %s for %s failed: %s", part, sale_id, self.inpatient_no, exc)
+                self.refund_reason = REFUND_TERMINAL_FAILED
                 break
             self.refunds.append(out)
             if out.public_status != "approved":
+                self.refund_reason = REFUND_NOT_APPROVED
                 break
             left -= part
+        if left > 0 and not self.refund_reason:
+            self.refund_reason = REFUND_NO_CARD
         self.refunded = self.refunds[-1] if self.refunds else None
+        self.refund_left_fen = max(left, 0)
         if left > 0:
             self.problem = REFUND_AT_COUNTER
             self.move("refund_at_counter")

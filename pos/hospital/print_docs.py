@@ -116,8 +116,8 @@ class DocumentPrinter:
                                   settlement_list(self.site, self.settlement_data(inpatient_no, operator_id)),
                                   "receipt_printer", ref=inpatient_no)
 
-    def slip(self, message: str, message_en: str, reference: str = ""):
+    def slip(self, message: str, message_en: str, reference: str = "", headline: str = ""):
         data = doc.WhereToGoData(message=message, message_en=message_en,
                                  window=str(self.config.get("site", "counter_window")), reference=reference,
-                                 printed_at=utcnow_iso())
+                                 printed_at=utcnow_iso(), headline=headline)
         return self.journal.print("where_to_go", where_to_go(self.site, data), "receipt_printer", ref=reference)
