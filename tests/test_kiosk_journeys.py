@@ -102,3 +102,53 @@ def test_the_next_card_is_read_after_a_refused_one(kiosk):
     ui.tap(scr.ids.demo_card_1)            # the right patient steps up with her card
     go_to(ui, "checkin_confirm", timeout=30)
     assert "王喆" in ui.find("王喆").text
+
+
+def outbox(app, kind):
+    return [r["payload"] | {"_id": r["command_id"]} for r in app.store.outbox_pending() if r["kind"] == kind]
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_help_request_reaches_the_outbox_can_be_cancelled_and_does_not_carry_over(kiosk, lang):
+    start, _world = kiosk
+    ui = start(language=lang)
+    ui.tap(ui.screen().ids.svc_topup)
+    go_to(ui, "identify")
+    root = ui.app.root
+    ui.tap(root.ids.help_button)
+    ui.wait(lambda: ui.app.help_command, what="help recorded")
+    assert text_of(root.ids.notice) == tr("Staff have been called. Please wait here.", lang)
+    assert text_of(root._cancel_help) == tr("Cancel the help request", lang)
+    [req] = outbox(ui.app, "help.requested")
+    assert req["device"] == ui.app.store.device_id and req["screen"] == "identify" and req["lang"] == lang
+    assert req["at"].endswith("Z")
+    ui.tap(root._cancel_help)
+    ui.wait(lambda: outbox(ui.app, "help.cancelled"), what="help cancelled")
+    assert outbox(ui.app, "help.cancelled")[0]["request"] == req["_id"]
+    assert text_of(root.ids.notice) == "" and root._cancel_help is None
+    ui.tap(root.ids.help_button)                 # again, then the patient leaves
+    ui.wait(lambda: ui.app.help_command, what="second help recorded")
+    ui.tap(ui.screen().ids.back)
+    go_to(ui, "home")
+    assert text_of(root.ids.notice) == "" and not ui.app.help_command   # the next patient sees no banner
+    assert len(outbox(ui.app, "help.requested")) == 2
+
+
+@pytest.mark.parametrize("lang", ["zh-Hant", "en"])
+def test_idle_countdown_asks_before_clearing(kiosk, lang):
+    start, _world = kiosk
+    ui = start(language=lang)
+    start_checkin(ui, 1)
+    go_to(ui, "checkin_confirm")
+    ui.app.set_idle_timeout(4.5)                 # asks after 3 s, clears 1.5 s later
+    ui.wait(lambda: ui.app.idle_left > 0, timeout=15, what="still there?")
+    popup = ui.app._idle_popup
+    assert text_of(popup.ids.question) == tr("Are you still there?", lang)
+    n = ui.app.idle_left
+    assert text_of(popup.ids.countdown) == tr("Your screens will be cleared in {n} s.", lang, n=n)
+    ui.tap(popup.ids.still_here)
+    assert ui.app.idle_left == 0 and ui.app._idle_popup is None
+    assert ui.app.sm.current == "checkin_confirm" and ui.app.flow is not None
+    ui.wait(lambda: ui.app.idle_left > 0, timeout=15, what="asked again")
+    ui.wait(lambda: ui.app.sm.current == "home", timeout=15, what="cleared after the countdown")
+    assert ui.app.flow is None and ui.app._idle_popup is None

@@ -81,9 +81,24 @@ class Shell(BoxLayout):
         super().__init__(**kw)
         self.ids.body.add_widget(manager)
         self.manager = manager
-        self._site = App.get_running_app().site
+        app = App.get_running_app()
+        self._site = app.site
+        self._cancel_help = None
+        app.bind(help_command=self._help_changed)
         self._tick()
         Clock.schedule_interval(self._tick, 15)
+
+    def _help_changed(self, _app, command: str) -> None:
+        """The "cancel the help request" button is there only while a request is open."""
+        from kivy.factory import Factory
+
+        row = self.ids.notice_row
+        if command and self._cancel_help is None:
+            self._cancel_help = Factory.CancelHelpButton()
+            row.add_widget(self._cancel_help)
+        elif not command and self._cancel_help is not None:
+            row.remove_widget(self._cancel_help)
+            self._cancel_help = None
 
     def _tick(self, *_):
         self.clock_text = site_now(self._site).strftime("%Y-%m-%d %H:%M")
