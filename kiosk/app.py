@@ -83,6 +83,7 @@ class OnestopApp(App):
     demo_world = None                                      # kiosk.demo_env.DemoWorld in `onestop demo`
     _store_future = None
     _idle = None
+    _help_at = ""
 
     def __init__(self, front: str, config: Config, store_path: str, kiosk_mode: bool = True,
                  language: str = "zh-Hans", config_error: str | None = None, monitor_interval: float = 5.0,
@@ -386,12 +387,14 @@ class OnestopApp(App):
         if self.help_command:
             return
 
-        def record(store):
-            from pos.ids import utcnow_iso
+        from pos.ids import utcnow_iso
 
+        at = self._help_at = utcnow_iso()
+
+        def record(store):
             with store.transaction() as tx:
                 return tx.emit("help.requested", {"device": store.device_id, "screen": screen, "lang": lang,
-                                                  "at": utcnow_iso()})
+                                                  "at": at})
 
         def done(cid):
             self.help_command = cid
@@ -412,11 +415,13 @@ class OnestopApp(App):
         if not cid:
             return
 
+        request_at = self._help_at
+
         def record(store):
             from pos.ids import utcnow_iso
 
             with store.transaction() as tx:
-                return tx.emit("help.cancelled", {"device": store.device_id, "request": cid, "reason": reason,
-                                                  "at": utcnow_iso()})
+                return tx.emit("help.cancelled", {"device": store.device_id, "request": cid, "request_at": request_at,
+                                                  "reason": reason, "at": utcnow_iso()})
 
         self.with_store(record, None, lambda exc: log.error("help cancel not recorded: %s", exc))

@@ -3,8 +3,6 @@ the menu of counter tasks, the sync queue and this counter's recent activity."""
 
 from __future__ import annotations
 
-import json
-
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
@@ -43,6 +41,7 @@ class CounterHomeScreen(CounterScreen):
         super().__init__(**kw)
         self.scanner = ScanCatcher(self.on_scan)
         self.results: list[dict] = []
+        self.help_requests: list[dict] = []
         Clock.schedule_once(self._menu)
 
     def _menu(self, *_):
@@ -121,21 +120,49 @@ class CounterHomeScreen(CounterScreen):
             return
 
         def read(store):
-            rows = store.conn.execute(
-                "SELECT created_at, kind, payload FROM outbox ORDER BY device_seq DESC LIMIT 12").fetchall()
-            return store.outbox_depth(), rows
+            from pos.counter.activity import open_help_requests, recent_activity
+
+            return store.outbox_depth(), recent_activity(store.conn, yuan), open_help_requests(store.conn)
 
         App.get_running_app().with_store(read, self._show)
 
     def _show(self, result) -> None:
         app = App.get_running_app()
-        self.waiting, rows = result
+        if app is None:
+            return
+        self.waiting, rows, helps = result
+        if helps != self.help_requests or getattr(self, "_help_lang", None) != app.lang:
+            self.help_requests, self._help_lang = helps, app.lang   # rebuilt only when changed: a finger
+            self._show_help()                                        # on "Acknowledge" keeps its button
         box = self.ids.activity
         box.clear_widgets()
-        for created, kind, payload in rows:
-            detail = ", ".join(f"{k}={v}" for k, v in sorted(json.loads(payload).items()))
-            box.add_widget(Factory.OLabel(text=app.fx(f"{local_time(created)}  {kind}  {detail}"[:160]),
-                                          font_size=16 * app.scale, size_hint_y=None, height=30 * app.scale))
+        for created, msgid, values in rows:
+            box.add_widget(Factory.OLabel(text=app.fx(local_time(created) + "  ") + app.t(msgid, app.lang, **values),
+                                          font_size=18 * app.scale, size_hint_y=None, height=32 * app.scale,
+                                          shorten=True, shorten_from="right"))
+
+    def _show_help(self) -> None:
+        app = App.get_running_app()
+        self.fill(self.ids.help_requests, [
+            self.row(app.t("Help requested at kiosk {device} ({screen}) since {time}", app.lang, device=h["device"],
+                           screen=h.get("screen") or "-", time=local_time(h["at"]) if h.get("at") else "-"),
+                     [(app.t("Acknowledge", app.lang), lambda h=h: self.acknowledge(h))])
+            for h in self.help_requests])
+
+    def acknowledge(self, request: dict) -> None:
+        app = App.get_running_app()
+        who = app.staff_role or "cashier"
+
+        def ack(store):
+            from pos.counter.activity import acknowledge_help
+
+            return acknowledge_help(store, request, f"{who}@{store.device_id}")
+
+        def done(_cid):
+            self.say("Help request of kiosk {device} acknowledged. Please go to the kiosk.", device=request["device"])
+            self.reload()
+
+        app.with_store(ack, done, self.show_error)
 
     def reset(self) -> None:
         super().reset()

@@ -1,0 +1,75 @@
+"""The counter's message line says what happened and what to do next (issue 20 item 14): it is
+read from the label the cashier sees, not from the screen's property. A call that waits on the
+card terminal says so every second instead of leaving the buttons frozen and the line blank."""
+
+import pytest
+
+from kiosk.i18n import tr
+
+from .counter_support import counter_bench, type_into  # noqa: F401 - the fixture
+from .kivy_harness import _TAG, _unescape, all_widgets
+
+
+def message_label(screen):
+    return [w for w in all_widgets(screen) if type(w).__name__ == "CounterMessage"][0]
+
+
+def shown(label) -> str:
+    return _unescape(_TAG.sub("", label.text))
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_deposit_outcomes_on_the_message_line(counter_bench, lang):
+    from kiosk.screens.counter_base import desk
+
+    bench = counter_bench
+    ui = bench.start(language=lang)
+    d = desk()
+    notice = {n["name"]: n for n in d.notices()}["王喆"]
+    no = d.register(notice["notice_no"], "440305199001010026")["inpatient_no"]
+    ui.app.go("counter_deposit", inpatient_no=no)
+    ui.settle()
+    dep = ui.screen()
+    line = message_label(dep)
+    ui.wait(lambda: dep.ids.amount.text, what="suggested deposit")
+    # declined
+    bench.terminal.script.push({"action": "decline"})
+    type_into(ui, dep.ids.amount, "800")
+    ui.tap(dep.ids.pay)
+    ui.wait(lambda: dep.error and not dep.busy, timeout=30, what="declined")
+    assert shown(line) == tr("The card was declined. No money was taken.", lang)
+    # a slow answer: the line counts the seconds, then gives the outcome
+    seen = []
+    line.bind(text=lambda _w, t: seen.append(_unescape(_TAG.sub("", t))))
+    bench.terminal.script.push({"action": "approve", "pin_delay": 4.5})
+    ui.tap(dep.ids.pay)
+    ui.wait(lambda: dep.done, timeout=40, what="approved")
+    waiting = [t for t in seen if tr("Still waiting for an answer ({n} s). Do not start it again; the result will "
+                                     "show here.", lang, n=3) in t]
+    assert waiting, seen
+    receipt = dep.msg_kw["receipt"]
+    assert shown(line) == tr("Received {amount} by card. Receipt {receipt}.", lang, amount="¥800.00", receipt=receipt)
+    assert [c["amount_fen"] for c in bench.charges()] == [80000]
+
+
+def test_cash_short_and_empty_amount_are_said(counter_bench):
+    from kiosk.screens.counter_base import desk
+
+    bench = counter_bench
+    ui = bench.start(language="zh-Hant")
+    d = desk()
+    notice = {n["name"]: n for n in d.notices()}["李堃"]
+    no = d.register(notice["notice_no"], "330106196208180037")["inpatient_no"]
+    ui.app.go("counter_deposit", inpatient_no=no)
+    ui.settle()
+    dep = ui.screen()
+    line = message_label(dep)
+    ui.wait(lambda: dep.ids.amount.text, what="suggested deposit")
+    ui.tap(dep.ids.by_cash)
+    type_into(ui, dep.ids.tendered, "100")
+    ui.tap(dep.ids.pay)
+    assert shown(line) == tr("The cash given is less than the amount due.", "zh-Hant")
+    assert line.color[0] > 0.5                      # red: an error
+    type_into(ui, dep.ids.amount, "")
+    ui.tap(dep.ids.pay)
+    assert shown(line) == tr("Please enter an amount greater than zero.", "zh-Hant")
