@@ -196,3 +196,32 @@ def test_refund_that_cannot_go_to_the_card_says_how_much_where_and_why(kiosk):
     lines = [text_of(scr.ids[f"line{i}"]) for i in range(4)]
     assert "无法连接刷卡机，退款未能退回您的银行卡。" in lines
     assert ui.app.flow.refund_left_fen == refund
+
+
+def test_daily_list_screen_and_paper_agree(kiosk):
+    start, world = kiosk
+    ui = start(language="zh-Hans")
+    no = check_in(ui, 1)
+    ui.tap(ui.screen().ids.done)
+    go_to(ui, "home")
+    h = ui.app.site_services.hospital
+    today = dt.date.fromisoformat(h.today())
+    for day, code, qty, price in ((today - dt.timedelta(days=1), "B001", 1000, 4500),
+                                  (today - dt.timedelta(days=1), "D205", 1500, 3350),
+                                  (today, "B001", 1000, 4500), (today, "I001", 1000, 28000)):
+        h.add_charge(no, code, qty, unit_price_fen=price, service_date=day.isoformat(), department="SURG")
+    ui.tap(ui.screen().ids.svc_daily_list)
+    ui.tap(go_to(ui, "identify").ids.demo_card_1)
+    scr = go_to(ui, "daily_list")
+    totals = text_of(scr.ids.totals)
+    running, balance = scr.totals["running"], scr.totals["balance"]
+    assert ui.app.money(running) in totals and ui.app.money(balance) in totals
+    ui.tap(scr.ids.print_button)
+    ui.wait(lambda: "已打印" in text_of(scr.ids.warning), timeout=20, what="printed")
+    paper = world.receipt_printer.wait_docs(3)[-1].text
+    from pos.documents.capitals import format_yuan
+
+    lines = {ln.split()[0]: ln.split()[-1] for ln in paper.splitlines() if ln.split()}
+    assert lines["累计"] == format_yuan(running), paper
+    assert lines["预交金余额"] == format_yuan(balance), paper
+    assert running == 4500 + 5025 + 4500 + 28000 and balance == 500000 - running

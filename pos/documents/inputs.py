@@ -89,6 +89,7 @@ class DailyFeeListData:
     days: tuple[FeeDay, ...]
     deposits_fen: int              # deposits paid so far
     printed_at: str                # UTC ISO 8601
+    stay_before_fen: int = 0       # charges of the stay before the first day listed (running total)
 
 
 @dataclass(frozen=True)

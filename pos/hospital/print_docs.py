@@ -74,7 +74,8 @@ class DocumentPrinter:
                                   category=i.category, amount_fen=i.amount_fen) for i in dl.items)
         return doc.DailyFeeListData(patient_name=dl.patient_name, inpatient_no=inpatient_no, ward=w["name"],
                                     bed=self._bed(a), days=(doc.FeeDay(dl.day, items),),
-                                    deposits_fen=dl.deposits_fen, printed_at=utcnow_iso())
+                                    deposits_fen=dl.deposits_fen, printed_at=utcnow_iso(),
+                                    stay_before_fen=dl.running_total_fen - dl.day_total_fen)
 
     def settlement_data(self, inpatient_no: str, operator_id: str) -> doc.SettlementData:
         a, p, _w = self._adm(inpatient_no)
