@@ -72,6 +72,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "staff": {
         "cashier_pin": Key(str, "", "PBKDF2 hash of the cashier PIN (make one with `onestop config pin-hash`); empty = counter login refused."),
         "technician_pin": Key(str, "", "PBKDF2 hash of the technician PIN for the diagnostics screen; empty = refused."),
+        "supervisor_pin": Key(str, "", "PBKDF2 hash of the supervisor PIN that resolves payments in doubt at the counter; empty = refused."),
     },
     "kiosk": {
         "idle_timeout": Key((int, float), 90, "Seconds without a touch before the kiosk returns home.", _positive),

@@ -73,3 +73,15 @@ def test_cash_short_and_empty_amount_are_said(counter_bench):
     type_into(ui, dep.ids.amount, "")
     ui.tap(dep.ids.pay)
     assert shown(line) == tr("Please enter an amount greater than zero.", "zh-Hant")
+
+
+def test_search_results_name_the_ward(counter_bench):
+    from .counter_support import press, texts, type_into
+
+    ui = counter_bench.start(language="zh-Hans")
+    home = ui.screen()
+    type_into(ui, home.ids.search, "王喆")
+    ui.tap(home.ids.search_button)
+    ui.wait(lambda: home.results, timeout=15, what="results")
+    shown_rows = texts(home.ids.results)
+    assert "普外科病区" in shown_rows and "SURG" not in shown_rows

@@ -59,7 +59,7 @@ load_kv("counter_base")
 
 log = logging.getLogger(__name__)
 
-__all__ = ["desk", "CounterScreen", "yuan", "fen_from_text", "N_", "ScanCatcher", "TERMINAL_STATUS"]
+__all__ = ["desk", "CounterScreen", "yuan", "ward_names", "ward_name", "fen_from_text", "N_", "ScanCatcher", "TERMINAL_STATUS"]
 
 _desks: dict = {}
 
@@ -93,6 +93,20 @@ def desk():
         _desks[id(store)] = d
     d.lang = app.lang
     return d
+
+
+def ward_names(d) -> dict[str, str]:
+    """Ward code -> its name (the cashier reads names, not codes like SURG). Call in a worker."""
+    names = getattr(d, "_ward_names", None)
+    if not names:
+        names = d._ward_names = {w["code"]: w["name"] for w in d.wards()}
+    return names
+
+
+def ward_name(code: str) -> str:
+    """The name of ward ``code`` once :func:`ward_names` has run for this desk (else the code)."""
+    d = next(iter(_desks.values()), None)
+    return (getattr(d, "_ward_names", None) or {}).get(code, code)
 
 
 def yuan(fen: int | None) -> str:
@@ -159,7 +173,12 @@ class CounterScreen(Screen):
             if failed:
                 failed(exc)
 
-        worker.submit(lambda: fn(desk()), ok, bad)
+        def run():
+            d = desk()
+            ward_names(d)               # rows show ward names: known before any row is drawn
+            return fn(d)
+
+        worker.submit(run, ok, bad)
 
     def show_error(self, exc: Exception) -> None:
         msg = getattr(exc, "user_message", None) if isinstance(exc, OnestopError) else None

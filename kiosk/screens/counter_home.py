@@ -8,7 +8,7 @@ from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import NumericProperty
 
-from .counter_base import N_, CounterScreen, ScanCatcher, yuan
+from .counter_base import N_, CounterScreen, ScanCatcher, ward_name, yuan
 
 __all__ = ["CounterHomeScreen", "SCREEN", "local_time", "STATE_LABELS", "MENU"]
 
@@ -98,13 +98,13 @@ class CounterHomeScreen(CounterScreen):
         out = []
         for r in self.results:
             if r["kind"] == "admission":
-                text = (app.fx(f"{r['name']}  {r['inpatient_no']}  {r['ward_code']}  ") +
+                text = (app.fx(f"{r['name']}  {r['inpatient_no']}  {ward_name(r['ward_code'])}  ") +
                         app.t(STATE_LABELS.get(r["state"], r["state"]), app.lang))
                 out.append(self.row(text, [(app.t("Open", app.lang),
                                             lambda no=r["inpatient_no"]: app.go("counter_patient", inpatient_no=no))]))
             else:
                 text = (app.t("Admission notice", app.lang) +
-                        app.fx(f"  {r['name']}  {r['notice_no']}  {r['ward_code']}  {yuan(r['suggested_deposit_fen'])}"))
+                        app.fx(f"  {r['name']}  {r['notice_no']}  {ward_name(r['ward_code'])}  {yuan(r['suggested_deposit_fen'])}"))
                 out.append(self.row(text, [(app.t("Register", app.lang),
                                             lambda no=r["notice_no"]: app.go("counter_register", notice_no=no))]))
         self.fill(self.ids.results, out)

@@ -8,11 +8,15 @@ from kivy.app import App
 from .counter_base import N_, CounterScreen
 from .counter_home import local_time
 
-__all__ = ["CounterReprintsScreen", "SCREEN", "KINDS", "JOB_STATES"]
+__all__ = ["CounterReprintsScreen", "SCREEN", "KINDS", "JOB_STATES", "REASONS"]
 
 _ = N_
 KINDS = {"deposit_receipt": _("Deposit receipt"), "wristband": _("Wristband"),
-         "settlement_list": _("Settlement list"), "shift_report": _("Shift report")}
+         "settlement_list": _("Settlement list"), "shift_report": _("Shift report"),
+         "where_to_go": _("Directions slip"), "daily_fee_list": _("Daily fee list")}
+#: why a copy is printed (recorded with it: ``print.reprint_requested``)
+REASONS = [("not_printed", _("Did not print / jammed")), ("lost", _("Patient lost it")),
+           ("damaged", _("Damaged or unreadable")), ("other", _("Other reason"))]
 JOB_STATES = {"printed": _("Printed"), "failed": _("Not printed"), "queued": _("Waiting"), "printing": _("Printing")}
 
 
@@ -33,7 +37,7 @@ class CounterReprintsScreen(CounterScreen):
             copy = f"  {t('Copy')} #{j['copy_no']}" if j["copy_no"] else ""
             text = (app.fx(f"{local_time(j['created_at'])}  ") + t(KINDS.get(j["kind"], j["kind"])) +
                     app.fx(f"  {j['ref']}  ") + t(JOB_STATES.get(j["state"], j["state"])) + copy)
-            out.append(self.row(text, [(t("Reprint"), lambda jid=j["job_id"]: self.reprint(jid))]))
+            out.append(self.row(text, [(t("Reprint"), lambda jid=j["job_id"]: self.ask_reason(jid))]))
         if not jobs:
             self.say("Nothing has been printed yet.")
         self.fill(self.ids.rows, out)
@@ -42,21 +46,40 @@ class CounterReprintsScreen(CounterScreen):
         if getattr(self, "jobs", None):
             self._show(self.jobs)
 
-    def reprint(self, job_id: str) -> None:
+    def ask_reason(self, job_id: str) -> None:
+        """A copy needs a reason: the reason buttons appear above the list."""
+        app = App.get_running_app()
+        self.asking = job_id
+        self.say("Why is a copy needed? Choose the reason.")
+        self.fill(self.ids.reasons, [self.button(app.t(msgid, app.lang), lambda r=r: self.reprint(job_id, r))
+                                     for r, msgid in REASONS])
+
+    def reprint(self, job_id: str, reason: str) -> None:
         if self.busy:                   # a second tap while the copy prints is not a second copy
             return
+        self.asking = ""
+        self.ids.reasons.clear_widgets()
+        who = App.get_running_app().staff_role or "cashier"
 
         def done(out):
             self.say_printed(out, _("Copy printed."))
             self.call(lambda d: d.journal(), self._show)
 
-        self.call(lambda d: d.reprint(job_id), done)
+        def run(d):
+            from pos.counter.activity import record_reprint_reason
+
+            record_reprint_reason(d.site.store, job_id, reason, who)
+            return d.reprint(job_id)
+
+        self.call(run, done)
 
     def reset(self) -> None:
         super().reset()
         self.jobs = []
+        self.asking = ""
         if "rows" in self.ids:
             self.ids.rows.clear_widgets()
+            self.ids.reasons.clear_widgets()
 
 
 SCREEN = CounterReprintsScreen

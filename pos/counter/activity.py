@@ -14,7 +14,8 @@ import re
 
 from ..ids import utcnow_iso
 
-__all__ = ["ACTIVITY", "mask_ids", "activity_line", "recent_activity", "open_help_requests", "acknowledge_help"]
+__all__ = ["ACTIVITY", "mask_ids", "activity_line", "recent_activity", "open_help_requests", "acknowledge_help",
+           "record_reprint_reason"]
 
 #: outbox kind -> (msgid, payload fields it names); the msgid's {placeholders} are those fields
 #: (``amount`` is the payload's ``amount_fen`` as money). Kinds not listed are not shown.
@@ -99,6 +100,12 @@ def open_help_requests(conn) -> list[dict]:
             latest[dev] = dict(ev, _key=key)
     open_ = [e for e in latest.values() if e["kind"] == "help.requested"]
     return sorted(({k: e.get(k) for k in ("device", "screen", "lang", "at")} for e in open_), key=lambda e: e["at"] or "")
+
+
+def record_reprint_reason(store, job_id: str, reason: str, by: str) -> str:
+    """Why a copy is printed, kept with the journal's job (``print.reprint_requested``)."""
+    with store.transaction() as tx:
+        return tx.emit("print.reprint_requested", {"job_id": job_id, "reason": reason, "by": by, "at": utcnow_iso()})
 
 
 def acknowledge_help(store, request: dict, by: str) -> str:

@@ -217,7 +217,7 @@ SERIES_PREFIXES = "ZY"
 #: record-only kinds from the kiosk's own journals (see the comment in HANDLERS)
 DEVICE_ACTIVITY = (
     "kiosk.service_started", "kiosk.help_requested", "help.requested", "help.acknowledged", "help.cancelled",
-    "print.queued", "print.printed", "print.failed",
+    "print.queued", "print.printed", "print.failed", "print.reprint_requested",
     *(f"payment.{state}" for state in ("intent", "sent", "waiting_card", "approved", "declined", "aborted",
                                        "in_doubt", "unresolved", "posted", "reversed")),
     "payment.supervisor_queued", "payment.end_of_day",
