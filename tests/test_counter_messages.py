@@ -85,3 +85,28 @@ def test_search_results_name_the_ward(counter_bench):
     ui.wait(lambda: home.results, timeout=15, what="results")
     shown_rows = texts(home.ids.results)
     assert "普外科病区" in shown_rows and "SURG" not in shown_rows
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_the_shift_opens_with_the_float_counted(counter_bench, lang):
+    ui = counter_bench.start(language=lang)
+    home = ui.screen()
+    line = message_label(home)
+    ui.wait(lambda: not home.shift_open, timeout=15, what="no shift open")
+    assert shown(line) == tr("No shift is open. Count the cash in the drawer, enter it as the opening float, then "
+                             "open the shift.", lang)
+    ui.tap(home.ids.float_amount)
+    pad = home._pad
+    for key in ("k5", "k0", "k0"):
+        ui.tap(pad.ids[key])
+    ui.tap(pad.ids.ok)
+    assert shown(home.ids.float_amount) == tr("Opening float: {amount}", lang, amount="¥500.00")
+    ui.tap(home.ids.open_shift)
+    ui.wait(lambda: home.shift_open, timeout=15, what="shift opened")
+    assert shown(line) == tr("Shift opened with a float of {amount}.", lang, amount="¥500.00")
+    assert home._float_row.parent is None                # the float row is gone
+    from kiosk.screens.counter_base import desk
+
+    d = desk()
+    sh = d.shift_status()
+    assert sh["float_fen"] == 50000 and sh["expected_fen"] == 50000

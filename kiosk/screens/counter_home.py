@@ -6,7 +6,7 @@ from __future__ import annotations
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
-from kivy.properties import NumericProperty
+from kivy.properties import BooleanProperty, NumericProperty
 
 from .counter_base import N_, CounterScreen, ScanCatcher, ward_name, yuan
 
@@ -36,6 +36,8 @@ def local_time(utc_iso: str) -> str:
 
 class CounterHomeScreen(CounterScreen):
     waiting = NumericProperty(0)
+    shift_open = BooleanProperty(True)     # False: the opening float is asked first
+    float_fen = NumericProperty(0)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -43,6 +45,16 @@ class CounterHomeScreen(CounterScreen):
         self.results: list[dict] = []
         self.help_requests: list[dict] = []
         Clock.schedule_once(self._menu)
+        self._float_row = self.ids.float_row.__self__      # a strong reference: it leaves the tree
+        self._float_box = self._float_row.parent
+        self._float_box.remove_widget(self._float_row)   # shown only while no shift is open
+
+    def on_shift_open(self, _w, is_open: bool) -> None:
+        row, box = self._float_row, self._float_box
+        if is_open and row.parent is not None:
+            box.remove_widget(row)
+        elif not is_open and row.parent is None:
+            box.add_widget(row, index=len(box.children) - 3)   # under the message line
 
     def _menu(self, *_):
         app = App.get_running_app()
@@ -58,6 +70,7 @@ class CounterHomeScreen(CounterScreen):
 
     def on_pre_enter(self, *_):
         self.reload()
+        self.check_shift()
         self._ev = Clock.schedule_interval(lambda _dt: self.reload(), 5)
         self.scanner.start()
         if not self.message:
@@ -68,6 +81,44 @@ class CounterHomeScreen(CounterScreen):
     def on_leave(self, *_):
         self._ev.cancel()
         self.scanner.stop()
+
+    # -- the cash shift: opened with the float counted in the drawer ------------------------
+    def check_shift(self) -> None:
+        def has_shift(d):
+            from pos.errors import NotFound
+
+            try:
+                d.site.cash.shift(d.cashier)
+                return True
+            except NotFound:
+                return False
+
+        def shown(is_open):
+            self.shift_open = is_open
+            if not is_open:
+                self.say("No shift is open. Count the cash in the drawer, enter it as the opening float, then open the shift.")
+
+        self.call(has_shift, shown)
+
+    def enter_float(self) -> None:
+        from .numpad import NumPad
+
+        app = App.get_running_app()
+        self._pad = NumPad(title=app.t("Opening float in yuan", app.lang), when_done=self._float_entered)
+        self._pad.open(animation=False)
+
+    def _float_entered(self, fen: int) -> None:
+        self.float_fen = fen
+
+    def open_shift(self) -> None:
+        fen = self.float_fen
+
+        def done(_shift_id):
+            self.shift_open = True
+            self.say("Shift opened with a float of {amount}.", amount=yuan(fen))
+            self.reload()
+
+        self.call(lambda d: d.site.cash.open_shift(d.cashier, fen), done)
 
     # -- search -------------------------------------------------------------------------
     def on_scan(self, code: str) -> None:
