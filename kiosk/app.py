@@ -73,6 +73,7 @@ class OnestopApp(App):
     notice = StringProperty("")               # one-line message under the header
     help_command = StringProperty("")         # the open help request's command id (kiosk)
     idle_left = NumericProperty(0)            # seconds of the "still there?" countdown, 0 = none
+    keyboard_height = NumericProperty(0)      # a docked on-screen keyboard's height (the screens move up)
     front = StringProperty("kiosk")
     store = ObjectProperty(None, allownone=True)
     staff_role = StringProperty("")           # "cashier" / "technician" after a PIN login

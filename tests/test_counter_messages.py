@@ -110,3 +110,50 @@ def test_the_shift_opens_with_the_float_counted(counter_bench, lang):
     d = desk()
     sh = d.shift_status()
     assert sh["float_fen"] == 50000 and sh["expected_fen"] == 50000
+
+
+def test_amount_fields_get_a_digit_keyboard_that_leaves_the_pay_button_visible(counter_bench):
+    from kivy.core.window import Window
+
+    from kiosk.screens.counter_base import NUMERIC_LAYOUT, desk
+
+    bench = counter_bench
+    ui = bench.start(language="zh-Hans")
+    d = desk()
+    notice = {n["name"]: n for n in d.notices()}["王喆"]
+    no = d.register(notice["notice_no"], "440305199001010026")["inpatient_no"]
+    ui.app.go("counter_deposit", inpatient_no=no)
+    ui.settle()
+    dep = ui.screen()
+    ui.wait(lambda: dep.ids.amount.text, what="suggested deposit")
+
+    def keyboard():
+        kbs = [k.widget for k in getattr(Window, "_keyboards", {}).values()
+               if k.widget is not None and k.widget.parent is not None]
+        return kbs[0] if kbs else None
+
+    # the counter's touch screen: a docked on-screen keyboard (kivy keyboard_mode = dock)
+    saved = Window.allow_vkeyboard, Window.single_vkeyboard, Window.docked_vkeyboard
+    Window.allow_vkeyboard = Window.single_vkeyboard = Window.docked_vkeyboard = True
+    try:
+        _check_keyboard(ui, dep, keyboard, NUMERIC_LAYOUT)
+        dep.ids.amount.focus = False
+        ui.wait(lambda: ui.app.keyboard_height == 0, what="room given back when the keyboard goes")
+    finally:
+        dep.ids.amount.focus = False
+        ui.frames(3)
+        Window.allow_vkeyboard, Window.single_vkeyboard, Window.docked_vkeyboard = saved
+
+
+def _check_keyboard(ui, dep, keyboard, NUMERIC_LAYOUT):
+    ui.tap(dep.ids.amount)
+    ui.wait(lambda: keyboard() is not None and keyboard().layout == NUMERIC_LAYOUT, what="digit keyboard")
+    ui.frames(3)
+    kb = keyboard()
+    keys = {k[0] for row in kb.available_layouts[NUMERIC_LAYOUT]["normal_1"] for k in [row]}
+    assert keys == {"7", "8", "9", "⌫"}
+    top = kb.to_parent(0, kb.height)[1]
+    pay = dep.ids.pay
+    assert pay.to_window(*pay.pos)[1] >= top, "the keyboard hides the pay button"
+    amount = dep.ids.amount
+    assert amount.to_window(*amount.pos)[1] >= top, "the keyboard hides the amount"

@@ -20,6 +20,7 @@ from pos.hospital.money import fmt_fen, parse_yuan
 
 from .. import worker
 from ..app import load_kv
+from .numpad import NUMERIC_LAYOUT, keyboard_for  # noqa: F401 - the counter's fields use them
 
 #: after this many seconds a running call says that it is still waiting, every second
 WAITING_AFTER_S = 3
@@ -55,11 +56,10 @@ class CounterMessage(Label):
 
 
 Factory.register("CounterMessage", cls=CounterMessage)
-load_kv("counter_base")
 
 log = logging.getLogger(__name__)
 
-__all__ = ["desk", "CounterScreen", "yuan", "ward_names", "ward_name", "fen_from_text", "N_", "ScanCatcher", "TERMINAL_STATUS"]
+__all__ = ["desk", "CounterScreen", "yuan", "ward_names", "ward_name", "keyboard_for", "NUMERIC_LAYOUT", "fen_from_text", "N_", "ScanCatcher", "TERMINAL_STATUS"]
 
 _desks: dict = {}
 
@@ -107,6 +107,8 @@ def ward_name(code: str) -> str:
     """The name of ward ``code`` once :func:`ward_names` has run for this desk (else the code)."""
     d = next(iter(_desks.values()), None)
     return (getattr(d, "_ward_names", None) or {}).get(code, code)
+
+
 
 
 def yuan(fen: int | None) -> str:
@@ -299,3 +301,6 @@ def _walk(w):
     yield w
     for c in w.children:
         yield from _walk(c)
+
+
+load_kv("counter_base")

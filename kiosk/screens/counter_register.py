@@ -69,6 +69,7 @@ class CounterRegisterScreen(CounterScreen):
             out.append(self.line(t("No open notices.")))
         out.append(self.line(t("Enter a paper admission notice"), bold=True))
         self.fields = {k: Factory.CounterInput() for k in ("name", "id_number", "deposit")}
+        self.fields["deposit"].input_filter = "float"
         for key, msgid in (("name", "Patient name"), ("id_number", "ID number"), ("deposit", "Deposit asked (yuan)")):
             out.append(self.line(t(msgid)))
             out.append(self.fields[key])

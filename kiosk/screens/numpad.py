@@ -3,8 +3,11 @@ button that repeats while it is held (amount steps)."""
 
 from __future__ import annotations
 
+from importlib import resources
+
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.button import Button
@@ -12,7 +15,7 @@ from kivy.uix.modalview import ModalView
 
 from ..app import load_kv
 
-__all__ = ["NumPad", "RepeatButton", "REPEAT_DELAY_S", "REPEAT_EVERY_S"]
+__all__ = ["NumPad", "RepeatButton", "REPEAT_DELAY_S", "REPEAT_EVERY_S", "keyboard_for", "NUMERIC_LAYOUT"]
 
 REPEAT_DELAY_S = 0.5      # a press held this long starts repeating
 REPEAT_EVERY_S = 0.12
@@ -81,6 +84,43 @@ class NumPad(ModalView):
 
     def shown_amount(self, _digits, _lang=None) -> str:
         return App.get_running_app().money(self.fen)
+
+
+#: the on-screen keyboard for amounts, PINs and counts: digits only, small enough to leave the
+#: amount and the pay button in sight
+NUMERIC_LAYOUT = str(resources.files("assets") / "keyboards" / "numeric.json")
+
+
+def keyboard_for(field) -> None:
+    """On focus: the docked on-screen keyboard shows digits for a number field (``input_filter``
+    int or float), the full keyboard for text."""
+    layout = NUMERIC_LAYOUT if field.input_filter in ("int", "float") else "qwerty"
+    app = App.get_running_app()
+
+    def apply(_dt):
+        shown = [k.widget for k in getattr(Window, "_keyboards", {}).values()
+                 if getattr(k, "widget", None) is not None and k.widget.parent is not None]
+        # the screens make room above a docked keyboard (Shell's spacer): nothing hides under it
+        app.keyboard_height = max((w.height * w.scale for w in shown if w.docked), default=0)
+        if not field.focus:
+            return
+        for w in shown:
+            if w.layout == layout:
+                continue
+            if not hasattr(w, "_text_size"):
+                w._text_size = tuple(w.size)
+            w.layout = layout
+            # docked, the keyboard is scaled to the window's width: a wide, low digit pad
+            w.size = (Window.width, NUMERIC_HEIGHT * App.get_running_app().scale) if layout == NUMERIC_LAYOUT \
+                else w._text_size
+            if w.docked:
+                w.setup_mode()
+        app.keyboard_height = max((w.height * w.scale for w in shown if w.docked), default=0)
+
+    Clock.schedule_once(apply, 0)
+
+
+NUMERIC_HEIGHT = 240
 
 
 Factory.register("RepeatButton", cls=RepeatButton)
