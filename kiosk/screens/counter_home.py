@@ -74,7 +74,7 @@ class CounterHomeScreen(CounterScreen):
         self._ev = Clock.schedule_interval(lambda _dt: self.reload(), 5)
         self.scanner.start()
         if not self.message:
-            self.say("Type a name, an ID number or an inpatient number, or scan a wristband.")
+            self.say("Type a name, its pinyin initials (e.g. wz), an ID number or an inpatient number, or scan a wristband.")
         if self.ids.search.text.strip():
             self.search(self.ids.search.text)
 
@@ -128,7 +128,7 @@ class CounterHomeScreen(CounterScreen):
     def search(self, text: str, scanned: bool = False) -> None:
         q = (text or "").strip()
         if not q:
-            self.say("Type a name, an ID number or an inpatient number, or scan a wristband.")
+            self.say("Type a name, its pinyin initials (e.g. wz), an ID number or an inpatient number, or scan a wristband.")
             return
 
         def found(rows):
