@@ -77,6 +77,7 @@ class OnestopApp(App):
     front = StringProperty("kiosk")
     store = ObjectProperty(None, allownone=True)
     staff_role = StringProperty("")           # "cashier" / "technician" after a PIN login
+    staff_name = StringProperty("")           # who logged in ([[staff.users]]); "" = a shared PIN
     site_services = ObjectProperty(None, allownone=True)   # pos.site.Site, once the store is open
     flow = ObjectProperty(None, allownone=True)            # the patient's current pos.flows flow
     sync_text = StringProperty("")                         # "Offline since HH:MM, N waiting" (staff screens)
@@ -360,7 +361,7 @@ class OnestopApp(App):
         if self.demo_world is not None:
             self.demo_world.place_card(None)  # the demo patient takes their card
         if self.front in ("counter", "diag"):
-            self.staff_role = ""
+            self.staff_role = self.staff_name = ""
         self.sm.transition.direction = "right"
         self.sm.current = SCREENS[self.front][0]
 

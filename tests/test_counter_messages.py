@@ -199,3 +199,69 @@ def test_settling_with_receipts_out_names_them_and_a_receipt_can_be_marked_by_ha
     assert shown(line) == want
     assert dis.stage == "presettle"
     assert store.conn.execute("SELECT count(*) FROM hosp_settlements").fetchone()[0] == 0
+
+
+def test_each_cashier_logs_in_by_name_and_the_supervisor_decides_by_their_own_pin(counter_bench):
+    from pos.staff import hash_pin
+
+    from .counter_support import start_counter
+
+    bench = counter_bench
+    bench.config.values["staff"]["users"] = [
+        {"name": "王芳", "role": "cashier", "pin": hash_pin("2468", "s1")},
+        {"name": "李明", "role": "cashier", "pin": hash_pin("1357", "s2")},
+        {"name": "赵主管", "role": "supervisor", "pin": hash_pin("9999", "s3")},
+    ]
+    ui = start_counter(bench, language="zh-Hans", login=False, seed=False)
+    try:
+        _named_logins(ui)
+    finally:
+        from .kivy_harness import stop_app
+
+        stop_app(ui)
+
+
+def _named_logins(ui):
+    from pos.hospital import demo
+
+    from kiosk.screens.counter_base import desk
+
+    from .counter_support import press, type_into
+    from .test_counter_indoubt import in_doubt_deposit
+
+    login = ui.screen()
+    ui.wait(lambda: len(login.ids.users.children) == 2, what="name buttons")
+
+    def enter(pin):
+        keys = {b.text: b for b in login.ids.pad.children}
+        for digit in pin:
+            ui.tap(keys[digit])
+        ui.tap(login.ids.key_ok)
+
+    enter("2468")                                       # no name chosen: asked for it
+    assert shown(login.ids.message) == tr("Choose your name, then enter your PIN.", "zh-Hans")
+    press(ui, "李明", root=login)
+    enter("2468")                                       # 王芳's PIN is not 李明's
+    ui.wait(lambda: login.message == "Wrong PIN. Please try again.", what="wrong PIN")
+    assert ui.app.sm.current == "login"
+    press(ui, "王芳", root=login)
+    enter("2468")
+    ui.wait(lambda: ui.app.sm.current == "counter_home", what="logged in as 王芳")
+    ui.settle()
+    assert ui.app.staff_name == "王芳"
+    d = desk()
+    assert d.cashier == "王芳" and d.operator.startswith("王芳@")
+    demo.seed(d.hospital, d.site.gateway)
+    no = demo.admit_demo_patient(d.hospital, 0, days=1)
+    attempt = in_doubt_deposit(d, no, 50000)
+    ui.app.go("counter_indoubt")
+    ui.settle()
+    scr = ui.screen()
+    ui.wait(lambda: getattr(scr, "rows", None), what="queue")
+    type_into(ui, scr.ids.supervisor, "9999")
+    press(ui, "未扣款", root=scr)
+    ui.wait(lambda: scr.pending, what="confirmation")
+    ui.tap(scr.ids.confirm)
+    ui.wait(lambda: not scr.rows and not scr.busy, timeout=15, what="resolved")
+    assert ui.app.store.conn.execute("SELECT resolved_by FROM payment_supervisor_queue WHERE attempt_id = ?",
+                                     (attempt,)).fetchone() == ("赵主管",)

@@ -92,6 +92,7 @@ def desk():
         _desks.clear()
         _desks[id(store)] = d
     d.lang = app.lang
+    d.cashier = app.staff_name or app.staff_role or "cashier"   # each cashier has their own shift
     return d
 
 

@@ -202,7 +202,7 @@ class CounterHomeScreen(CounterScreen):
 
     def acknowledge(self, request: dict) -> None:
         app = App.get_running_app()
-        who = app.staff_role or "cashier"
+        who = app.staff_name or app.staff_role or "cashier"
 
         def ack(store):
             from pos.counter.activity import acknowledge_help

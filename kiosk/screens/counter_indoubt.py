@@ -26,7 +26,7 @@ CONFIRM = {
 
 
 class CounterInDoubtScreen(CounterScreen):
-    pending = ObjectProperty(None, allownone=True)      # (attempt id, resolution) awaiting Confirm
+    pending = ObjectProperty(None, allownone=True)      # (attempt id, resolution, supervisor) awaiting Confirm
 
     def prepare(self, **_kw) -> None:
         self.reset()
@@ -59,8 +59,14 @@ class CounterInDoubtScreen(CounterScreen):
     def resolve(self, attempt_id: str, resolution: str) -> None:
         """Step 1: the supervisor's own PIN; step 2 (:meth:`confirm`): a confirmation naming the
         payment and the decision."""
+        from .login import staff_users
+
         app = App.get_running_app()
-        pin, stored = self.ids.supervisor.text.strip(), app.site.get("staff", "supervisor_pin")
+        pin = self.ids.supervisor.text.strip()
+        # the supervisors' own logins ([[staff.users]], role supervisor), else the shared supervisor PIN
+        stored = [(u["name"], u["pin"]) for u in staff_users(app.site, "supervisor")]
+        if app.site.get("staff", "supervisor_pin"):
+            stored.append(("supervisor", app.site.get("staff", "supervisor_pin")))
         if not stored:
             self.say("No supervisor PIN is configured. Technician: set staff.supervisor_pin.", error=True)
             return
@@ -69,28 +75,28 @@ class CounterInDoubtScreen(CounterScreen):
             return
         row = next(r for r in self.rows if r["attempt_id"] == attempt_id)
 
-        def checked(ok):
+        def checked(who):
             self.ids.supervisor.text = ""
-            if not ok:
+            if not who:
                 log.warning("in-doubt %s: wrong supervisor PIN", attempt_id)
                 self.say("Wrong supervisor PIN.", error=True)
                 return
-            self.pending = (attempt_id, resolution)
+            self.pending = (attempt_id, resolution, who)
             self.say(CONFIRM[resolution], amount=yuan(row["amount_fen"]), account=row["account"])
 
-        self.call(lambda _d: verify_pin(pin, stored), checked)
+        self.call(lambda _d: next((name for name, h in stored if verify_pin(pin, h)), None), checked)
 
     def confirm(self) -> None:
         if not self.pending:
             return
-        attempt_id, resolution = self.pending
+        attempt_id, resolution, who = self.pending
         self.pending = None
 
         def done(out):
             self.say("Booked as charged." if out.status == "posted" else "Marked as not charged.")
             self.load()
 
-        self.call(lambda d: d.resolve(attempt_id, resolution, "supervisor"), done)
+        self.call(lambda d: d.resolve(attempt_id, resolution, who), done)
 
     def cancel_confirm(self) -> None:
         self.pending = None

@@ -59,7 +59,7 @@ class CounterReprintsScreen(CounterScreen):
             return
         self.asking = ""
         self.ids.reasons.clear_widgets()
-        who = App.get_running_app().staff_role or "cashier"
+        who = (App.get_running_app().staff_name or App.get_running_app().staff_role or "cashier")
 
         def done(out):
             self.say_printed(out, _("Copy printed."))
