@@ -57,10 +57,17 @@ def wrap(text: str, cols: int) -> list[str]:
     for ch in text:
         cw = char_width(ch)
         if w + cw > cols:
-            lines.append("".join(cur))
-            cur, w = [], 0
-            if ch == " ":
-                continue
+            # a Latin word is not cut ("nurs / e"): the line ends at its last space when it has one
+            cut = len(cur) - 1 - cur[::-1].index(" ") if ch != " " and cw == 1 and " " in cur else -1
+            if cut > 0 and all(char_width(c) == 1 for c in cur[cut + 1:]):
+                lines.append("".join(cur[:cut]).rstrip())
+                cur = cur[cut + 1:]
+                w = text_width("".join(cur))
+            else:
+                lines.append("".join(cur))
+                cur, w = [], 0
+                if ch == " ":
+                    continue
         cur.append(ch)
         w += cw
     lines.append("".join(cur))

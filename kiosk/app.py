@@ -34,7 +34,12 @@ from .monitor import DeviceMonitor
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OnestopApp", "load_kv", "screens", "PLATFORM_SCREENS"]
+__all__ = ["OnestopApp", "load_kv", "screens", "PLATFORM_SCREENS", "IDLE_WARNING_S", "HELP_CALLED"]
+
+#: the "still there?" countdown before the kiosk clears a patient's screens (at most a third of
+#: the idle time)
+IDLE_WARNING_S = 15.0
+HELP_CALLED = "Staff have been called. Please wait here."
 
 #: the platform's own front ends -> their screens (module names under kiosk.screens), the first is
 #: the home screen; the site packs add theirs (``Pack.fronts``, see :func:`screens`)
@@ -77,9 +82,13 @@ class OnestopApp(App):
     device_status = DictProperty({})          # role -> DeviceStatus
     config_error = StringProperty("")
     notice = StringProperty("")               # one-line message under the header
+    help_command = StringProperty("")         # the open help request's command id (kiosk)
+    idle_left = NumericProperty(0)            # seconds of the "still there?" countdown, 0 = none
+    keyboard_height = NumericProperty(0)      # a docked on-screen keyboard's height (the screens move up)
     front = StringProperty("kiosk")
     store = ObjectProperty(None, allownone=True)
     staff_role = StringProperty("")           # "cashier" / "technician" after a PIN login
+    staff_name = StringProperty("")           # who logged in ([[staff.users]]); "" = a shared PIN
     site_services = ObjectProperty(None, allownone=True)   # pos.site.Site, once the store is open
     flow = ObjectProperty(None, allownone=True)            # the current visitor's pos.flows flow
     sync_text = StringProperty("")                         # "Offline since HH:MM, N waiting" (staff screens)
@@ -87,6 +96,7 @@ class OnestopApp(App):
     demo_world = None                                      # kiosk.demo_env.DemoWorld in `onestop demo`
     _store_future = None
     _idle = None
+    _help_at = ""
 
     def __init__(self, front: str, config: Config, store_path: str, kiosk_mode: bool = True,
                  language: str = "zh-Hans", config_error: str | None = None, monitor_interval: float = 5.0,
@@ -142,7 +152,7 @@ class OnestopApp(App):
         if self.kiosk_mode:
             Window.bind(on_request_close=self._refuse_close, on_keyboard=self._swallow_escape)
         Window.bind(on_touch_down=self._activity, on_key_down=self._activity, size=self._rescale)
-        self._idle = Clock.create_trigger(self.go_home_idle, self.idle_timeout)
+        self._idle = Clock.create_trigger(self.go_home_idle, self._idle_warn_at())
         self._idle()
         self._status_ev = Clock.schedule_interval(self._pull_status, 1.0)
         # The store and the devices are opened in the background once the first frame is on the
@@ -273,9 +283,48 @@ class OnestopApp(App):
         return key == 27  # ESC (and Android back) never leaves the kiosk
 
     def _activity(self, *_args):
+        self._stop_countdown()              # any touch answers "still there?"
         self._idle.cancel()
         self._idle()
         return False  # let the event go on to the widgets
+
+    # the kiosk warns before it clears a patient's screens: "Still there? n s" (any touch goes on)
+    def _countdown_s(self) -> float:
+        return min(IDLE_WARNING_S, self.idle_timeout / 3) if self.front in ("kiosk", "demo") else 0.0
+
+    def _idle_warn_at(self) -> float:
+        return self.idle_timeout - self._countdown_s()
+
+    def _start_countdown(self) -> None:
+        from .screens.idle_warning import IdleWarning
+
+        secs = self._countdown_s()
+        self.idle_left = max(1, round(secs))
+        self._countdown_end = Clock.get_boottime() + secs
+        self._countdown_ev = Clock.schedule_interval(self._count_down, 0.25)
+        self._idle_popup = IdleWarning()
+        self._idle_popup.open(animation=False)
+        log.info("idle: asking whether the patient is still there (%g s)", secs)
+
+    def _count_down(self, _dt):
+        left = self._countdown_end - Clock.get_boottime()
+        if left <= 0:
+            self._stop_countdown()
+            log.info("idle timeout: no answer to 'still there?'")
+            self.go_home()
+            return False
+        self.idle_left = max(1, int(left + 0.999))
+
+    def _stop_countdown(self) -> None:
+        ev = getattr(self, "_countdown_ev", None)
+        if ev is not None:
+            ev.cancel()
+            self._countdown_ev = None
+        popup = getattr(self, "_idle_popup", None)
+        if popup is not None:
+            self._idle_popup = None
+            popup.dismiss(animation=False)
+        self.idle_left = 0
 
     def clear_transient(self) -> None:
         """Drop focus, popups and the on-screen keyboard."""
@@ -294,7 +343,7 @@ class OnestopApp(App):
         """Change the idle time (seconds without a touch); it starts again from now."""
         self.idle_timeout = float(seconds)
         if self._idle is not None:
-            self._idle.timeout = self.idle_timeout
+            self._idle.timeout = self._idle_warn_at()
             self._activity()
 
     def hold_idle(self) -> object:
@@ -318,20 +367,27 @@ class OnestopApp(App):
             return
         home = screens()[self.front][0]
         if self.sm.current != home or self.notice:
+            if self._countdown_s() > 0 and self.sm.current != home:
+                self._start_countdown()
+                return
             log.info("idle timeout: back to %s", home)
         self.go_home()
 
     def go_home(self) -> None:
+        self._stop_countdown()
         self.clear_transient()
         for screen in self.sm.screens:
             if hasattr(screen, "reset"):
                 screen.reset()
         self.notice = ""
+        if self.help_command:           # the request stays open for staff; the next patient sees no banner
+            log.info("session ended with help request %s still open", self.help_command)
+            self.help_command = ""
         self.flow = None
         if self.demo_world is not None:
             self.demo_world.place_card(None)  # the demo visitor takes their card
         if self.front in ("counter", "diag"):
-            self.staff_role = ""
+            self.staff_role = self.staff_name = ""
         self.sm.transition.direction = "right"
         self.sm.current = screens()[self.front][0]
 
@@ -361,22 +417,51 @@ class OnestopApp(App):
 
     # -- actions every screen offers ----------------------------------------------------
     def call_staff(self) -> None:
-        """The help button: record the request (outbox, so the counter and server see it)."""
+        """The help button: a ``help.requested`` outbox command (the counter and the IT page show
+        it until staff acknowledge it); the banner says so and offers to cancel it."""
         screen = self.sm.current
+        lang = self.lang
+        if self.help_command:
+            return
+
+        from pos.ids import utcnow_iso
+
+        at = self._help_at = utcnow_iso()
 
         def record(store):
             with store.transaction() as tx:
-                return tx.emit("kiosk.help_requested", {"screen": screen, "front": self.front,
-                                                        "device_id": store.device_id})
+                return tx.emit("help.requested", {"device": store.device_id, "screen": screen, "lang": lang,
+                                                  "at": at})
 
-        def done(_cid):
-            self.notice = "Staff have been called. Please wait here."
+        def done(cid):
+            self.help_command = cid
+            self.notice = HELP_CALLED
+            log.info("help requested on screen %s (command %s)", screen, cid)
 
-        def failed(_exc):
+        def failed(exc):
+            log.error("help request not recorded: %s", exc)
             self.notice = "Please go to window {window}."
 
         self.with_store(record, done, failed)
 
+    def cancel_help(self, reason: str = "cancelled") -> None:
+        """The patient no longer needs help (or has gone): ``help.cancelled`` for the request."""
+        cid, self.help_command = self.help_command, ""
+        if self.notice == HELP_CALLED:
+            self.notice = ""
+        if not cid:
+            return
+
+        request_at = self._help_at
+
+        def record(store):
+            from pos.ids import utcnow_iso
+
+            with store.transaction() as tx:
+                return tx.emit("help.cancelled", {"device": store.device_id, "request": cid, "request_at": request_at,
+                                                  "reason": reason, "at": utcnow_iso()})
+
+        self.with_store(record, None, lambda exc: log.error("help cancel not recorded: %s", exc))
 
 def _archive(store: Store, days: float) -> None:
     """Move what is past the retention to the archive file; a failure there never stops a start."""

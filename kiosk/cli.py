@@ -1,6 +1,7 @@
 """The ``onestop`` command line.
 
-Every command takes ``--config FILE`` and ``--store PATH`` (or ``ONESTOP_STORE``). Failures print
+Every command takes ``--config FILE`` and ``--store PATH`` (or ``ONESTOP_STORE``), before or after
+the command's name. Failures print
 one clear line on stderr and exit non-zero; the traceback goes to the log file only.
 
 Commands are modules under :mod:`kiosk.commands`, listed explicitly in :data:`COMMANDS`; each has
@@ -35,24 +36,28 @@ EXIT_ERROR = 2      # a clear, expected failure (bad input, device missing, decl
 EXIT_CRASH = 3      # a bug: logged with its traceback
 
 
-def common_parent() -> argparse.ArgumentParser:
+def common_parent(top: bool = True) -> argparse.ArgumentParser:
+    """The options every command takes. They may come before the command (``onestop --config F
+    devices``) or after it: the top-level parser holds the defaults, and a subcommand's copy
+    (``top=False``) sets a value only when it is given there, so it never resets one given first."""
+    keep = {} if top else {"default": argparse.SUPPRESS}
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--config", metavar="FILE", help="site configuration (TOML)")
-    p.add_argument("--store", metavar="PATH", default=os.environ.get("ONESTOP_STORE"),
-                   help="local SQLite store (default: $ONESTOP_STORE, the config, or the user data dir)")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    p.add_argument("--config", metavar="FILE", help="site configuration (TOML)", **keep)
+    p.add_argument("--store", metavar="PATH", help="local SQLite store (default: $ONESTOP_STORE, the config, or the user data dir)",
+                   **(keep or {"default": os.environ.get("ONESTOP_STORE")}))
+    p.add_argument("-v", "--verbose", action="count", help="more log output on stderr", **(keep or {"default": 0}))
     return p
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parent = common_parent()
     parser = argparse.ArgumentParser(
         prog="onestop",
         description="onestop: offline-first kiosk and point-of-service system with its own hardware drivers.",
-        parents=[parent],
+        parents=[common_parent(top=True)],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    parent = common_parent(top=False)
     for modname in COMMANDS:
         importlib.import_module(modname).register(sub, [parent])
     return parser

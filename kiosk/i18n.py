@@ -1,28 +1,31 @@
 """Languages zh-Hans, zh-Hant and en from gettext catalogues.
 
 The catalogues are ``assets/locale/<lang>/LC_MESSAGES/onestop.po`` (msgids in English). They are
-compiled to ``.mo`` in the cache directory when the ``.po`` is newer, and loaded with the standard
-:mod:`gettext` machinery. A msgid missing from a catalogue falls back to English and is logged once
+compiled to ``.mo`` by Babel in the cache directory (one file per ``.po`` content), and loaded with the
+standard :mod:`gettext` machinery. A msgid missing from a catalogue falls back to English and is logged once
 (and a test fails on it).
 """
 
 from __future__ import annotations
 
-import ast
 import gettext
 import hashlib
+import io
 import logging
 import os
-import struct
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 from .fonts import cache_dir
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LANGUAGES", "parse_po", "compile_mo", "translator", "tr", "po_path"]
+__all__ = ["LANGUAGES", "read_catalog", "parse_po", "compile_mo", "translator", "tr", "po_path"]
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 _DIR = {"zh-Hans": "zh_Hans", "zh-Hant": "zh_Hant", "en": "en"}
@@ -32,68 +35,41 @@ def po_path(lang: str) -> Path:
     return Path(str(resources.files("assets") / "locale" / _DIR[lang] / "LC_MESSAGES" / "onestop.po"))
 
 
+def read_catalog(lang: str) -> Catalog:
+    """The Babel catalogue of ``lang`` as its ``.po`` file holds it."""
+    with open(po_path(lang), "rb") as fh:
+        return read_po(fh, locale=_DIR[lang])
+
+
 def parse_po(text: str) -> dict[str, str]:
-    """msgid -> msgstr for a .po file (single-form entries; ``msgctxt`` is not used here)."""
-    entries: dict[str, str] = {}
-    msgid = msgstr = None
-    field = None
-
-    def done():
-        if msgid is not None and msgstr is not None:
-            entries[msgid] = msgstr
-
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("msgid "):
-            done()
-            msgid, msgstr, field = ast.literal_eval(line[6:]), None, "id"
-        elif line.startswith("msgstr "):
-            msgstr, field = ast.literal_eval(line[7:]), "str"
-        elif line.startswith('"'):
-            part = ast.literal_eval(line)
-            if field == "id":
-                msgid += part
-            elif field == "str":
-                msgstr += part
-        else:
-            raise ValueError(f"unsupported .po line: {raw!r}")
-    done()
-    return entries
+    """msgid -> msgstr of the single-form entries of a .po text (read by Babel)."""
+    cat = read_po(io.StringIO(text))
+    return {m.id: m.string for m in cat if m.id and isinstance(m.id, str)}
 
 
-def compile_mo(entries: dict[str, str]) -> bytes:
-    """GNU .mo bytes for the entries (the format :class:`gettext.GNUTranslations` reads)."""
-    keys = sorted(entries)
-    ids = [k.encode("utf-8") for k in keys]
-    strs = [entries[k].encode("utf-8") for k in keys]
-    n = len(keys)
-    key_start = 7 * 4 + 16 * n
-    offsets, blob_ids, blob_strs = [], b"", b""
-    for i, s in zip(ids, strs):
-        offsets.append((len(i), len(blob_ids), len(s), len(blob_strs)))
-        blob_ids += i + b"\0"
-        blob_strs += s + b"\0"
-    val_start = key_start + len(blob_ids)
-    koffsets, voffsets = [], []
-    for li, oi, ls, os_ in offsets:
-        koffsets += [li, key_start + oi]
-        voffsets += [ls, val_start + os_]
-    header = struct.pack("Iiiiiii", 0x950412DE, 0, n, 7 * 4, 7 * 4 + n * 8, 0, 0)
-    return header + struct.pack(f"{len(koffsets)}i", *koffsets) + struct.pack(f"{len(voffsets)}i", *voffsets) + blob_ids + blob_strs
+def compile_mo(entries: dict[str, str] | Catalog) -> bytes:
+    """GNU .mo bytes (what :class:`gettext.GNUTranslations` reads), written by Babel."""
+    cat = entries
+    if not isinstance(entries, Catalog):
+        cat = Catalog(charset="utf-8")
+        for k, v in entries.items():
+            if k:
+                cat.add(k, v)
+    buf = io.BytesIO()
+    write_mo(buf, cat)
+    return buf.getvalue()
 
 
 def _mo_for(lang: str) -> Path:
+    """The compiled catalogue, named by the hash of its ``.po`` (several checkouts share the cache,
+    and a stale ``.mo`` from another one must never be read)."""
     po = po_path(lang)
-    # named by the catalogue's content: checkouts sharing one cache never load each other's
-    # (an mtime check let a newer .mo built from another checkout's .po win)
-    digest = hashlib.sha1(po.read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256(po.read_bytes()).hexdigest()[:16]
     mo = cache_dir().parent / "locale" / _DIR[lang] / "LC_MESSAGES" / f"onestop-{digest}.mo"
     if not mo.exists():
         mo.parent.mkdir(parents=True, exist_ok=True)
         tmp = mo.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(compile_mo(parse_po(po.read_text(encoding="utf-8"))))
+        tmp.write_bytes(compile_mo(read_catalog(lang)))
         os.replace(tmp, mo)
     return mo
 

@@ -17,7 +17,7 @@ from .runtime import data_dir, store_path
 
 log = logging.getLogger(__name__)
 
-__all__ = ["launch", "kivy_environment", "demo_config_path"]
+__all__ = ["launch", "prepare", "kivy_environment", "demo_config_path"]
 
 
 def demo_config_path() -> str:
@@ -43,28 +43,42 @@ def kivy_environment(windowed: bool, size: str | None) -> None:
     os.environ["KCFG_KIVY_KEYBOARD_MODE"] = "dock"
 
 
-def launch(args) -> int:
+def prepare(args):
+    """(front, config, store path, demo world or None, config error or None) for the UI command
+    ``args``: ``demo [kiosk|counter|diag]`` gets the demo config (with its PINs), the demo store
+    and every device simulated."""
     front = args.front
+    demo = front == "demo"
+    if demo and getattr(args, "demo_front", "kiosk") != "kiosk":
+        front = args.demo_front             # `onestop demo counter` / `demo diag`
+        if getattr(args, "autoplay", None):
+            raise ConfigError("--autoplay plays the patient kiosk: use it with `onestop demo` alone")
     config_error = None
-    path = demo_config_path() if front == "demo" and not args.config else args.config
+    path = demo_config_path() if demo and not args.config else args.config
     try:
         config = load_config(path)
     except ConfigError as exc:
         # a broken config must not stop the kiosk: start with defaults and show the problem
         log.error("config: %s", exc)
         config_error, config = str(exc), Config(path=path)
-    if front == "demo" and not (args.store or os.environ.get("ONESTOP_STORE") or config.get("store", "path")):
-        store = data_dir() / "demo.sqlite"
+    if demo and not (args.store or os.environ.get("ONESTOP_STORE") or config.get("store", "path")):
+        store = data_dir() / "demo.sqlite"      # the demo kiosk, counter and diag share one store
     else:
         store = store_path(args, config)
-    windowed = args.windowed or not config.get("kiosk", "fullscreen")
-    kivy_environment(windowed, args.size)
     world = None
-    if front == "demo":
+    if demo:
         from .demo_env import DemoWorld  # every device simulated over its real wire format
 
-        world = DemoWorld(data_dir() / "demo-world", start=False)   # the app starts it after its first frame
+        folder = "demo-world" if front == "demo" else f"demo-world-{front}"
+        world = DemoWorld(data_dir() / folder, start=False)   # the app starts it after its first frame
         config = world.config(config)
+    return front, config, store, world, config_error
+
+
+def launch(args) -> int:
+    front, config, store, world, config_error = prepare(args)
+    windowed = args.windowed or not config.get("kiosk", "fullscreen")
+    kivy_environment(windowed, args.size)
 
     from .app import OnestopApp  # Kivy is imported only now
 

@@ -84,6 +84,25 @@ def _device_id(v):
     return None if ok else "must be 2-32 capital letters or digits (the server enrols no other), or empty"
 
 
+STAFF_ROLES = ("cashier", "technician", "supervisor")
+
+
+def _staff_users(v):
+    """``[[staff.users]]`` tables: name, role (cashier, technician or supervisor), pin (a hash)."""
+    names = set()
+    for i, u in enumerate(v):
+        if not isinstance(u, dict) or not {"name", "role", "pin"} <= set(u):
+            return f"entry {i + 1} must have name, role and pin"
+        if u["role"] not in STAFF_ROLES:
+            return f"entry {i + 1}: role must be one of {', '.join(STAFF_ROLES)}"
+        if not str(u["pin"]).startswith("pbkdf2-sha256$"):
+            return f"entry {i + 1}: pin must be a hash from `onestop config pin-hash`"
+        if u["name"] in names:
+            return f"entry {i + 1}: {u['name']!r} appears twice"
+        names.add(u["name"])
+    return None
+
+
 def _http_url(v):
     return None if v == "" or re.match(r"^https?://[^/\s]+", v) else "must be an http:// or https:// URL"
 
@@ -125,8 +144,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
                            "plain PIN is refused); empty = counter login refused.", _pin_hash),
         "technician_pin": Key(str, "", "PBKDF2 hash of the technician PIN for the diagnostics screen; empty = refused.",
                               _pin_hash),
-        "supervisor_pin": Key(str, "", "PBKDF2 hash of the supervisor PIN that approves a deposit reversal (沖銷); "
-                              "empty = reversals refused.", _pin_hash),
+        "supervisor_pin": Key(str, "", "PBKDF2 hash of the supervisor PIN that approves a deposit reversal (沖銷) "
+                              "and resolves card payments in doubt at the counter; empty = refused.", _pin_hash),
+        "users": Key(list, [], "Per-staff logins: [[staff.users]] tables with name, role (cashier, technician, supervisor) and pin (a hash); when a role has users, its shared PIN is not used.", _staff_users),
     },
     "kiosk": {
         "idle_timeout": Key((int, float), 90, "Seconds without a touch before the kiosk returns home (more than 0, "

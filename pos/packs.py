@@ -145,7 +145,7 @@ class Pack:
 #: offline-safe, kept by the server for the IT page and audit
 PLATFORM_KINDS = tuple(Kind(k, event=k) for k in (
     "kiosk.service_started", "kiosk.help_requested",
-    "print.queued", "print.printed", "print.failed", "print.not_printed",
+    "print.queued", "print.printed", "print.failed", "print.not_printed", "print.reprint_requested",
     *(f"payment.{state}" for state in ("intent", "sent", "waiting_card", "approved", "declined", "aborted",
                                        "in_doubt", "unresolved", "posted", "reversed")),
     "payment.supervisor_queued", "payment.end_of_day",
@@ -155,6 +155,7 @@ PLATFORM_KINDS = tuple(Kind(k, event=k) for k in (
     # (sync/server/helpdesk.py)
     Kind("help.requested", event="help.requested", times=("at",)),
     Kind("help.acknowledged", event="help.acknowledged"),
+    Kind("help.cancelled", event="help.cancelled"),
 )
 
 

@@ -34,17 +34,28 @@ def test_supervisor_resolves_payments_in_doubt(counter_bench, artifacts):
     ui.wait(lambda: getattr(scr, "rows", None), what="queue")
     assert no in "".join(w.text for w in scr.ids.rows.walk() if hasattr(w, "text"))
     shots(ui, artifacts, "counter-indoubt")
-    press(ui, "Not charged", root=scr)                     # no supervisor named: refused
+    line = [w for w in scr.walk() if type(w).__name__ == "CounterMessage"][0]
+    assert "UTC" not in "".join(w.text for w in scr.ids.rows.walk() if hasattr(w, "text"))
+    assert "Check the terminal's printout" in "".join(w.text for w in scr.ids.rows.walk() if hasattr(w, "text"))
+    press(ui, "Not charged", root=scr)                     # no supervisor PIN: refused
     ui.wait(lambda: scr.error, what="supervisor required")
-    assert d.in_doubt() != []
-    type_into(ui, scr.ids.supervisor, "Supervisor Li")
+    assert "The supervisor must enter their PIN." in line.text
+    type_into(ui, scr.ids.supervisor, "1111")              # a wrong PIN: refused
+    press(ui, "Charged", root=scr)
+    ui.wait(lambda: "Wrong supervisor PIN." in line.text, what="wrong PIN")
+    assert d.in_doubt() != [] and not scr.pending
+    type_into(ui, scr.ids.supervisor, "5678")              # the supervisor's own PIN (demo)
     said = []
     scr.bind(message=lambda _w, m: said.append(m))
     press(ui, "Charged", root=scr)
+    ui.wait(lambda: scr.pending, what="confirmation asked")
+    assert f"Book ¥1,200.00 for {no} as charged? Tap Confirm." in line.text
+    assert d.in_doubt() != []                              # nothing booked before Confirm
+    ui.tap(scr.ids.confirm)
     ui.wait(lambda: scr.rows == [] and not scr.busy, timeout=15, what=f"queue emptied ({scr.message})")
-    assert "Booked as charged." in said
+    assert "Booked as charged." in said and "Booked as charged." in line.text
     q = store.conn.execute("SELECT resolution, resolved_by FROM payment_supervisor_queue").fetchall()
-    assert q == [("charged", "Supervisor Li")]
+    assert q == [("charged", "supervisor")]
     assert store.conn.execute("SELECT state FROM payment_attempts WHERE attempt_id = ?", (charged,)).fetchone() == \
         ("posted",)
     # the supervisor's "charged" booked the deposit in the hospital ledger (the poster)

@@ -48,7 +48,13 @@ def test_reprint_marks_copies_and_green_channel_reminders(counter_bench, artifac
     from .counter_support import tap
 
     tap(ui, row.children[0])
+    ui.wait(lambda: rep.ids.reasons.children, what="reasons asked")
+    assert len(bench.receipt_texts()) == before                  # no copy without a reason
+    assert "为什么需要补打" in "".join(w.text for w in rep.walk() if type(w).__name__ == "CounterMessage")
+    press(ui, "患者遗失", root=rep)
     ui.wait(lambda: len(bench.receipt_texts()) == before + 1, timeout=15, what="reprint")
+    assert [r["payload"]["reason"] for r in store.outbox_pending() if r["kind"] == "print.reprint_requested"] \
+        == ["lost"]
     copy = bench.receipt_texts()[-1]
     assert "副本 COPY #1" in copy and receipt_job["ref"] in copy
     ui.wait(lambda: store.conn.execute("SELECT count(*) FROM print_jobs WHERE reprint_of IS NOT NULL AND "

@@ -146,3 +146,42 @@ def test_diag_shows_print_jobs_recovered_as_uncertain_at_start(sims, tmp_path, m
         assert "CRASH-DIAG" in scr.detail and "CRASH-DIAG" in scr.ids.message.text
     finally:
         stop_app(ui)
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_device_list_words_and_no_test_for_an_unconfigured_device(tmp_path, lang):
+    """Issue 20 items 22/24: one clear name per action (a full test, a connection check), no raw
+    'not configured' or 'tests 2', and nothing offered for a role with no device."""
+    from kiosk import selftest
+    from kiosk.i18n import tr
+
+    from .kivy_harness import _TAG, _unescape
+
+    cfg = tmp_path / "site.toml"
+    cfg.write_text(config_text({"receipt_printer": "sim://printer", "card_reader": ""}), encoding="utf-8")
+    from pos.config import load_config
+
+    ui = start_app("diag", config=load_config(str(cfg)), store_path=str(tmp_path / "d.sqlite"), language=lang)
+    try:
+        login(ui)
+        scr = ui.screen()
+        rows = scr.rows
+        selftest.COUNTERS["receipt_printer"] = {"tests": 2, "failures": 1}
+        rows["receipt_printer"].refresh_counters()
+        ui.frames(3)
+
+        def shown(w):
+            return _unescape(_TAG.sub("", w.text))
+
+        texts = [shown(w) for w in all_widgets(rows["receipt_printer"]) if isinstance(getattr(w, "text", None), str)]
+        assert tr("Full test", lang) in texts and tr("Check connection", lang) in texts
+        assert any(tr("tests run {n}", lang, n=2) in t and tr("failed {n}", lang, n=1) in t for t in texts), texts
+        assert not any("tests 2" in t for t in texts)
+        unconfigured = rows["card_reader"]
+        assert unconfigured.ids.self_test.disabled and unconfigured.ids.self_test.opacity == 0
+        assert unconfigured.ids.probe.disabled and unconfigured.ids.probe.opacity == 0
+        texts = [shown(w) for w in all_widgets(unconfigured) if isinstance(getattr(w, "text", None), str)]
+        assert any(tr("not configured (no URL for this role in the config)", lang) in t for t in texts), texts
+    finally:
+        selftest.COUNTERS.pop("receipt_printer", None)
+        stop_app(ui)

@@ -108,7 +108,7 @@ def test_daily_list_any_day_and_print(world, site):
     assert flow.day == flow.first_day
     assert flow.print() == []
     doc = world.receipt_printer.wait_docs(3)[-1]
-    assert "血常規" in str(doc) or "血常规" in str(doc)
+    assert "血常规" in str(doc) or "血常规" in str(doc)
 
 
 def test_surplus_goes_back_over_several_card_deposits(world, site):

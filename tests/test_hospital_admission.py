@@ -38,7 +38,7 @@ def test_full_admission_walks_every_state(svc, store):
     r = svc.record_deposit(no, Payment(500000, "card", reference="TRACE42", masked_pan="****1234"))
     assert r["receipt_no"].startswith("KTEST-") and svc.admission(no)["state"] == "deposit_paid"
     band = svc.print_wristband(no)
-    assert (band["ward_name"], band["floor"], band["name"]) == ("普外科病區", 7, "王喆")
+    assert (band["ward_name"], band["floor"], band["name"]) == ("普外科病区", 7, "王喆")
     svc.assign_bed(no, "03")
     assert svc.confirm_identity(no, "護士長")["state"] == "identity_confirmed"
     assert kinds(store)[-7:] == [

@@ -22,7 +22,7 @@ def test_daily_list_for_each_day_of_the_stay(svc, store):
 
     d1 = svc.daily_list(no, "2026-03-01")
     assert [(i.fee_code, i.amount_fen) for i in d1.items] == [("B001", 4500), ("D205", 5000), ("D901", 18600)]
-    assert d1.items[1].name == "阿托伐他汀鈣片" and d1.items[1].spec == "20mg×7片" and d1.items[1].qty_milli == 1500
+    assert d1.items[1].name == "阿托伐他汀钙片" and d1.items[1].spec == "20mg×7片" and d1.items[1].qty_milli == 1500
     assert d1.subtotals == {"甲": 4500, "乙": 5000, "丙": 18600}
     assert d1.day_total_fen == d1.running_total_fen == 28100
     assert d1.deposits_fen == 100000 and d1.balance_fen == 71900 and not d1.low_balance and d1.prompt == ""

@@ -70,7 +70,7 @@ def test_chinese_catalogues_are_really_chinese():
             assert cjk.search(hans[k]) and cjk.search(hant[k]), k
 
 
-def test_mo_compiler_round_trips_through_gettext():
+def test_babel_mo_round_trips_through_gettext():
     entries = {"": "Content-Type: text/plain; charset=UTF-8\n", "Back": "返回", "Waiting {n}": "待同步 {n}"}
     t = gettext.GNUTranslations(io.BytesIO(compile_mo(entries)))
     assert t.gettext("Back") == "返回" and t.gettext("Waiting {n}") == "待同步 {n}"

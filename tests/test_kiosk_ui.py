@@ -87,7 +87,7 @@ def test_help_button_calls_staff(kiosk):
     ui.tap(ui.app.root.ids.help_button)
     ui.wait(lambda: ui.app.notice, what="notice")
     assert "已通知工作人員" in ui.app.root.ids.notice.text
-    assert outbox_kinds(ui.app) == ["kiosk.help_requested"]
+    assert outbox_kinds(ui.app) == ["help.requested"]
 
 
 def test_idle_timeout_returns_home_and_clears_everything(kiosk):

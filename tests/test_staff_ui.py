@@ -73,13 +73,13 @@ def test_no_configured_pin_refuses_login(front):
 def test_counter_shows_the_sync_queue_and_activity(front, artifacts):
     ui = front("counter", language="zh-Hant")
     with ui.app.store.transaction() as tx:
-        tx.emit("kiosk.help_requested", {"screen": "home"})
+        tx.emit("help.requested", {"device": "K1", "screen": "home", "lang": "zh-Hant", "at": "2026-12-07T01:00:00Z"})
     enter_pin(ui, "1234")
     ui.wait(lambda: ui.app.sm.current == "counter_home", what="counter home")
     ui.settle()
     ui.wait(lambda: "1" in ui.screen().ids.queue.text, what="queue count")
     assert "待同步" in ui.screen().ids.queue.text
-    ui.find("kiosk.help_requested")
+    ui.find("自助機 K1 呼叫協助")
     ui.screenshot(artifacts, "counter-home-zh-Hant")
 
 

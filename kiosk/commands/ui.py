@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 
 
+#: what ``onestop demo FRONT`` starts (the patient kiosk by default)
+DEMO_FRONTS = ("kiosk", "counter", "diag")
+
+
 def register(sub, parents):
     for name, help_, desc in (
-        ("demo", "the patient kiosk with every device simulated",
-         "Start the patient kiosk with every device simulated and an embedded SQLite store in the "
-         "user's data directory. Nothing else is needed."),
+        ("demo", "a front end (kiosk, counter or diag) with every device simulated",
+         "Start the patient kiosk (or `demo counter`, `demo diag`) with every device simulated and an "
+         "embedded SQLite store in the user's data directory. Nothing else is needed."),
         ("kiosk", "the patient kiosk (lobby, touch only)",
          "Start the patient self-service kiosk with the devices from --config."),
         ("counter", "the cashier counter",
@@ -28,6 +32,9 @@ def register(sub, parents):
                        help="print start-up time and peak memory as JSON at the first rendered frame, then exit "
                             "(used by bench/bench_startup.py)")
         if name == "demo":
+            p.add_argument("demo_front", nargs="?", choices=DEMO_FRONTS, default="kiosk", metavar="FRONT",
+                           help="kiosk (default), counter or diag: that front end with every device simulated, "
+                                "the demo hospital and the demo PINs (cashier 1234, technician 4321)")
             p.add_argument("--autoplay", metavar="DIR", default=None,
                            help="play a check-in, a top-up, a daily list and a discharge by itself and write "
                                 "each screen and each printed document as a PNG into DIR, then exit")

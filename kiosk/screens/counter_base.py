@@ -11,7 +11,8 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
-from kivy.properties import BooleanProperty, DictProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 
 from drivers.errors import OnestopError
@@ -19,12 +20,46 @@ from pos.money import fmt_fen, parse_yuan
 
 from .. import worker
 from ..app import load_kv
+from .numpad import NUMERIC_LAYOUT, keyboard_for  # noqa: F401 - the counter's fields use them
 
-load_kv("counter_base")
+#: after this many seconds a running call says that it is still waiting, every second
+WAITING_AFTER_S = 3
+WAITING = "Still waiting for an answer ({n} s). Do not start it again; the result will show here."
+
+
+class CounterMessage(Label):
+    """The message line under a counter screen's title: the screen's ``message`` (a msgid with
+    ``msg_kw``) in the current language, red when it is an error. Bound in Python: a kv rule
+    ``self.screen.message`` never rebinds once ``screen`` is set, and the line stayed blank."""
+
+    screen = ObjectProperty(None, allownone=True)
+
+    def on_screen(self, _w, screen) -> None:
+        if screen is not None:
+            screen.bind(message=self._update, msg_kw=self._update, error=self._update, waited=self._update,
+                        busy=self._update)
+            App.get_running_app().bind(lang=self._update)
+        self._update()
+
+    def _update(self, *_):
+        s, app = self.screen, App.get_running_app()
+        if s is None or app is None:
+            return
+        self.color = (0.75, 0.05, 0.05, 1) if s.error else (0.05, 0.30, 0.15, 1)
+        try:
+            text = app.t(s.message, app.lang, **s.msg_kw) if s.message else ""
+        except (KeyError, IndexError):   # values for another message, mid-change: the next call draws it
+            return
+        if s.busy and s.waited >= WAITING_AFTER_S:      # a long call never looks like a frozen screen
+            text = (text + "  " if text else "") + app.t(WAITING, app.lang, n=int(s.waited))
+        self.text = text
+
+
+Factory.register("CounterMessage", cls=CounterMessage)
 
 log = logging.getLogger(__name__)
 
-__all__ = ["desk", "CounterScreen", "yuan", "fen_from_text", "N_", "ScanCatcher", "TERMINAL_STATUS"]
+__all__ = ["desk", "CounterScreen", "yuan", "ward_names", "ward_name", "keyboard_for", "NUMERIC_LAYOUT", "fen_from_text", "N_", "ScanCatcher", "TERMINAL_STATUS"]
 
 _desks: dict = {}
 
@@ -57,7 +92,24 @@ def desk():
         _desks.clear()
         _desks[id(store)] = d
     d.lang = app.lang
+    d.cashier = app.staff_name or app.staff_role or "cashier"   # each cashier has their own shift
     return d
+
+
+def ward_names(d) -> dict[str, str]:
+    """Ward code -> its name (the cashier reads names, not codes like SURG). Call in a worker."""
+    names = getattr(d, "_ward_names", None)
+    if not names:
+        names = d._ward_names = {w["code"]: w["name"] for w in d.wards()}
+    return names
+
+
+def ward_name(code: str) -> str:
+    """The name of ward ``code`` once :func:`ward_names` has run for this desk (else the code)."""
+    d = next(iter(_desks.values()), None)
+    return (getattr(d, "_ward_names", None) or {}).get(code, code)
+
+
 
 
 def yuan(fen: int | None) -> str:
@@ -80,6 +132,7 @@ class CounterScreen(Screen):
     msg_kw = DictProperty({})
     busy = BooleanProperty(False)
     error = BooleanProperty(False)
+    waited = NumericProperty(0)          # seconds the running call has taken
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -91,28 +144,44 @@ class CounterScreen(Screen):
         """Rows built in Python are rebuilt in the new language (kv text rebinds by itself)."""
 
     def say(self, msgid: str, error: bool = False, **kw) -> None:
-        self.message, self.msg_kw, self.error = msgid, kw, error
+        self.msg_kw, self.error, self.message = kw, error, msgid   # the line redraws on message, last
 
     def call(self, fn, done=None, failed=None) -> None:
         """Run ``fn(desk)`` in a worker; ``done(result)`` on the UI thread; errors → message line."""
         self.busy = True
         app = App.get_running_app()
         hold = app.hold_idle()          # no idle log-out while the terminal or printer works
+        started = time.monotonic()
+        self.waited = 0
+
+        def tick(_dt):
+            if not self.busy:
+                return False
+            self.waited = int(time.monotonic() - started)
+
+        ticker = Clock.schedule_interval(tick, 1.0)
 
         def ok(result):
+            ticker.cancel()
             app.release_idle(hold)
             self.busy = False
             if done:
                 done(result)
 
         def bad(exc):
+            ticker.cancel()
             app.release_idle(hold)
             self.busy = False
             self.show_error(exc)
             if failed:
                 failed(exc)
 
-        worker.submit(lambda: fn(desk()), ok, bad)
+        def run():
+            d = desk()
+            ward_names(d)               # rows show ward names: known before any row is drawn
+            return fn(d)
+
+        worker.submit(run, ok, bad)
 
     def show_error(self, exc: Exception) -> None:
         msg = getattr(exc, "user_message", None) if isinstance(exc, OnestopError) else None
@@ -233,3 +302,6 @@ def _walk(w):
     yield w
     for c in w.children:
         yield from _walk(c)
+
+
+load_kv("counter_base")

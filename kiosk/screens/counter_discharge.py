@@ -90,8 +90,12 @@ class CounterDischargeScreen(CounterScreen):
         t = lambda m: app.t(m, app.lang)  # noqa: E731
         rows = []
         for r in self.receipts:
-            mark = t("Taken back") if r["scanned"] else t("Not yet scanned")
-            rows.append(self.line(app.fx(f"{r['receipt_no']}  {yuan(r['amount_fen'])}  ") + mark, size=22))
+            text = app.fx(f"{r['receipt_no']}  {yuan(r['amount_fen'])}  ")
+            if r["scanned"]:
+                rows.append(self.line(text + t("Taken back"), size=22))
+            else:       # a receipt that will not scan is taken back by hand
+                rows.append(self.row(text + t("Not yet scanned"),
+                                     [(t("Mark as taken back"), lambda no=r["receipt_no"]: self.on_scan(no))]))
         self.fill(self.ids.receipts, rows)
 
     # -- receipts back -----------------------------------------------------------------------
@@ -112,8 +116,11 @@ class CounterDischargeScreen(CounterScreen):
     # -- settle, then refund or collect, then finish -------------------------------------------
     def settle(self, force: bool = False) -> None:
         if self.missing() and not force:
-            self.say("{n} deposit receipts are not back yet. Scan them, or settle anyway to void them.",
-                     error=True, n=self.missing())
+            left = [r for r in self.receipts if not r["scanned"]]
+            self.say("These deposit receipts are not back: {receipts} ({amount}). Settling voids them. "
+                     "Scan them, mark them as taken back, or tap Settle anyway to void them.", error=True,
+                     receipts=", ".join(r["receipt_no"] for r in left),
+                     amount=yuan(sum(r["amount_fen"] for r in left)))
             self.ids.settle.text_key = "Settle anyway"
             self._force = True
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.app import App
 
-from .counter_base import CounterScreen, yuan
+from .counter_base import CounterScreen, ward_name, yuan
 from .counter_home import local_time
 from .counter_patient import GREEN_KINDS
 
@@ -28,7 +28,7 @@ class CounterGreenScreen(CounterScreen):
         if not items:
             self.say("No open green-channel items.")
         for r in items:
-            text = (app.fx(f"{r['name']}  {r['inpatient_no']}  {r['ward_code']}  ") + t(GREEN_KINDS.get(r["kind"], r["kind"]))
+            text = (app.fx(f"{r['name']}  {r['inpatient_no']}  {ward_name(r['ward_code'])}  ") + t(GREEN_KINDS.get(r["kind"], r["kind"]))
                     + app.fx(f"  {local_time(r['opened_at'])}  ") + t("Owed") + f" {yuan(r['arrears_fen'])}")
             acts = [(t("Open"), lambda no=r["inpatient_no"]: app.go("counter_patient", inpatient_no=no))]
             if r["kind"] != "deposit":

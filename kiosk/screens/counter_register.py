@@ -9,7 +9,7 @@ from kivy.properties import StringProperty
 
 from pos.money import parse_yuan
 
-from .counter_base import CounterScreen, yuan
+from .counter_base import CounterScreen, ward_name, yuan
 
 __all__ = ["CounterRegisterScreen", "SCREEN"]
 
@@ -36,7 +36,7 @@ class CounterRegisterScreen(CounterScreen):
         self.id_field = Factory.CounterInput()
         lines = [self.line(t("Admission notice") + app.fx(f"  {n['notice_no']}"), bold=True),
                  self.line(t("Patient") + ": " + app.fx(n["patient_name"])),
-                 self.line(t("Ward") + ": " + app.fx(n["ward_code"]) + "   " + t("Deposit asked") + ": " +
+                 self.line(t("Ward") + ": " + app.fx(ward_name(n["ward_code"])) + "   " + t("Deposit asked") + ": " +
                            yuan(n["suggested_deposit_fen"])),
                  self.line(t("Diagnosis") + ": " + app.fx(n["diagnosis"] or "-")),
                  self.line(t("Check the ID document and type its number:")),
@@ -62,13 +62,14 @@ class CounterRegisterScreen(CounterScreen):
         t = lambda m: app.t(m, app.lang)  # noqa: E731
         out = [self.line(t("Open admission notices"), bold=True)]
         for n in notices:
-            out.append(self.row(app.fx(f"{n['name']}  {n['notice_no']}  {n['ward_code']}  "
+            out.append(self.row(app.fx(f"{n['name']}  {n['notice_no']}  {ward_name(n['ward_code'])}  "
                                        f"{yuan(n['suggested_deposit_fen'])}"),
                                 [(t("Select"), lambda no=n["notice_no"]: self.prepare(notice_no=no))]))
         if not notices:
             out.append(self.line(t("No open notices.")))
         out.append(self.line(t("Enter a paper admission notice"), bold=True))
         self.fields = {k: Factory.CounterInput() for k in ("name", "id_number", "deposit")}
+        self.fields["deposit"].input_filter = "float"
         for key, msgid in (("name", "Patient name"), ("id_number", "ID number"), ("deposit", "Deposit asked (yuan)")):
             out.append(self.line(t(msgid)))
             out.append(self.fields[key])

@@ -8,11 +8,15 @@ from kivy.app import App
 from .counter_base import N_, CounterScreen
 from .counter_home import local_time
 
-__all__ = ["CounterReprintsScreen", "SCREEN", "KINDS", "JOB_STATES"]
+__all__ = ["CounterReprintsScreen", "SCREEN", "KINDS", "JOB_STATES", "REASONS"]
 
 _ = N_
 KINDS = {"deposit_receipt": _("Deposit receipt"), "wristband": _("Wristband"),
-         "settlement_list": _("Settlement list"), "shift_report": _("Shift report")}
+         "settlement_list": _("Settlement list"), "shift_report": _("Shift report"),
+         "where_to_go": _("Directions slip"), "daily_fee_list": _("Daily fee list")}
+#: why a copy is printed (recorded with it: ``print.reprint_requested``)
+REASONS = [("not_printed", _("Did not print / jammed")), ("lost", _("Patient lost it")),
+           ("damaged", _("Damaged or unreadable")), ("other", _("Other reason"))]
 JOB_STATES = {"printed": _("Printed"), "failed": _("Not printed"), "queued": _("Waiting"), "printing": _("Printing")}
 UNCERTAIN = _("May have printed")
 
@@ -35,7 +39,7 @@ class CounterReprintsScreen(CounterScreen):
             state = UNCERTAIN if j.get("uncertain") else JOB_STATES.get(j["state"], j["state"])
             text = (app.fx(f"{local_time(j['created_at'])}  ") + t(KINDS.get(j["kind"], j["kind"])) +
                     app.fx(f"  {j['ref']}  ") + t(state) + copy)
-            actions = [(t("Reprint"), lambda jid=j["job_id"]: self.reprint(jid))]
+            actions = [(t("Reprint"), lambda jid=j["job_id"]: self.ask_reason(jid))]
             if j.get("uncertain"):
                 actions.append((t("Did not print"), lambda jid=j["job_id"]: self.not_printed(jid)))
             out.append(self.row(text, actions))
@@ -49,15 +53,32 @@ class CounterReprintsScreen(CounterScreen):
         if getattr(self, "jobs", None):
             self._show(self.jobs)
 
-    def reprint(self, job_id: str) -> None:
+    def ask_reason(self, job_id: str) -> None:
+        """A copy needs a reason: the reason buttons appear above the list."""
+        app = App.get_running_app()
+        self.asking = job_id
+        self.say("Why is a copy needed? Choose the reason.")
+        self.fill(self.ids.reasons, [self.button(app.t(msgid, app.lang), lambda r=r: self.reprint(job_id, r))
+                                     for r, msgid in REASONS])
+
+    def reprint(self, job_id: str, reason: str) -> None:
         if self.busy:                   # a second tap while the copy prints is not a second copy
             return
+        self.asking = ""
+        self.ids.reasons.clear_widgets()
+        who = (App.get_running_app().staff_name or App.get_running_app().staff_role or "cashier")
 
         def done(out):
             self.say_printed(out, _("Copy printed."))
             self.call(lambda d: d.journal(), self._show)
 
-        self.call(lambda d: d.reprint(job_id), done)
+        def run(d):
+            from pos.counter.activity import record_reprint_reason
+
+            record_reprint_reason(d.site.store, job_id, reason, who)
+            return d.reprint(job_id)
+
+        self.call(run, done)
 
     def not_printed(self, job_id: str) -> None:
         """The cashier checked the printer: the uncertain job did not come out; send the original."""
@@ -77,8 +98,10 @@ class CounterReprintsScreen(CounterScreen):
     def reset(self) -> None:
         super().reset()
         self.jobs = []
+        self.asking = ""
         if "rows" in self.ids:
             self.ids.rows.clear_widgets()
+            self.ids.reasons.clear_widgets()
 
 
 SCREEN = CounterReprintsScreen

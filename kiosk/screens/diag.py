@@ -38,6 +38,17 @@ def site_services(app, store):
     return _site_cache[key]
 
 
+def _(msgid: str) -> str:
+    """Marks a msgid for the catalogues (tests/test_i18n.py scans ``_(`` literals)."""
+    return msgid
+
+
+#: device-list words the technician reads in their language (the drivers' own reasons stay as sent)
+COUNTER_MSGIDS = {"tests": _("tests run {n}"), "failures": _("failed {n}")}
+REASON_MSGIDS = {"not configured": _("not configured (no URL for this role in the config)"),
+                 "probing...": _("checking the connection...")}
+
+
 class DeviceRow(BoxLayout):
     role = StringProperty("")
     url = StringProperty("")
@@ -49,8 +60,15 @@ class DeviceRow(BoxLayout):
     def color(self, state):
         return STATE_COLORS.get(state, STATE_COLORS["disconnected"])
 
-    def counters_text(self, counters) -> str:
-        return "  ".join(f"{k} {v}" for k, v in sorted(counters.items()))
+    def counters_text(self, counters, _lang=None) -> str:
+        """``tests 2`` as the technician reads it: "tests run 2, failed 1" in the screen's language."""
+        app = App.get_running_app()
+        return "  ".join(app.t(COUNTER_MSGIDS[k], app.lang, n=v) if k in COUNTER_MSGIDS else app.fx(f"{k} {v}")
+                         for k, v in sorted(counters.items()))
+
+    def reason_text(self, reason: str, _lang=None) -> str:
+        app = App.get_running_app()
+        return app.t(REASON_MSGIDS[reason], app.lang) if reason in REASON_MSGIDS else app.fx(reason)
 
     def refresh_counters(self) -> None:
         self.counters = dict(selftest.COUNTERS.get(self.role, {}))
@@ -122,9 +140,11 @@ class DiagScreen(Screen):
         if not found:
             box.add_widget(Factory.OLabel(text=app.t("Nothing found on serial, PC/SC or video buses.", app.lang),
                                           font_size=max(14, 20 * app.scale), size_hint_y=None, height=max(24, 40 * app.scale)))
-        for d in found:
-            box.add_widget(Factory.OLabel(text=app.fx(f"{d['bus']}: {d['id']} - {d['description']} -> {d['url_hint']}"),
-                                          font_size=max(13, 18 * app.scale), size_hint_y=None, height=max(22, 36 * app.scale)))
+        for d in found:       # as tall as its text: a long description or URL wraps, never cut off
+            lbl = Factory.OLabel(text=app.fx(f"{d['bus']}: {d['id']} - {d['description']} -> {d['url_hint']}"),
+                                 font_size=max(13, 18 * app.scale), size_hint_y=None)
+            lbl.bind(texture_size=lambda w, ts: setattr(w, "height", max(22 * app.scale, ts[1] + 8)))
+            box.add_widget(lbl)
 
     # -- actions -------------------------------------------------------------------------
     def show_logs(self) -> None:

@@ -37,10 +37,16 @@ INPATIENT_NO = re.compile(r"^ZY[A-Z0-9]+-\d{6}$")
 #: (service, flow state) -> screen
 NEXT_SCREEN = {
     ("admission", "confirm"): "checkin_confirm",
+    ("admission", "amount"): "amount",          # registered earlier, the deposit not paid: resume
     ("topup", "amount"): "amount",
     ("daily_list", "list"): "daily_list",
     ("discharge", "review"): "discharge_review",
 }
+SERVICE_TITLES = dict(SERVICES)
+#: (service, flow state) -> the services offered instead
+OFFERS = {("admission", "already_admitted"): ["topup", "daily_list"]}
+#: a refused card still on the reader is read again only after this many seconds
+REFUSED_QUIET_S = 6.0
 MESSAGES = {
     "no_notice": "No admission notice was found for you. Please go to window {window}.",
     "not_admitted": "No current hospital stay was found for you. Please go to window {window}.",
@@ -55,18 +61,25 @@ class IdentifyScreen(Screen):
     service = StringProperty("")
     service_title = StringProperty("")
     message = StringProperty("")        # msgid: a problem to show, with {window}
+    number = StringProperty("")         # {number} in the message (the inpatient number)
+    offers = ListProperty([])           # services offered instead (already admitted)
     working = BooleanProperty(False)
     demo_cards = ListProperty([])
 
-    def prepare(self, service: str) -> None:
+    def prepare(self, service: str, identity=None) -> None:
         self.service = service
         self.service_title = dict(SERVICES)[service]
-        self.message = ""
+        self.message = self.number = ""
+        self.offers = []
+        self._refused = None
+        self._carried = identity         # the identity read for another service (an offer taken)
         app = App.get_running_app()
         if app.demo_world is not None:
             from ..demo_env import demo_cards
 
             self.demo_cards = demo_cards()
+            if identity is None:               # a new session: the finish screen shows what it printed
+                app.demo_print_mark = app.demo_world.mark()
 
         def record(store):
             with store.transaction() as tx:
@@ -81,8 +94,10 @@ class IdentifyScreen(Screen):
         self._stop_waiting()
         self.service = ""
         self.service_title = ""
-        self.message = ""
+        self.message = self.number = ""
+        self.offers = []
         self.working = False
+        self._carried = self._refused = None
 
     # -- waiting for a card -------------------------------------------------------------
     def on_enter(self, *_):
@@ -92,7 +107,11 @@ class IdentifyScreen(Screen):
         self._decoder = WedgeDecoder(validators=(_valid_inpatient_no,))
         Window.bind(on_textinput=self._on_text, on_key_down=self._on_key)
         self._poll = Clock.schedule_interval(self._poll_decoder, 0.05)
-        self._start_wait()
+        carried, self._carried = getattr(self, "_carried", None), None
+        if carried is not None:
+            self._identified(identity=carried)
+        else:
+            self._start_wait()
 
     def on_leave(self, *_):
         self._stop_waiting()
@@ -138,10 +157,23 @@ class IdentifyScreen(Screen):
             return None
 
         def got(identity):
-            if identity is not None and not cancel.is_set():
-                self._identified(identity=identity)
+            if identity is None or cancel.is_set():
+                return
+            refused = getattr(self, "_refused", None)
+            if refused and refused[0] == identity.id_number and time.monotonic() - refused[1] < REFUSED_QUIET_S:
+                Clock.schedule_once(lambda _dt: self._rewait(cancel), 0.5)   # the same card, still lying there
+                return
+            self._identified(identity=identity)
 
         worker.submit(wait, got)
+
+    def _rewait(self, cancel) -> None:
+        """Wait for the next card again (after a refusal), unless the screen has been left."""
+        if cancel is not self._cancel or self.manager is None or self.manager.current != self.name \
+                or not self.service:
+            return
+        self._cancel = threading.Event()
+        self._start_wait()
 
     # -- keyboard-wedge scanner (wristband barcode) -------------------------------------
     def _on_text(self, _win, text):
@@ -185,18 +217,35 @@ class IdentifyScreen(Screen):
 
         def decided(flow):
             self.working = False
+            if service != self.service:      # the patient left meanwhile
+                return
             nxt = NEXT_SCREEN.get((service, flow.state))
             if nxt:
                 app.flow = flow
                 app.go(nxt)
-            else:
-                self.message = flow.problem or MESSAGES.get(flow.state, "Please go to window {window}.")
+                return
+            self.message = flow.problem or MESSAGES.get(flow.state, "Please go to window {window}.")
+            self.number = (getattr(flow, "admission", None) or {}).get("inpatient_no") or ""
+            self.offers = OFFERS.get((service, flow.state), [])
+            self._offer_identity = identity
+            log.info("%s: %s for the card presented; waiting for the next card", service, flow.state)
+            if identity is not None:
+                self._refused = (identity.id_number, time.monotonic())
+            self._rewait(self._cancel)
 
         def failed(exc):
             self.working = False
             self.message = getattr(exc, "user_message", "Please go to window {window}.")
 
         app.with_store(decide, decided, failed)
+
+    def take_offer(self, service: str) -> None:
+        """The patient takes a service offered instead (already admitted: top-up, daily list),
+        with the card already read."""
+        identity = getattr(self, "_offer_identity", None)
+        self._stop_waiting()
+        self.prepare(service, identity=identity)
+        self.on_enter()
 
     def place_demo_card(self, index: int) -> None:
         App.get_running_app().demo_world.place_card(self.demo_cards[index])

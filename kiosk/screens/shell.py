@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import datetime as dt
+from zoneinfo import ZoneInfo
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -13,7 +14,12 @@ from drivers.base import ROLES
 
 from ..app import load_kv
 
-__all__ = ["Shell", "StatusStrip", "ROLE_MSGIDS", "STATE_MSGIDS"]
+__all__ = ["Shell", "StatusStrip", "ROLE_MSGIDS", "STATE_MSGIDS", "site_now"]
+
+
+def site_now(config) -> dt.datetime:
+    """Now in the site's time zone (``[site] timezone``), the one every printout uses too."""
+    return dt.datetime.now(ZoneInfo(config.get("site", "timezone")))
 
 ROLE_MSGIDS = {
     "card_reader": "Card reader",
@@ -75,8 +81,24 @@ class Shell(BoxLayout):
         super().__init__(**kw)
         self.ids.body.add_widget(manager)
         self.manager = manager
+        app = App.get_running_app()
+        self._site = app.site
+        self._cancel_help = None
+        app.bind(help_command=self._help_changed)
         self._tick()
         Clock.schedule_interval(self._tick, 15)
 
+    def _help_changed(self, _app, command: str) -> None:
+        """The "cancel the help request" button is there only while a request is open."""
+        from kivy.factory import Factory
+
+        row = self.ids.notice_row
+        if command and self._cancel_help is None:
+            self._cancel_help = Factory.CancelHelpButton()
+            row.add_widget(self._cancel_help)
+        elif not command and self._cancel_help is not None:
+            row.remove_widget(self._cancel_help)
+            self._cancel_help = None
+
     def _tick(self, *_):
-        self.clock_text = time.strftime("%Y-%m-%d %H:%M")  # local time for the person at the screen
+        self.clock_text = site_now(self._site).strftime("%Y-%m-%d %H:%M")

@@ -18,7 +18,7 @@ def daily_fee_list(site: Site, f: DailyFeeListData) -> Layout:
     doc.text(L("Daily fee list"), "center", (2, 2), bold=True)
     doc.text(f"{L('Patient')}: {f.patient_name}  {L('Inpatient no.')}: {f.inpatient_no}")
     doc.text(f"{L('Ward')}: {f.ward}  {L('Bed')}: {f.bed}")
-    running = 0
+    running = f.stay_before_fen            # the stay's running total, as the screen shows it
     for day in f.days:
         doc.rule("=")
         doc.text(day.date, bold=True)

@@ -92,6 +92,7 @@ class DailyFeeListData:
     days: tuple[FeeDay, ...]
     deposits_fen: int              # deposits paid so far
     printed_at: str                # UTC ISO 8601
+    stay_before_fen: int = 0       # charges of the stay before the first day listed (running total)
 
 
 @dataclass(frozen=True)
@@ -152,3 +153,4 @@ class WhereToGoData:
     window: str
     reference: str = ""            # job or receipt number the staff look up
     printed_at: str = ""
+    headline: str = ""             # the big line (e.g. the ward); empty = "window N"

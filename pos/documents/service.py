@@ -57,7 +57,7 @@ def where_to_go(site: Site, w: WhereToGoData) -> Layout:
     doc = Layout(kind="receipt", title=label("Where to go", lang), lang=lang)
     doc.text(site.hospital_name, "center", bold=True)
     doc.text(label("Where to go", lang), "center", (2, 2), bold=True)
-    doc.text(f"{w.window}{label('Window number', lang)}", "center", (3, 3), bold=True)
+    doc.text(w.headline or f"{w.window}{label('Window number', lang)}", "center", (3, 3), bold=True)
     doc.text(w.message, "center")
     doc.text(w.message_en, "center")
     if w.reference:

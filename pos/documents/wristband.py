@@ -26,7 +26,8 @@ def wristband(site: Site, w: WristbandData) -> Layout:
     doc = Layout(kind="label", title=L("Wristband"), lang=lang, width_mm=WRISTBAND_MM[0], label_mm=WRISTBAND_MM)
     doc.text("  ".join(x for x in (w.name, sex, w.age) if x), size=(2, 2), bold=True)
     doc.text(w.inpatient_no, size=(2, 1), bold=True)
-    doc.text(f"{w.ward} {w.bed}{L('Bed')[0]}  {L('Admitted')} {w.admitted_on}  {site.hospital_name}")
+    bed = f" {w.bed}{L('Bed')[0]}" if w.bed else ""     # no lone "床" before a bed is assigned
+    doc.text(f"{w.ward}{bed}  {L('Admitted')} {w.admitted_on}  {site.hospital_name}")
     if w.allergy:
         doc.text(f"!! {L('Allergy')}: {w.allergy}", bold=True)
     doc.barcode(w.inpatient_no, height=50, hri=False)

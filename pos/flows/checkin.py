@@ -2,12 +2,16 @@
 
     identify ──► confirm ──► amount ──► paying ──► printing ──► directions
         │                      ▲           │
-        └► no_notice           └─declined◄─┤
+        ├► no_notice           └─declined◄─┤
+        ├► already_admitted (an open stay: top-up or daily list instead)
+        └► amount (registered earlier, the deposit not paid: resume)
                                            ├► in_doubt   (go to the counter; never charged twice)
                                            └► device_fault (the terminal is unreachable)
 
-* **identify**: a card/ID/e-voucher identity arrives; the open admission notice for that ID number
-  is looked up. None → ``no_notice`` (the kiosk sends the patient to the counter).
+* **identify**: a card/ID/e-voucher identity arrives. A stay already open for that person refuses
+  a second check-in (``already_admitted``); one registered but not paid resumes at the deposit;
+  otherwise the open admission notice for that ID number is looked up. None → ``no_notice`` (the
+  kiosk sends the patient to the counter).
 * **confirm**: the patient confirms the notice; the admission is registered (inpatient number).
 * **amount**: the deposit, pre-filled from the notice, adjustable in steps within limits.
 * **paying**: the card terminal; an approval is booked in the deposit ledger by the payment
@@ -29,7 +33,9 @@ from .payment_step import charge
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CheckinFlow", "DepositLimits"]
+__all__ = ["CheckinFlow", "DepositLimits", "ALREADY_ADMITTED"]
+
+ALREADY_ADMITTED = "You are already admitted (inpatient number {number}). You can top up your deposit or see your daily fee list."
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ class CheckinResult:
 class CheckinFlow(Flow):
     initial = "identify"
     TRANSITIONS = {
-        "identify": ("confirm", "no_notice", "amount"),
+        "identify": ("confirm", "no_notice", "amount", "already_admitted"),
         "confirm": ("amount",),
         "amount": ("paying",),
         "paying": ("printing", "declined", "in_doubt", "device_fault"),
@@ -80,24 +86,31 @@ class CheckinFlow(Flow):
         self.ward: dict | None = None
         self.problem = ""      # msgid of the last failure, for the screen
 
+    @property
+    def patient_name(self) -> str:
+        return (self.notice or {}).get("patient_name", "")
+
     # -- steps (call from a worker thread) ------------------------------------------------
     def identified(self, identity) -> str:
         self.expect("identify")
         self.identity = identity
         h = self.site.hospital
-        self.notice = h.find_notice_for_identity(identity)
-        if self.notice:
-            self.move("confirm")
-            return self.state
-        # registered earlier but the deposit was not paid (cancelled, or the card failed): resume
         a = current_admission(h, identity)
-        if a is not None and a["state"] == "registered":
+        if a is not None and a["state"] != "registered":     # in hospital now: no second stay
+            self.admission = a
+            self.problem = ALREADY_ADMITTED
+            log.info("check-in refused: %s is already admitted", a["inpatient_no"])
+            self.move("already_admitted")
+            return self.state
+        if a is not None:
+            # registered earlier but the deposit was not paid (cancelled, or the card failed): resume
             self.admission = a
             self.notice = views.notice_by_id(h.conn, a["notice_id"])
             self._prefill()
             self.move("amount")
-        else:
-            self.move("no_notice")
+            return self.state
+        self.notice = h.find_notice_for_identity(identity)
+        self.move("confirm" if self.notice else "no_notice")
         return self.state
 
     def confirm(self) -> dict:
@@ -121,6 +134,12 @@ class CheckinFlow(Flow):
         self.amount_fen = min(max(self.amount_fen + steps * lim.step_fen, lim.min_fen), lim.max_fen)
         return self.amount_fen
 
+    def set_amount(self, fen: int) -> int:
+        """A typed or preset amount, kept within the limits (whole steps are not required)."""
+        self.expect("amount", "declined")
+        self.amount_fen = min(max(int(fen), self.limits.min_fen), self.limits.max_fen)
+        return self.amount_fen
+
     def pay(self, on_status=None):
         """Charge the deposit on the card terminal. Never sends an in-doubt attempt again."""
         self.expect("amount", "declined")
@@ -137,12 +156,15 @@ class CheckinFlow(Flow):
         w = self.ward
         # The wristband goes to its own printer while the receipt and the slip go to theirs: the
         # patient waits for the slower of the two, not for both (one printer's jobs still take turns).
+        # The ward is the slip's big line; the floor and the nurse station under it, in the
+        # document's script and in English.
+        where = (f"{w['building']}{w['floor']}樓 護士站報到" if self.lang == "zh-Hant"
+                 else f"{w['building']}{w['floor']}楼 护士站报到")
         with ThreadPoolExecutor(1, thread_name_prefix="print-wristband") as pool:
             band = pool.submit(docs.wristband, inpatient_no)
             receipt = docs.deposit_receipt(self.result.receipt_no, self.operator_id)
-            slip = docs.slip(f"请到{w['building']}{w['floor']}楼 {w['name']} 护士站报到",
-                             f"Please go to {w['name']}, {w['building']} floor {w['floor']}, nurse station",
-                             reference=inpatient_no)
+            slip = docs.slip(where, f"{w['building']} floor {w['floor']}: please report to the nurse station",
+                             reference=inpatient_no, headline=w["name"])
             outcomes = [receipt, band.result(), slip]
         self.result.prints = outcomes
         self.result.print_problems = [o.user_message for o in outcomes if not o.ok]

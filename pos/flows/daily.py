@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..documents.common import local_time
 from ..hospital import views
 from .base import Flow
 from .lookup import current_admission
@@ -39,7 +40,8 @@ class DailyListFlow(Flow):
         h = self.site.hospital
         first = views.first_service_date(h.conn, self.admission["id"])
         self.last_day = max(h.today(), first or "")
-        self.first_day = min(d for d in (first, self.admission["admitted_at"][:10], self.last_day) if d)
+        admitted = local_time(self.admission["admitted_at"], h.tz)[:10]     # the site's date, not UTC's
+        self.first_day = min(d for d in (first, admitted, self.last_day) if d)
         self.show(self.last_day)
         self.move("list")
         return self.state

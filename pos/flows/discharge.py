@@ -29,6 +29,9 @@ __all__ = ["DischargeFlow", "NOT_READY"]
 
 NOT_READY = "Your discharge is not ready yet. Please ask the nurse station or go to window {window}."
 REFUND_AT_COUNTER = "Please collect your refund at window {window}."
+REFUND_TERMINAL_FAILED = "The card terminal could not be reached, so the refund could not go back to your card."
+REFUND_NOT_APPROVED = "The card terminal did not approve the refund to your card."
+REFUND_NO_CARD = "Your deposit was not paid by card, so it is refunded in cash."
 
 
 class DischargeFlow(Flow):
@@ -57,6 +60,8 @@ class DischargeFlow(Flow):
         self.void_receipts: list[str] = []
         self.print_problems: list[str] = []
         self.problem = ""
+        self.refund_left_fen = 0          # what the counter still has to refund
+        self.refund_reason = ""           # msgid: why it did not go back to the card
 
     @property
     def inpatient_no(self) -> str:
@@ -111,7 +116,16 @@ class DischargeFlow(Flow):
         res = refund_to_cards(self.site.payments, self.inpatient_no, self.refund_due_fen, on_status=on_status)
         self.refunds = res.outcomes
         left = res.left_fen
+        if left > 0:
+            last = res.outcomes[-1] if res.outcomes else None
+            if res.status == "failed" or (res.reason and (last is None or last.status == "posted")):
+                self.refund_reason = REFUND_TERMINAL_FAILED      # the terminal never answered
+            elif last is not None and last.status != "posted":
+                self.refund_reason = REFUND_NOT_APPROVED
+            else:
+                self.refund_reason = REFUND_NO_CARD              # no card payment left to refund to
         self.refunded = self.refunds[-1] if self.refunds else None
+        self.refund_left_fen = max(left, 0)
         if left > 0:
             self.problem = REFUND_AT_COUNTER
             self.move("refund_at_counter")

@@ -5,7 +5,11 @@ from __future__ import annotations
 from ..hospital.errors import HospitalNotFound
 from ..hospital import views
 
-__all__ = ["current_admission"]
+__all__ = ["current_admission", "patient_name"]
+
+
+def patient_name(hospital, admission: dict) -> str:
+    return hospital._patient(hospital.conn, admission["patient_id"])["name"] or ""
 
 
 def current_admission(hospital, identity=None, inpatient_no: str | None = None) -> dict | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .base import Flow
 from .checkin import DepositLimits
-from .lookup import current_admission
+from .lookup import current_admission, patient_name
 from .payment_step import charge
 
 __all__ = ["TopupFlow"]
@@ -38,6 +38,8 @@ class TopupFlow(Flow):
         self.receipt_no = ""
         self.print_problems: list[str] = []
         self.problem = ""
+        self.patient_name = ""
+        self.new_balance_fen: int | None = None     # after the payment
 
     def identified(self, identity=None, inpatient_no: str | None = None) -> str:
         self.expect("identify")
@@ -46,6 +48,7 @@ class TopupFlow(Flow):
             self.move("not_admitted")
             return self.state
         self.balance = self.site.hospital.account(self.admission["inpatient_no"])
+        self.patient_name = patient_name(self.site.hospital, self.admission)
         self.move("amount")
         return self.state
 
@@ -53,6 +56,12 @@ class TopupFlow(Flow):
         self.expect("amount", "declined")
         lim = self.limits
         self.amount_fen = min(max(self.amount_fen + steps * lim.step_fen, lim.min_fen), lim.max_fen)
+        return self.amount_fen
+
+    def set_amount(self, fen: int) -> int:
+        """A typed or preset amount, kept within the limits (whole steps are not required)."""
+        self.expect("amount", "declined")
+        self.amount_fen = min(max(int(fen), self.limits.min_fen), self.limits.max_fen)
         return self.amount_fen
 
     def pay(self, on_status=None):
@@ -63,5 +72,6 @@ class TopupFlow(Flow):
         self.expect("printing")
         out = self.site.documents(self.lang).deposit_receipt(self.receipt_no, self.operator_id)
         self.print_problems = [] if out.ok else [out.user_message]
+        self.new_balance_fen = self.site.hospital.account(self.admission["inpatient_no"])["available_fen"]
         self.move("done")
         return self.print_problems

@@ -1,4 +1,4 @@
-"""Demo data for the hospital: wards and beds, a fee catalogue, insured people in the simulated
+"""Demo data for the hospital (a mainland site: names in Simplified Chinese): wards and beds, a fee catalogue, insured people in the simulated
 platform, admission notices for the demo card holders, and a few days of charges.
 
 The card holders match ``assets/cards/*.toml`` (王喆, 张𠀀) plus 张三 and 李堃, so the kiosk demo
@@ -16,22 +16,22 @@ __all__ = ["WARDS", "FEES", "PEOPLE", "seed", "seed_site", "admit_demo_patient"]
 
 #: code, name, building, floor, beds
 WARDS = [
-    ("CARD", "心內科病區", "住院部A棟", 5, [f"{i:02d}" for i in range(1, 21)]),
-    ("SURG", "普外科病區", "住院部A棟", 7, [f"{i:02d}" for i in range(1, 21)]),
-    ("PEDS", "兒科病區", "住院部B棟", 3, [f"{i:02d}" for i in range(1, 11)]),
+    ("CARD", "心内科病区", "住院部A栋", 5, [f"{i:02d}" for i in range(1, 21)]),
+    ("SURG", "普外科病区", "住院部A栋", 7, [f"{i:02d}" for i in range(1, 21)]),
+    ("PEDS", "儿科病区", "住院部B栋", 3, [f"{i:02d}" for i in range(1, 11)]),
 ]
 
 #: code, name, spec, unit, category, unit price fen
 FEES = [
-    ("B001", "床位費(三人間)", "", "日", "甲", 4500),
-    ("N001", "一級護理", "", "日", "甲", 2800),
-    ("L010", "血常規", "五分類", "次", "甲", 2500),
-    ("L020", "肝功能", "12項", "次", "乙", 9800),
-    ("I001", "心臟彩超", "", "次", "乙", 28000),
-    ("D101", "阿司匹林腸溶片", "100mg×30片", "盒", "甲", 1580),
-    ("D205", "阿托伐他汀鈣片", "20mg×7片", "盒", "乙", 3350),
-    ("D901", "進口營養液", "500ml", "瓶", "丙", 18600),
-    ("M001", "一次性輸液器", "", "套", "丙", 350),
+    ("B001", "床位费(三人间)", "", "日", "甲", 4500),
+    ("N001", "一级护理", "", "日", "甲", 2800),
+    ("L010", "血常规", "五分类", "次", "甲", 2500),
+    ("L020", "肝功能", "12项", "次", "乙", 9800),
+    ("I001", "心脏彩超", "", "次", "乙", 28000),
+    ("D101", "阿司匹林肠溶片", "100mg×30片", "盒", "甲", 1580),
+    ("D205", "阿托伐他汀钙片", "20mg×7片", "盒", "乙", 3350),
+    ("D901", "进口营养液", "500ml", "瓶", "丙", 18600),
+    ("M001", "一次性输液器", "", "套", "丙", 350),
 ]
 
 #: name, sex, birth, id number, scheme, member id, ssc card number, e-voucher token, ward, deposit fen
@@ -64,8 +64,8 @@ def seed(service, gateway=None) -> list[dict]:
         if conn.execute("SELECT 1 FROM hosp_notices WHERE id_number = ? AND state = 'open'", (idno,)).fetchone():
             continue
         notices.append(service.record_notice(patient_name=name, id_number=idno, ward_code=ward,
-                                             suggested_deposit_fen=deposit, diagnosis="示範病例",
-                                             doctor="門診醫師", source="his"))
+                                             suggested_deposit_fen=deposit, diagnosis="示范病例",
+                                             doctor="门诊医师", source="his"))
     return notices
 
 
@@ -80,7 +80,7 @@ def admit_demo_patient(service, person: int = 1, days: int = 3, start: dt.date |
     service.record_deposit(no, Payment(deposit, "cash"))
     service.print_wristband(no)
     service.assign_bed(no, service.free_beds(ward)[0])
-    service.confirm_identity(no, "護士長")
+    service.confirm_identity(no, "护士长")
     start = start or dt.date.today() - dt.timedelta(days=days - 1)
     prices = {code: price for code, _n, _s, _u, _c, price in FEES}
     for d in range(days):

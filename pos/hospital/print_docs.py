@@ -93,7 +93,8 @@ class DocumentPrinter:
         items = tuple(items)
         return doc.DailyFeeListData(patient_name=dl.patient_name, inpatient_no=inpatient_no, ward=w["name"],
                                     bed=self._bed(a), days=(doc.FeeDay(dl.day, items),),
-                                    deposits_fen=dl.deposits_fen, printed_at=utcnow_iso())
+                                    deposits_fen=dl.deposits_fen, printed_at=utcnow_iso(),
+                                    stay_before_fen=dl.running_total_fen - dl.day_total_fen)
 
     def settlement_data(self, inpatient_no: str, operator_id: str) -> doc.SettlementData:
         a, p, _w = self._adm(inpatient_no)
@@ -142,8 +143,8 @@ class DocumentPrinter:
                                   settlement_list(self.site, self.settlement_data(inpatient_no, operator_id)),
                                   "receipt_printer", ref=inpatient_no)
 
-    def slip(self, message: str, message_en: str, reference: str = ""):
+    def slip(self, message: str, message_en: str, reference: str = "", headline: str = ""):
         data = doc.WhereToGoData(message=message, message_en=message_en,
                                  window=str(self.config.get("site", "counter_window")), reference=reference,
-                                 printed_at=utcnow_iso())
+                                 printed_at=utcnow_iso(), headline=headline)
         return self.journal.print("where_to_go", where_to_go(self.site, data), "receipt_printer", ref=reference)

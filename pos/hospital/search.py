@@ -4,7 +4,7 @@ search; with :mod:`pos.hospital.views`, the hospital's read model)."""
 
 from __future__ import annotations
 
-__all__ = ["search", "open_notices", "KIND_ADMISSION", "KIND_NOTICE"]
+__all__ = ["search", "open_notices", "by_initials", "initials", "KIND_ADMISSION", "KIND_NOTICE"]
 
 KIND_ADMISSION = "admission"
 KIND_NOTICE = "notice"
@@ -31,8 +31,9 @@ def _rows(conn, sql: str, params) -> list[dict]:
 def search(conn, query: str, limit: int = 20) -> list[dict]:
     """Admissions and open notices matching ``query`` (each row has ``kind``).
 
-    An exact inpatient number, a deposit receipt number or a notice number finds just that; a
-    digit string finds ID numbers (exact or by their last digits); anything else is a name part.
+    An exact inpatient number, a deposit receipt number or a notice number finds just that; two or
+    more Latin letters are a name's pinyin initials (``wz``: 王喆); a digit string finds ID numbers
+    (exact or by their last digits); anything else is a name part.
     """
     q = (query or "").strip()
     if not q:
@@ -46,6 +47,8 @@ def search(conn, query: str, limit: int = 20) -> list[dict]:
     notices = _rows(conn, _NOTICES.format(where="notice_no = ?"), (up, limit))
     if notices:
         return [dict(r, kind=KIND_NOTICE) for r in notices]
+    if q.isascii() and q.isalpha() and len(q) >= 2:
+        return by_initials(conn, q, limit)
     if any(ch.isdigit() for ch in q) and q.replace("x", "X").rstrip("X").isdigit():
         where_a, where_n, args = "i.id_number = ? OR i.id_number LIKE ?", "id_number = ? OR id_number LIKE ?", \
             (up, "%" + up)
@@ -53,6 +56,24 @@ def search(conn, query: str, limit: int = 20) -> list[dict]:
         where_a, where_n, args = "p.name LIKE ?", "patient_name LIKE ?", ("%" + q + "%",)
     out = [dict(r, kind=KIND_ADMISSION) for r in _rows(conn, _ADMISSIONS.format(where=where_a), (*args, limit))]
     out += [dict(r, kind=KIND_NOTICE) for r in _rows(conn, _NOTICES.format(where=where_n), (*args, limit))]
+    return out[:limit]
+
+
+def initials(name: str) -> str:
+    """The pinyin initials of a Chinese name: 王喆 -> ``wz`` (the common reading of each character)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors="ignore")).lower()
+
+
+def by_initials(conn, letters: str, limit: int = 20, scan: int = 5000) -> list[dict]:
+    """Admissions (not discharged) and open notices whose name's pinyin initials start with
+    ``letters`` (``wz`` finds 王喆): how a cashier without a Chinese input method finds a name."""
+    want = letters.lower()
+    adm = _rows(conn, _ADMISSIONS.format(where="a.state != 'discharged'"), (scan,))
+    out = [dict(r, kind=KIND_ADMISSION) for r in adm if initials(r["name"]).startswith(want)]
+    out += [dict(r, kind=KIND_NOTICE) for r in _rows(conn, _NOTICES.format(where="1"), (scan,))
+            if initials(r["name"]).startswith(want)]
     return out[:limit]
 
 
