@@ -11,12 +11,10 @@ from __future__ import annotations
 import importlib
 import logging
 from concurrent.futures import Future
-from importlib import resources
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.lang import Builder
 from kivy.metrics import mm
 from kivy.properties import (DictProperty, NumericProperty, ObjectProperty,
                              StringProperty)
@@ -30,13 +28,14 @@ from pos.store import Store
 from . import worker
 from .fonts import font_set
 from .i18n import LANGUAGES, tr
+from .kv import load_kv, load_kv_text
 from .monitor import DeviceMonitor
 
 log = logging.getLogger(__name__)
 
 __all__ = ["OnestopApp", "load_kv", "screens", "PLATFORM_SCREENS", "IDLE_WARNING_S", "HELP_CALLED"]
 
-#: the "still there?" countdown before the kiosk clears a patient's screens (at most a third of
+#: the "still there?" countdown before the kiosk clears the screens of the person using it (at most a third of
 #: the idle time)
 IDLE_WARNING_S = 15.0
 HELP_CALLED = "Staff have been called. Please wait here."
@@ -61,16 +60,6 @@ def screens() -> dict[str, list[str]]:
 
 
 
-_loaded_kv: set[str] = set()
-
-
-def load_kv(name: str) -> None:
-    """Load ``assets/kv/<name>.kv`` once, from package resources (never from the working dir)."""
-    if name in _loaded_kv:
-        return
-    Builder.load_string(resources.files("assets").joinpath("kv", f"{name}.kv").read_text(encoding="utf-8"),
-                        filename=f"{name}.kv")
-    _loaded_kv.add(name)
 
 
 class OnestopApp(App):
@@ -288,7 +277,7 @@ class OnestopApp(App):
         self._idle()
         return False  # let the event go on to the widgets
 
-    # the kiosk warns before it clears a patient's screens: "Still there? n s" (any touch goes on)
+    # the kiosk warns before it clears the screens of the person using it: "Still there? n s" (any touch goes on)
     def _countdown_s(self) -> float:
         return min(IDLE_WARNING_S, self.idle_timeout / 3) if self.front in ("kiosk", "demo") else 0.0
 
@@ -304,7 +293,7 @@ class OnestopApp(App):
         self._countdown_ev = Clock.schedule_interval(self._count_down, 0.25)
         self._idle_popup = IdleWarning()
         self._idle_popup.open(animation=False)
-        log.info("idle: asking whether the patient is still there (%g s)", secs)
+        log.info("idle: asking whether anyone is still there (%g s)", secs)
 
     def _count_down(self, _dt):
         left = self._countdown_end - Clock.get_boottime()
@@ -380,7 +369,7 @@ class OnestopApp(App):
             if hasattr(screen, "reset"):
                 screen.reset()
         self.notice = ""
-        if self.help_command:           # the request stays open for staff; the next patient sees no banner
+        if self.help_command:           # the request stays open for staff; the next person sees no banner
             log.info("session ended with help request %s still open", self.help_command)
             self.help_command = ""
         self.flow = None
@@ -402,9 +391,8 @@ class OnestopApp(App):
                 load_kv(name)
             else:                           # a pack's own screen: its module, with its kv text in KV
                 mod = packs.resolve(path)
-                if getattr(mod, "KV", None) and name not in _loaded_kv:
-                    Builder.load_string(mod.KV, filename=f"{name}.kv")
-                    _loaded_kv.add(name)
+                if getattr(mod, "KV", None):
+                    load_kv_text(name, mod.KV)
             self.sm.add_widget(mod.SCREEN(name=name))
         return self.sm.get_screen(name)
 
@@ -445,7 +433,7 @@ class OnestopApp(App):
         self.with_store(record, done, failed)
 
     def cancel_help(self, reason: str = "cancelled") -> None:
-        """The patient no longer needs help (or has gone): ``help.cancelled`` for the request."""
+        """The person at the kiosk no longer needs help (or has gone): ``help.cancelled`` for the request."""
         cid, self.help_command = self.help_command, ""
         if self.notice == HELP_CALLED:
             self.notice = ""

@@ -19,7 +19,7 @@ from drivers.errors import OnestopError
 from pos.money import fmt_fen, parse_yuan
 
 from .. import worker
-from ..app import load_kv
+from ..kv import load_kv
 from .numpad import NUMERIC_LAYOUT, keyboard_for  # noqa: F401 - the counter's fields use them
 
 #: after this many seconds a running call says that it is still waiting, every second

@@ -69,6 +69,7 @@ class CounterHomeScreen(CounterScreen):
         app.bind(lang=lambda *_: [setattr(b, "text", app.t(b.msgid, app.lang)) for b in box.children])
 
     def on_pre_enter(self, *_):
+        self._app = App.get_running_app()       # the refresh stops with this app, not with a later one
         self.reload()
         self.check_shift()
         self._ev = Clock.schedule_interval(lambda _dt: self.reload(), 5)
@@ -166,8 +167,10 @@ class CounterHomeScreen(CounterScreen):
 
     # -- sync queue and activity (the lead's) ---------------------------------------------
     def reload(self) -> None:
-        if App.get_running_app() is None:
-            self._ev.cancel()
+        app = App.get_running_app()
+        if app is None or app is not getattr(self, "_app", app):
+            if getattr(self, "_ev", None) is not None:
+                self._ev.cancel()
             return
 
         def read(store):
@@ -175,7 +178,7 @@ class CounterHomeScreen(CounterScreen):
 
             return store.outbox_depth(), recent_activity(store.conn, yuan), open_help_requests(store.conn)
 
-        App.get_running_app().with_store(read, self._show)
+        app.with_store(read, self._show)
 
     def _show(self, result) -> None:
         app = App.get_running_app()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.uix.modalview import ModalView
 
-from ..app import load_kv
+from ..kv import load_kv
 
 __all__ = ["IdleWarning"]
 

@@ -13,7 +13,7 @@ from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.button import Button
 from kivy.uix.modalview import ModalView
 
-from ..app import load_kv
+from ..kv import load_kv
 
 __all__ = ["NumPad", "RepeatButton", "REPEAT_DELAY_S", "REPEAT_EVERY_S", "keyboard_for", "NUMERIC_LAYOUT"]
 

@@ -12,7 +12,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from drivers.base import ROLES
 
-from ..app import load_kv
+from ..kv import load_kv
 
 __all__ = ["Shell", "StatusStrip", "ROLE_MSGIDS", "STATE_MSGIDS", "site_now"]
 
