@@ -387,3 +387,5 @@ class DeskConsoleScreen(Screen):
 
 
 SCREEN = DeskConsoleScreen
+#: what plays this front end by itself (``onestop demo desk --autoplay DIR``)
+AUTOPLAY = "kiosk.desk.autoplay:DeskAutoplay"
