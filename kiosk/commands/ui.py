@@ -24,9 +24,10 @@ def add_demo_command(name: str, fn) -> None:
 
 def register(sub, parents):
     for name, help_, desc in (
-        ("demo", "a front end (kiosk, counter or diag) with every device simulated",
-         "Start the patient kiosk (or `demo counter`, `demo diag`) with every device simulated and an "
-         "embedded SQLite store in the user's data directory. Nothing else is needed."),
+        ("demo", "a front end (kiosk, counter, diag, a site pack's) with every device simulated",
+         "Start the patient kiosk (or `demo counter`, `demo diag`, or a site pack's front end or demo) "
+         "with every device simulated and an embedded SQLite store in the user's data directory. Nothing "
+         "else is needed."),
         ("kiosk", "the patient kiosk (lobby, touch only)",
          "Start the patient self-service kiosk with the devices from --config."),
         ("counter", "the cashier counter",
@@ -47,9 +48,9 @@ def register(sub, parents):
         if name == "demo":
             DEMO_FRONTS.extend(f for f in _pack_front_names() if f not in DEMO_FRONTS)
             p.add_argument("demo_front", nargs="?", choices=DEMO_FRONTS, default="kiosk", metavar="FRONT",
-                           help="kiosk (default), counter, diag, or a site pack's front end or demo ("
-                                "`onestop demo --help` lists them): that front end with every device simulated, "
-                                "its pack's demo data and the demo PINs (cashier 1234, technician 4321)")
+                           help="one of %(choices)s (default: kiosk): that front end (or a site pack's demo) with "
+                                "every device simulated, the packs' demo data and the demo PINs (cashier 1234, "
+                                "technician 4321)")
             p.add_argument("--autoplay", metavar="DIR", default=None,
                            help="play the front end by itself (the kiosk: a check-in, a top-up, a daily list and "
                                 "a discharge) and write each screen and each printed document as a PNG into DIR, "
