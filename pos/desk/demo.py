@@ -23,7 +23,7 @@ UNITS = [
     ("8-2003", "陈雅琴", "owner"),
 ]
 
-#: hours ago received, channel, unit index (None: no unit), description, category ("" = not yet
+#: hours ago received (some open orders are past their SLA, most are not), channel, unit index (None: no unit), description, category ("" = not yet
 #: classified), how far it went (a state of pos.desk.fsm), fee in fen for a fee-related intake
 ORDERS = [
     (0.2, "hotline", 5, "厨房水管漏水，楼下天花板滴水", "", "received", None),
@@ -35,7 +35,7 @@ ORDERS = [
     (2.0, "repair_centre", 6, "家里热水器需要安装", "paid.appliance", "classified", None),
     (2.5, "other", 9, "小区停车位被占用", "complaint.parking", "classified", None),
     (3.0, "hotline", 2, "阳台水龙头关不上", "repair.plumbing", "dispatched", None),
-    (3.5, "monitoring", None, "地下车库烟感报警", "security.fire", "dispatched", None),
+    (0.5, "monitoring", None, "地下车库烟感报警", "security.fire", "dispatched", None),
     (4.0, "service_desk", 4, "楼道垃圾没人清理", "complaint.hygiene", "dispatched", None),
     (5.0, "lobby_kiosk", 8, "客厅灯忽明忽暗", "repair.electric", "in_progress", None),
     (6.0, "hotline", 0, "预约家庭深度保洁", "paid.cleaning", "in_progress", None),
@@ -53,9 +53,9 @@ ORDERS = [
     (48.0, "complaint_box", 3, "物业费为什么涨价", "complaint.fee", "classified", 0),
     (52.0, "service_desk", 6, "车位管理费多收了一个月", "", "received", 12000),
     (56.0, "hotline", 5, "重复来电，已在处理", "repair.plumbing", "cancelled", None),
-    (60.0, "monitoring", None, "3号楼消防通道堵塞报警", "security.fire", "in_progress", None),
-    (66.0, "lobby_kiosk", 7, "电梯按钮失灵", "repair.lift", "dispatched", None),
-    (72.0, "hotline", 2, "窗户玻璃破裂", "repair", "dispatched", None),
+    (1.2, "monitoring", None, "3号楼消防通道堵塞报警", "security.fire", "in_progress", None),
+    (2.2, "lobby_kiosk", 7, "电梯按钮失灵", "repair.lift", "dispatched", None),
+    (20.0, "hotline", 2, "窗户玻璃破裂", "repair", "dispatched", None),
     (80.0, "service_desk", 1, "楼道灯不亮", "repair.electric", "closed", None),
     (90.0, "other", 9, "装修垃圾堆在楼道", "complaint.hygiene", "follow_up", None),
 ]
