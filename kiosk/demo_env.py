@@ -103,11 +103,11 @@ class DemoWorld:
     def mark(self) -> tuple[int, int]:
         """Where the printers' output stands now (a patient's session begins)."""
         self.start()
-        return len(self.receipt_printer.docs), len(self.wristband_printer.docs)
+        return len(self.receipt_printer.docs), len(self.label_printer.docs)
 
     def printed_since(self, mark: tuple[int, int]) -> list[str]:
         """PNG pictures of the documents printed since ``mark``: this patient's, no one else's."""
-        docs = self.receipt_printer.docs[mark[0]:] + self.wristband_printer.docs[mark[1]:]
+        docs = self.receipt_printer.docs[mark[0]:] + self.label_printer.docs[mark[1]:]
         return [d.png_path for d in docs if getattr(d, "png_path", None)]
 
     def place_card(self, card: dict | None) -> None:

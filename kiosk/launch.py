@@ -6,6 +6,7 @@ refuses to close, no mouse cursor. ``--windowed`` turns all of that off.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from importlib import resources
@@ -50,8 +51,8 @@ def prepare(args):
     front = args.front
     demo = front == "demo"
     if demo and getattr(args, "demo_front", "kiosk") != "kiosk":
-        front = args.demo_front             # `onestop demo counter` / `demo diag`
-        if getattr(args, "autoplay", None):
+        front = args.demo_front             # `onestop demo counter` / `demo diag` / a pack's `demo desk`
+        if getattr(args, "autoplay", None) and front in ("counter", "diag"):
             raise ConfigError("--autoplay plays the patient kiosk: use it with `onestop demo` alone")
     config_error = None
     path = demo_config_path() if demo and not args.config else args.config
@@ -62,7 +63,8 @@ def prepare(args):
         log.error("config: %s", exc)
         config_error, config = str(exc), Config(path=path)
     if demo and not (args.store or os.environ.get("ONESTOP_STORE") or config.get("store", "path")):
-        store = data_dir() / "demo.sqlite"      # the demo kiosk, counter and diag share one store
+        # the demo kiosk, counter and diag share one store; a pack's front end has its own
+        store = data_dir() / ("demo.sqlite" if front in ("demo", "counter", "diag") else f"demo-{front}.sqlite")
     else:
         store = store_path(args, config)
     world = None
@@ -79,6 +81,13 @@ def launch(args) -> int:
     front, config, store, world, config_error = prepare(args)
     windowed = args.windowed or not config.get("kiosk", "fullscreen")
     kivy_environment(windowed, args.size)
+    player = None
+    if getattr(args, "autoplay", None):
+        player = _autoplay_class(front)         # after Kivy's environment: it imports the screen
+        if player is None:
+            if world is not None:
+                world.stop()
+            raise ConfigError(f"--autoplay: the {front} front end has no autoplay")
 
     from .app import OnestopApp  # Kivy is imported only now
 
@@ -88,10 +97,8 @@ def launch(args) -> int:
     if getattr(args, "first_frame_report", False) or getattr(args, "screenshot", None):
         _exit_after_first_frame(app, args)
     autoplay = None
-    if getattr(args, "autoplay", None):
-        from .autoplay import Autoplay
-
-        autoplay = Autoplay(app, args.autoplay)
+    if player is not None:
+        autoplay = player(app, args.autoplay)
         app.bind(on_start=lambda *_: autoplay.start())
     try:
         app.run()
@@ -103,6 +110,23 @@ def launch(args) -> int:
 
         raise DomainError(f"autoplay stopped: {autoplay.failed}")
     return 0
+
+
+def _autoplay_class(front: str):
+    """What plays ``front`` by itself: the patient kiosk's :class:`kiosk.autoplay.Autoplay`, or the
+    ``AUTOPLAY`` (dotted path) of the module of a pack front end's home screen; None = none."""
+    if front == "demo":
+        from .autoplay import Autoplay
+
+        return Autoplay
+    from pos import packs
+
+    for pack in packs.active():
+        home = (pack.fronts.get(front) or ("",))[0]
+        if home in pack.screens:
+            path = getattr(importlib.import_module(pack.screens[home]), "AUTOPLAY", "")
+            return packs.resolve(path) if path else None
+    return None
 
 
 def _exit_after_first_frame(app, args) -> None:

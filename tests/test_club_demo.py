@@ -1,20 +1,22 @@
-"""`onestop club demo --autoplay DIR`: the club with its own Mosquitto and simulated staff writes the
-role screens as PNGs."""
+"""`onestop club demo --autoplay DIR` (and the same demo as `onestop demo club`): the club with its
+own Mosquitto and simulated staff writes the role screens as PNGs."""
 
 from __future__ import annotations
 
 import subprocess
 
+import pytest
 from PIL import Image
 
 from tests.conftest import onestop_cmd
 
 
-def test_club_demo_autoplay_writes_the_role_screens(onestop_env, artifacts):
-    out = artifacts / "club-autoplay"
+@pytest.mark.parametrize("command", (["club", "demo"], ["demo", "club"]), ids=("club-demo", "demo-club"))
+def test_club_demo_autoplay_writes_the_role_screens(onestop_env, artifacts, command):
+    out = artifacts / f"{'-'.join(command)}-autoplay"
     for old in out.glob("*.png") if out.exists() else []:
         old.unlink()
-    r = subprocess.run(onestop_cmd() + ["club", "demo", "--autoplay", str(out)], env=onestop_env,
+    r = subprocess.run(onestop_cmd() + command + ["--autoplay", str(out)], env=onestop_env,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     names = sorted(p.stem for p in out.glob("*.png"))

@@ -61,6 +61,7 @@ def test_a_hotline_call_from_intake_to_the_printed_slip_by_touches(desk_ui, arti
     ui.tap(s.ids.slip)
     doc = vp.wait_docs(1)[0]
     assert doc.qr_codes == [f"onestop:desk:{no}"] and "派工单" in doc.text
+    assert "示范社区" in doc.text and ui.app.site_name == "示范社区 Demo Community"   # [desk] site_name
     ui.screenshot(artifacts / "desk-console", "zh-Hans")
 
     s.ids.ch_walkin.state, s.ids.ch_hotline.state = "down", "normal"

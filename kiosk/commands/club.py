@@ -41,6 +41,9 @@ def register(sub, parents):
     demo.add_argument("--language", choices=("zh-Hans", "zh-Hant", "en"), default="zh-Hans")
     demo.add_argument("--size", metavar="WxH", default="1280x800")
     demo.set_defaults(func=run_demo)
+    from .ui import add_demo_command
+
+    add_demo_command("club", run_demo)                # `onestop demo club`: the same command
 
 
 def _config(args):
@@ -115,17 +118,19 @@ def run_role(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    """``onestop club demo`` and ``onestop demo club`` (whose parser has no ``--broker`` and leaves
+    the language and size unset)."""
     from pathlib import Path
 
     from ..launch import kivy_environment
 
-    kivy_environment(True, args.size)
+    kivy_environment(True, args.size or "1280x800")
     from ..club.demo import ClubDemo, autoplay
     from ..club.screen import RoleApp
 
-    demo = ClubDemo(args.broker, ack_timeout=4.0 if args.autoplay else 20.0).start()
+    demo = ClubDemo(getattr(args, "broker", None), ack_timeout=4.0 if args.autoplay else 20.0).start()
     try:
-        app = RoleApp(demo.phones["butler8"], language=args.language)
+        app = RoleApp(demo.phones["butler8"], language=args.language or "zh-Hans")
         if args.autoplay:
             done = threading.Event()
             folder = Path(args.autoplay)

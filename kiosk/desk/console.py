@@ -239,7 +239,10 @@ class DeskConsoleScreen(Screen):
         return App.get_running_app().site_services.desk
 
     def on_pre_enter(self, *_):
+        from . import community_name
+
         app = App.get_running_app()
+        app.site_name = community_name(app)     # the header names the community, not the platform's site
         app.bind(lang=lambda *_: self.refresh(), site_services=lambda *_: self.refresh())
         self.refresh()
         self._timer = Clock.schedule_interval(lambda dt: self.tick(), 1.0)
@@ -387,3 +390,5 @@ class DeskConsoleScreen(Screen):
 
 
 SCREEN = DeskConsoleScreen
+#: what plays this front end by itself (``onestop demo desk --autoplay DIR``)
+AUTOPLAY = "kiosk.desk.autoplay:DeskAutoplay"

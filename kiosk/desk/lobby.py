@@ -10,6 +10,8 @@ from kivy.app import App
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from . import community_name
+
 __all__ = ["SCREEN", "KV", "DeskLobbyScreen"]
 
 
@@ -161,9 +163,8 @@ class DeskLobbyScreen(Screen):
             return
         o = desk.order(no)
         cat = desk.catalogue.categories.get(CHOICES[choice][1])
-        out = app.site_services.printing.print(
-            "desk_resident_slip", resident_slip(o, cat.label(app.lang) if cat else "", site_name=app.site_name,
-                                                lang=app.lang), ref=no)
+        slip = resident_slip(o, cat.label(app.lang) if cat else "", site_name=community_name(app), lang=app.lang)
+        out = app.site_services.printing.print("desk_resident_slip", slip, ref=no)
         self.ids.description.text = ""
         self.say("Your number is {no}. Please take your slip." if out.ok else
                  "Your number is {no}. The slip did not print; please note the number.", no=no)

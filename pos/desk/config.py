@@ -8,5 +8,5 @@ __all__ = ["SECTIONS"]
 
 SECTIONS = {"desk": {
     "categories": Key(str, "", "Desk category tree and teams (TOML); empty = assets/config/desk_categories.toml."),
-    "site_name": Key(str, "", "The community's name on slips and archive copies."),
+    "site_name": Key(str, "", "The community's name on slips, archive copies and the desk's header (empty: site.name)."),
 }}

@@ -28,4 +28,5 @@ PACK = Pack(
     catalogues={"desk_categories": "assets/config/desk_categories.toml"},
     endpoints={"intake": "pos.desk.endpoint:intake"},
     server_tasks={"archive": "pos.desk.archive:render_pending"},
+    demo="pos.desk.demo:seed_site",
 )
