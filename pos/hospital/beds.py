@@ -7,9 +7,12 @@ hospital service: the shared helpers (transitions, numbers, the ledger) and the 
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import zoneinfo
 from typing import Iterable
 
-from ..rows import row
+from ..rows import row, rows
 from .errors import BedOccupied, HospitalNotFound
 from .workflows import ADMISSION
 
@@ -63,3 +66,52 @@ class Wards:
             tx.emit("hospital.bed.assigned", {"inpatient_no": inpatient_no, "ward_code": ward,
                                               "bed_no": bed["bed_no"], "at": self.h.now()})
         return self.h.admission(inpatient_no)
+
+    def bed_board(self, ward_code: str) -> list[dict]:
+        """Every bed of the ward for the nurse station, in bed order: ``state`` free or occupied
+        (held by an admission of this device, or by another device as the server said), and for an
+        occupied bed the patient, inpatient number, days in (the admission day counts as day 1, in
+        the site's time zone), deposit balance (fen) and the low-balance flag of today's daily list.
+        ``conflict`` is the server's reason when this device's claim on the bed was refused."""
+        beds = rows(self.h.conn, "SELECT b.id, b.bed_no, a.inpatient_no, a.admitted_at, a.state AS adm_state, "
+                                 "p.name, p.sex, pb.inpatient_no AS pulled_holder, pb.state AS pulled_state "
+                                 "FROM hosp_beds b LEFT JOIN hosp_admissions a ON a.bed_id = b.id "
+                                 "AND a.state != 'discharged' LEFT JOIN hosp_patients p ON p.id = a.patient_id "
+                                 "LEFT JOIN hosp_pulled_beds pb ON pb.bed_id = b.ward_code || '/' || b.bed_no "
+                                 "WHERE b.ward_code = ? ORDER BY b.bed_no", (ward_code,))
+        refused = self.bed_conflicts(ward_code)
+        today = dt.date.fromisoformat(self.h.today())
+        tz = zoneinfo.ZoneInfo(self.h.tz)
+        out = []
+        for b in beds:
+            cell = {"bed_no": b["bed_no"], "state": "free", "inpatient_no": "", "name": "", "days": 0,
+                    "balance_fen": None, "low_balance": False, "conflict": None}
+            if b["inpatient_no"]:
+                admitted = dt.datetime.fromisoformat(b["admitted_at"].replace("Z", "+00:00")).astimezone(tz).date()
+                daily = self.h.daily_list(b["inpatient_no"])
+                cell.update(state="occupied", inpatient_no=b["inpatient_no"], name=b["name"],
+                            days=(today - admitted).days + 1, balance_fen=daily.balance_fen,
+                            low_balance=daily.low_balance,
+                            conflict=refused.get((b["inpatient_no"], b["bed_no"])))
+            elif b["pulled_state"] == "occupied" and b["pulled_holder"]:
+                cell.update(state="occupied", inpatient_no=b["pulled_holder"], elsewhere=True)
+            out.append(cell)
+        return out
+
+    def bed_conflicts(self, ward_code: str) -> dict[tuple[str, str], dict]:
+        """This device's bed claims the server refused, still standing (the admission still holds
+        that bed here): ``(inpatient_no, bed_no) -> {reason, held_by}`` from the server's answer."""
+        out = {}
+        for r in self.h.conn.execute("SELECT payload, result FROM outbox WHERE kind = 'hospital.bed.assigned' "
+                                     "AND state = 'rejected' ORDER BY device_seq"):
+            p, res = json.loads(r[0]), json.loads(r[1] or "{}")
+            if p.get("ward_code") != ward_code:
+                continue
+            a = row(self.h.conn, "SELECT a.inpatient_no FROM hosp_admissions a JOIN hosp_beds b ON b.id = a.bed_id "
+                                 "WHERE a.inpatient_no = ? AND b.ward_code = ? AND b.bed_no = ? "
+                                 "AND a.state != 'discharged'", (p["inpatient_no"], ward_code, p["bed_no"]))
+            if a is not None:
+                result = res.get("result", res)
+                out[(p["inpatient_no"], p["bed_no"])] = {"reason": result.get("reason", ""),
+                                                         "held_by": result.get("held_by", "")}
+        return out
