@@ -36,7 +36,7 @@ TEXTS = (_("Free"), _("Days in: {days}"), _("Balance {amount}"), _("Low balance"
          _("{name} is now in bed {bed}."), _("This bed is taken. Pick a free bed."),
          _("The bed needs the server and this station is offline. Try again when it is back."),
          _("This patient cannot take a bed yet (the wristband is not printed)."),
-         _("Only nurses assign beds."), _("Bed {bed}"))
+         _("Only nurses assign beds."), _("Bed {bed}"), _("ID check refused"), _("ID not checked yet"))
 
 
 def _kv() -> str:
@@ -55,6 +55,7 @@ class WardBoardScreen(Screen):
     staff = StringProperty("")
     role = StringProperty("")
     role_msgid = StringProperty("")
+    picked_no = StringProperty("")
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -144,6 +145,10 @@ class WardBoardScreen(Screen):
                                                                           amount=app.money(c["balance_fen"]))]
         if c["low_balance"]:
             lines.append(app.t("Low balance"))
+        if c["id_check"] == "refused":
+            lines.append(app.t("ID check refused"))
+        elif c["id_check"] == "":
+            lines.append(app.t("ID not checked yet"))
         return "\n".join(lines)
 
     @staticmethod
@@ -158,6 +163,7 @@ class WardBoardScreen(Screen):
 
     def show_selection(self) -> None:
         app = App.get_running_app()
+        self.picked_no = self.picked or ""
         if self.picked is None:
             self.selected_text = app.t("Scan the wristband of an arriving patient, or tap an occupied bed.")
             return

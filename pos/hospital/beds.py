@@ -85,13 +85,14 @@ class Wards:
         out = []
         for b in beds:
             cell = {"bed_no": b["bed_no"], "state": "free", "inpatient_no": "", "name": "", "days": 0,
-                    "balance_fen": None, "low_balance": False, "conflict": None}
+                    "balance_fen": None, "low_balance": False, "conflict": None, "id_check": ""}
             if b["inpatient_no"]:
                 admitted = dt.datetime.fromisoformat(b["admitted_at"].replace("Z", "+00:00")).astimezone(tz).date()
                 daily = self.h.daily_list(b["inpatient_no"])
                 cell.update(state="occupied", inpatient_no=b["inpatient_no"], name=b["name"],
                             days=(today - admitted).days + 1, balance_fen=daily.balance_fen,
                             low_balance=daily.low_balance,
+                            id_check=self.h.identity_check(b["inpatient_no"]).get("outcome", ""),
                             conflict=refused.get((b["inpatient_no"], b["bed_no"])))
             elif b["pulled_state"] == "occupied" and b["pulled_holder"]:
                 cell.update(state="occupied", inpatient_no=b["pulled_holder"], elsewhere=True)

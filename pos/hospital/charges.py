@@ -42,6 +42,7 @@ class Charges:
     def _charges_open(self, tx, a: dict) -> None:
         if a["state"] in ("identity_checked", "discharged"):
             raise HospitalTransitionError(f"{a['inpatient_no'] or a['uid']}: no charges in state {a['state']}")
+        self.h._identity_not_refused(tx, a)
         d = self.h._discharge_row(tx, a["id"])
         if (d and d["state"]) not in _OPEN_FOR_CHARGES:
             raise ChargesLocked(f"{a['inpatient_no']}: charges locked (discharge {d['state']})")

@@ -68,6 +68,7 @@ def order_discharge(svc, inpatient_no: str, *, summary: str, ebill_no: str, doct
         raise HospitalError("a discharge order needs the summary and the e-bill number", code="bad_input")
     with svc.store.transaction() as tx:
         a = svc.admission(inpatient_no, tx)
+        svc._identity_not_refused(tx, a)
         if not ADMISSION.can(a["state"], "discharge"):
             raise HospitalTransitionError(f"{inpatient_no}: cannot order discharge in state {a['state']}")
         if row(tx, "SELECT id FROM hosp_discharges WHERE admission_id = ?", (a["id"],)):

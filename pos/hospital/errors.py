@@ -17,7 +17,7 @@ from pos.errors import DomainError, InsufficientDeposit, InvalidTransition, NotF
 
 __all__ = ["REASONS", "reason", "HospitalError", "HospitalTransitionError", "HospitalNotFound",
            "ChargesLocked", "NeedsServer", "AmountMismatch", "RefundTooLarge", "BedOccupied",
-           "InsuranceError", "GatewayUnavailable", "GatewayRejected", "BadInput"]
+           "InsuranceError", "GatewayUnavailable", "GatewayRejected", "BadInput", "IdentityRefused"]
 
 #: code -> English msgid (every msgid is in the three catalogues; a test checks)
 REASONS: dict[str, str] = {
@@ -37,6 +37,8 @@ REASONS: dict[str, str] = {
     "insurance_rejected": "The medical insurance service refused the request.",
     "full_pan": "A full card number must not be stored. Keep only the last four digits.",
     "approval_needed": "A supervisor other than the cashier must approve this.",
+    "identity_refused": "The nurse refused the person-matches-ID check for this stay. Resolve it at the ward first.",
+    "already_confirmed": "The person-matches-ID check is already confirmed for this stay.",
 }
 
 
@@ -95,3 +97,8 @@ class GatewayUnavailable(InsuranceError):
 
 class GatewayRejected(InsuranceError):
     code = "insurance_rejected"
+
+
+class IdentityRefused(HospitalError):
+    """The ward refused 人證合一 for the stay: charges and discharge wait until a confirmation."""
+    code = "identity_refused"

@@ -125,6 +125,7 @@ DECLARED: tuple[Kind, ...] = (
     _plain("hospital.green_item.closed", True),
     _plain("hospital.wristband.printed", True),
     _plain("hospital.identity.confirmed", True),
+    _plain("hospital.identity.refused", True),
     _charge("hospital.charge.added"),
     _charge("hospital.charge.reversed"),
     _plain("hospital.daily_list.printed", True),                   # reprint from the local cache

@@ -134,4 +134,18 @@ def m002_platform_settlement(db: sqlite_utils.Database) -> None:
     x("CREATE UNIQUE INDEX hosp_reversals_open ON hosp_reversals (receipt_no) WHERE state != 'failed'")
 
 
-MIGRATIONS = [m001_hospital, m002_platform_settlement]
+def m003_identity_checks(db: sqlite_utils.Database) -> None:
+    """人證合一 at the ward (H-A4): each confirmation or refusal, by whom and when (append-only).
+    The newest row of an admission decides: a refusal blocks charges and discharge."""
+    x = db.execute
+    x("""CREATE TABLE hosp_identity_checks (
+        id INTEGER PRIMARY KEY, admission_id INTEGER NOT NULL REFERENCES hosp_admissions(id),
+        outcome TEXT NOT NULL CHECK (outcome IN ('confirmed','refused')), reason TEXT NOT NULL DEFAULT '',
+        staff TEXT NOT NULL, at TEXT NOT NULL)""")
+    x("CREATE INDEX hosp_identity_checks_adm ON hosp_identity_checks (admission_id, id)")
+    for op in ("UPDATE", "DELETE"):
+        x(f"""CREATE TRIGGER hosp_identity_checks_no_{op.lower()} BEFORE {op} ON hosp_identity_checks
+              BEGIN SELECT RAISE(ABORT, 'hosp_identity_checks is append-only'); END""")
+
+
+MIGRATIONS = [m001_hospital, m002_platform_settlement, m003_identity_checks]
