@@ -38,6 +38,9 @@ REASONS: dict[str, str] = {
     "full_pan": "A full card number must not be stored. Keep only the last four digits.",
     "approval_needed": "A supervisor other than the cashier must approve this.",
     "identity_refused": "The nurse refused the person-matches-ID check for this stay. Resolve it at the ward first.",
+    "bad_date": "This is not a date. Use the form 2026-03-05.",
+    "date_past": "The discharge date is in the past. Pick today or a later day.",
+    "date_before_lock": "The discharge date is before the charges were locked. Pick a later day.",
     "already_confirmed": "The person-matches-ID check is already confirmed for this stay.",
 }
 
