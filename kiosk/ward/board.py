@@ -13,7 +13,7 @@ import logging
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from ..screens.counter_base import ScanCatcher
@@ -36,7 +36,10 @@ TEXTS = (_("Free"), _("Days in: {days}"), _("Balance {amount}"), _("Low balance"
          _("{name} is now in bed {bed}."), _("This bed is taken. Pick a free bed."),
          _("The bed needs the server and this station is offline. Try again when it is back."),
          _("This patient cannot take a bed yet (the wristband is not printed)."),
-         _("Only nurses assign beds."), _("Bed {bed}"), _("ID check refused"), _("ID not checked yet"))
+         _("Only nurses assign beds."), _("Bed {bed}"), _("ID check refused"), _("ID not checked yet"), _("Printing the daily lists..."),
+         _("{n} daily lists printed, {low} of them low balance with a top-up prompt (printed first)."),
+         _("{n} daily lists printed; {bad} did not print. Check the printer and print again."),
+         _("No patient in a bed: no daily list to print."), _("Check the printer and print again."))
 
 
 def _kv() -> str:
@@ -56,6 +59,7 @@ class WardBoardScreen(Screen):
     role = StringProperty("")
     role_msgid = StringProperty("")
     picked_no = StringProperty("")
+    printing = BooleanProperty(False)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -201,6 +205,41 @@ class WardBoardScreen(Screen):
             return
         self.assign(self.picked, cell["bed_no"])
 
+    def print_lists(self) -> None:
+        """H-A5: today's list for every patient of the ward on the station's printer, one batch,
+        low balances first (off the UI thread; the idle timeout waits for it)."""
+        app = App.get_running_app()
+        if self.printing:
+            return
+        code = self.ward_code()
+        self.printing = True
+        self.say("Printing the daily lists...")
+        hold = app.hold_idle()
+
+        def done(results):
+            app.release_idle(hold)
+            self.printing = False
+            bad = [r for r in results if not r[2].ok]
+            for no, _low, outcome in bad:
+                log.error("ward: daily list of %s did not print: %s", no, outcome.technician)
+            if not results:
+                self.say("No patient in a bed: no daily list to print.")
+            elif bad:
+                self.say("{n} daily lists printed; {bad} did not print. Check the printer and print again.",
+                         n=len(results) - len(bad), bad=len(bad))
+            else:
+                self.say("{n} daily lists printed, {low} of them low balance with a top-up prompt (printed first).",
+                         n=len(results), low=sum(1 for r in results if r[1]))
+            self.refresh()
+
+        def failed(exc):
+            app.release_idle(hold)
+            self.printing = False
+            log.error("ward: daily lists: %s", exc)
+            self.say(getattr(exc, "user_message", None) or "Check the printer and print again.")
+
+        app.with_store(lambda _s: _print_lists(app, code), done, failed)
+
     def assign(self, inpatient_no: str, bed_no: str) -> None:
         from pos.hospital.errors import BedOccupied, HospitalTransitionError, NeedsServer
 
@@ -220,6 +259,11 @@ class WardBoardScreen(Screen):
             self.picked = None
             self.say("{name} is now in bed {bed}.", name=name, bed=bed_no)
         self.refresh()
+
+
+def _print_lists(app, ward_code: str):
+    lang = "zh-Hant" if app.lang == "zh-Hant" else "zh-Hans"
+    return app.site_services.documents(lang).ward_daily_lists(ward_code)
 
 
 SCREEN = WardBoardScreen

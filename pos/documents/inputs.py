@@ -92,6 +92,7 @@ class DailyFeeListData:
     days: tuple[FeeDay, ...]
     deposits_fen: int              # deposits paid so far
     printed_at: str                # UTC ISO 8601
+    prompt: str = ""               # a LABELS msgid printed under the balance (the low-balance top-up)
 
 
 @dataclass(frozen=True)
