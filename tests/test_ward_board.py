@@ -126,6 +126,30 @@ def test_a_nurse_gives_beds_by_wristband_and_moves_a_patient_the_server_refused(
     ui.frames(2)
     cell = next(c for c in b.board if c["bed_no"] == "05")
     assert cell["inpatient_no"] == p2 and cell["low_balance"] and "余额不足" in b.cells["05"].text
+    ui.tap(b.ids.reserve)                                        # nobody picked: refused
+    assert b.mode == "" and "先扫描" in b.message
+    ui.tap(b.cells["07"])                                        # cleaning: tap the mode, then the bed
+    ui.tap(b.ids.cleaning)
+    ui.tap(b.cells["07"])
+    assert next(c for c in b.board if c["bed_no"] == "07")["state"] == "cleaning" and "清洁中" in b.cells["07"].text
+    scan(ui, p2)
+    ui.tap(b.cells["07"])                                        # not while it is being cleaned: made ready
+    assert next(c for c in b.board if c["bed_no"] == "07")["state"] == "free" and "已清洁" in b.message
+    ui.tap(b.ids.reserve)
+    ui.tap(b.cells["08"])                                        # 08 reserved for 李堃
+    cell = next(c for c in b.board if c["bed_no"] == "08")
+    assert cell["state"] == "reserved" and cell["inpatient_no"] == p2
+    scan(ui, p0)
+    ui.tap(b.cells["08"])                                        # not for 张三
+    assert "预留" in b.message and hosp.admission(p0)["bed_id"] is not None
+    assert next(c for c in b.board if c["bed_no"] == "04")["inpatient_no"] == p0
+    scan(ui, p2)
+    ui.tap(b.cells["08"])                                        # 李堃 moves into his reserved bed
+    SyncClient(ui.app.store).sync_once()
+    b.refresh()
+    ui.frames(2)
+    cell = next(c for c in b.board if c["bed_no"] == "08")
+    assert cell["state"] == "occupied" and cell["inpatient_no"] == p2 and not cell["conflict"]
     scan(ui, "ZYXX-999999")
     assert "ZYXX-999999" in b.message and "不是" in b.message
 

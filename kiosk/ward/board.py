@@ -39,7 +39,11 @@ TEXTS = (_("Free"), _("Days in: {days}"), _("Balance {amount}"), _("Low balance"
          _("Only nurses assign beds."), _("Bed {bed}"), _("ID check refused"), _("ID not checked yet"), _("Printing the daily lists..."),
          _("{n} daily lists printed, {low} of them low balance with a top-up prompt (printed first)."),
          _("{n} daily lists printed; {bad} did not print. Check the printer and print again."),
-         _("No patient in a bed: no daily list to print."), _("Check the printer and print again."))
+         _("No patient in a bed: no daily list to print."), _("Check the printer and print again."),
+         _("Reserved for {no}"), _("Being cleaned"), _("Tap a free bed to reserve it for {name}."),
+         _("Tap a free bed to mark it for cleaning."), _("Bed {bed} is reserved for {no}."),
+         _("Bed {bed} is marked for cleaning."), _("Bed {bed} is clean and free."),
+         _("Scan or pick the patient first."), _("Bed {bed} is reserved for {no}. Pick another bed."))
 
 
 def _kv() -> str:
@@ -60,6 +64,7 @@ class WardBoardScreen(Screen):
     role_msgid = StringProperty("")
     picked_no = StringProperty("")
     printing = BooleanProperty(False)
+    mode = StringProperty("")                   # "", "reserve" or "cleaning": what a tap on a free bed does
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -142,6 +147,10 @@ class WardBoardScreen(Screen):
         head = app.t("Bed {bed}", bed=c["bed_no"])
         if c["state"] == "free":
             return f"{head}\n{app.t('Free')}"
+        if c["state"] == "reserved":
+            return f"{head}\n{app.t('Reserved for {no}', no=c['inpatient_no'])}"
+        if c["state"] == "cleaning":
+            return f"{head}\n{app.t('Being cleaned')}"
         if c.get("elsewhere"):
             return f"{head}\n{c['inpatient_no']}\n{app.t('On another device')}"
         lines = [f"{head}  {app.fx(c['name'])}", c["inpatient_no"],
@@ -161,6 +170,8 @@ class WardBoardScreen(Screen):
             return (0.85, 0.2, 0.2, 1)
         if c["state"] == "free":
             return (0.2, 0.6, 0.3, 1)
+        if c["state"] in ("reserved", "cleaning"):
+            return (0.5, 0.5, 0.5, 1)
         if c["low_balance"]:
             return (0.85, 0.55, 0.1, 1)
         return (0.25, 0.4, 0.65, 1)
@@ -190,12 +201,57 @@ class WardBoardScreen(Screen):
         self.message = ""
         self.show_selection()
 
+    def set_mode(self, mode: str) -> None:
+        self.mode = "" if self.mode == mode else mode
+        if self.mode == "reserve" and self.picked is None:
+            self.mode = ""
+            self.say("Scan or pick the patient first.")
+        elif self.mode == "reserve":
+            from pos.hospital import views
+
+            name = views.admission_page(self.hospital.conn, self.hospital.admission(self.picked))["name"]
+            self.say("Tap a free bed to reserve it for {name}.", name=name)
+        elif self.mode == "cleaning":
+            self.say("Tap a free bed to mark it for cleaning.")
+
+    def mark(self, cell: dict, mark: str) -> None:
+        from pos.hospital.errors import HospitalError
+
+        if self.role not in ("nurse", "charge_nurse"):
+            self.say("Only nurses assign beds.")
+            return
+        try:
+            self.hospital.mark_bed(self.ward_code(), cell["bed_no"], mark, self.staff,
+                                   self.picked if mark == "reserved" else None)
+        except HospitalError as exc:
+            log.warning("ward: bed mark refused: %s", exc)
+            self.say("This bed is taken. Pick a free bed.")
+            return
+        log.info("ward: %s %s marked bed %s %s", self.role, self.staff, cell["bed_no"], mark)
+        self.mode = ""
+        if mark == "reserved":
+            self.say("Bed {bed} is reserved for {no}.", bed=cell["bed_no"], no=self.picked)
+        elif mark == "cleaning":
+            self.say("Bed {bed} is marked for cleaning.", bed=cell["bed_no"])
+        else:
+            self.say("Bed {bed} is clean and free.", bed=cell["bed_no"])
+        self.refresh()
+
     def tap_bed(self, cell: dict) -> None:
         if cell["state"] == "occupied" and not cell.get("elsewhere"):
             self.on_scan(cell["inpatient_no"])
             return
-        if cell["state"] != "free":
+        if cell["state"] == "cleaning":
+            self.mark(cell, "ready")
+            return
+        if cell["state"] == "reserved" and cell["inpatient_no"] != self.picked:
+            self.say("Bed {bed} is reserved for {no}. Pick another bed.", bed=cell["bed_no"], no=cell["inpatient_no"])
+            return
+        if cell["state"] not in ("free", "reserved"):
             self.say("This bed is taken. Pick a free bed.")
+            return
+        if self.mode in ("reserve", "cleaning") and cell["state"] == "free":
+            self.mark(cell, "reserved" if self.mode == "reserve" else "cleaning")
             return
         if self.picked is None:
             self.show_selection()

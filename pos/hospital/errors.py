@@ -32,6 +32,7 @@ REASONS: dict[str, str] = {
     "bad_input": "Some information is missing or not valid. Please check it.",
     "refund_too_large": "The refund is larger than the deposit left.",
     "bed_taken": "This bed is already taken. Please choose another bed.",
+    "bed_reserved": "This bed is reserved for another patient. Please choose another bed.",
     "balance_open": "The account is not balanced yet: refund the surplus or collect the shortfall first.",
     "insurance_unavailable": "The medical insurance service is not answering. Please try again shortly.",
     "insurance_rejected": "The medical insurance service refused the request.",

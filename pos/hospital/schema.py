@@ -148,4 +148,18 @@ def m003_identity_checks(db: sqlite_utils.Database) -> None:
               BEGIN SELECT RAISE(ABORT, 'hosp_identity_checks is append-only'); END""")
 
 
-MIGRATIONS = [m001_hospital, m002_platform_settlement, m003_identity_checks]
+def m004_bed_marks(db: sqlite_utils.Database) -> None:
+    """A free bed's state at the ward: reserved for an arriving patient, being cleaned, ready again
+    (append-only; the newest row of a bed decides)."""
+    x = db.execute
+    x("""CREATE TABLE hosp_bed_marks (
+        id INTEGER PRIMARY KEY, ward_code TEXT NOT NULL, bed_no TEXT NOT NULL,
+        mark TEXT NOT NULL CHECK (mark IN ('reserved','cleaning','ready')), inpatient_no TEXT,
+        staff TEXT NOT NULL, at TEXT NOT NULL)""")
+    x("CREATE INDEX hosp_bed_marks_bed ON hosp_bed_marks (ward_code, bed_no, id)")
+    for op in ("UPDATE", "DELETE"):
+        x(f"""CREATE TRIGGER hosp_bed_marks_no_{op.lower()} BEFORE {op} ON hosp_bed_marks
+              BEGIN SELECT RAISE(ABORT, 'hosp_bed_marks is append-only'); END""")
+
+
+MIGRATIONS = [m001_hospital, m002_platform_settlement, m003_identity_checks, m004_bed_marks]
