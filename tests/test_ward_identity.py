@@ -108,3 +108,38 @@ def test_the_nurse_refuses_then_confirms_the_person_and_a_second_confirmation_is
         assert TITLES[lang] in s.ids.title.text
         assert_no_tofu(ui.app.root)
         ui.screenshot(artifacts / "ward-identity", lang)
+
+
+LOGIN_TITLES = {"zh-Hans": "护士站：登录", "zh-Hant": "護理站：登入", "en": "Nurse station: log in"}
+
+
+def test_the_ward_login_locks_after_five_wrong_pins_and_a_doctor_cannot_confirm(ward_ui, artifacts):
+    ui, p0, _p2 = ward_ui
+    s = ui.screen()
+    for lang in LANGS:
+        ui.app.set_language(lang)
+        ui.frames(3)
+        assert LOGIN_TITLES[lang] in s.ids.title.text
+        assert_no_tofu(ui.app.root)
+        ui.screenshot(artifacts / "ward-login", lang)
+    ui.app.set_language("zh-Hans")
+    login(ui, "doctor", "D01", "1111")                            # the nurses' PIN is not the doctor's
+    assert s.message == "密码错误。"
+    for _ in range(4):
+        login(ui, "doctor", "D01", "0000")
+    assert "一分钟" in s.message
+    login(ui, "doctor", "D01", "3333")                            # right PIN, but locked out
+    assert ui.app.sm.current == "ward_login" and "一分钟" in s.message
+    s.locked_until = 0                                            # the minute has passed
+    login(ui, "doctor", "D01", "3333")
+    ui.wait(lambda: ui.app.sm.current == "ward_board", what="the bed board")
+    ui.settle()
+    b = ui.screen()
+    assert "医生 D01" in b.ids.who.text
+    ui.tap(b.cells["01"])
+    ui.tap(b.ids.id_check)
+    ui.wait(lambda: ui.app.sm.current == "ward_identity", what="the identity check")
+    ui.settle()
+    scan(ui, p0)
+    ui.tap(ui.screen().ids.confirm)
+    assert "只有护士" in ui.screen().message and ui.app.site_services.hospital.identity_check(p0) == {}
