@@ -150,6 +150,23 @@ def test_a_nurse_gives_beds_by_wristband_and_moves_a_patient_the_server_refused(
     ui.frames(2)
     cell = next(c for c in b.board if c["bed_no"] == "08")
     assert cell["state"] == "occupied" and cell["inpatient_no"] == p2 and not cell["conflict"]
+    scan(ui, p0)                                                 # a transfer to another ward
+    ui.tap(b.ids.next_ward)
+    assert "兒科" in b.ids.title.text
+    ui.tap(b.ids.next_ward)                                      # wards in code order: CARD, PEDS, SURG
+    assert "普外科" in b.ids.title.text and p0 in b.selected_text
+    ui.tap(b.cells["10"])
+    a = hosp.admission(p0)
+    assert a["ward_code"] == "SURG" and "10" in b.message
+    SyncClient(ui.app.store).sync_once()
+    b.refresh()
+    ui.frames(2)
+    assert next(c for c in b.board if c["bed_no"] == "10")["inpatient_no"] == p0
+    held = dict(ui.app.store.conn.execute("SELECT bed_id, inpatient_no FROM hosp_pulled_beds "
+                                          "WHERE state = 'occupied'").fetchall())
+    assert held["SURG/10"] == p0
+    ui.tap(b.ids.next_ward)                                      # round to the station's own ward
+    assert "心內科" in b.ids.title.text
     scan(ui, "ZYXX-999999")
     assert "ZYXX-999999" in b.message and "不是" in b.message
 

@@ -43,7 +43,8 @@ TEXTS = (_("Free"), _("Days in: {days}"), _("Balance {amount}"), _("Low balance"
          _("Reserved for {no}"), _("Being cleaned"), _("Tap a free bed to reserve it for {name}."),
          _("Tap a free bed to mark it for cleaning."), _("Bed {bed} is reserved for {no}."),
          _("Bed {bed} is marked for cleaning."), _("Bed {bed} is clean and free."),
-         _("Scan or pick the patient first."), _("Bed {bed} is reserved for {no}. Pick another bed."))
+         _("Scan or pick the patient first."), _("Bed {bed} is reserved for {no}. Pick another bed."),
+         _("Other ward"))
 
 
 def _kv() -> str:
@@ -74,6 +75,7 @@ class WardBoardScreen(Screen):
         self._said = None
         self._scans = ScanCatcher(self.on_scan)
         self._tick = None
+        self.shown_ward = ""                     # another ward than the station's, for a transfer
         App.get_running_app().bind(lang=lambda *_: self.refresh())
 
     # -- life cycle -------------------------------------------------------------------
@@ -91,8 +93,18 @@ class WardBoardScreen(Screen):
             self._tick.cancel()
             self._tick = None
 
+    def next_ward(self) -> None:
+        """Show the next ward (a transfer: pick the patient here, then a free bed there)."""
+        from pos.hospital import views
+
+        codes = [w["code"] for w in views.wards(self.hospital.conn)]
+        here = self.ward_code()
+        self.shown_ward = codes[(codes.index(here) + 1) % len(codes)] if here in codes else ""
+        self.refresh()
+
     def reset(self) -> None:
         """Idle timeout or log-out: forget who is logged in and what was picked."""
+        self.shown_ward = ""
         self.staff = self.role = ""
         self.picked = None
         self._said = None
@@ -107,7 +119,7 @@ class WardBoardScreen(Screen):
         from pos.hospital import views
 
         app = App.get_running_app()
-        code = app.site.get("ward", "ward_code")
+        code = self.shown_ward or app.site.get("ward", "ward_code")
         wards = views.wards(self.hospital.conn)
         ward = next((w for w in wards if w["code"] == code), wards[0] if wards else None)
         self.ward_name = ward["name"] if ward else ""
