@@ -116,9 +116,10 @@ class Wards:
         if last_out and (not m or m["at"] < last_out):        # a discharge leaves the bed to be cleaned
             return {"mark": "cleaning", "inpatient_no": None, "staff": "", "at": last_out}
         if m.get("mark") == "reserved" and conn.execute(
-                "SELECT 1 FROM hosp_admissions a WHERE a.inpatient_no = ? AND (a.state = 'discharged' OR EXISTS ("
+                "SELECT 1 FROM hosp_admissions a WHERE a.inpatient_no = ? AND (a.state = 'discharged' "
+                "OR a.bed_id = (SELECT id FROM hosp_beds WHERE ward_code = ? AND bed_no = ?) OR EXISTS ("
                 "SELECT 1 FROM hosp_transitions t WHERE t.entity = 'admission' AND t.entity_id = a.id "
-                "AND t.event = 'assign_bed' AND t.at >= ?))", (m["inpatient_no"], m["at"])).fetchone():
+                "AND t.event = 'assign_bed' AND t.at > ?))", (m["inpatient_no"], ward_code, bed_no, m["at"])).fetchone():
             return {}                          # the patient was given a bed since: the reservation is done
         return m
 
