@@ -121,18 +121,22 @@ class WardStayScreen(Screen):
         box = self.ids.lines
         box.clear_widgets()
         self.rows = {}
-        h = max(app.touch_min, 52 * app.scale)
+        h = max(app.touch_min, 64 * app.scale)
+        small = max(15, 15 * app.scale)
         for c in self.hospital.stay_charges(self.inpatient_no):
             line = Factory.BoxLayout(size_hint_y=None, height=h, spacing=4)
-            tick = Factory.SecondaryButton(size_hint_x=0.22, font_size=max(16, 16 * app.scale))
+            tick = Factory.SecondaryButton(size_hint_x=0.18)
+            tick.font_size = small                     # after the kv rule, which sets the buttons' size
             tick.text = app.t("Reviewed" if c["id"] in self.reviewed else "Review")
             tick.bind(on_release=lambda _b, cid=c["id"]: self.toggle(cid))
             qty = c["qty_milli"] / 1000
-            text = (f"{c['service_date']}  {c['name']} {c['spec']}  {c['category']}  "
-                    f"{app.money(c['unit_price_fen'])}×{qty:g}  = {app.money(c['amount_fen'])}")
-            label = Factory.OLabel(text=app.fx(text), font_size=max(16, 16 * app.scale), halign="left")
+            text = (f"{c['name']} {c['spec']}  {c['category']}\n{c['service_date']}  "
+                    f"{app.money(c['unit_price_fen'])} × {qty:g} = {app.money(c['amount_fen'])}")
+            label = Factory.OLabel(text=app.fx(text), halign="left", valign="middle")
+            label.font_size = small
             label.bind(size=lambda w, s: setattr(w, "text_size", s))
-            rev = Factory.OButton(size_hint_x=0.2, font_size=max(16, 16 * app.scale))
+            rev = Factory.OButton(size_hint_x=0.18)
+            rev.font_size = small
             if c["reverses_id"] is not None:
                 rev.text, rev.disabled = app.t("Reversal"), True
             elif c["reversed_by"] is not None:
@@ -146,7 +150,8 @@ class WardStayScreen(Screen):
             box.add_widget(line)
         if not self.fee_buttons:
             for f in self.hospital.fee_catalogue():
-                b = Factory.SecondaryButton(size_hint_y=None, height=h, font_size=max(15, 15 * app.scale))
+                b = Factory.SecondaryButton(size_hint_y=None, height=max(app.touch_min, 52 * app.scale))
+                b.font_size = small
                 b.text = app.fx(f"{f['code']} {f['name']}")
                 b.bind(on_release=lambda _b, code=f["code"]: self.pick_fee(code))
                 self.fee_buttons[f["code"]] = b
