@@ -41,6 +41,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "Running total": ("累计", "累計"),
     "Deposits paid": ("预交金", "預交金"),
     "Deposit balance": ("预交金余额", "預交金餘額"),
+    "Your deposit is running low. Please top up at the cashier or the kiosk.":
+        ("预交金余额不足，请到收费处或自助机补缴。", "預交金餘額不足，請到收費處或自助機補繳。"),
     "Settlement list": ("结算清单", "結算清單"),
     "Settlement no.": ("结算号", "結算號"),
     "Discharged": ("出院", "出院"),

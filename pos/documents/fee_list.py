@@ -39,6 +39,8 @@ def daily_fee_list(site: Site, f: DailyFeeListData) -> Layout:
     doc.rule("=")
     doc.columns((L("Deposits paid"), 3, "left"), (format_yuan(f.deposits_fen), 2, "right"))
     doc.columns((L("Deposit balance"), 3, "left"), (format_yuan(f.deposits_fen - running), 2, "right"), bold=True)
+    if f.prompt:
+        doc.text(L(f.prompt), bold=True)
     doc.text(f"{L('Time')}: {local_time(f.printed_at, site.timezone)}")
     doc.feed(2)
     doc.cut()

@@ -93,6 +93,7 @@ class DailyFeeListData:
     deposits_fen: int              # deposits paid so far
     printed_at: str                # UTC ISO 8601
     stay_before_fen: int = 0       # charges of the stay before the first day listed (running total)
+    prompt: str = ""               # a LABELS msgid printed under the balance (the low-balance top-up)
 
 
 @dataclass(frozen=True)

@@ -190,11 +190,55 @@ class Admissions:
                 "barcode": inpatient_no}
 
     def confirm_identity(self, inpatient_no: str, nurse: str) -> dict:
-        """人證合一: the nurse confirms the person in the bed is the person on the ID."""
+        """人證合一: the nurse confirms the person in the bed is the person on the ID. A confirmation
+        resolves an earlier refusal; a second confirmation is refused (``already_confirmed``)."""
         if not nurse:
             raise BadInput("the confirming nurse must be named")
         with self.h.store.transaction() as tx:
             a = self.h.admission(inpatient_no, tx)
+            if self.identity_check(inpatient_no, tx).get("outcome") == "confirmed":
+                raise BadInput(f"{inpatient_no}: identity already confirmed", code="already_confirmed")
             self.h._move(tx, ADMISSION, "admission", a, "confirm_identity")
-            tx.emit("hospital.identity.confirmed", {"inpatient_no": inpatient_no, "nurse": nurse, "at": self.h.now()})
+            at = self.h.now()
+            tx.insert("hosp_identity_checks", {"admission_id": a["id"], "outcome": "confirmed", "staff": nurse,
+                                               "at": at})
+            tx.emit("hospital.identity.confirmed", {"inpatient_no": inpatient_no, "nurse": nurse, "at": at})
         return self.h.admission(inpatient_no)
+
+    def refuse_identity(self, inpatient_no: str, nurse: str, reason: str) -> dict:
+        """人證合一 refused: the person does not match the ID. Recorded with the nurse, the time and
+        the reason; the stay's charges and discharge wait until a confirmation (``identity_refused``)."""
+        if not nurse or not reason.strip():
+            raise BadInput("a refusal needs the nurse and a reason")
+        with self.h.store.transaction() as tx:
+            a = self.h.admission(inpatient_no, tx)
+            if self.identity_check(inpatient_no, tx).get("outcome") == "confirmed":
+                raise BadInput(f"{inpatient_no}: identity already confirmed", code="already_confirmed")
+            if a["state"] != "bed_assigned":
+                raise HospitalTransitionError(f"{inpatient_no}: no identity check in state {a['state']}")
+            at = self.h.now()
+            tx.insert("hosp_identity_checks", {"admission_id": a["id"], "outcome": "refused",
+                                               "reason": reason.strip(), "staff": nurse, "at": at})
+            tx.emit("hospital.identity.refused", {"inpatient_no": inpatient_no, "nurse": nurse,
+                                                  "reason": reason.strip(), "at": at})
+        return self.identity_check(inpatient_no)
+
+    def identity_check(self, inpatient_no: str, conn=None) -> dict:
+        """The newest identity check of the stay (``outcome``, ``reason``, ``staff``, ``at``), or {}."""
+        r = row(conn or self.h.conn, "SELECT c.outcome, c.reason, c.staff, c.at FROM hosp_identity_checks c "
+                                     "JOIN hosp_admissions a ON a.id = c.admission_id WHERE a.inpatient_no = ? "
+                                     "ORDER BY c.id DESC LIMIT 1", (inpatient_no,))
+        return r or {}
+
+    def id_facts(self, inpatient_no: str) -> dict:
+        """What the ID card said, for the check at the ward: name, sex, birth date and the ID
+        number masked to its last four characters."""
+        r = row(self.h.conn, "SELECT p.name, p.sex, p.birth_date, i.id_number FROM hosp_admissions a "
+                             "JOIN hosp_patients p ON p.id = a.patient_id "
+                             "LEFT JOIN hosp_identities i ON i.id = a.identity_id WHERE a.inpatient_no = ?",
+                  (inpatient_no,))
+        if r is None:
+            raise HospitalNotFound(f"no admission {inpatient_no!r}")
+        idno = r.pop("id_number") or ""
+        r["id_masked"] = "*" * max(0, len(idno) - 4) + idno[-4:]
+        return r

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .. import money
-from ..rows import row
+from ..rows import row, rows
 from .daily import DailyList, LOOKUP_SQL, build_daily_list
 from .errors import BadInput, ChargesLocked, HospitalNotFound, HospitalTransitionError
 from .policy import line_amount_fen
@@ -42,6 +42,7 @@ class Charges:
     def _charges_open(self, tx, a: dict) -> None:
         if a["state"] in ("identity_checked", "discharged"):
             raise HospitalTransitionError(f"{a['inpatient_no'] or a['uid']}: no charges in state {a['state']}")
+        self.h._identity_not_refused(tx, a)
         d = self.h._discharge_row(tx, a["id"])
         if (d and d["state"]) not in _OPEN_FOR_CHARGES:
             raise ChargesLocked(f"{a['inpatient_no']}: charges locked (discharge {d['state']})")
@@ -127,3 +128,17 @@ class Charges:
                                                     "total_fen": dl.day_total_fen,
                                                     "running_total_fen": dl.running_total_fen, "as_of": self.h.now()})
         return dl
+
+    def stay_charges(self, inpatient_no: str) -> list[dict]:
+        """Every charge line of the stay for the ward's review, oldest first: the fee item's name,
+        specification and category, and for each line whether it was reversed (``reversed_by``)
+        or is itself a reversal (``reverses_id``)."""
+        a = self.h.admission(inpatient_no)
+        return rows(self.h.conn, "SELECT c.id, c.service_date, c.fee_code, f.name, f.spec, f.unit, c.category, "
+                                 "c.unit_price_fen, c.qty_milli, c.amount_fen, c.department, c.reverses_id, "
+                                 "(SELECT r.id FROM hosp_charges r WHERE r.reverses_id = c.id) AS reversed_by "
+                                 "FROM hosp_charges c JOIN hosp_fee_items f ON f.code = c.fee_code "
+                                 "WHERE c.admission_id = ? ORDER BY c.id", (a["id"],))
+
+    def fee_catalogue(self) -> list[dict]:
+        return rows(self.h.conn, "SELECT code, name, spec, unit, category FROM hosp_fee_items ORDER BY code")

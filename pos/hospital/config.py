@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config import Key
+from ..config import Key, _pin_hash
 
 __all__ = ["SECTIONS"]
 
@@ -25,4 +25,12 @@ SECTIONS = {"hospital": {
                           _level),
     "low_balance_fen": Key(int, 50000, "Deposit balance (fen) below which the daily list asks for a top-up.",
                            lambda v: None if v >= 0 else "must be 0 or more"),
+}, "ward": {
+    "ward_code": Key(str, "", "The ward this nurse station serves (a ward code); empty = the first ward."),
+    "nurse_pin": Key(str, "", "PBKDF2 hash of the ward nurses' PIN (`onestop config pin-hash`); empty = refused.",
+                     _pin_hash),
+    "charge_nurse_pin": Key(str, "", "PBKDF2 hash of the charge nurse's PIN (unlocks charges); empty = refused.",
+                            _pin_hash),
+    "doctor_pin": Key(str, "", "PBKDF2 hash of the ward doctors' PIN (discharge orders); empty = refused.",
+                      _pin_hash),
 }}

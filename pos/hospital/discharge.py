@@ -16,7 +16,7 @@ from typing import NamedTuple
 from pos.ids import uuid7
 
 from .errors import (AmountMismatch, GatewayRejected, GatewayUnavailable, HospitalError, HospitalNotFound,
-                     HospitalTransitionError, RefundTooLarge)
+                     BadInput, HospitalTransitionError, RefundTooLarge)
 from .gateway import FeeLine, SettleResult
 from ..rows import row, rows
 from .ledger import charges_total, ledger_balance, ledger_sums
@@ -68,6 +68,7 @@ def order_discharge(svc, inpatient_no: str, *, summary: str, ebill_no: str, doct
         raise HospitalError("a discharge order needs the summary and the e-bill number", code="bad_input")
     with svc.store.transaction() as tx:
         a = svc.admission(inpatient_no, tx)
+        svc._identity_not_refused(tx, a)
         if not ADMISSION.can(a["state"], "discharge"):
             raise HospitalTransitionError(f"{inpatient_no}: cannot order discharge in state {a['state']}")
         if row(tx, "SELECT id FROM hosp_discharges WHERE admission_id = ?", (a["id"],)):
@@ -93,13 +94,15 @@ def lock_charges(svc, inpatient_no: str, nurse: str) -> int:
     return total
 
 
-def unlock_charges(svc, inpatient_no: str, nurse: str) -> None:
+def unlock_charges(svc, inpatient_no: str, nurse: str, reason: str = "") -> None:
+    """The charge nurse reopens the locked charges (the ward asks her for ``reason``)."""
     svc._need_server("hospital.charges.unlocked")
     with svc.store.transaction() as tx:
         a = svc.admission(inpatient_no, tx)
         d = _dis(svc, tx, a)
         svc._move(tx, DISCHARGE, "discharge", d, "unlock_charges")
-        tx.emit("hospital.charges.unlocked", {"inpatient_no": inpatient_no, "nurse": nurse, "at": svc.now()})
+        tx.emit("hospital.charges.unlocked", {"inpatient_no": inpatient_no, "nurse": nurse, "reason": reason,
+                                              "at": svc.now()})
 
 
 def schedule_discharge(svc, inpatient_no: str, scheduled_for: str) -> dict:
@@ -114,6 +117,33 @@ def schedule_discharge(svc, inpatient_no: str, scheduled_for: str) -> dict:
         p = svc._patient(tx, a["patient_id"])
     return {"inpatient_no": inpatient_no, "name": p["name"], "scheduled_for": scheduled_for,
             "notify": ["patient", "cashier"], "charges_total_fen": charges_total(svc.conn, a["id"])}
+
+
+def check_discharge_date(svc, inpatient_no: str, scheduled_for: str) -> str:
+    """H-D3 at the ward: the scheduled discharge (``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM``, site
+    time) is not before today and not before the day the charges were locked. Returns the date;
+    raises BadInput ``bad_date``, ``date_past`` or ``date_before_lock``."""
+    import datetime as _dt
+    import zoneinfo
+
+    try:
+        day = _dt.date.fromisoformat(scheduled_for.strip()[:10])
+        if len(scheduled_for.strip()) > 10:
+            _dt.datetime.fromisoformat(scheduled_for.strip())
+    except ValueError:
+        raise BadInput(f"not a date: {scheduled_for!r}", code="bad_date") from None
+    if day < _dt.date.fromisoformat(svc.today()):
+        raise BadInput(f"{inpatient_no}: {scheduled_for} is in the past", code="date_past")
+    a = svc.admission(inpatient_no)
+    d = svc._discharge_row(svc.conn, a["id"])
+    locked = d and svc.conn.execute("SELECT max(at) FROM hosp_transitions WHERE entity = 'discharge' AND "
+                                    "entity_id = ? AND to_state = 'charges_locked'", (d["id"],)).fetchone()[0]
+    if locked:
+        lock_day = _dt.datetime.fromisoformat(locked.replace("Z", "+00:00")).astimezone(
+            zoneinfo.ZoneInfo(svc.tz)).date()
+        if day < lock_day:
+            raise BadInput(f"{inpatient_no}: {scheduled_for} is before the lock ({lock_day})", code="date_before_lock")
+    return scheduled_for.strip()
 
 
 def _identity(svc, conn, a: dict) -> dict:

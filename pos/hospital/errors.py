@@ -17,7 +17,7 @@ from pos.errors import DomainError, InsufficientDeposit, InvalidTransition, NotF
 
 __all__ = ["REASONS", "reason", "HospitalError", "HospitalTransitionError", "HospitalNotFound",
            "ChargesLocked", "NeedsServer", "AmountMismatch", "RefundTooLarge", "BedOccupied",
-           "InsuranceError", "GatewayUnavailable", "GatewayRejected", "BadInput"]
+           "InsuranceError", "GatewayUnavailable", "GatewayRejected", "BadInput", "IdentityRefused"]
 
 #: code -> English msgid (every msgid is in the three catalogues; a test checks)
 REASONS: dict[str, str] = {
@@ -32,11 +32,17 @@ REASONS: dict[str, str] = {
     "bad_input": "Some information is missing or not valid. Please check it.",
     "refund_too_large": "The refund is larger than the deposit left.",
     "bed_taken": "This bed is already taken. Please choose another bed.",
+    "bed_reserved": "This bed is reserved for another patient. Please choose another bed.",
     "balance_open": "The account is not balanced yet: refund the surplus or collect the shortfall first.",
     "insurance_unavailable": "The medical insurance service is not answering. Please try again shortly.",
     "insurance_rejected": "The medical insurance service refused the request.",
     "full_pan": "A full card number must not be stored. Keep only the last four digits.",
     "approval_needed": "A supervisor other than the cashier must approve this.",
+    "identity_refused": "The nurse refused the person-matches-ID check for this stay. Resolve it at the ward first.",
+    "bad_date": "This is not a date. Use the form 2026-03-05.",
+    "date_past": "The discharge date is in the past. Pick today or a later day.",
+    "date_before_lock": "The discharge date is before the charges were locked. Pick a later day.",
+    "already_confirmed": "The person-matches-ID check is already confirmed for this stay.",
 }
 
 
@@ -95,3 +101,8 @@ class GatewayUnavailable(InsuranceError):
 
 class GatewayRejected(InsuranceError):
     code = "insurance_rejected"
+
+
+class IdentityRefused(HospitalError):
+    """The ward refused 人證合一 for the stay: charges and discharge wait until a confirmation."""
+    code = "identity_refused"

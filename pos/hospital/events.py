@@ -79,6 +79,14 @@ class BedAssigned(msgspec.Struct):
     at: Text | None = None
 
 
+class BedMarked(msgspec.Struct):
+    ward_code: Text
+    bed_no: Text
+    mark: Text
+    inpatient_no: Text | None = None
+    at: Text | None = None
+
+
 class Settlement(msgspec.Struct):
     inpatient_no: Text
     settlement_no: Text
@@ -125,6 +133,8 @@ DECLARED: tuple[Kind, ...] = (
     _plain("hospital.green_item.closed", True),
     _plain("hospital.wristband.printed", True),
     _plain("hospital.identity.confirmed", True),
+    _plain("hospital.identity.refused", True),
+    _plain("hospital.bed.marked", True, BedMarked),                # reserved / cleaning / ready, at the ward
     _charge("hospital.charge.added"),
     _charge("hospital.charge.reversed"),
     _plain("hospital.daily_list.printed", True),                   # reprint from the local cache

@@ -77,7 +77,9 @@ class DocumentPrinter:
                                  inpatient_no=inpatient_no, ward=w["name"], bed=self._bed(a),
                                  admitted_on=local_time(a["admitted_at"], self.site.timezone)[:10])
 
-    def daily_list_data(self, inpatient_no: str, day: str | None = None) -> doc.DailyFeeListData:
+    def daily_list_data(self, inpatient_no: str, day: str | None = None,
+                        prompt: bool = False) -> doc.DailyFeeListData:
+        """``prompt``: print the top-up prompt under the balance when the balance is low."""
         dl = self.h.daily_list(inpatient_no, day)
         a, _p, w = self._adm(inpatient_no)
         # exact quantity and price on paper, so that quantity × price gives the printed amount
@@ -94,7 +96,8 @@ class DocumentPrinter:
         return doc.DailyFeeListData(patient_name=dl.patient_name, inpatient_no=inpatient_no, ward=w["name"],
                                     bed=self._bed(a), days=(doc.FeeDay(dl.day, items),),
                                     deposits_fen=dl.deposits_fen, printed_at=utcnow_iso(),
-                                    stay_before_fen=dl.running_total_fen - dl.day_total_fen)
+                                    stay_before_fen=dl.running_total_fen - dl.day_total_fen,
+                                    prompt=dl.prompt if prompt else "")
 
     def settlement_data(self, inpatient_no: str, operator_id: str) -> doc.SettlementData:
         a, p, _w = self._adm(inpatient_no)
@@ -132,9 +135,27 @@ class DocumentPrinter:
         return self.journal.print("wristband", wristband(self.site, self.wristband_data(inpatient_no)),
                                   "label_printer", ref=inpatient_no)
 
-    def daily_list(self, inpatient_no: str, day: str | None = None):
-        return self.journal.print("daily_fee_list", daily_fee_list(self.site, self.daily_list_data(inpatient_no, day)),
+    def daily_list(self, inpatient_no: str, day: str | None = None, prompt: bool = False):
+        return self.journal.print("daily_fee_list",
+                                  daily_fee_list(self.site, self.daily_list_data(inpatient_no, day, prompt)),
                                   "receipt_printer", ref=inpatient_no)
+
+    def ward_daily_lists(self, ward_code: str, day: str | None = None) -> list[tuple[str, bool, object]]:
+        """H-A5 at the station: today's list for every patient in a bed of the ward, low balances
+        first (with the top-up prompt on the list), each recorded as given
+        (``hospital.daily_list.printed``, which the counter sees) once it is on paper. Returns
+        ``(inpatient_no, low_balance, PrintOutcome)`` in print order."""
+        lists = [self.h.daily_list(no, day) for no, in self.h.conn.execute(
+            "SELECT a.inpatient_no FROM hosp_admissions a JOIN hosp_beds b ON b.id = a.bed_id "
+            "WHERE b.ward_code = ? AND a.state != 'discharged' ORDER BY b.bed_no", (ward_code,))]
+        lists.sort(key=lambda dl: not dl.low_balance)          # stable: bed order within each group
+        out = []
+        for dl in lists:
+            outcome = self.daily_list(dl.inpatient_no, dl.day, prompt=True)
+            if outcome.ok:
+                self.h.print_daily_list(dl.inpatient_no, dl.day)
+            out.append((dl.inpatient_no, dl.low_balance, outcome))
+        return out
 
     def settlement(self, inpatient_no: str, operator_id: str):
         """Record the settlement list as printed (the discharge's step; reprints allowed), then print it."""

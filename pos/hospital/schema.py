@@ -134,4 +134,32 @@ def m002_platform_settlement(db: sqlite_utils.Database) -> None:
     x("CREATE UNIQUE INDEX hosp_reversals_open ON hosp_reversals (receipt_no) WHERE state != 'failed'")
 
 
-MIGRATIONS = [m001_hospital, m002_platform_settlement]
+def m003_identity_checks(db: sqlite_utils.Database) -> None:
+    """人證合一 at the ward (H-A4): each confirmation or refusal, by whom and when (append-only).
+    The newest row of an admission decides: a refusal blocks charges and discharge."""
+    x = db.execute
+    x("""CREATE TABLE hosp_identity_checks (
+        id INTEGER PRIMARY KEY, admission_id INTEGER NOT NULL REFERENCES hosp_admissions(id),
+        outcome TEXT NOT NULL CHECK (outcome IN ('confirmed','refused')), reason TEXT NOT NULL DEFAULT '',
+        staff TEXT NOT NULL, at TEXT NOT NULL)""")
+    x("CREATE INDEX hosp_identity_checks_adm ON hosp_identity_checks (admission_id, id)")
+    for op in ("UPDATE", "DELETE"):
+        x(f"""CREATE TRIGGER hosp_identity_checks_no_{op.lower()} BEFORE {op} ON hosp_identity_checks
+              BEGIN SELECT RAISE(ABORT, 'hosp_identity_checks is append-only'); END""")
+
+
+def m004_bed_marks(db: sqlite_utils.Database) -> None:
+    """A free bed's state at the ward: reserved for an arriving patient, being cleaned, ready again
+    (append-only; the newest row of a bed decides)."""
+    x = db.execute
+    x("""CREATE TABLE hosp_bed_marks (
+        id INTEGER PRIMARY KEY, ward_code TEXT NOT NULL, bed_no TEXT NOT NULL,
+        mark TEXT NOT NULL CHECK (mark IN ('reserved','cleaning','ready')), inpatient_no TEXT,
+        staff TEXT NOT NULL, at TEXT NOT NULL)""")
+    x("CREATE INDEX hosp_bed_marks_bed ON hosp_bed_marks (ward_code, bed_no, id)")
+    for op in ("UPDATE", "DELETE"):
+        x(f"""CREATE TRIGGER hosp_bed_marks_no_{op.lower()} BEFORE {op} ON hosp_bed_marks
+              BEGIN SELECT RAISE(ABORT, 'hosp_bed_marks is append-only'); END""")
+
+
+MIGRATIONS = [m001_hospital, m002_platform_settlement, m003_identity_checks, m004_bed_marks]

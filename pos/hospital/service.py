@@ -33,7 +33,7 @@ from .beds import Wards
 from .charges import Charges
 from .deposits import GREEN_KINDS, Deposits  # noqa: F401 - GREEN_KINDS re-exported
 from .discharges import DISCHARGE_FUNCTIONS, REVERSAL_FUNCTIONS, Discharges
-from .errors import HospitalNotFound, HospitalTransitionError, NeedsServer
+from .errors import HospitalNotFound, HospitalTransitionError, IdentityRefused, NeedsServer
 from .events import NEEDS_SERVER
 from .gateway import InsuranceGateway
 from .policy import Policy, load_policy
@@ -88,6 +88,13 @@ class HospitalService:
         assert kind in NEEDS_SERVER, kind
         if not self.online():
             raise NeedsServer(f"{kind} needs the server and the device is offline")
+
+    def _identity_not_refused(self, tx, a: dict) -> None:
+        """H-A4: a refused person-matches-ID check stops the stay's later steps until confirmed."""
+        r = tx.execute("SELECT outcome, reason FROM hosp_identity_checks WHERE admission_id = ? ORDER BY id DESC "
+                       "LIMIT 1", (a["id"],)).fetchone()
+        if r is not None and r[0] == "refused":
+            raise IdentityRefused(f"{a['inpatient_no']}: identity check refused ({r[1]})")
 
     def _move(self, tx, machine: Machine, entity: str, rec: dict, event: str, code: str | None = None) -> str:
         """Apply one checked transition to ``rec`` (a row with id and state) and log it."""

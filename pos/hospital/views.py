@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..rows import row, rows
 
 __all__ = ["taken_back_receipts", "current_admission", "first_service_date", "latest_receipt_no", "notice_by_id",
-           "admission_page", "receipts", "receipt_holder", "wards", "card_deposit_receipt"]
+           "admission_page", "receipts", "receipt_holder", "wards", "card_deposit_receipt", "scheduled_discharges"]
 
 
 def taken_back_receipts(conn, admission_id: int) -> list[str]:
@@ -76,3 +76,11 @@ def card_deposit_receipt(conn, reference: str) -> str:
     r = row(conn, "SELECT r.receipt_no FROM hosp_receipts r JOIN hosp_ledger l ON l.id = r.ledger_id "
                   "WHERE l.reference = ? AND l.kind = 'deposit' ORDER BY r.id DESC LIMIT 1", (reference,))
     return r["receipt_no"] if r else ""
+
+
+def scheduled_discharges(conn, day: str) -> list[dict]:
+    """The discharges scheduled for ``day`` (site date) and not done yet, as this device pulled them
+    from every device (``hosp_pulled_admissions``): the counter's "today's discharges"."""
+    return rows(conn, "SELECT inpatient_no, ward_code, scheduled_for FROM hosp_pulled_admissions "
+                      "WHERE substr(scheduled_for, 1, 10) = ? AND coalesce(discharged_at, '') = '' "
+                      "ORDER BY scheduled_for, inpatient_no", (day,))
