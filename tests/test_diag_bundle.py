@@ -63,7 +63,7 @@ def test_cli_bundle_has_config_devices_logs_versions_and_no_secrets(onestop_env,
         vers = json.loads(z.read("versions.json"))
     for secret in PINS + ("hunter2", "abc123secret", PAN, "4761739001010119", "6222 9888 1234 0000 018"):
         assert secret not in everything, secret
-    assert config["staff"] == {"cashier_pin": REMOVED, "technician_pin": REMOVED, "supervisor_pin": ""}
+    assert config["staff"] == {"cashier_pin": REMOVED, "technician_pin": REMOVED, "supervisor_pin": "", "users": ""}
     assert config["sync"]["server_url"].startswith("https://<removed>@central.example:8443/api?token=<removed>")
     assert config["sync"]["server_url"].endswith("&site=7")
     assert config["site"]["name"] == "示范医院 Demo Hospital"
