@@ -117,6 +117,7 @@ class IdentifyScreen(Screen):
         self._stop_waiting()
 
     def _stop_waiting(self) -> None:
+        self._scan_stop = False
         cancel = getattr(self, "_cancel", None)
         if cancel is not None:
             cancel.set()
@@ -169,9 +170,13 @@ class IdentifyScreen(Screen):
 
     def _rewait(self, cancel) -> None:
         """Wait for the next card again (after a refusal), unless the screen has been left."""
-        if cancel is not self._cancel or self.manager is None or self.manager.current != self.name \
-                or not self.service:
+        # a wait stopped by leaving the screen (or the app stopping) stays stopped; only one
+        # stopped by a wristband scan is taken up again
+        if cancel is not self._cancel or (cancel.is_set() and not getattr(self, "_scan_stop", False)) \
+                or self.manager is None or self.manager.current != self.name or not self.service \
+                or App.get_running_app() is None:
             return
+        self._scan_stop = False
         self._cancel = threading.Event()
         self._start_wait()
 
@@ -193,6 +198,7 @@ class IdentifyScreen(Screen):
     def _on_scan_event(self, ev) -> None:
         if isinstance(ev, Scan):
             log.info("wristband scanned: %s", ev.text)
+            self._scan_stop = True
             self._cancel.set()
             self._identified(inpatient_no=ev.text)
         elif isinstance(ev, ScanError):
