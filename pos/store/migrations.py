@@ -32,19 +32,23 @@ MIGRATION_MODULES = [
 Migration = Callable[["sqlite_utils.Database"], None]
 
 
-def all_migrations() -> list[tuple[str, Migration]]:
+def all_migrations(extra: list[str] | tuple = ()) -> list[tuple[str, Migration]]:
+    """The platform's migrations, the active packs', then those of ``extra`` modules not among them."""
     from ..packs import store_migration_modules
 
+    modules = MIGRATION_MODULES + store_migration_modules()
     out = []
-    for modname in MIGRATION_MODULES + store_migration_modules():
+    for modname in modules + [m for m in extra if m not in modules]:
         mod = importlib.import_module(modname)
         for fn in mod.MIGRATIONS:
             out.append((f"{modname}.{fn.__name__}", fn))
     return out
 
 
-def apply_migrations(store) -> list[str]:
+def apply_migrations(store, extra: list[str] | tuple = ()) -> list[str]:
     """Apply every migration not yet recorded, each in its own transaction. Returns the names applied.
+    ``extra``: migration modules a process needs beyond the active packs' (a pack's own tool, such as
+    the club box, opening a store whatever the site's pack selection).
 
     ``store`` is a :class:`pos.store.Store`; its sqlite-utils ``db`` is only created when a
     migration is pending."""
@@ -52,7 +56,7 @@ def apply_migrations(store) -> list[str]:
     conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
     applied = []
-    for name, fn in all_migrations():
+    for name, fn in all_migrations(extra):
         if name in done:
             continue
         conn.execute("BEGIN IMMEDIATE")
