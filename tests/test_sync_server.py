@@ -560,6 +560,26 @@ def test_help_requests_stay_open_until_acknowledged(server, tmp_path):
     assert [(g["request_id"], g["by"]) for g in got] == [(first, "IT Wang"), (second, "cashier Zhao")]
     assert kiosk_events(a) == server_events(server.backend)
 
+    # as the counter and the kiosk close requests (by device and the request's time, or the kiosk's
+    # own command id when it cancels)
+    with a.transaction() as tx:
+        third = tx.emit("help.requested", {"device": "KA", "screen": "amount", "lang": "zh-Hans",
+                                           "at": "2026-11-28T09:00:00Z"})
+        fourth = tx.emit("help.requested", {"device": "KA", "screen": "finish", "lang": "en",
+                                            "at": "2026-11-28T09:05:00Z"})
+    SyncClient(a).sync_once()
+    assert open_ids() == [third, fourth]
+    with counter.transaction() as tx:
+        tx.emit("help.acknowledged", {"device": "KA", "request_at": "2026-11-28T09:00:00Z", "by": "cashier Zhao",
+                                      "at": "2026-11-28T09:01:00Z"})
+    SyncClient(counter).sync_once()
+    assert open_ids() == [fourth]
+    with a.transaction() as tx:
+        tx.emit("help.cancelled", {"device": "KA", "request": fourth, "request_at": "2026-11-28T09:05:00Z",
+                                   "reason": "cancelled", "at": "2026-11-28T09:06:00Z"})
+    SyncClient(a).sync_once()
+    assert open_ids() == []
+
 
 def test_admin_sign_in_tries_are_limited(server):
     """Guessing the admin token on the login form: ten tries, then 429 for a while (even the right one)."""

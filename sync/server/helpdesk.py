@@ -16,35 +16,54 @@ import time
 from pos.ids import utcnow_iso
 
 from ..errors import ResolveError
-from .commands import dumps
+from .commands import CommandInvalid, dumps, norm_time
 from .service import ADMIN_DEVICE, COMMAND_COLUMNS, EVENT_COLUMNS
 
 __all__ = ["REQUESTED", "ACKNOWLEDGED", "open_requests", "acknowledge", "WINDOW_S"]
 
 log = logging.getLogger(__name__)
 
-REQUESTED, ACKNOWLEDGED = "help.requested", "help.acknowledged"
+REQUESTED, ACKNOWLEDGED, CANCELLED = "help.requested", "help.acknowledged", "help.cancelled"
 #: kinds that open a request: ``kiosk.help_requested`` is what kiosks emitted before ``help.requested``
 REQUEST_KINDS = (REQUESTED, "kiosk.help_requested")
 WINDOW_S = 7 * 86400         #: requests older than this are not shown as open any more
 
 
-def _acked(cur, since: str) -> set[str]:
-    return {json.loads(p).get("request_id") for (p,) in cur.execute(
-        "SELECT payload FROM commands WHERE kind = ? AND received_at >= ?", (ACKNOWLEDGED, since)).fetchall()}
+def _when(value) -> str:
+    """A time as the server stores it (canonical UTC), so a request's time and the one an
+    acknowledgement names compare however each device wrote it."""
+    try:
+        return norm_time(str(value))
+    except CommandInvalid:
+        return str(value)
+
+
+def _closed(cur, since: str) -> tuple[set[str], set[tuple[str, str]]]:
+    """What closes a request, from the acknowledgements and cancellations received since ``since``:
+    request IDs (IT's page and API: ``request_id``; a kiosk's cancel: ``request``) and
+    ``(device, requested at)`` pairs (a counter's acknowledgement, a kiosk's cancel)."""
+    ids, pairs = set(), set()
+    for device_id, payload in cur.execute(
+            "SELECT device_id, payload FROM commands WHERE kind IN (?, ?) AND received_at >= ?",
+            (ACKNOWLEDGED, CANCELLED, since)).fetchall():
+        p = json.loads(payload)
+        ids.update(str(p[k]) for k in ("request_id", "request") if p.get(k))
+        if p.get("request_at"):
+            pairs.add((str(p.get("device") or device_id), _when(p["request_at"])))
+    return ids, pairs
 
 
 def open_requests(cur, limit: int = 50) -> list[dict]:
     """The open help requests, oldest first: ``{request_id, device_id, screen, lang, at}``."""
     since = utcnow_iso(time.time() - WINDOW_S)
-    acked = _acked(cur, since)
+    ids, pairs = _closed(cur, since)
     out = []
     for cid, device_id, payload, received in cur.execute(
             "SELECT command_id, device_id, payload, received_at FROM commands WHERE kind IN (?, ?) "
             "AND received_at >= ? ORDER BY received_at", (*REQUEST_KINDS, since)).fetchall():
-        if cid in acked:
-            continue
         p = json.loads(payload)
+        if cid in ids or (str(p.get("device") or device_id), _when(p.get("at"))) in pairs:
+            continue
         out.append({"request_id": cid, "device_id": device_id, "screen": p.get("screen", ""),
                     "lang": p.get("lang", ""), "at": p.get("at") or received})
     return out[:limit]
