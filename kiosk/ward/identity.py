@@ -1,7 +1,7 @@
 """``onestop ward``: 人證合一 (H-A4). Side by side, what the ID card said at check-in (name, sex,
 birth date, ID number masked to its last four) and the wristband the nurse scans on the patient.
 She confirms (only after a matching scan) or refuses with a reason; her staff ID and the time are
-recorded (``hosp_identity_checks``). A refusal stops charges and the discharge order until a
+recorded (the hospital pack's identity checks). A refusal stops charges and the discharge order until a
 confirmation; a second confirmation is refused. The kiosk's check-in photo is not shown yet."""
 
 from __future__ import annotations

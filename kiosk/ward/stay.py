@@ -212,9 +212,9 @@ class WardStayScreen(Screen):
 
     def last_price(self, code: str) -> int | None:
         """The fee item's unit price as last charged on this device (the catalogue has no prices)."""
-        r = self.hospital.conn.execute("SELECT unit_price_fen FROM hosp_charges WHERE fee_code = ? AND reverses_id "
-                                       "IS NULL ORDER BY id DESC LIMIT 1", (code,)).fetchone()
-        return r[0] if r else None
+        from pos.hospital.views import last_unit_price
+
+        return last_unit_price(self.hospital.conn, code)
 
     def reverse(self, cid: int) -> None:
         from pos.hospital.errors import HospitalError

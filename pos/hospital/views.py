@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..rows import row, rows
 
-__all__ = ["taken_back_receipts", "current_admission", "first_service_date", "latest_receipt_no", "notice_by_id",
+__all__ = ["last_unit_price", "taken_back_receipts", "current_admission", "first_service_date", "latest_receipt_no", "notice_by_id",
            "admission_page", "receipts", "receipt_holder", "wards", "card_deposit_receipt", "scheduled_discharges"]
 
 
@@ -84,3 +84,11 @@ def scheduled_discharges(conn, day: str) -> list[dict]:
     return rows(conn, "SELECT inpatient_no, ward_code, scheduled_for FROM hosp_pulled_admissions "
                       "WHERE substr(scheduled_for, 1, 10) = ? AND coalesce(discharged_at, '') = '' "
                       "ORDER BY scheduled_for, inpatient_no", (day,))
+
+
+def last_unit_price(conn, fee_code: str) -> int | None:
+    """The fee item's unit price (fen) as last charged on this device, or None (the catalogue has
+    no prices; the ward offers the last one)."""
+    r = conn.execute("SELECT unit_price_fen FROM hosp_charges WHERE fee_code = ? AND reverses_id IS NULL "
+                     "ORDER BY id DESC LIMIT 1", (fee_code,)).fetchone()
+    return r[0] if r else None
