@@ -152,7 +152,7 @@ def test_a_nurse_gives_beds_by_wristband_and_moves_a_patient_the_server_refused(
     assert cell["state"] == "occupied" and cell["inpatient_no"] == p2 and not cell["conflict"]
     scan(ui, p0)                                                 # a transfer to another ward
     ui.tap(b.ids.next_ward)
-    assert "兒科" in b.ids.title.text
+    assert "儿科" in b.ids.title.text
     ui.tap(b.ids.next_ward)                                      # wards in code order: CARD, PEDS, SURG
     assert "普外科" in b.ids.title.text and p0 in b.selected_text
     ui.tap(b.cells["10"])
@@ -166,7 +166,7 @@ def test_a_nurse_gives_beds_by_wristband_and_moves_a_patient_the_server_refused(
                                           "WHERE state = 'occupied'").fetchall())
     assert held["SURG/10"] == p0
     ui.tap(b.ids.next_ward)                                      # round to the station's own ward
-    assert "心內科" in b.ids.title.text
+    assert "心内科" in b.ids.title.text
     scan(ui, "ZYXX-999999")
     assert "ZYXX-999999" in b.message and "不是" in b.message
 

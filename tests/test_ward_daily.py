@@ -63,7 +63,7 @@ def test_the_station_prints_every_daily_list_low_balance_first(ward_printing, ar
     lists = [d.text for d in printer.docs if getattr(d, "cut", False)]
     assert p2 in lists[0] and p0 in lists[1]                 # the low balance first
     assert PROMPT in lists[0] and PROMPT not in lists[1]
-    assert "床位費" in lists[0] and "45.00" in lists[0]
+    assert "床位费" in lists[0] and "45.00" in lists[0]
     assert "2 份" in b.message and "1 份余额不足" in b.message
     given = [r[0] for r in ui.app.store.conn.execute(
         "SELECT json_extract(payload, '$.inpatient_no') FROM outbox WHERE kind = 'hospital.daily_list.printed' "

@@ -82,7 +82,7 @@ def test_charges_review_lock_unlock_and_a_scheduled_discharge_that_reaches_the_c
     assert "单价" in s.message and s.rows == {}                     # no price known yet
     type_in(s, price="45.00")
     tap(ui, s.ids.post)
-    assert "床位費" in s.message and "¥45.00" in s.message
+    assert "床位费" in s.message and "¥45.00" in s.message
     type_in(s, code="X900", name="陪护费", qty="2", price="30.00")  # by hand, category 丙
     tap(ui, s.ids.category)
     tap(ui, s.ids.category)
