@@ -105,7 +105,7 @@ def test_the_next_card_is_read_after_a_refused_one(kiosk):
 
 
 def outbox(app, kind):
-    return [r["payload"] | {"_id": r["command_id"]} for r in app.store.outbox_pending() if r["kind"] == kind]
+    return [r["payload"] | {"_id": r["command_id"]} for r in app.store.outbox_pending(limit=100_000) if r["kind"] == kind]
 
 
 @pytest.mark.parametrize("lang", ["zh-Hans", "en"])

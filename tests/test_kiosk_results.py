@@ -68,7 +68,7 @@ def test_directions_slip_points_to_the_ward_and_the_band_has_no_empty_bed(kiosk,
     en_words = {w for o in texts for w in o.text.split() if w.isascii() and w.isalpha()}
     assert {"nurse", "station", "please", "report"} <= en_words     # whole words, none cut ("nurs / e")
     assert ("護士站" if lang == "zh-Hant" else "护士站") in body
-    band = str(world.wristband_printer.wait_docs(1)[0])
+    band = str(world.label_printer.wait_docs(1)[0])
     assert "床" not in band and ward["name"] in band
     # the screen: ward first, then the inpatient number
     scr = ui.screen()
@@ -129,7 +129,7 @@ def test_top_up_result_shows_amount_new_balance_and_only_this_patients_documents
     no = check_in(ui, 1)
     ui.tap(ui.screen().ids.done)
     go_to(ui, "home")
-    before = len(world.receipt_printer.docs) + len(world.wristband_printer.docs)
+    before = len(world.receipt_printer.docs) + len(world.label_printer.docs)
     assert before >= 3
     ui.tap(ui.screen().ids.svc_topup)
     ui.tap(go_to(ui, "identify").ids.demo_card_1)

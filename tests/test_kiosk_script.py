@@ -91,7 +91,7 @@ def test_a_check_in_and_its_paper_in_one_script(kiosk, lang):
     ui.tap(scr.ids.print_button)
     docs = world.receipt_printer.wait_docs(3, timeout=20)
     seen.update({f"paper {i}": d.text for i, d in enumerate(docs)})
-    seen["wristband"] = str(world.wristband_printer.wait_docs(1)[0])
+    seen["wristband"] = str(world.label_printer.wait_docs(1)[0])
     # Simplified: nothing Traditional anywhere, data included (the demo site is a mainland one)
     site = ui.app.site_name                      # the site's own name, one text: data too
     bad = {k: wrong_chars(v.replace(site, "") if lang == "zh-Hant" else v, lang, data_ok=(lang == "zh-Hant"))
