@@ -156,6 +156,7 @@ def test_a_nurse_gives_beds_by_wristband_and_moves_a_patient_the_server_refused(
     ui.tap(b.ids.next_ward)                                      # wards in code order: CARD, PEDS, SURG
     assert "普外科" in b.ids.title.text and p0 in b.selected_text
     ui.tap(b.cells["10"])
+    ui.wait(lambda: "10" in b.message, what="the transfer's message")     # the claim runs off the UI thread
     a = hosp.admission(p0)
     assert a["ward_code"] == "SURG" and "10" in b.message
     SyncClient(ui.app.store).sync_once()
