@@ -160,6 +160,22 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "busy_wait": Key((int, float), 10, "Seconds recovery waits for a busy terminal before leaving an attempt in doubt "
                          "(more than 0, at most 600).", _above(0, 600)),
     },
+    "qrpay": {
+        "wechat_url": Key(str, "", "WeChat Pay API v2 base URL (https://api.mch.weixin.qq.com); empty = WeChat Pay not "
+                          "offered.", _http_url),
+        "wechat_appid": Key(str, "", "WeChat Pay appid of the merchant."),
+        "wechat_mch_id": Key(str, "", "WeChat Pay merchant number (mch_id)."),
+        "wechat_key_file": Key(str, "", "File (mode 0600) holding the WeChat Pay API v2 key."),
+        "alipay_url": Key(str, "", "Alipay open API base URL (https://openapi.alipay.com); empty = Alipay not offered.",
+                          _http_url),
+        "alipay_app_id": Key(str, "", "Alipay app_id of the merchant's application."),
+        "alipay_private_key_file": Key(str, "", "PEM file (mode 0600) of the merchant's RSA2 private key."),
+        "alipay_public_key_file": Key(str, "", "PEM file of the Alipay public key (checks the replies)."),
+        "poll": Key((int, float), 2, "Seconds between order queries while a payment QR is shown (more than 0, at most 60).",
+                    _above(0, 60)),
+        "wait": Key((int, float), 120, "Seconds a payment QR stays on the screen before its order is closed (more "
+                    "than 0, at most 900).", _above(0, 900)),
+    },
 }
 
 

@@ -32,7 +32,9 @@ def charge(flow, purpose: str, on_status=None):
     inpatient_no = flow.admission["inpatient_no"]
     site = flow.site
     try:
-        out = site.payments.pay(flow.amount_fen, terminal_url=site.device("payment_terminal"),
+        # flow.pay_with: another method of the same interface (a QR payment, pos.payments.qr)
+        pay = getattr(flow, "pay_with", None) or site.payments.pay
+        out = pay(flow.amount_fen, terminal_url=site.device("payment_terminal"),
                                 account=inpatient_no, purpose=purpose, on_status=on_status)
     except (PaymentInDoubt, PaymentBlocked) as exc:
         log.warning("%s %s: payment not settled: %s", purpose, inpatient_no, exc)
