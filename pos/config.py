@@ -171,6 +171,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "alipay_app_id": Key(str, "", "Alipay app_id of the merchant's application."),
         "alipay_private_key_file": Key(str, "", "PEM file (mode 0600) of the merchant's RSA2 private key."),
         "alipay_public_key_file": Key(str, "", "PEM file of the Alipay public key (checks the replies)."),
+        "unionpay_url": Key(str, "", "UnionPay online (acp 5.1.0) gateway base URL; empty = UnionPay QR not offered.",
+                            _http_url),
+        "unionpay_mer_id": Key(str, "", "UnionPay merchant number (merId)."),
+        "unionpay_cert_id": Key(str, "", "certId of the merchant's UnionPay signing certificate."),
+        "unionpay_private_key_file": Key(str, "", "PEM file (mode 0600) of the merchant's UnionPay signing key."),
+        "unionpay_public_key_file": Key(str, "", "PEM file of UnionPay's public key (checks the replies)."),
         "poll": Key((int, float), 2, "Seconds between order queries while a payment QR is shown (more than 0, at most 60).",
                     _above(0, 60)),
         "wait": Key((int, float), 120, "Seconds a payment QR stays on the screen before its order is closed (more "

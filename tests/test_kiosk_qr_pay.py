@@ -12,6 +12,7 @@ import zxingcpp
 from PIL import Image
 
 from drivers.sim.qrpay_alipay import AlipaySim, new_key_pair
+from drivers.sim.qrpay_unionpay import UnionPaySim
 from drivers.sim.qrpay_wechat import WechatPaySim
 from kiosk.demo_env import DemoWorld
 from kiosk.launch import demo_config_path
@@ -35,6 +36,7 @@ def kiosk(tmp_path):
     wx = WechatPaySim()
     merchant_private, merchant_public = new_key_pair()
     ali = AlipaySim(merchant_public_pem=merchant_public)
+    up = UnionPaySim(merchant_public_pem=merchant_public)
     uis = []
 
     def start(**kw):
@@ -45,12 +47,16 @@ def kiosk(tmp_path):
             "alipay_url": ali.url, "alipay_app_id": ali.app_id,
             "alipay_private_key_file": _secret(tmp_path / "alipay.pem", merchant_private),
             "alipay_public_key_file": _secret(tmp_path / "alipay-public.pem", ali.public_pem),
+            "unionpay_url": up.url, "unionpay_mer_id": up.mer_id, "unionpay_cert_id": "69629715588",
+            "unionpay_private_key_file": str(tmp_path / "alipay.pem"),
+            "unionpay_public_key_file": _secret(tmp_path / "unionpay-public.pem", up.public_pem),
             "poll": 0.2, "wait": 60}
         ui = start_app("demo", config=cfg, store_path=str(tmp_path / "kiosk.sqlite"), demo_world=world, **kw)
         uis.append(ui)
         return ui
 
-    yield start, world, {"wechat": wx, "alipay": ali}
+    yield start, world, {"wechat": wx, "alipay": ali, "unionpay": up}
+    up.stop()
     for ui in uis:
         stop_app(ui)
     wx.stop()
@@ -94,12 +100,12 @@ def read_qr_from_screen(ui, artifacts, name) -> str:
     return texts[0]
 
 
-@pytest.mark.parametrize("lang,provider", [("zh-Hans", "wechat"), ("zh-Hant", "alipay"), ("en", "wechat")])
+@pytest.mark.parametrize("lang,provider", [("zh-Hans", "wechat"), ("zh-Hant", "alipay"), ("en", "unionpay")])
 def test_deposit_by_shown_qr(kiosk, artifacts, lang, provider):
     start, world, sims = kiosk
     ui = start(language=lang)
     scr, amount = to_pay_screen(ui, "demo_card_1")
-    assert {"card", "wechat", "alipay", "code"} <= set(scr.methods)
+    assert scr.methods == ["card", "wechat", "alipay", "unionpay", "code"]
     assert_no_tofu(ui.app.root)
     ui.screenshot(artifacts, f"qr-1-methods-{lang}")
     ui.tap(getattr(scr.ids, f"method_{provider}"))

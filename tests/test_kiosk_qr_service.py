@@ -10,14 +10,17 @@ import threading
 import pytest
 
 from drivers.sim.qrpay_alipay import AlipaySim, new_key_pair
+from drivers.sim.qrpay_unionpay import UnionPaySim
 from drivers.sim.qrpay_wechat import WechatPaySim
 from pos.payments.qr import InvalidPaymentCode, QrPaymentService, provider_of_code
 from sync.qrpay._http import fen, yuan
 from sync.qrpay.alipay import Alipay, response_object
+from sync.qrpay.unionpay import UnionPay
 from sync.qrpay.wechat import WechatPay, sign
 
 WECHAT_CODE = "134567890123456789"      # 18 digits, 10-15 first: a WeChat payment code
 ALIPAY_CODE = "284567890123456789"      # 16-24 digits, 25-30 first: an Alipay payment code
+UNIONPAY_CODE = "6212345678901234567"   # 19 digits, 62 first: a UnionPay (云闪付) payment code
 
 
 @pytest.fixture
@@ -25,10 +28,14 @@ def providers():
     wx = WechatPaySim()
     merchant_private, merchant_public = new_key_pair()
     ali = AlipaySim(merchant_public_pem=merchant_public)
-    gws = {"wechat": WechatPay(wx.url, appid=wx.appid, mch_id=wx.mch_id, key=wx.key),
+    up = UnionPaySim(merchant_public_pem=merchant_public)
+    gws = {"unionpay": UnionPay(up.url, mer_id=up.mer_id, cert_id="69629715588", private_key_pem=merchant_private,
+                                unionpay_public_key_pem=up.public_pem),
+           "wechat": WechatPay(wx.url, appid=wx.appid, mch_id=wx.mch_id, key=wx.key),
            "alipay": Alipay(ali.url, app_id=ali.app_id, private_key_pem=merchant_private,
                             alipay_public_key_pem=ali.public_pem)}
-    yield {"wechat": wx, "alipay": ali}, gws
+    yield {"wechat": wx, "alipay": ali, "unionpay": up}, gws
+    up.stop()
     wx.stop()
     ali.stop()
 
@@ -82,7 +89,7 @@ def test_payment_code_tells_the_provider():
         provider_of_code("ZY-2024-0012")
 
 
-@pytest.mark.parametrize("provider", ["wechat", "alipay"])
+@pytest.mark.parametrize("provider", ["wechat", "alipay", "unionpay"])
 def test_shown_qr_paid_by_the_phone(store, providers, provider):
     sims, gws = providers
     posted = []
@@ -95,7 +102,8 @@ def test_shown_qr_paid_by_the_phone(store, providers, provider):
 
     out = svc.pay_shown(50000, provider=provider, account="ZY1", on_qr=on_qr)
     assert out.public_status == "approved" and out.brand == provider
-    assert shown[0].startswith({"wechat": "weixin://wxpay/bizpayurl?pr=", "alipay": "https://qr.alipay.com/"}[provider])
+    assert shown[0].startswith({"wechat": "weixin://wxpay/bizpayurl?pr=", "alipay": "https://qr.alipay.com/",
+                                "unionpay": "https://qr.95516.com/"}[provider])
     assert [e["amount_fen"] for e in sales(sims[provider])] == [50000]
     assert out.trace_no == sales(sims[provider])[0]["transaction_id"]
     assert posted == [out.attempt_id]
@@ -104,7 +112,8 @@ def test_shown_qr_paid_by_the_phone(store, providers, provider):
     assert "payment.posted" in kinds
 
 
-@pytest.mark.parametrize("provider,code", [("wechat", WECHAT_CODE), ("alipay", ALIPAY_CODE)])
+@pytest.mark.parametrize("provider,code", [("wechat", WECHAT_CODE), ("alipay", ALIPAY_CODE),
+                                                ("unionpay", UNIONPAY_CODE)])
 def test_scanned_code_with_password_confirmation(store, providers, provider, code):
     sims, gws = providers
     posted = []
@@ -119,7 +128,8 @@ def test_scanned_code_with_password_confirmation(store, providers, provider, cod
     assert code not in dump
 
 
-@pytest.mark.parametrize("provider,code", [("wechat", WECHAT_CODE), ("alipay", ALIPAY_CODE)])
+@pytest.mark.parametrize("provider,code", [("wechat", WECHAT_CODE), ("alipay", ALIPAY_CODE),
+                                                ("unionpay", UNIONPAY_CODE)])
 def test_lost_micropay_reply_is_settled_by_the_query_never_resent(store, providers, provider, code):
     sims, gws = providers
     posted = []
@@ -133,7 +143,7 @@ def test_lost_micropay_reply_is_settled_by_the_query_never_resent(store, provide
     assert posted == [out.attempt_id]
 
 
-@pytest.mark.parametrize("provider", ["wechat", "alipay"])
+@pytest.mark.parametrize("provider", ["wechat", "alipay", "unionpay"])
 def test_lost_precreate_reply_closes_the_order(store, providers, provider):
     sims, gws = providers
     svc = service(store, gws, [])
@@ -176,7 +186,8 @@ def test_crash_after_sent_recovers_on_restart(store, providers):
     assert [e["amount_fen"] for e in sales(sims["wechat"])] == [40000]
 
 
-@pytest.mark.parametrize("provider,code", [("wechat", WECHAT_CODE), ("alipay", ALIPAY_CODE)])
+@pytest.mark.parametrize("provider,code", [("wechat", WECHAT_CODE), ("alipay", ALIPAY_CODE),
+                                                ("unionpay", UNIONPAY_CODE)])
 def test_refund_with_lost_reply_refunds_once(store, providers, provider, code):
     sims, gws = providers
     svc = service(store, gws, [])

@@ -22,6 +22,13 @@ def gateways_from_config(config) -> dict:
         out["alipay"] = Alipay(get("qrpay", "alipay_url"), app_id=get("qrpay", "alipay_app_id"),
                                private_key_pem=_secret(get("qrpay", "alipay_private_key_file")).encode(),
                                alipay_public_key_pem=_secret(get("qrpay", "alipay_public_key_file")).encode())
+    if get("qrpay", "unionpay_url"):
+        from .unionpay import UnionPay
+
+        out["unionpay"] = UnionPay(get("qrpay", "unionpay_url"), mer_id=get("qrpay", "unionpay_mer_id"),
+                                   cert_id=get("qrpay", "unionpay_cert_id"),
+                                   private_key_pem=_secret(get("qrpay", "unionpay_private_key_file")).encode(),
+                                   unionpay_public_key_pem=_secret(get("qrpay", "unionpay_public_key_file")).encode())
     return out
 
 
