@@ -5,12 +5,18 @@ the discharge."""
 
 from __future__ import annotations
 
+import logging
+
 from kivy.app import App
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
 
 from .base import N_, CounterScreen, ScanCatcher, yuan
 
 __all__ = ["CounterDischargeScreen", "SCREEN"]
+
+log = logging.getLogger(__name__)
+VOID_NEEDS_SUPERVISOR = N_("These deposit receipts are not back: {receipts} ({amount}). Settling voids them: "
+                          "the supervisor enters their PIN, then tap Settle anyway.")
 
 _ = N_
 BUTTONS = [_("Settle"), _("Settle anyway")]
@@ -23,6 +29,7 @@ class CounterDischargeScreen(CounterScreen):
     card_refund_ok = BooleanProperty(False)    # a surplus and card deposits left to take it
     figures = DictProperty({})            # the split shown: total, pooled, selfpay, deposits, refund, collect
     receipts = ListProperty([])           # issued deposit receipts: {receipt_no, amount_fen, scanned}
+    need_supervisor = BooleanProperty(False)   # voiding receipts waits for the supervisor's PIN (site policy)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -114,16 +121,25 @@ class CounterDischargeScreen(CounterScreen):
         return sum(1 for r in self.receipts if not r["scanned"])
 
     # -- settle, then refund or collect, then finish -------------------------------------------
-    def settle(self, force: bool = False) -> None:
-        if self.missing() and not force:
-            left = [r for r in self.receipts if not r["scanned"]]
-            self.say("These deposit receipts are not back: {receipts} ({amount}). Settling voids them. "
-                     "Scan them, mark them as taken back, or tap Settle anyway to void them.", error=True,
-                     receipts=", ".join(r["receipt_no"] for r in left),
-                     amount=yuan(sum(r["amount_fen"] for r in left)))
+    def settle(self, force: bool = False, supervisor: str = "") -> None:
+        left = [r for r in self.receipts if not r["scanned"]]
+        named = {"receipts": ", ".join(r["receipt_no"] for r in left), "amount": yuan(sum(r["amount_fen"] for r in left))}
+        policy = App.get_running_app().site.get("hospital", "void_receipts_supervisor")
+        if left and not force:
+            self.need_supervisor = bool(policy)
+            self.say(VOID_NEEDS_SUPERVISOR if policy else
+                     "These deposit receipts are not back: {receipts} ({amount}). Settling voids them. "
+                     "Scan them, mark them as taken back, or tap Settle anyway to void them.", error=True, **named)
             self.ids.settle.text_key = "Settle anyway"
             self._force = True
             return
+        if left and policy and not supervisor:
+            self._ask_supervisor(named)
+            return
+        if left:
+            log.warning("discharge %s: settled with deposit receipts not taken back, voided: %s (%s)%s",
+                        self.inpatient_no, named["receipts"], named["amount"],
+                        f"; approved by supervisor {supervisor}" if supervisor else "")
 
         def done(st):
             self.figures = dict(self.figures, **st)
@@ -141,6 +157,36 @@ class CounterDischargeScreen(CounterScreen):
 
     def press_settle(self) -> None:
         self.settle(force=getattr(self, "_force", False))
+
+    def _ask_supervisor(self, named: dict) -> None:
+        """The site's policy: voiding receipts takes the supervisor's own PIN (their login, else the
+        shared supervisor PIN), typed in the field under the receipts."""
+        from pos.staff import verify_pin
+
+        from ..screens.login import staff_users
+
+        app = App.get_running_app()
+        pin = self.ids.void_pin.text.strip()
+        stored = [(u["name"], u["pin"]) for u in staff_users(app.site, "supervisor")]
+        if app.site.get("staff", "supervisor_pin"):
+            stored.append(("supervisor", app.site.get("staff", "supervisor_pin")))
+        if not stored:
+            self.say("No supervisor PIN is configured. Technician: set staff.supervisor_pin.", error=True)
+            return
+        if not pin:
+            self.say(VOID_NEEDS_SUPERVISOR, error=True, **named)
+            return
+
+        def checked(who):
+            self.ids.void_pin.text = ""
+            if not who:
+                log.warning("discharge %s: wrong supervisor PIN for voiding receipts", self.inpatient_no)
+                self.say("Wrong supervisor PIN.", error=True)
+                return
+            self.need_supervisor = False
+            self.settle(force=True, supervisor=who)
+
+        self.call(lambda _d: next((name for name, h in stored if verify_pin(pin, h)), None), checked)
 
     def refund(self) -> None:
         amount = self.figures.get("refund_fen", 0)
@@ -181,6 +227,9 @@ class CounterDischargeScreen(CounterScreen):
         super().reset()
         self.inpatient_no = self.patient = self.stage = ""
         self.figures, self.receipts, self._force = {}, [], False
+        self.need_supervisor = False
+        if "void_pin" in self.ids:
+            self.ids.void_pin.text = ""
         if "receipts" in self.ids:
             self.ids.receipts.clear_widgets()
 

@@ -25,6 +25,8 @@ SECTIONS = {"hospital": {
                           _level),
     "low_balance_fen": Key(int, 50000, "Deposit balance (fen) below which the daily list asks for a top-up.",
                            lambda v: None if v >= 0 else "must be 0 or more"),
+    "void_receipts_supervisor": Key(bool, False, "Settling a discharge with deposit receipts not taken back (they are "
+                                    "voided) needs the supervisor's own PIN as well as the cashier's confirmation."),
 }, "ward": {
     "ward_code": Key(str, "", "The ward this nurse station serves (a ward code); empty = the first ward."),
     "nurse_pin": Key(str, "", "PBKDF2 hash of the ward nurses' PIN (`onestop config pin-hash`); empty = refused.",
