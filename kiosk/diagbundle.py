@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import os
 import platform
 import re
 import sys
@@ -29,7 +30,7 @@ from pathlib import Path
 from drivers.pci import redact
 from pos.private import private_file
 
-__all__ = ["redact_config", "versions", "device_list", "tail_lines", "filter_level", "LEVELS",
+__all__ = ["removable_mounts", "write_bundle_to_stick", "redact_config", "versions", "device_list", "tail_lines", "filter_level", "LEVELS",
            "write_bundle", "default_bundle_path", "REMOVED", "SECRET_KEY"]
 
 log = logging.getLogger(__name__)
@@ -184,4 +185,56 @@ def write_bundle(config, out: Path | str | None = None, *, statuses: dict | None
         z.writestr("versions.json", json.dumps(versions(), indent=2))
     tmp.replace(path)
     log.info("diagnostics bundle written: %s", path)
+    return path
+
+
+# -- a USB stick ----------------------------------------------------------------------------
+#: where desktop automounters (udisks2) put removable media
+REMOVABLE_ROOTS = ("/media/", "/run/media/")
+
+
+def _unescape_mount(field: str) -> str:
+    """/proc/mounts writes space, tab, newline and backslash as octal escapes."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def removable_mounts(configured: str = "", mounts_file: str = "/proc/mounts") -> list[Path]:
+    """Writable folders of USB sticks: ``configured`` (``kiosk.usb_path``) when it is a folder,
+    then every mount point under /media or /run/media, in the order they were mounted."""
+    out: list[Path] = []
+    if configured and Path(configured).is_dir() and os.access(configured, os.W_OK):
+        out.append(Path(configured))
+    try:
+        with open(mounts_file, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as exc:
+        log.warning("cannot read %s: %s", mounts_file, exc)
+        lines = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        point = _unescape_mount(fields[1])
+        if point.startswith(REMOVABLE_ROOTS) and "ro" not in fields[3].split(",") and os.access(point, os.W_OK):
+            p = Path(point)
+            if p not in out:
+                out.append(p)
+    return out
+
+
+def write_bundle_to_stick(config, stick: Path | str, **kw) -> Path:
+    """Write the bundle onto a USB stick and flush it to the stick (it may be pulled right after)."""
+    path = Path(stick) / default_bundle_path().name
+    write_bundle(config, path, **kw)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    log.info("diagnostics bundle written to the USB stick at %s", stick)
     return path

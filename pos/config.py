@@ -152,6 +152,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "idle_timeout": Key((int, float), 90, "Seconds without a touch before the kiosk returns home (more than 0, "
                             "at most 86400).", _above(0, 86400)),
         "fullscreen": Key(bool, True, "Kiosk mode: fullscreen, no exit on ESC, no close."),
+        "usb_path": Key(str, "", "Folder where a USB stick is mounted, for the diagnostics bundle (besides what is "
+                        "mounted under /media and /run/media); empty = detect only."),
     },
     "payments": {
         "recovered_approval": Key(str, "post", "What recovery does with an approval the terminal made but onestop "

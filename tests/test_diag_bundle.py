@@ -221,3 +221,32 @@ def test_a_rotated_log_stays_owner_only(tmp_path):
         os.umask(old)
     files = sorted(tmp_path.glob("onestop.log*"))
     assert len(files) == 3 and all(_mode(f) == 0o600 for f in files)
+
+
+def test_usb_sticks_are_found_under_media_and_run_media(tmp_path):
+    """Mount points of removable media from /proc/mounts (octal escapes decoded; read-only ones and
+    other file systems left out), the configured folder first."""
+    from kiosk.diagbundle import removable_mounts
+
+    media = tmp_path / "media"          # stands for /media: the paths in the table are real folders
+    mounts = tmp_path / "mounts"
+    mounts.write_text(
+        "/dev/sda1 / ext4 rw,relatime 0 0\n"
+        "/dev/sdb1 /media/pi/MY\\040STICK vfat rw,nosuid,nodev 0 0\n"
+        "/dev/sdc1 /run/media/tech/DIAG exfat rw 0 0\n"
+        "/dev/sr0 /media/pi/CDROM iso9660 ro,nosuid 0 0\n", encoding="utf-8")
+    import kiosk.diagbundle as db
+
+    real = {"/media/pi/MY STICK": media / "a", "/run/media/tech/DIAG": media / "b", "/media/pi/CDROM": media / "c"}
+    for p in real.values():
+        p.mkdir(parents=True)
+    configured = tmp_path / "configured"
+    configured.mkdir()
+    orig_access = db.os.access
+    try:        # the table's mount points are checked for write access: answer for the folders above
+        db.os.access = lambda p, mode: orig_access(real.get(str(p), p), mode)
+        found = removable_mounts(str(configured), mounts_file=str(mounts))
+    finally:
+        db.os.access = orig_access
+    assert [str(p) for p in found] == [str(configured), "/media/pi/MY STICK", "/run/media/tech/DIAG"]
+    assert removable_mounts(str(tmp_path / "missing"), mounts_file=str(tmp_path / "no-such-file")) == []

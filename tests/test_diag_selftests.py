@@ -140,7 +140,8 @@ def test_printer_self_test_prints_the_test_page(diag, sims, artifacts):
     ui = diag
     screen = open_test(ui, "receipt_printer")
     run_action(ui, screen, "do_printer_status")
-    assert screen.outcome == "ok" and any("status: connected" in line for line in screen.lines)
+    assert screen.outcome == "ok" and screen.lines[:2] == ["Status: Ready", "Paper: enough"]
+    assert not any("_" in line or "False" in line for line in screen.lines)    # no raw keys (item 22)
     before = len(sims["printer"].docs)
     run_action(ui, screen, "do_print_test")
     assert screen.outcome == "ok", screen.lines
@@ -294,3 +295,37 @@ def test_sim_devices_are_refused_before_any_journal_row(store):
     assert store.conn.execute("SELECT count(*) FROM print_jobs").fetchone()[0] == 0
     assert store.conn.execute("SELECT count(*) FROM payment_attempts").fetchone()[0] == 0
     assert selftest.COUNTERS["payment_terminal"]["failures"] >= 1
+
+
+def test_bundle_written_to_the_usb_stick_by_touch(diag, tmp_path):
+    """Item 24: "Write to USB stick" puts the bundle on the stick (here a folder configured as the
+    stick's mount point, kiosk.usb_path), readable, without secrets."""
+    import zipfile
+
+    ui = diag
+    stick = tmp_path / "STICK"
+    stick.mkdir()
+    ui.app.site.values.setdefault("kiosk", {})["usb_path"] = str(stick)
+    try:
+        screen = ui.screen()
+        ui.tap(screen.ids.usb_button)
+        ui.wait(lambda: screen.message == "Diagnostics bundle written to the USB stick:", timeout=20,
+                what="bundle on the stick")
+        (path,) = stick.glob("onestop-diag-*.zip")
+        assert screen.detail == str(path)
+        ui.find(path.name)
+        with zipfile.ZipFile(path) as z:
+            assert {"README.txt", "config.json", "devices.json", "logs/onestop.log", "versions.json"} <= set(z.namelist())
+            assert TECH_PIN not in z.read("config.json").decode("utf-8")
+        assert not list(stick.glob("*.part"))
+        # the stick is pulled: the technician is told, nothing is written elsewhere
+        ui.app.site.values["kiosk"]["usb_path"] = str(tmp_path / "gone")
+        from kiosk import diagbundle
+
+        if diagbundle.removable_mounts(""):
+            return          # this machine has a real stick mounted: the next check does not apply
+        ui.tap(screen.ids.usb_button)
+        ui.wait(lambda: screen.message == "No USB stick found. Insert one and try again.", timeout=20,
+                what="no stick")
+    finally:
+        ui.app.site.values["kiosk"].pop("usb_path", None)

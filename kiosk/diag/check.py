@@ -51,6 +51,26 @@ def pil_texture(img) -> Texture:
     return tex
 
 
+#: a printer's state, in words (DeviceStatus.state values)
+PRINTER_STATES = {"connected": "Ready", "error": "Not ready", "disconnected": "Not connected"}
+
+
+def printer_status_lines(st, lang: str) -> list[str]:
+    """A printer's status as lines a person reads, in ``lang`` (no raw keys such as
+    ``paper_near_end: False``); the driver's reason follows in its own words when it is not ready."""
+    from ..i18n import tr
+
+    lines = [tr("Status: {state}", lang, state=tr(PRINTER_STATES.get(st.state.value, "Not ready"), lang))]
+    if "paper_near_end" in st.detail:
+        lines.append(tr("Paper: {paper}", lang, paper=tr("running low" if st.detail["paper_near_end"] else "enough",
+                                                         lang)))
+    if st.detail.get("profile"):
+        lines.append(tr("Printer profile: {profile}", lang, profile=st.detail["profile"]))
+    if st.state.value != "connected" and st.reason:
+        lines.append(tr("Reason: {reason}", lang, reason=st.reason))
+    return lines
+
+
 class DiagTestScreen(Screen):
     card_timeout = 15.0                  # seconds a card read waits for a card
     role = StringProperty("")
@@ -184,13 +204,13 @@ class DiagTestScreen(Screen):
 
     # printers
     def do_printer_status(self) -> None:
-        url, role = self.url, self.role
+        url, role, lang = self.url, self.role, App.get_running_app().lang
 
         def run():
             if not url:
                 return selftest.Result(False, "This device is not configured.")
             st = probe(url, role)
-            self_lines = [f"status: {st.state.value} - {st.reason}"] + [f"{k}: {v}" for k, v in st.detail.items()]
+            self_lines = printer_status_lines(st, lang)
             return selftest.record(role, selftest.Result(
                 st.state.value == "connected", "Printer ready." if st.state.value == "connected"
                 else "The printer is not ready.", self_lines, "" if st.state.value == "connected" else st.reason))

@@ -168,6 +168,35 @@ class DiagScreen(Screen):
 
         worker.submit(lambda: write_bundle(app.site, None, statuses=statuses, discovered=found), done, failed)
 
+    def export_to_stick(self) -> None:
+        """The bundle onto a USB stick: the configured folder, else the first stick mounted under
+        /media or /run/media."""
+        from ..diagbundle import removable_mounts, write_bundle_to_stick
+
+        app = App.get_running_app()
+        statuses = dict(app.device_status)
+        found = list(self.discovered)
+        self.message, self.detail = "Writing the diagnostics bundle...", ""
+
+        def run():
+            sticks = removable_mounts(app.site.get("kiosk", "usb_path"))
+            if not sticks:
+                return None
+            return write_bundle_to_stick(app.site, sticks[0], statuses=statuses, discovered=found)
+
+        def done(path):
+            if path is None:
+                self.message, self.detail = "No USB stick found. Insert one and try again.", ""
+                return
+            self.message, self.detail = "Diagnostics bundle written to the USB stick:", str(path)
+            self.last_bundle = path
+
+        def failed(exc):
+            log.error("diagnostics bundle on the USB stick failed: %s", exc)
+            self.message, self.detail = "The diagnostics bundle could not be written.", str(exc)
+
+        worker.submit(run, done, failed)
+
     def reset(self) -> None:
         self.message, self.detail = "", ""
 
