@@ -7,12 +7,21 @@ The script taps the real widgets with real touch events, as the tests do, while 
 own event loop; it advances on a Clock tick and waits for each screen before acting. The ward's
 part (bed, charges, discharge order, locking, scheduling) happens in the hospital's systems, not
 at the kiosk, so the script does it through the domain service.
+
+Pictures are named ``NN-<language>-<flow>-<step>.png`` and DIR gets an ``index.html`` that pages
+through every picture in DIR (all languages played into it), grouped by language and flow, with
+the arrow keys moving from one picture to the next. The script plays every flow in each language
+of ``ONESTOP_AUTOPLAY_LANGUAGES`` (comma-separated; default ``zh-Hans,zh-Hant,en``), one demo
+patient per language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
+import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -23,7 +32,7 @@ from kivy.tests.common import UnitTestTouch
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Autoplay"]
+__all__ = ["Autoplay", "write_index"]
 
 STEP_TIMEOUT_S = 60.0
 
@@ -59,6 +68,7 @@ class Autoplay:
         try:
             step = next(self._script)
         except StopIteration:
+            write_index(self.out)
             log.info("autoplay finished: %d pictures in %s", self.n, self.out)
             self.app.stop()
             return False
@@ -88,7 +98,7 @@ class Autoplay:
 
     def shot(self, name: str) -> None:
         self.n += 1
-        target = self.out / f"{self.n:02d}-{name}.png"
+        target = self.out / f"{self.n:02d}-{self.app.lang}-{name}.png"
         produced = Window.screenshot(name=str(target))
         if produced and produced != str(target):
             shutil.move(produced, target)
@@ -98,7 +108,7 @@ class Autoplay:
         for png in sorted(Path(world.printed).rglob("*.png"), key=lambda p: p.stat().st_mtime):
             if png.stat().st_mtime >= self._printed_since:
                 self.n += 1
-                shutil.copy(png, self.out / f"{self.n:02d}-{label}-{png.parent.name}.png")
+                shutil.copy(png, self.out / f"{self.n:02d}-{self.app.lang}-{label}-{png.parent.name}.png")
         self._printed_since = time.time()
 
     @staticmethod
@@ -118,16 +128,29 @@ class Autoplay:
 
     # -- the script -----------------------------------------------------------------------
     def _run(self):
+        """Every flow once per language (ONESTOP_AUTOPLAY_LANGUAGES, default all three), each
+        language with its own demo patient (each has an admission notice of their own)."""
         app = self.app
         self._printed_since = time.time()
         yield self.until(lambda: app.site_services is not None, "the store")
-        yield self.sleep(1.0)
+        wanted = os.environ.get("ONESTOP_AUTOPLAY_LANGUAGES", "zh-Hans,zh-Hant,en")
+        langs = [lang for lang in wanted.split(",") if lang in _LANG_TITLES] or [app.lang]
+        for lang, card in zip(langs, (1, 2, 0)):
+            app.set_language(lang)
+            yield self.sleep(1.0)
+            yield from self._play(card)
+
+    def _card(self, card: int):
+        return getattr(self.screen().ids, f"demo_card_{card}")
+
+    def _play(self, card: int):
+        app = self.app
         self.shot("home")
         # 1. admission check-in: 王喆 places her ID card
         self.tap(self.screen().ids.svc_admission)
         yield self.on("identify")
         self.shot("checkin-identify")
-        self.tap(self.screen().ids.demo_card_1)
+        self.tap(self._card(card))
         yield self.on("checkin_confirm")
         yield self.sleep(0.3)
         self.shot("checkin-confirm")
@@ -177,7 +200,7 @@ class Autoplay:
         # 3. the daily fee list
         self.tap(self.screen().ids.svc_daily_list)
         yield self.on("identify")
-        self.tap(self.screen().ids.demo_card_1)
+        self.tap(self._card(card))
         yield self.on("daily_list")
         yield self.sleep(0.3)
         self.shot("daily-list")
@@ -193,7 +216,7 @@ class Autoplay:
         # 4. discharge: settlement, refund of the surplus to the card, settlement list
         self.tap(self.screen().ids.svc_discharge)
         yield self.on("identify")
-        self.tap(self.screen().ids.demo_card_1)
+        self.tap(self._card(card))
         yield self.on("discharge_review")
         yield self.sleep(0.3)
         self.shot("discharge-review")
@@ -204,3 +227,43 @@ class Autoplay:
         self.collect_prints("printed-discharge")
         self.tap(self.screen().ids.done)
         yield self.on("home")
+
+
+_NAME = re.compile(r"^(\d+)-(zh-Hans|zh-Hant|en)-(.+)\.png$")
+_LANG_TITLES = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
+
+
+def write_index(out: Path) -> Path:
+    """``index.html``: every autoplay picture in ``out``, by language then in the order taken, each
+    under its flow's heading; the arrow keys page from one picture to the next."""
+    pics: dict[str, list[tuple[int, str, str]]] = {}
+    for p in out.glob("*.png"):
+        m = _NAME.match(p.name)
+        if m:
+            pics.setdefault(m.group(2), []).append((int(m.group(1)), m.group(3), p.name))
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>onestop autoplay</title>",
+             "<style>body{font-family:sans-serif;margin:2em}figure{margin:1em 0 3em}img{max-width:100%;"
+             "border:1px solid #ccc}figcaption{font-weight:bold;margin-bottom:.4em}</style></head><body>",
+             "<h1>onestop autoplay</h1><nav>"]
+    langs = [lang for lang in _LANG_TITLES if lang in pics]
+    parts += [f"<a href='#{lang}'>{_LANG_TITLES[lang]}</a> " for lang in langs]
+    parts.append("</nav>")
+    k = 0
+    for lang in langs:
+        parts.append(f"<h2 id='{lang}'>{_LANG_TITLES[lang]}</h2>")
+        flow = None
+        for n, step, name in sorted(pics[lang]):
+            head = step.split("-")[0] if not step.startswith("printed-") else step.split("-")[1]
+            if head != flow:
+                flow = head
+                parts.append(f"<h3>{html.escape(flow)}</h3>")
+            parts.append(f"<figure id='p{k}'><figcaption>{n:02d} {html.escape(step)}</figcaption>"
+                         f"<img src='{html.escape(name)}' alt='{html.escape(step)}'></figure>")
+            k += 1
+    parts.append("<script>let i=0;const n=%d;document.addEventListener('keydown',e=>{if(e.key==='ArrowRight'||"
+                 "e.key==='ArrowDown'){i=Math.min(n-1,i+1)}else if(e.key==='ArrowLeft'||e.key==='ArrowUp')"
+                 "{i=Math.max(0,i-1)}else return;e.preventDefault();document.getElementById('p'+i)"
+                 ".scrollIntoView()});</script></body></html>" % k)
+    target = out / "index.html"
+    target.write_text("\n".join(parts), encoding="utf-8")
+    return target
