@@ -68,6 +68,8 @@ class Autoplay:
         try:
             step = next(self._script)
         except StopIteration:
+            if type(self) is Autoplay:
+                self._play_staff_fronts()
             write_index(self.out)
             log.info("autoplay finished: %d pictures in %s", self.n, self.out)
             self.app.stop()
@@ -83,6 +85,23 @@ class Autoplay:
         elif kind == "sleep":
             self._next_at = now + value
         return True
+
+    def _play_staff_fronts(self) -> None:
+        """The counter and the diagnostics, each in a process of its own on this demo store
+        (kiosk.autoplay_staff); ONESTOP_AUTOPLAY_STAFF=0 leaves them out."""
+        import subprocess
+        import sys
+
+        if os.environ.get("ONESTOP_AUTOPLAY_STAFF", "1") == "0":
+            return
+        self.app.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        for front in ("counter", "diag"):
+            r = subprocess.run([sys.executable, "-m", "kiosk.autoplay_staff", front, str(self.out), ",".join(self.langs),
+                                "--size", "x".join(str(int(v)) for v in Window.size)],
+                               capture_output=True, text=True, timeout=600)
+            if r.returncode != 0:
+                log.error("autoplay of the %s front end failed: %s", front, r.stderr[-2000:])
+                self.failed = f"the {front} autoplay failed"
 
     def _fail(self, why: str) -> None:
         self.failed = why
@@ -135,6 +154,7 @@ class Autoplay:
         yield self.until(lambda: app.site_services is not None, "the store")
         wanted = os.environ.get("ONESTOP_AUTOPLAY_LANGUAGES", "zh-Hans,zh-Hant,en")
         langs = [lang for lang in wanted.split(",") if lang in _LANG_TITLES] or [app.lang]
+        self.langs = langs
         for lang, card in zip(langs, (1, 2, 0)):
             app.set_language(lang)
             yield self.sleep(1.0)

@@ -1,5 +1,7 @@
 """`onestop demo --autoplay DIR` plays a check-in, a top-up, a daily list and a discharge by itself
-on the simulated devices and writes every screen and printed document as a PNG."""
+on the simulated devices, then the counter's and the diagnostics' screens, and writes every screen
+and printed document as a PNG with an index.html to page through them (here in one language, to be
+quick; the default run plays all three)."""
 
 import re
 import sqlite3
@@ -21,7 +23,9 @@ def test_autoplay_writes_every_screen_and_document(onestop_env, tmp_path, artifa
     names = sorted(p.name for p in out.glob("*.png"))
     for step in ("home", "checkin-confirm", "checkin-amount", "checkin-done", "printed-checkin-receipt",
                  "printed-checkin-wristband", "topup-done", "daily-list", "printed-daily-list",
-                 "discharge-review", "discharge-done", "printed-discharge"):
+                 "discharge-review", "discharge-done", "printed-discharge", "counter-login", "counter-home",
+                 "counter-patient", "counter-deposit", "counter-in-doubt-queue", "counter-shift", "diag-login",
+                 "diag-devices", "diag-logs"):
         assert any(step in n for n in names), f"no picture of {step}: {names}"
     for p in out.glob("*.png"):
         assert Image.open(p).size[0] > 100
