@@ -12,7 +12,7 @@ import datetime as dt
 from .gateway import PersonInfo
 from .records import IdentityRecord, Payment
 
-__all__ = ["WARDS", "FEES", "PEOPLE", "seed", "seed_site", "admit_demo_patient"]
+__all__ = ["WARDS", "FEES", "PEOPLE", "NAMES", "localized", "seed", "seed_site", "admit_demo_patient"]
 
 #: code, name, building, floor, beds
 WARDS = [
@@ -33,6 +33,52 @@ FEES = [
     ("D901", "进口营养液", "500ml", "瓶", "丙", 18600),
     ("M001", "一次性输液器", "", "套", "丙", 350),
 ]
+
+#: the demo's texts in each language: kind -> the stored (zh-Hans) text -> {language: text}.
+#: The store keeps the site's language (zh-Hans, on paper too); screens in another language show
+#: :func:`localized`. People's names are not translated.
+NAMES: dict[str, dict[str, dict[str, str]]] = {
+    "ward": {
+        "心内科病区": {"zh-Hans": "心内科病区", "zh-Hant": "心內科病區", "en": "Cardiology ward"},
+        "普外科病区": {"zh-Hans": "普外科病区", "zh-Hant": "普外科病區", "en": "General surgery ward"},
+        "儿科病区": {"zh-Hans": "儿科病区", "zh-Hant": "兒科病區", "en": "Paediatrics ward"},
+    },
+    "building": {
+        "住院部A栋": {"zh-Hans": "住院部A栋", "zh-Hant": "住院部A棟", "en": "Inpatient building A"},
+        "住院部B栋": {"zh-Hans": "住院部B栋", "zh-Hant": "住院部B棟", "en": "Inpatient building B"},
+    },
+    "fee": {
+        "床位费(三人间)": {"zh-Hans": "床位费(三人间)", "zh-Hant": "床位費(三人間)", "en": "Bed (three-bed room)"},
+        "一级护理": {"zh-Hans": "一级护理", "zh-Hant": "一級護理", "en": "Level 1 nursing care"},
+        "血常规": {"zh-Hans": "血常规", "zh-Hant": "血常規", "en": "Complete blood count"},
+        "肝功能": {"zh-Hans": "肝功能", "zh-Hant": "肝功能", "en": "Liver function tests"},
+        "心脏彩超": {"zh-Hans": "心脏彩超", "zh-Hant": "心臟彩超", "en": "Echocardiography"},
+        "阿司匹林肠溶片": {"zh-Hans": "阿司匹林肠溶片", "zh-Hant": "阿司匹林腸溶片", "en": "Aspirin enteric-coated tablets"},
+        "阿托伐他汀钙片": {"zh-Hans": "阿托伐他汀钙片", "zh-Hant": "阿托伐他汀鈣片", "en": "Atorvastatin calcium tablets"},
+        "进口营养液": {"zh-Hans": "进口营养液", "zh-Hant": "進口營養液", "en": "Imported nutrition solution"},
+        "一次性输液器": {"zh-Hans": "一次性输液器", "zh-Hant": "一次性輸液器", "en": "Disposable infusion set"},
+    },
+    "spec": {
+        "五分类": {"zh-Hans": "五分类", "zh-Hant": "五分類", "en": "5-part differential"},
+        "12项": {"zh-Hans": "12项", "zh-Hant": "12項", "en": "12 tests"},
+        "100mg×30片": {"zh-Hans": "100mg×30片", "zh-Hant": "100mg×30片", "en": "100 mg × 30 tablets"},
+        "20mg×7片": {"zh-Hans": "20mg×7片", "zh-Hant": "20mg×7片", "en": "20 mg × 7 tablets"},
+        "500ml": {"zh-Hans": "500ml", "zh-Hant": "500ml", "en": "500 ml"},
+    },
+    "unit": {
+        "日": {"zh-Hans": "日", "zh-Hant": "日", "en": "day"},
+        "次": {"zh-Hans": "次", "zh-Hant": "次", "en": "test"},
+        "盒": {"zh-Hans": "盒", "zh-Hant": "盒", "en": "box"},
+        "瓶": {"zh-Hans": "瓶", "zh-Hant": "瓶", "en": "bottle"},
+        "套": {"zh-Hans": "套", "zh-Hant": "套", "en": "set"},
+    },
+}
+
+
+def localized(kind: str, text: str, lang: str) -> str:
+    """The demo data's ``text`` (as stored) in ``lang``; text it has no translation of stays as it is."""
+    return NAMES.get(kind, {}).get(text, {}).get(lang, text)
+
 
 #: name, sex, birth, id number, scheme, member id, ssc card number, e-voucher token, ward, deposit fen
 PEOPLE = [
