@@ -19,6 +19,7 @@ from kiosk.launch import demo_config_path
 from pos.config import load_config
 
 from .kivy_harness import assert_no_tofu, start_app, stop_app
+from .test_kiosk_flows import go_to
 
 WECHAT_CODE = "134567890123456789"
 ALIPAY_CODE = "284567890123456789"
@@ -62,13 +63,6 @@ def kiosk(tmp_path):
     wx.stop()
     ali.stop()
     world.stop()
-
-
-def go_to(ui, name, timeout=20):
-    ui.wait(lambda: ui.app.sm.current == name and not ui.app.sm.transition.is_active, timeout=timeout,
-            what=f"screen {name} (now {ui.app.sm.current})")
-    ui.frames(3)
-    return ui.screen()
 
 
 def to_pay_screen(ui, card: str):

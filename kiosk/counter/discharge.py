@@ -163,13 +163,11 @@ class CounterDischargeScreen(CounterScreen):
         shared supervisor PIN), typed in the field under the receipts."""
         from pos.staff import verify_pin
 
-        from ..screens.login import staff_users
+        from ..screens.login import supervisor_pins
 
         app = App.get_running_app()
         pin = self.ids.void_pin.text.strip()
-        stored = [(u["name"], u["pin"]) for u in staff_users(app.site, "supervisor")]
-        if app.site.get("staff", "supervisor_pin"):
-            stored.append(("supervisor", app.site.get("staff", "supervisor_pin")))
+        stored = supervisor_pins(app.site)
         if not stored:
             self.say("No supervisor PIN is configured. Technician: set staff.supervisor_pin.", error=True)
             return

@@ -27,6 +27,15 @@ def staff_users(config, role: str) -> list[dict]:
     return [u for u in config.get("staff", "users") or [] if u.get("role") == role]
 
 
+def supervisor_pins(config) -> list[tuple[str, str]]:
+    """(name, PIN hash) of whoever may approve as supervisor: the supervisors' own logins
+    (``[[staff.users]]``, role supervisor), then the shared ``staff.supervisor_pin``."""
+    out = [(u["name"], u["pin"]) for u in staff_users(config, "supervisor")]
+    if config.get("staff", "supervisor_pin"):
+        out.append(("supervisor", config.get("staff", "supervisor_pin")))
+    return out
+
+
 class LoginScreen(Screen):
     users = ListProperty([])            # names to choose from (per-staff logins), [] = a shared PIN
     chosen = StringProperty("")
