@@ -213,3 +213,17 @@ def test_declined_code_and_bad_signature(store, providers):
     with pytest.raises(NotSent):
         QrPaymentService(store, {"wechat": bad}, device="K2").pay_scanned(10000, auth_code=WECHAT_CODE, account="ZY9")
     assert sales(sims["wechat"]) == []
+
+
+def test_a_qr_deposit_is_never_refunded_on_the_card_terminal(store, providers):
+    """The counter refunds card deposits through the ZVT terminal: a QR deposit is not one of them
+    (it goes back through its wallet, QrPaymentService.refund)."""
+    from pos.hospital.card_refunds import card_deposits
+    from pos.payments import PaymentService
+
+    _sims, gws = providers
+    svc = service(store, gws, [])
+    sale = svc.pay_scanned(50000, auth_code=WECHAT_CODE, account="ZY10", purpose="deposit")
+    assert sale.public_status == "approved"
+    assert card_deposits(PaymentService(store), "ZY10") == []
+    assert svc.journal.refundable(sale.attempt_id) == 50000

@@ -42,7 +42,8 @@ def card_deposits(payments, inpatient_no: str) -> list[dict]:
     out = []
     for r in rows(payments.store.conn, "SELECT attempt_id, amount_fen, masked_pan, terminal_url, created_at "
                   "FROM payment_attempts WHERE account = ? AND purpose = 'deposit' AND kind IN ('sale', 'booking') "
-                  "AND state = 'posted' ORDER BY created_at DESC, attempt_id DESC", (inpatient_no,)):
+                  "AND state = 'posted' AND terminal NOT LIKE 'qr+%' "     # QR payments go back through their wallet
+                  "ORDER BY created_at DESC, attempt_id DESC", (inpatient_no,)):
         left = payments.journal.refundable(r["attempt_id"])
         if left > 0:
             out.append(dict(r, left_fen=left))
