@@ -18,6 +18,7 @@ from pos.ids import uuid7
 from .errors import (AmountMismatch, GatewayRejected, GatewayUnavailable, HospitalError, HospitalNotFound,
                      BadInput, HospitalTransitionError, RefundTooLarge)
 from .gateway import FeeLine, SettleResult
+from .green import green_items_block
 from ..rows import row, rows
 from .ledger import charges_total, ledger_balance, ledger_sums
 from .policy import Insured, Setl, deposit_due
@@ -527,6 +528,7 @@ def discharge(svc, inpatient_no: str) -> dict:
     with svc.store.transaction() as tx:
         a = svc.admission(inpatient_no, tx)
         d = _dis(svc, tx, a)
+        green_items_block(svc, tx, a)          # H-A6: open green-channel items, unless overridden
         svc._move(tx, DISCHARGE, "discharge", d, "discharge")
         svc._move(tx, ADMISSION, "admission", a, "discharge")
         at = svc.now()

@@ -16,7 +16,8 @@ _P = "pos.hospital.projections:"
 PACK = Pack(
     name="hospital",
     summary="Inpatient admission to discharge: notices, deposits, beds, charges, insurance settlement",
-    store_migrations=("pos.hospital.schema", "pos.hospital.projections"),
+    store_migrations=("pos.hospital.schema", "pos.hospital.projections", "pos.hospital.green",
+                      "pos.hospital.bedside"),
     server_migrations=("pos.hospital.server_schema", "pos.hospital.his_schema"),
     server="pos.hospital.server",
     kinds=DECLARED + HIS_KINDS,
@@ -32,6 +33,7 @@ PACK = Pack(
                               ("charge.line", "charge_ref"), ("settlement.recorded", "settlement_no"),
                               ("settlement.cancelled", "settlement_no"))),
         Projection("his", HIS_EVENTS, "pos.hospital.his_projection:apply"),
+        Projection("bedside", ("bedside.opened", "bedside.joined", "bedside.settled"), "pos.hospital.bedside:apply"),
     ),
     config="pos.hospital.config:SECTIONS",
     services={"hospital": "pos.hospital.site:hospital_service", "gateway": "pos.hospital.site:gateway",
