@@ -70,8 +70,14 @@ class WardGreenScreen(Screen):
         self.picked, self._said, self.message = None, None, ""
 
     def say(self, msgid: str, **kw) -> None:
+        """Show a message; an ``item`` is a msgid, translated again when the language changes."""
         self._said = (msgid, kw)
-        self.message = App.get_running_app().t(msgid, **kw)
+        self.message = self._render()
+
+    def _render(self) -> str:
+        app = App.get_running_app()
+        msgid, kw = self._said
+        return app.t(msgid, **{k: app.t(v) if k == "item" else v for k, v in kw.items()})
 
     def name_of(self, r: dict) -> str:
         from pos.hospital.green import temp_name
@@ -104,15 +110,18 @@ class WardGreenScreen(Screen):
                                           size_hint_y=None, height=max(app.touch_min, 60 * app.scale)))
         for r in self.items:
             key = (r["inpatient_no"], r["kind"])
-            b = Factory.OButton(text=self.row_text(r), size_hint_y=None, height=max(app.touch_min, 64 * app.scale),
-                                font_size=max(18, 18 * app.scale), halign="left",
-                                background_color=(0.75, 0.2, 0.2, 1) if r["overdue"] else (0.05, 0.3, 0.6, 1))
+            b = Factory.OButton(text=self.row_text(r), size_hint_y=None, height=max(app.touch_min, 72 * app.scale),
+                                font_size=max(17, 17 * app.scale), halign="left", valign="middle")
+            b.font_size = max(17, 17 * app.scale)
+            b.bind(width=lambda w, width: setattr(w, "text_size", (width - 20, None)))
+            if r["overdue"]:
+                b.background_color = (0.75, 0.2, 0.2, 1)
             b.bind(on_release=lambda _b, k=key: self.pick(k))
             self.rows[key] = b
             box.add_widget(b)
         self.show_picked()
         if self._said:
-            self.message = app.t(self._said[0], **self._said[1])
+            self.message = self._render()
 
     def show_picked(self) -> None:
         app = App.get_running_app()
@@ -145,7 +154,7 @@ class WardGreenScreen(Screen):
             self.say(exc.user_message)
             return
         log.info("ward: %s chased %s of %s by %s", staff, kind, no, self.method)
-        self.say("Chase of {item} for {no} recorded: {answer}", item=app.t(ITEM_LABELS[kind]), no=no, answer=answer)
+        self.say("Chase of {item} for {no} recorded: {answer}", item=ITEM_LABELS[kind], no=no, answer=answer)
         self.ids.answer.text = ""
         self.show()
 
