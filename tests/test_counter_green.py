@@ -112,7 +112,7 @@ def test_the_counter_admits_without_an_id_works_every_item_and_merges_the_identi
     [o] = outbox(ui, "hospital.green.overridden")
     assert (o["inpatient_no"], o["supervisor"], o["reason"]) == (no, "supervisor", "病人转院，证件随后补交")
     assert set(o["items"]) == {"deposit", "insurance_card"}
-    shots(ui, artifacts, "counter-green")
+    shots(ui, artifacts, "counter-green-items")
     for lang, title in (("zh-Hant", "綠色通道"), ("en", "Green channel")):
         ui.app.set_language(lang)
         ui.frames(3)

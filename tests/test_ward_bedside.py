@@ -21,7 +21,8 @@ from sync.client import SyncClient
 from .counter_support import LANGS, tap
 from .kivy_harness import assert_no_tofu, start_app, stop_app
 from .sync_support import ThreadServer, db_url, new_kiosk  # noqa: F401 - db_url is a fixture
-from .test_ward_board import arrived, login
+from .test_ward_board import arrived
+from .test_ward_stay import open_stay
 
 pytestmark = pytest.mark.x11
 
@@ -69,16 +70,9 @@ def bedside(db_url, tmp_path, artifacts):      # noqa: F811 - the fixture
             server.stop()
 
 
-def open_bedside_screen(ui, no):
-    login(ui, "nurse", "N07", "1111")
-    ui.wait(lambda: ui.app.sm.current == "ward_board", what="the bed board")
-    ui.settle()
-    b = ui.screen()
-    ui.tap(b.cells["01"])
-    ui.tap(b.ids.stay)
-    ui.wait(lambda: ui.app.sm.current == "ward_stay", what="the stay")
-    ui.settle()
-    tap(ui, ui.screen().ids.bedside)
+def open_bedside_screen(ui):
+    s = open_stay(ui, "nurse", "N07", "1111")
+    tap(ui, s.ids.bedside)
     ui.wait(lambda: ui.app.sm.current == "ward_bedside", what="the bedside discharge")
     ui.settle()
     return ui.screen()
@@ -86,7 +80,7 @@ def open_bedside_screen(ui, no):
 
 def test_a_bedside_discharge_joined_by_the_counter_and_printed_on_the_ward_printer(bedside, artifacts):
     ui, no, desk, printer = bedside
-    s = open_bedside_screen(ui, no)
+    s = open_bedside_screen(ui)
     assert "未标记为行动不便" in s.info and "01 床" in s.info
     tap(ui, s.ids.open)
     assert "请先将病人标记为行动不便" in s.message

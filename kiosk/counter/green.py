@@ -81,7 +81,7 @@ class CounterGreenScreen(CounterScreen):
             if r["chases"]:
                 parts.append(app.t("{n} chases, last: {answer}", app.lang, n=r["chases"], answer=r["last_answer"]))
             if r["kind"] == "deposit":
-                parts.append(t("Owed") + f" {yuan(r.get('owed_fen'))}")
+                parts.append(t("Owed") + f" {yuan(r['arrears_fen'])}")
             acts = [(t("Pick"), lambda r=r: self.pick(r)),
                     (t("Received"), lambda no=r["inpatient_no"], k=r["kind"]: self.close_item(no, k), True)]
             w = self.row("  ".join(parts), acts, height=max(app.touch_min, 84 * app.scale))

@@ -286,7 +286,7 @@ class Green:
     def green_board(self, ward_code: str | None = None) -> list[dict]:
         """Every open item, discharged stays included (the reminders go on after discharge), with
         the patient's name, the stay's state, ``overdue``, the number of chases and the last
-        answer, and for the deposit what is still owed (``owed_fen``); the overdue
+        answer, and what the stay still owes (``arrears_fen``); the overdue
         first, then by due date. ``ward_code`` keeps one ward's patients (the station's view)."""
         sql = ("SELECT a.id AS admission_id, a.inpatient_no, a.state AS stay_state, a.ward_code, p.name, g.kind, g.due_on, g.opened_at, "
                "t.temp_no, (SELECT count(*) FROM hosp_green_chases c WHERE c.item_id = g.id) AS chases, "
@@ -299,7 +299,7 @@ class Green:
         for r in out:
             r["overdue"] = bool(r["due_on"]) and r["due_on"] < today
             aid = r.pop("admission_id")
-            r["owed_fen"] = arrears_fen(ledger_sums(self.h.conn, aid)) if r["kind"] == "deposit" else 0
+            r["arrears_fen"] = arrears_fen(ledger_sums(self.h.conn, aid))
         out.sort(key=lambda r: (not r["overdue"], r["due_on"] or "9999", r["opened_at"], r["inpatient_no"], r["kind"]))
         return out
 
