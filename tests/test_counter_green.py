@@ -40,9 +40,10 @@ def test_the_counter_admits_without_an_id_works_every_item_and_merges_the_identi
     press(ui, "绿色通道")
     ui.wait(lambda: ui.app.sm.current == "counter_green" and ui.screen().items is not None, what="the green channel")
     s = ui.screen()
+    ui.wait(lambda: not s.busy, what="the list loaded")
+    ui.settle()
     tap(ui, s.ids.admit)
-    ui.frames(2)
-    assert "请输入估计年龄" in texts(s)                             # no age: refused
+    ui.wait(lambda: "请输入估计年龄" in texts(s), what="the refusal of no age")      # no age: refused
     tap(ui, s.ids.sex)
     tap(ui, s.ids.sex)
     assert s.sex == "F"
@@ -146,8 +147,10 @@ def test_the_counter_joins_a_bedside_discharge_the_ward_opened(counter_bench, tm
         SyncClient(ui.app.store).sync_once()                        # the counter pulls the ward's session
         press(ui, "绿色通道")
         ui.wait(lambda: ui.app.sm.current == "counter_green" and ui.screen().items is not None, what="green")
+        ui.settle()
         tap(ui, ui.screen().ids.bedside)
         ui.wait(lambda: ui.app.sm.current == "counter_bedside" and ui.screen().sessions, what="the bedside list")
+        ui.settle()
         s = ui.screen()
         assert no in texts(s) and "等待收费员" in texts(s) and "N07" in texts(s)
         tap(ui, row_button(s, sid, "加入"))
