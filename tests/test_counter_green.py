@@ -1,7 +1,8 @@
 """The counter's green channel (H-A6) by touches: an emergency patient admitted without an ID
 (无名氏 + number), an item of every kind opened with a due date and closed, a chase recorded, the
 temporary identity merged with the ID card, the refused merge of a stay whose patient has an ID,
-the supervisor's override (a wrong PIN refused); and the bedside discharges the ward opened,
+the supervisor's override (a wrong PIN refused); the discharge refused while an item is open,
+then let through by that override; and the bedside discharges the ward opened,
 joined from the counter, the ward tablet learning it only through the real sync server. Three
 languages."""
 
@@ -19,7 +20,7 @@ from pos.hospital.policy import load_policy
 from pos.hospital.service import HospitalService
 from sync.client import SyncClient
 
-from .counter_support import counter_bench, press, shots, tap, texts, type_into  # noqa: F401
+from .counter_support import counter_bench, prepare_discharge, press, scan, shots, tap, texts, type_into  # noqa: F401
 from .sync_support import ThreadServer, new_kiosk
 from .test_ward_bedside_sync import sync
 
@@ -173,3 +174,56 @@ def test_the_counter_joins_a_bedside_discharge_the_ward_opened(counter_bench, tm
         ward_store.close()
     finally:
         server.stop()
+
+
+def test_the_discharge_waits_for_the_open_items_until_a_supervisor_overrides(counter_bench, artifacts):
+    from .test_counter_discharge import open_discharge
+
+    ui = counter_bench.start()
+    d = desk()
+    no = prepare_discharge(d, 1)                                    # 王喆, ¥5,000 deposit: a refund
+    d.hospital.open_item(no, "insurance_card", "C01")
+    d.site.cash.open_shift(d.cashier, 800000)
+    dis = open_discharge(ui, no)
+    for r in d.receipts(no):
+        scan(ui, r["receipt_no"])
+    ui.wait(lambda: all(r["scanned"] for r in dis.receipts), what="receipts scanned")
+    ui.tap(dis.ids.settle)
+    ui.wait(lambda: dis.stage == "settled", timeout=15, what="settlement")
+    ui.tap(dis.ids.refund)
+    ui.wait(lambda: dis.stage == "balanced", timeout=15, what="refund")
+    ui.tap(dis.ids.finish)
+    ui.wait(lambda: not dis.busy and dis.error, timeout=15, what="the refusal")
+    assert "绿色通道仍有未办结事项" in texts(dis)
+    assert d.hospital.admission(no)["state"] != "discharged"
+
+    ui.app.go("counter_green")
+    ui.settle()
+    s = ui.screen()
+    ui.wait(lambda: not s.busy and (no, "insurance_card") in s.row_of, what="the open item")
+    ui.settle()
+    tap(ui, row_button(s, (no, "insurance_card"), "选择"))
+    tap(ui, s.ids.override)                                         # no PIN, no reason
+    ui.wait(lambda: not s.busy and s.error, what="the refused override")
+    type_into(ui, s.ids.supervisor, "5678")
+    tap(ui, s.ids.override)
+    ui.wait(lambda: not s.busy, what="the override without a reason")
+    assert s.error and "已记录放行" not in texts(s)
+    assert "hospital.green.overridden" not in [r[0] for r in ui.app.store.conn.execute("SELECT kind FROM outbox")]
+    type_into(ui, s.ids.supervisor, "5678")
+    type_into(ui, s.ids.reason, "病人出院后三日内补交医保卡")
+    tap(ui, s.ids.override)
+    ui.wait(lambda: not s.busy and "已记录放行" in texts(s), what="the override")
+
+    ui.app.go("counter_patient", inpatient_no=no)
+    ui.settle()
+    pat = ui.screen()
+    ui.wait(lambda: pat.info, what="patient")
+    press(ui, "出院结算", root=pat)
+    ui.settle()
+    dis = ui.screen()
+    ui.wait(lambda: dis.stage == "balanced", what="balanced")
+    ui.tap(dis.ids.finish)
+    ui.wait(lambda: dis.stage == "done", timeout=15, what="discharge")
+    assert d.hospital.admission(no)["state"] == "discharged"
+    assert [(r["inpatient_no"], r["kind"]) for r in d.hospital.green_board()] == [(no, "insurance_card")]
