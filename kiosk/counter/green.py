@@ -215,15 +215,13 @@ class CounterGreenScreen(CounterScreen):
     def override(self) -> None:
         from pos.staff import verify_pin
 
-        from ..screens.login import staff_users
+        from ..screens.login import supervisor_logins
 
         if (no := self._need_pick()) is None:
             return
         app = App.get_running_app()
         pin, reason = self.ids.supervisor.text.strip(), self.ids.reason.text
-        stored = [(u["name"], u["pin"]) for u in staff_users(app.site, "supervisor")]
-        if app.site.get("staff", "supervisor_pin"):
-            stored.append(("supervisor", app.site.get("staff", "supervisor_pin")))
+        stored = supervisor_logins(app.site)
         if not stored:
             self.say("No supervisor PIN is configured. Technician: set staff.supervisor_pin.", error=True)
             return
