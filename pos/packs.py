@@ -141,6 +141,7 @@ class Pack:
     demo: str = ""
     endpoints: dict[str, str] = field(default_factory=dict)   # name -> dotted path of fn(data, caller, submit)
     server_tasks: dict[str, str] = field(default_factory=dict)  # name -> dotted path of fn(backend), run periodically
+    commands: tuple[str, ...] = ()          # command-line modules, each with register(subparsers, parents)
 
 
 #: command kinds of the platform itself (device activity journalled by every site): record-only,

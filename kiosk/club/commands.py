@@ -41,7 +41,7 @@ def register(sub, parents):
     demo.add_argument("--language", choices=("zh-Hans", "zh-Hant", "en"), default="zh-Hans")
     demo.add_argument("--size", metavar="WxH", default="1280x800")
     demo.set_defaults(func=run_demo)
-    from .ui import add_demo_command
+    from kiosk.commands.ui import add_demo_command
 
     add_demo_command("club", run_demo)                # `onestop demo club`: the same command
 
@@ -63,7 +63,7 @@ def run_box(args: argparse.Namespace) -> int:
     from kiosk.runtime import store_path
     from pos.club.store import open_club_store
 
-    from ..club.box import ClubBox
+    from .box import ClubBox
 
     config = _config(args)
     store = open_club_store(store_path(args, config))
@@ -83,7 +83,7 @@ def run_box(args: argparse.Namespace) -> int:
 
 
 def _run_app(app, size, windowed=True):
-    from ..launch import kivy_environment
+    from kiosk.launch import kivy_environment
 
     kivy_environment(windowed, size)
     app.run()
@@ -101,11 +101,11 @@ def run_role(args: argparse.Namespace) -> int:
         if not device_file.exists():
             device_file.write_text(new_device_id("P"))
         device = device_file.read_text().strip()
-    from ..launch import kivy_environment
+    from kiosk.launch import kivy_environment
 
     kivy_environment(args.windowed, args.size)
-    from ..club.device import ClubDevice
-    from ..club.screen import RoleApp
+    from .device import ClubDevice
+    from .screen import RoleApp
 
     phone = ClubDevice(args.site, args.broker or _club(config, "broker", "mqtt://127.0.0.1:1883"), device,
                        args.role, args.staff, [r for r in args.rooms.split(",") if r],
@@ -122,11 +122,11 @@ def run_demo(args: argparse.Namespace) -> int:
     the language and size unset)."""
     from pathlib import Path
 
-    from ..launch import kivy_environment
+    from kiosk.launch import kivy_environment
 
     kivy_environment(True, args.size or "1280x800")
-    from ..club.demo import ClubDemo, autoplay
-    from ..club.screen import RoleApp
+    from .demo import ClubDemo, autoplay
+    from .screen import RoleApp
 
     demo = ClubDemo(getattr(args, "broker", None), ack_timeout=4.0 if args.autoplay else 20.0).start()
     try:
