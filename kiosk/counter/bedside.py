@@ -34,7 +34,16 @@ class CounterBedsideScreen(CounterScreen):
         self.load()
 
     def on_pre_enter(self, *_):
-        self._tick = Clock.schedule_interval(lambda _dt: self.load() if not self.busy else None, 5.0)
+        self._tick = Clock.schedule_interval(self._reload, 5.0)
+
+    def _reload(self, _dt):
+        """Every few seconds while shown (sessions come in by sync); stops once the screen or the app is gone."""
+        if App.get_running_app() is None or self.manager is None or self.manager.current != self.name:
+            self._tick = None
+            return False
+        if not self.busy:
+            self.load()
+        return True
 
     def on_leave(self, *_):
         if getattr(self, "_tick", None) is not None:
