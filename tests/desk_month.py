@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from pos.desk.service import DeskService
+from pos.payments.cash import CashDrawer
 from sync.client import SyncClient
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -43,6 +44,8 @@ class Month:
     def __init__(self, desk_store, mon, rc, seed: int = 17, per_day: int = 58):
         self.store, self.mon, self.rc = desk_store, mon, rc
         self.desk = DeskService(desk_store)
+        self.cash = CashDrawer(desk_store)              # paid services: cash at the desk, through the drawer
+        self.cash.open_shift("disp1", 0)
         self.sync = SyncClient(desk_store)
         self.rng = random.Random(seed)
         self.per_day = per_day
@@ -157,7 +160,7 @@ class Month:
                 d.request_payment(no, by="disp1", amount_fen=fee, at=at)
                 if rng.random() < 0.15 or (at := step(30, 2880)) is None:
                     return                                       # unpaid (awaiting payment)
-                d.paid(no, by="disp1", amount_fen=fee, at=at)
+                d.pay_cash(self.cash, no, cashier="disp1", tendered_fen=fee + rng.choice([0, 0, 500, 2000]), at=at)
             elif not o["payable"]:
                 if (at := step(5, 120)) is None:
                     return

@@ -12,11 +12,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from pos.config import load_config
 from pos.desk.service import DeskError, DeskService
+from pos.payments.cash import InsufficientTender
+from pos.site import Site
 from sync.client import SyncClient
 
 from .desk_support import Caller
 from .sync_support import ThreadServer, db_url, new_kiosk  # noqa: F401 - fixture
+from .zvt_sim_helpers import charges, sim_terminal
 
 
 @pytest.fixture
@@ -33,7 +37,9 @@ def q(backend, sql, params=()):
 
 def test_a_paid_repair_goes_through_every_state_and_the_server_keeps_its_history(server, tmp_path):
     store = new_kiosk(tmp_path, "DA", server.url)
-    desk = DeskService(store)
+    site = Site(load_config(None), store)
+    desk = site.desk
+    site.cash.open_shift("disp1", 0)
     no = desk.receive("hotline", unit="3-1201", party="王芳", party_role="owner",
                       description="请帮忙安装空调", by="disp1", fee_related=True)
     assert no.startswith("DA-")
@@ -64,16 +70,43 @@ def test_a_paid_repair_goes_through_every_state_and_the_server_keeps_its_history
     with pytest.raises(DeskError) as e:
         desk.open_follow_up(no, by="disp1")
     assert e.value.code == "payment_first"
+    with pytest.raises(DeskError) as e:
+        desk.pay_cash(site.cash, no, cashier="disp1", tendered_fen=10000)   # not asked for yet
+    assert e.value.code == "not_awaiting_payment"
     desk.request_payment(no, by="disp1", amount_fen=8000)
-    desk.paid(no, by="disp1", amount_fen=8000)
-    assert desk.finance_queue("charged")[0]["amount_fen"] == 8000
+    assert desk.amount_due(no) == 8000 and desk.order(no)["state"] == "awaiting_payment"
+    f = desk.finance_queue()[0]
+    assert (f["amount_fen"], f["paid_fen"], f["unpaid_fen"], f["order_state"]) == (8000, 0, 8000, "awaiting_payment")
+    with pytest.raises(InsufficientTender):
+        desk.pay_cash(site.cash, no, cashier="disp1", tendered_fen=5000)
+    assert desk.order(no)["state"] == "awaiting_payment"          # nothing half-done
+    receipt = desk.pay_cash(site.cash, no, cashier="disp1", tendered_fen=10000)
+    assert (receipt.amount_fen, receipt.change_fen) == (8000, 2000)
+    assert desk.order(no)["state"] == "follow_up" and desk.amount_due(no) is None
+    f = desk.finance_queue("charged")[0]
+    assert (f["amount_fen"], f["paid_fen"], f["unpaid_fen"], f["pay_method"], f["payment_ref"]) == (
+        8000, 8000, 0, "cash", receipt.receipt_no)
+    assert store.conn.execute("SELECT amount_fen, account, purpose FROM cash_movements").fetchall() == [
+        (8000, no, "desk_service")]
     desk.follow_up(no, by="disp1", rating="dissatisfied", reasons=["噪音大"])
     assert desk.order(no)["state"] == "dispatched" and desk.order(no)["reopen_count"] == 1
     desk.start(no, by="li")
     desk.complete(no, by="li", note="换静音支架", photos=["p3.jpg"])
     desk.qc(no, by="sup", passed=True)
-    desk.request_payment(no, by="disp1", amount_fen=1)
-    desk.paid(no, by="disp1", amount_fen=0)
+    desk.request_payment(no, by="disp1", amount_fen=3000)       # the second round: a new hand-off
+    assert desk.finance_totals() == {"count": 2, "amount_fen": 11000, "paid_fen": 8000, "unpaid_fen": 3000}
+    with sim_terminal(tmp_path / "zvt", "tcp") as (sim, url):
+        sim.script.push("decline")
+        out = desk.pay_by_card(site.payments, no, terminal_url=url, by="disp1")
+        assert out.public_status == "declined" and desk.order(no)["state"] == "awaiting_payment"
+        out = desk.pay_by_card(site.payments, no, terminal_url=url, by="disp1")
+        assert out.public_status == "approved"
+        assert [e["amount_fen"] for e in charges(sim)] == [3000]          # the terminal charged it once
+    assert desk.order(no)["state"] == "follow_up"
+    card = [f for f in desk.finance_queue("charged") if f["pay_method"] == "card"]
+    assert [(f["paid_fen"], f["payment_ref"]) for f in card] == [(3000, out.attempt_id)]
+    assert "6212" not in json.dumps(desk.finance_queue("all")) and "1232" not in json.dumps(desk.history(no))
+    assert desk.finance_totals()["unpaid_fen"] == 0
     desk.follow_up(no, by="disp1", rating="satisfied")
     assert desk.order(no)["state"] == "closed"
     local = [e["event"] for e in desk.history(no)]
@@ -88,7 +121,8 @@ def test_a_paid_repair_goes_through_every_state_and_the_server_keeps_its_history
     assert [r[0] for r in q(b, "SELECT event FROM desk_transitions WHERE order_no = ? ORDER BY at, at_s, event",
                             (no,))] != []
     assert len(q(b, "SELECT 1 FROM desk_transitions WHERE order_no = ?", (no,))) == len(local) - 1
-    assert q(b, "SELECT order_no, amount_fen FROM desk_finance") == [(no, None)]
+    assert q(b, "SELECT handoff_id, amount_fen, state, paid_fen, pay_method FROM desk_finance ORDER BY handoff_id") == [
+        (f"{no}-F", 8000, "charged", 8000, "cash"), (f"{no}-F2", 3000, "charged", 3000, "card")]
     assert q(b, "SELECT state FROM desk_archive WHERE order_no = ?", (no,)) == [("queued",)]
     assert q(b, "SELECT count(*) FROM desk_conflicts") == [(0,)]
 

@@ -29,4 +29,5 @@ PACK = Pack(
     endpoints={"intake": "pos.desk.endpoint:intake"},
     server_tasks={"archive": "pos.desk.archive:render_pending"},
     demo="pos.desk.demo:seed_site",
+    posters="pos.desk.payments_bridge:POSTERS",
 )

@@ -60,4 +60,10 @@ _POSTGRES = _tables("BYTEA") + [
        FOR EACH ROW EXECUTE FUNCTION desk_append_only()""",
 ]
 
-MIGRATIONS = {"sqlite": [("m001_tables", _SQLITE)], "postgres": [("m001_tables", _POSTGRES)]}
+#: the finance queue's state on the server (open, charged, cancelled) and what a paid service was paid with
+_M301 = ["ALTER TABLE desk_finance ADD COLUMN state TEXT NOT NULL DEFAULT 'open'",
+         "ALTER TABLE desk_finance ADD COLUMN paid_fen BIGINT", "ALTER TABLE desk_finance ADD COLUMN pay_method TEXT",
+         "ALTER TABLE desk_finance ADD COLUMN payment_ref TEXT", "ALTER TABLE desk_finance ADD COLUMN paid_at TEXT"]
+
+MIGRATIONS = {"sqlite": [("m001_tables", _SQLITE), ("m301_finance_payments", _M301)],
+              "postgres": [("m001_tables", _POSTGRES), ("m301_finance_payments", _M301)]}
