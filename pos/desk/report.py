@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-__all__ = ["fold", "Folder", "monthly", "month_bounds", "pct", "RATING_SCORE", "AGE_BUCKETS", "OrderHistory"]
+__all__ = ["fold", "Folder", "monthly", "compare", "previous_month", "month_bounds", "pct", "RATING_SCORE", "AGE_BUCKETS", "OrderHistory"]
 
 RATING_SCORE = {"satisfied": 3, "acceptable": 2, "dissatisfied": 1}
 AGE_BUCKETS = (("0-1", 0, 1), ("1-3", 1, 3), ("3-7", 3, 7), ("7+", 7, None))
@@ -222,7 +222,11 @@ def _month(orders: dict[str, OrderHistory], month: str, tz: str) -> dict:
 def monthly(events, month: str, tz: str = "Asia/Shanghai") -> dict:
     """The month's figures, the previous month's, and the change of each headline figure."""
     orders = events if isinstance(events, dict) else fold(events)
-    cur, prev = _month(orders, month, tz), _month(orders, previous_month(month), tz)
+    return compare(_month(orders, month, tz), _month(orders, previous_month(month), tz))
+
+
+def compare(cur: dict, prev: dict) -> dict:
+    """``{current, previous, change}``: the change of each headline figure and of each category."""
     heads = {"received": lambda r: r["received"], "backlog": lambda r: r["backlog"]["total"],
              "qc_failed": lambda r: r["quality"]["qc_failed"], "overdue": lambda r: r["timeliness"]["overdue"],
              "paid_fen": lambda r: r["paid"]["amount_fen"]}
