@@ -18,7 +18,7 @@ from pos.payments.cash import InsufficientTender
 from pos.site import Site
 from sync.client import SyncClient
 
-from .desk_support import Caller
+from .desk_support import Caller, admin_browser, allow_intake
 from .sync_support import ThreadServer, db_url, new_kiosk  # noqa: F401 - fixture
 from .zvt_sim_helpers import charges, sim_terminal
 
@@ -197,6 +197,42 @@ def test_a_forged_alarm_is_refused_and_a_flood_is_merged_not_dropped(server, tmp
     got = store.conn.execute("SELECT count(*), sum(alarm_count) FROM desk_orders WHERE channel = 'monitoring'")
     assert got.fetchone() == (51, 1001)
     mon.close()
+
+
+def test_only_callers_enrolled_for_intake_in_their_role_are_accepted(server, tmp_path, caplog):
+    """A device enrolled with the server but not allowed for intake (a kiosk, a stolen desk
+    secret), or allowed in another role, is refused with a clear body and a log line; nothing is
+    recorded. The admin allows and withdraws callers on the IT site."""
+    now = datetime.now(timezone.utc)
+    kiosk = Caller(server.url, "KIOSK7", role="")                  # enrolled, signs correctly, not a caller
+    rc = Caller(server.url, "RC2")                                 # the repair centre: orders only
+    with caplog.at_level("WARNING", logger="pos.desk.endpoint"):
+        r = kiosk.post({"alarms": [_alarm(1, "B1-F1-S1", now)]})
+        assert r.status_code == 403 and r.json()["error"] == "not_intake_caller"
+        assert "KIOSK7 is not enrolled for the desk's intake" in r.json()["detail"]
+        r = rc.post({"alarms": [_alarm(2, "B1-F1-S1", now)]})
+        assert r.status_code == 403 and r.json()["error"] == "wrong_role"
+        assert "as repair_centre" in r.json()["detail"] and "monitoring" in r.json()["detail"]
+    msgs = [rec.getMessage() for rec in caplog.records]
+    assert "desk intake refused: device KIOSK7 is not enrolled for intake" in msgs
+    assert "desk intake refused: device RC2 (role repair_centre) sent monitoring" in msgs
+    assert q(server.backend, "SELECT count(*) FROM desk_alarms") == [(0,)]
+    assert q(server.backend, "SELECT count(*) FROM commands WHERE device_id IN ('KIOSK7', 'RC2')") == [(0,)]
+
+    allow_intake(server.url, "KIOSK7", "monitoring")              # the admin allows it ...
+    assert kiosk.post({"alarms": [_alarm(3, "B1-F1-S1", now)]}).status_code == 200
+    allow_intake(server.url, "KIOSK7", "")                        # ... and withdraws it
+    assert kiosk.post({"alarms": [_alarm(4, "B1-F1-S1", now)]}).status_code == 403
+    assert q(server.backend, "SELECT alarm_id FROM desk_alarms") == [("FA00003",)]
+    web = admin_browser(server.url)
+    r = web.post("/admin/packs/desk/intake-callers?lang=en", data={"device_id": "NOSUCH", "role": "monitoring"})
+    assert r.status_code == 422 and "Unknown device or role." in r.text
+    r = web.post("/admin/packs/desk/intake-callers?lang=en", data={"device_id": "KIOSK7", "role": "root"})
+    assert r.status_code == 422
+    page = web.get("/admin/packs/desk/intake-callers?lang=zh-Hant")
+    assert page.status_code == 200 and "RC2" in page.text and "報修中心" in page.text
+    for c in (web, kiosk, rc):
+        c.close()
 
 
 def test_the_repair_centre_imports_through_the_endpoint_and_a_fee_item_reaches_finance(server, tmp_path):
