@@ -148,6 +148,44 @@ def test_a_closed_order_edited_offline_is_a_conflict_the_server_decides(server, 
         (no, "cancelled", "closed")]
 
 
+def test_a_follow_up_before_qc_is_refused_by_the_desk_and_by_the_server(server, tmp_path):
+    """The desk refuses it; a follow-up command that reaches the server anyway (another device's
+    stale view, or a command written past the service) is refused there too and kept as a conflict."""
+    store = new_kiosk(tmp_path, "DA", server.url)
+    desk = DeskService(store)
+    no = desk.receive("hotline", unit="2-0303", description="阳台水龙头关不上", by="disp1", category="repair.plumbing")
+    desk.classify(no, "repair.plumbing", by="disp1")
+    desk.dispatch(no, by="disp1")
+    desk.start(no, by="li")
+    desk.complete(no, by="li", note="换了阀芯", photos=["a.jpg"])
+    for bad in (lambda: desk.follow_up(no, by="disp1", rating="satisfied"),
+                lambda: desk.open_follow_up(no, by="disp1")):
+        with pytest.raises(DeskError) as e:
+            bad()
+        assert e.value.code in ("follow_up_before_qc", "not_allowed")
+    assert desk.order(no)["state"] == "completed"
+    with store.transaction() as tx:                          # past the service: straight into the outbox
+        tx.emit("desk.order.followed_up", {"order_no": no, "from_state": "follow_up", "at": "2026-12-08T01:00:00Z",
+                                           "by": "disp9", "version": 99, "rating": "satisfied"})
+    SyncClient(store).sync_once()
+    b = server.backend
+    assert q(b, "SELECT state FROM desk_orders WHERE order_no = ?", (no,)) == [("completed",)]
+    assert q(b, "SELECT event, server_state, reason FROM desk_conflicts WHERE order_no = ?", (no,)) == [
+        ("followed_up", "completed", "state_mismatch")]
+    with store.transaction() as tx:
+        tx.emit("desk.order.followed_up", {"order_no": no, "from_state": "completed", "at": "2026-12-08T01:00:01Z",
+                                           "by": "disp9", "version": 99, "rating": "satisfied"})
+    SyncClient(store).sync_once()
+    assert q(b, "SELECT reason FROM desk_conflicts WHERE order_no = ? ORDER BY reason", (no,)) == [
+        ("follow_up_before_qc",), ("state_mismatch",)]
+    assert q(b, "SELECT count(*) FROM desk_transitions WHERE order_no = ? AND event = 'followed_up'", (no,)) == [(0,)]
+    desk.qc(no, by="sup", passed=True)                      # the right way still works afterwards
+    desk.open_follow_up(no, by="disp1")
+    desk.follow_up(no, by="disp1", rating="satisfied")
+    SyncClient(store).sync_once()
+    assert q(b, "SELECT state FROM desk_orders WHERE order_no = ?", (no,)) == [("closed",)]
+
+
 def _alarm(i: int, point: str, at: datetime) -> dict:
     return {"alarm_id": f"FA{i:05d}", "point": point, "alarm_type": "fire", "building": point.split("-")[0],
             "at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "text": f"烟感报警 {point}"}
