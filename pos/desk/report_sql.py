@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from .report import AGE_BUCKETS, RATING_SCORE, compare, month_bounds, pct, previous_month
+from .report import AGE_BUCKETS, RATING_SCORE, compare, figures, month_bounds, previous_month
 
 __all__ = ["monthly_sql", "month_sql"]
 
@@ -106,27 +106,10 @@ def month_sql(cur, month: str, tz: str = "Asia/Shanghai") -> dict:
         "AND t.at < ? AND t.at = (SELECT max(u.at) FROM desk_transitions u WHERE u.order_no = t.order_no "
         "AND u.at < ?)", (E, E)).fetchone()
 
-    pareto, run, total = [], 0, sum(causes.values())
-    for cause, n in sorted(causes.items(), key=lambda kv: (-kv[1], kv[0])):
-        run += n
-        pareto.append({"cause": cause, "count": n, "cumulative_pct": pct(run, total)})
-    qc_orders, fu_orders = distinct.get("qc_passed", 0), distinct.get("followed_up", 0)
-    return {
-        "month": month, "start": S, "end": E, "received": received,
-        "volume": {"channel_kind": dict(vol_ck), "category": dict(vol_cat)},
-        "backlog": {"building": dict(backlog_b), "age": dict(backlog_age), "total": sum(backlog_b.values())},
-        "staff": {k: dict(v) for k, v in staff.items()},
-        "timeliness": {"response_s": resp_s, "response_n": resp_n, "resolution_s": res_s, "resolution_n": res_n,
-                       "within_sla": sla_ok, "sla_n": sla_n, "within_sla_pct": pct(sla_ok, sla_n),
-                       "overdue": overdue, "reopened": reopened},
-        "quality": {"followed_up_orders": fu_orders, "qc_passed_orders": qc_orders,
-                    "coverage_pct": pct(fu_orders, qc_orders), "follow_ups": followups,
-                    "satisfied": satisfied, "satisfaction_pct": pct(satisfied, followups), "qc_failed": qc_failed},
-        "causes": pareto,
-        "top_requests": sorted(requests.items(), key=lambda kv: (-kv[1], kv[0]))[:5],
-        "paid": {"count": paid_n, "amount_fen": paid_fen, "awaiting": int(aw_n or 0), "awaiting_fen": int(aw_fen or 0)},
-        "daily": dict(sorted(daily.items())),
-    }
+    return figures(month, S, E, received, vol_ck, vol_cat, backlog_b, backlog_age, staff,
+                   (resp_s, resp_n, res_s, res_n, sla_ok, sla_n, overdue, reopened),
+                   (distinct.get("followed_up", 0), distinct.get("qc_passed", 0), followups, satisfied, qc_failed),
+                   causes, requests, (paid_n, paid_fen, int(aw_n or 0), int(aw_fen or 0)), daily)
 
 
 def monthly_sql(cur, month: str, tz: str = "Asia/Shanghai") -> dict:
