@@ -41,8 +41,12 @@ def iso(dt: datetime) -> str:
 
 
 class Month:
-    def __init__(self, desk_store, mon, rc, seed: int = 17, per_day: int = 58):
+    def __init__(self, desk_store, mon, rc, seed: int = 17, per_day: int = 58, lobby_store=None):
+        """``lobby_store``: the lobby kiosk, a device of its own: residents' requests are made there
+        and reach the desk through the server (else the desk keys them in)."""
         self.store, self.mon, self.rc = desk_store, mon, rc
+        self.lobby = DeskService(lobby_store) if lobby_store is not None else None
+        self.lobby_sync = SyncClient(lobby_store) if lobby_store is not None else None
         self.desk = DeskService(desk_store)
         self.cash = CashDrawer(desk_store)              # paid services: cash at the desk, through the drawer
         self.cash.open_shift("disp1", 0)
@@ -62,6 +66,14 @@ class Month:
         rng = self.rng
         n = max(1, int(self.per_day * scale * rng.uniform(0.8, 1.2)))
         times = sorted(day + timedelta(seconds=rng.randint(7 * 3600, 22 * 3600)) for _ in range(n))
+        picks = [(t, _pick(rng, CATEGORIES), _pick(rng, CHANNELS)) for t in times]
+        lobby = []
+        if self.lobby is not None:                       # residents at the lobby kiosk, synced to the server
+            for t, cat, ch in picks:
+                if ch == "lobby_kiosk":
+                    lobby.append((self.lobby.receive("lobby_kiosk", unit=self._unit(), party="", description=TEXT[cat],
+                                                     by="kiosk", at=iso(t)), cat, t))
+            self.lobby_sync.sync_once()
         # outside systems first: alarms (bursts per point, merged) and the repair centre's orders
         alarms = []
         for _ in range(max(1, int(3 * scale))):
@@ -88,9 +100,11 @@ class Month:
         for no in pulled:
             o = self.desk.order(no)
             self.work(no, o["category"] or "security.fire", o["received_at"])
-        for t in times:
-            cat = _pick(rng, CATEGORIES)
-            ch = _pick(rng, CHANNELS)
+        for no, cat, t in lobby:                         # pulled by the desk with the alarms and imports
+            self.work(no, cat, iso(t))
+        for t, cat, ch in picks:
+            if lobby and ch == "lobby_kiosk":
+                continue
             anonymous = ch == "complaint_box" and rng.random() < 0.4
             no = self.desk.receive(ch, unit=self._unit(), party="" if anonymous else rng.choice(["王芳", "李雷", "张伟"]),
                                    party_role="" if anonymous else rng.choice(["owner", "tenant"]),
