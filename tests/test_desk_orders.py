@@ -237,6 +237,45 @@ def test_a_forged_alarm_is_refused_and_a_flood_is_merged_not_dropped(server, tmp
     mon.close()
 
 
+class Crash(BaseException):
+    """Stands for the process dying at a step of the card payment."""
+
+
+def test_a_card_payment_cut_off_after_the_approval_is_posted_to_the_order_on_restart(server, tmp_path):
+    """The desk's process dies after the terminal approved and before anything was recorded: the
+    order still waits for payment (nothing half-done); on restart the journal's recovery finds the
+    approval on the terminal and posts it, and the poster moves the order on in that transaction."""
+    store = new_kiosk(tmp_path, "DA", server.url)
+    site = Site(load_config(None), store)
+    desk = site.desk
+    no = desk.receive("service_desk", unit="6-1502", description="预约家庭深度保洁", by="disp1",
+                      category="paid.cleaning")
+    desk.classify(no, "paid.cleaning", by="disp1")
+    desk.dispatch(no, by="disp1")
+    desk.start(no, by="zhao")
+    desk.complete(no, by="zhao", note="已保洁", photos=["c.jpg"])
+    desk.qc(no, by="sup", passed=True)
+    desk.request_payment(no, by="disp1", amount_fen=12000)
+    with sim_terminal(tmp_path / "zvt", "tcp") as (sim, url):
+        def crash(step):
+            if step == "result":
+                raise Crash(step)
+        site.payments.probe = crash
+        with pytest.raises(Crash):
+            desk.pay_by_card(site.payments, no, terminal_url=url, by="disp1")
+        assert desk.order(no)["state"] == "awaiting_payment" and desk.amount_due(no) == 12000
+        restarted = Site(load_config(None), store)                 # a new process on the same store
+        report = restarted.payments.recover()
+        assert [r["state"] for r in report] == ["posted"]
+        assert [e["amount_fen"] for e in charges(sim)] == [12000]  # charged once
+    assert restarted.desk.order(no)["state"] == "follow_up" and restarted.desk.amount_due(no) is None
+    (f,) = restarted.desk.finance_queue("charged")
+    assert (f["paid_fen"], f["pay_method"], f["unpaid_fen"]) == (12000, "card", 0)
+    SyncClient(store).sync_once()
+    assert q(server.backend, "SELECT state, paid_fen, pay_method FROM desk_finance WHERE order_no = ?", (no,)) == [
+        ("charged", 12000, "card")]
+
+
 def test_only_callers_enrolled_for_intake_in_their_role_are_accepted(server, tmp_path, caplog):
     """A device enrolled with the server but not allowed for intake (a kiosk, a stolen desk
     secret), or allowed in another role, is refused with a clear body and a log line; nothing is
