@@ -41,9 +41,15 @@ def iso(dt: datetime) -> str:
 
 
 class Month:
-    def __init__(self, desk_store, mon, rc, seed: int = 17, per_day: int = 58, lobby_store=None):
+    def __init__(self, desk_store, mon, rc, seed: int = 17, per_day: int = 58, lobby_store=None, tech_store=None,
+                 tech_share: float = 0.05):
         """``lobby_store``: the lobby kiosk, a device of its own: residents' requests are made there
-        and reach the desk through the server (else the desk keys them in)."""
+        and reach the desk through the server (else the desk keys them in). ``tech_store``: a
+        technician's phone: ``tech_share`` of the orders are started, deferred and completed there,
+        each hand-over between the desk and the phone going through the server."""
+        self.tech = DeskService(tech_store) if tech_store is not None else None
+        self.tech_sync = SyncClient(tech_store) if tech_store is not None else None
+        self.tech_share = tech_share
         self.store, self.mon, self.rc = desk_store, mon, rc
         self.lobby = DeskService(lobby_store) if lobby_store is not None else None
         self.lobby_sync = SyncClient(lobby_store) if lobby_store is not None else None
@@ -111,6 +117,8 @@ class Month:
                                    description=TEXT[cat], by="disp1", at=iso(t),
                                    fee_related=cat == "complaint.fee")
             self.work(no, cat, iso(t))
+        if self.tech is not None:
+            self.tech_sync.sync_once()                   # what the phone did last reaches the server
         self.sync.sync_once()
 
     def _unit(self) -> str:
@@ -144,28 +152,39 @@ class Month:
         o = d.order(no)
         kind_causes = CAUSES["complaint" if o["kind"] == "complaint" else "service_request"]
         rounds = 0
+        on_phone = self.tech is not None and rng.random() < self.tech_share
+        holder = [d]
+
+        def hold(side):
+            """The order's next step is made on ``side``: hand it over through the server first."""
+            if side is not holder[0]:
+                (self.sync if holder[0] is d else self.tech_sync).sync_once()
+                (self.sync if side is d else self.tech_sync).sync_once()
+                holder[0] = side
+            return side
+        w = self.tech if on_phone else d
         while True:
             if (at := step(5, 240)) is None:
                 return
-            d.start(no, by=o["assignee"] or "tech", at=at)
+            hold(w).start(no, by=o["assignee"] or "tech", at=at)
             if rng.random() < 0.1:
                 if (at := step(30, 600)) is None:
                     return
-                d.defer(no, by="tech", reason="等配件", at=at)
+                w.defer(no, by="tech", reason="等配件", at=at)
                 if (at := step(60, 1440)) is None:
                     return
-                d.resume(no, by="tech", at=at)
+                w.resume(no, by="tech", at=at)
             while True:
                 if (at := step(20, 900 if rng.random() < 0.8 else 4000)) is None:
                     return
-                d.complete(no, by="tech", note="已处理", photos=[f"{no}-{rounds}.jpg"],
-                           cause_code=_pick(rng, kind_causes), at=at)
+                hold(w).complete(no, by="tech", note="已处理", photos=[f"{no}-{rounds}.jpg"],
+                                 cause_code=_pick(rng, kind_causes), at=at)
                 if (at := step(10, 600)) is None:
                     return
                 if rng.random() < 0.08:
-                    d.qc(no, by="sup", passed=False, reasons=["返工"], at=at)
+                    hold(d).qc(no, by="sup", passed=False, reasons=["返工"], at=at)
                     continue
-                d.qc(no, by="sup", passed=True, at=at)
+                hold(d).qc(no, by="sup", passed=True, at=at)
                 break
             if o["payable"] and rounds == 0:
                 if (at := step(5, 120)) is None:

@@ -147,7 +147,8 @@ def test_a_generated_month_and_every_figure_checked_against_sql(server, tmp_path
     mon, rc = Caller(server.url, "MON1"), Caller(server.url, "RC1")
     store = new_kiosk(tmp_path, "DESK1", server.url)
     lobby = new_kiosk(tmp_path, "LOBBY1", server.url)             # the residents' kiosk: a device of its own
-    gen = Month(store, mon, rc, seed=17, per_day=int(62 * SCALE) or 1, lobby_store=lobby)
+    tech = new_kiosk(tmp_path, "TECH1", server.url)               # a technician's phone (the staff front end)
+    gen = Month(store, mon, rc, seed=17, per_day=int(62 * SCALE) or 1, lobby_store=lobby, tech_store=tech)
     start = datetime(2026, 10, 18, tzinfo=TZ)
     stop = datetime(2026, 12, 1, 6, tzinfo=TZ)                    # the report is made on 1 December
     gen.run(start, 44, stop)
@@ -159,6 +160,8 @@ def test_a_generated_month_and_every_figure_checked_against_sql(server, tmp_path
     if SCALE >= 1:
         assert cur["received"] >= 2000
     assert sql(b, "SELECT count(*) FROM desk_orders WHERE channel = 'lobby_kiosk' AND device_id = 'LOBBY1'")[0][0] > 0
+    assert sql(b, "SELECT count(DISTINCT order_no) FROM desk_transitions WHERE device_id = 'TECH1' AND "
+                  "event = 'completed'")[0][0] > 0
     channels = {k.split("/")[0] for k in cur["volume"]["channel_kind"]}
     assert {"monitoring", "repair_centre", "hotline", "complaint_box", "lobby_kiosk"} <= channels
     assert cur["timeliness"]["reopened"] > 0 and cur["paid"]["count"] > 0 and cur["quality"]["qc_failed"] > 0
