@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import re
+import threading
 from collections import OrderedDict
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ ROLES = ("monitoring", "repair_centre")
 CHARTS = ("daily", "channels", "categories", "causes", "satisfaction")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _charts: OrderedDict = OrderedDict()            # (month, lang, figures' hash) -> {name: png}
+_charts_lock = threading.Lock()                # pyplot (the charts, also in the PDF) is not thread-safe
 
 
 class _Refused(Exception):
@@ -121,11 +123,13 @@ def chart(page) -> PageResponse:
         return PageResponse(exc.message, exc.status, "text/plain; charset=utf-8")
     figures, _ = _figures(page, month)
     key = (month, page.lang, hashlib.sha256(json.dumps(figures, sort_keys=True, default=str).encode()).hexdigest())
-    if key not in _charts:
-        _charts[key] = charts(figures, page.lang)
-        while len(_charts) > 8:
-            _charts.popitem(last=False)
-    return PageResponse(_charts[key][name], 200, "image/png")
+    with _charts_lock:              # pyplot is not thread-safe; the page's five images come at once
+        pngs = _charts.get(key)
+        if pngs is None:
+            pngs = _charts[key] = charts(figures, page.lang)
+            while len(_charts) > 8:
+                _charts.popitem(last=False)
+    return PageResponse(pngs[name], 200, "image/png")
 
 
 def _signoff_text(saved: dict, tz: str) -> str:
@@ -146,8 +150,9 @@ def pdf(page) -> PageResponse:
     if row is not None:
         return PageResponse(bytes(row[0]), 200, "application/pdf")
     figures, saved = _figures(page, month)
-    return PageResponse(render_pdf(figures, lang=page.lang, analysis=(saved or {}).get("analysis", "")),
-                        200, "application/pdf")
+    with _charts_lock:
+        doc = render_pdf(figures, lang=page.lang, analysis=(saved or {}).get("analysis", ""))
+    return PageResponse(doc, 200, "application/pdf")
 
 
 def analysis(page) -> PageResponse:
@@ -157,7 +162,7 @@ def analysis(page) -> PageResponse:
         text = page.form.get("analysis", "")
         by = page.form.get("by", "").strip()
         if len(text) > 20000 or len(by) > 80:
-            raise _Refused(422, T("Give the month as YYYY-MM.", page.lang))
+            raise _Refused(422, T("The analysis is too long.", page.lang))
         with page.backend.tx() as cur:
             cur.execute("INSERT INTO desk_reports (month) VALUES (?) ON CONFLICT (month) DO NOTHING", (month,))
             cur.execute("UPDATE desk_reports SET analysis = ?, analysis_by = ?, analysis_at = ? "
@@ -188,8 +193,9 @@ def sign(page) -> PageResponse:
                 raise _Refused(422, T("Write the analysis before signing off.", page.lang))
             figures = monthly_sql(cur, month, page.tz)
         at = utcnow_iso()
-        doc = render_pdf(figures, lang=page.lang, analysis=saved["analysis"],
-                         signed_by=_signoff_text({"signed_by": who, "signed_at": at}, page.tz))
+        with _charts_lock:
+            doc = render_pdf(figures, lang=page.lang, analysis=saved["analysis"],
+                             signed_by=_signoff_text({"signed_by": who, "signed_at": at}, page.tz))
         digest = hashlib.sha256(doc).hexdigest()
         with page.backend.tx() as cur:
             # the analysis must be the one rendered: a change in between makes this sign-off fail

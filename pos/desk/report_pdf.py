@@ -46,6 +46,7 @@ _T = {
     "Write the analysis before signing off.": ("请先填写分析再签字。", "請先填寫分析再簽字。"),
     "Give the month as YYYY-MM.": ("月份格式应为 YYYY-MM。", "月份格式應為 YYYY-MM。"),
     "No such chart.": ("没有这个图表。", "沒有這個圖表。"),
+    "The analysis is too long.": ("分析内容太长。", "分析內容太長。"),
     "Orders received": ("受理工单", "受理工單"), "Channel / kind": ("渠道 / 类型", "渠道 / 類型"),
     "Paid": ("已付", "已付"), "Avg response": ("平均响应", "平均響應"),
     "IT page": ("信息管理页", "資訊管理頁"),
