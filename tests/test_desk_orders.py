@@ -276,6 +276,31 @@ def test_a_card_payment_cut_off_after_the_approval_is_posted_to_the_order_on_res
         ("charged", 12000, "card")]
 
 
+def test_another_desk_sees_the_payment_and_the_cancel_in_its_finance_queue(server, tmp_path):
+    a_store, b_store = new_kiosk(tmp_path, "DA", server.url), new_kiosk(tmp_path, "DB", server.url)
+    site = Site(load_config(None), a_store)
+    a, b = site.desk, DeskService(b_store)
+    site.cash.open_shift("disp1", 0)
+    paid = a.receive("hotline", unit="1-0502", description="地毯清洗", by="disp1", category="paid.cleaning")
+    dropped = a.receive("hotline", unit="1-0502", description="重复的保洁预约", by="disp1", category="paid.cleaning")
+    a.cancel(dropped, by="disp1", reason="重复")
+    a.classify(paid, "paid.cleaning", by="disp1")
+    a.dispatch(paid, by="disp1")
+    a.start(paid, by="zhao")
+    a.complete(paid, by="zhao", note="洗好", photos=["x.jpg"])
+    a.qc(paid, by="sup", passed=True)
+    a.request_payment(paid, by="disp1", amount_fen=12000)
+    SyncClient(a_store).sync_once()
+    SyncClient(b_store).sync_once()
+    assert [(f["order_no"], f["unpaid_fen"]) for f in b.finance_queue()] == [(paid, 12000)]
+    a.pay_cash(site.cash, paid, cashier="disp1", tendered_fen=12000)
+    SyncClient(a_store).sync_once()
+    SyncClient(b_store).sync_once()
+    got = {f["order_no"]: (f["state"], f["paid_fen"], f["unpaid_fen"], f["pay_method"]) for f in b.finance_queue("all")}
+    assert got == {paid: ("charged", 12000, 0, "cash"), dropped: ("cancelled", 0, None, None)}
+    assert b.finance_totals() == {"count": 1, "amount_fen": 12000, "paid_fen": 12000, "unpaid_fen": 0}
+
+
 def test_only_callers_enrolled_for_intake_in_their_role_are_accepted(server, tmp_path, caplog):
     """A device enrolled with the server but not allowed for intake (a kiosk, a stolen desk
     secret), or allowed in another role, is refused with a clear body and a log line; nothing is

@@ -47,6 +47,9 @@ def order_event(tx, kind: str, p: dict, seq: int) -> None:
         tx.execute("UPDATE desk_finance SET state = 'charged', paid_fen = ?, pay_method = ?, payment_ref = ?, "
                    "paid_at = ? WHERE order_no = ? AND state = 'open'",
                    (p.get("amount_fen"), p.get("pay_method"), p.get("payment_ref"), p["at"], p["order_no"]))
+    elif kind == "desk.order.cancelled":
+        tx.execute("UPDATE desk_finance SET state = 'cancelled' WHERE order_no = ? AND state = 'open'",
+                   (p["order_no"],))
     sets = {k: p[k] for k in _CARRIED if k in p}
     sets.update(state=p["to_state"], version=p["version"], updated_at=p["at"], seq=seq)
     tx.execute(f"UPDATE desk_orders SET {', '.join(f'{k} = ?' for k in sets)} WHERE order_no = ?",
