@@ -22,5 +22,10 @@ CONFIG = {
                                              "(and again before it goes to the manager).", _positive),
         "message_expiry": Key(int, 3600, "Seconds the broker keeps a call for a device that is away.", _positive),
         "venue": Key(str, "", "The venue's name in the greeting at the door (e.g. red.逸香)."),
+        "kitchen_printer": Key(str, "", "The kitchen's ESC/POS ticket printer (a device URL, e.g. "
+                               "escpos+tcp://10.0.0.21:9100); empty = none, the tickets wait in the journal."),
+        "bar_printer": Key(str, "", "The bar's ESC/POS ticket printer (a device URL); empty = none."),
+        "valet_printer": Key(str, "", "The valet's key-tag printer (an ESC/POS or ZPL label printer URL); "
+                             "empty = none."),
     },
 }
