@@ -171,12 +171,16 @@ def ticket_layout(ticket: dict, lines: list[dict], menu: Menu, *, venue: str = "
              align="center", size=(2, 2), bold=True)
     lay.columns((f"单号 {ticket['ticket_no']}", 3, "left"), (local.strftime("%H:%M"), 1, "right"))
     lay.rule()
+    summed: dict[tuple, int] = {}                 # two taps on a dish: one row for the cook
     for ln in lines:
-        name = menu.dishes[ln["dish"]].name() if ln["dish"] in menu.dishes else ln["dish"]
-        qty = ln["qty"] if ln["qty"] > 0 else -ln["qty"]
-        lay.columns((name, 4, "left"), (("-" if ln["qty"] < 0 else "") + f"×{qty}", 1, "right"), bold=True)
-        if ln["note"]:
-            lay.text(f"  * {ln['note']}")
+        if ln["qty"]:
+            key = (ln["dish"], ln["note"], ln["qty"] < 0)
+            summed[key] = summed.get(key, 0) + ln["qty"]
+    for (dish, note, _neg), qty in summed.items():
+        name = menu.dishes[dish].name() if dish in menu.dishes else dish
+        lay.columns((name, 4, "left"), (("-" if qty < 0 else "") + f"×{abs(qty)}", 1, "right"), bold=True)
+        if note:
+            lay.text(f"  * {note}")
     lay.rule()
     if ticket["staff"]:
         lay.text(f"下单 {ticket['staff']}")

@@ -77,6 +77,10 @@ class Valet:
                 room = r[0]
             if not room:
                 raise ClubError("a key tag needs a reservation or a room")
+            if not res_id:                          # a room typed on the valet's phone: its guests, if in
+                r = tx.execute("SELECT res_id FROM club_reservations WHERE room = ? AND state = 'arrived' "
+                               "ORDER BY arrived_at DESC LIMIT 1", (str(room),)).fetchone()
+                res_id = r[0] if r else None
             tag_no = tx.next_number("club.valet", 4)
             now = utcnow_iso()
             tx.insert("club_valet", {"tag_no": tag_no, "res_id": res_id or None, "room": str(room),
