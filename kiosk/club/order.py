@@ -47,6 +47,13 @@ def _load_kv() -> None:
     _kv_loaded = True
 
 
+def _button(kind: str, text: str, size: float):
+    """A button from base.kv whose font size is set after its kv rule (which would win over a kwarg)."""
+    b = getattr(Factory, kind)(text=text)
+    b.font_size = size
+    return b
+
+
 class OrderScreen(Screen):
     header = StringProperty("")
     lines_text = StringProperty("")
@@ -122,7 +129,7 @@ class OrderScreen(Screen):
             tabs = self.ids.tabs
             tabs.clear_widgets()
             for c in sorted(menu.courses):
-                b = Factory.SecondaryButton(text=app.fx(f"{c} {menu.course_name(c, app.lang)}"), font_size=22 * app.scale)
+                b = _button("SecondaryButton", app.fx(f"{c} {menu.course_name(c, app.lang)}"), 19 * app.scale)
                 b.course = c
                 if c == self.course:
                     b.background_color = (0.55, 0.75, 0.95, 1)
@@ -131,8 +138,7 @@ class OrderScreen(Screen):
             dishes = self.ids.dishes
             dishes.clear_widgets()
             for d in menu.by_course()[self.course]:
-                b = Factory.SecondaryButton(text=app.fx(f"{d.name(app.lang)}\n¥{fmt_fen(d.price_fen)}"),
-                                            font_size=20 * app.scale, halign="center")
+                b = _button("SecondaryButton", app.fx(f"{d.name(app.lang)}\n¥{fmt_fen(d.price_fen)}"), 20 * app.scale)
                 b.dish = d.code
                 b.bind(on_release=lambda btn: self.add(btn.dish))
                 dishes.add_widget(b)
@@ -144,8 +150,7 @@ class OrderScreen(Screen):
                 continue
             key = f"{course}:{dish}"
             self._standing[key] = g["standing"]
-            b = Factory.SecondaryButton(text=app.fx(f"{menu.dish(dish).name(app.lang)} ×{g['left']}"),
-                                        font_size=18 * app.scale)
+            b = _button("SecondaryButton", app.fx(f"{menu.dish(dish).name(app.lang)} ×{g['left']}"), 18 * app.scale)
             b.key = key
             if key == self.selected:
                 b.background_color = (0.95, 0.80, 0.55, 1)
@@ -165,16 +170,16 @@ class OrderScreen(Screen):
         tickets = self.ids.tickets
         tickets.clear_widgets()
         for tk in o.tickets(self.order_id)[-6:]:
-            label = (f"{t(STATION_MSGIDS[tk['station']])} {tk['ticket_no']} · "
+            label = (f"{t(STATION_MSGIDS[tk['station']])}{' · ' + t('Voided') if tk['kind'] == 'void' else ''} "
+                     f"{tk['ticket_no']} · "
                      f"{t('Course {n}', n=tk['course'])} · {t(PRINT_MSGIDS[tk['print_state']])}")
             if tk["print_state"] in ("failed", "in_doubt"):
-                b = Factory.HelpButton(text=app.fx(label + " · " + t("Print again" if tk["print_state"] == "failed"
-                                                                      else "Reprint a marked copy")),
-                                       font_size=18 * app.scale)
+                b = _button("HelpButton", app.fx(label + " · " + t("Print again" if tk["print_state"] == "failed"
+                                                                      else "Reprint a marked copy")), 18 * app.scale)
                 b.ticket_no = tk["ticket_no"]
                 b.bind(on_release=lambda btn: self.resend(btn.ticket_no))
             else:
-                b = Factory.OLabel(text=app.fx(label), font_size=18 * app.scale)
+                b = _button("OLabel", app.fx(label), 18 * app.scale)
             tickets.add_widget(b)
 
     # -- touches ------------------------------------------------------------------------
