@@ -22,7 +22,7 @@ def register(sub, parents):
     role = csub.add_parser("role", parents=parents, help="a role's screen on a phone or a tablet",
                            description="Show one role's screen (calls, one large acknowledge button).")
     role.add_argument("--role", required=True, choices=("security", "greeter", "butler", "sommelier", "runner",
-                                                         "cashier", "manager"))
+                                                         "cashier", "manager", "valet"))
     role.add_argument("--staff", required=True, help="the staff member signing in")
     role.add_argument("--rooms", default="", help="rooms this butler covers, comma-separated (default: all)")
     role.add_argument("--device", default=None, help="this device's id (default: made once and kept)")
@@ -70,7 +70,8 @@ def run_box(args: argparse.Namespace) -> int:
     box = ClubBox(store, args.site, args.broker or _club(config, "broker", "mqtt://127.0.0.1:1883"),
                   ack_timeout=float(_club(config, "ack_timeout", 20)), venue=_club(config, "venue", ""),
                   message_expiry=int(_club(config, "message_expiry", 3600)), einvoice_url=args.einvoice,
-                  tz=config.get("site", "timezone")).start()
+                  tz=config.get("site", "timezone"),
+                  printers={f"{s}_printer": _club(config, f"{s}_printer", "") for s in ("kitchen", "bar", "valet")}).start()
     print(f"club box {box.boot} on {box.bus.host}:{box.bus.port}, store {store.path}", flush=True)
     try:
         threading.Event().wait()

@@ -178,7 +178,8 @@ def ticket_layout(ticket: dict, lines: list[dict], menu: Menu, *, venue: str = "
             summed[key] = summed.get(key, 0) + ln["qty"]
     for (dish, note, _neg), qty in summed.items():
         name = menu.dishes[dish].name() if dish in menu.dishes else dish
-        lay.columns((name, 4, "left"), (("-" if qty < 0 else "") + f"×{abs(qty)}", 1, "right"), bold=True)
+        # "2份"/"退1份": CJK only (the ambiguous-width × is narrow in one renderer and wide on the printer)
+        lay.columns((name, 4, "left"), (("退" if qty < 0 else "") + f"{abs(qty)}份", 1, "right"), bold=True)
         if note:
             lay.text(f"  * {note}")
     lay.rule()
