@@ -165,3 +165,15 @@ def test_a_ticket_that_did_not_print_is_sent_again_from_the_screen(club, order_s
     assert [("扬州炒饭" in d.text) for d in kitchen.docs if d.cut] == [True]
     assert s.ids.fire.disabled                                       # nothing left to send in course 4
     assert "Course 4 Staples and dessert · Fired" in s.lines_text.replace("[b]", "").replace("[/b]", "")
+
+
+def test_another_room_is_opened_from_the_header(club, order_screen):
+    box, _kitchen, _bar = club
+    ui = order_screen(box, "9", "小王", lang="en")
+    s = ui.app.order_screen
+    ui.tap(ui.find("Jellyfish salad", s.ids.dishes))
+    s.ids.room.text = "12"
+    ui.tap(ui.find("Open", s))
+    ui.wait(lambda: "Room 12" in s.header and "Nothing ordered yet" in s.lines_text, what="room 12's order")
+    assert box.orders.order(s.order_id)["room"] == "12"
+    assert [ln["dish"] for ln in bill_lines(box.store, room="9")] == ["K102"]       # room 9's order stays open

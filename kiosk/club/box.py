@@ -119,8 +119,11 @@ class ClubBox:
     def _run_printer(self) -> None:
         """Print every station ticket and key tag without a print job (after a fire, a void, a park
         or a restart). Faults stay in the journal: the order screen offers the retry or the copy."""
+        first = True                                # at start: what a crash left unprinted
         while not self._stop.is_set():
-            self._print_kick.wait(2.0)
+            if not first:
+                self._print_kick.wait()
+            first = False
             self._print_kick.clear()
             if self._stop.is_set():
                 return

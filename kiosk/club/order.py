@@ -193,6 +193,19 @@ class OrderScreen(Screen):
             self.message = app.fx(app.tr(exc.user_message, **getattr(exc, "params", {})))
         self.refresh()
 
+    def open_room(self, room: str) -> None:
+        """Another room's order on this screen (the room number typed in the header)."""
+        room = str(room).strip()
+        if not room or room == self.room:
+            return
+        try:
+            self.order_id = self.box.orders.open_order(room, self.staff)
+        except ClubError as exc:
+            self.message = App.get_running_app().fx(App.get_running_app().tr(exc.user_message))
+            return
+        self.room, self.selected, self.message = room, "", ""
+        self.refresh()
+
     def choose(self, course: int) -> None:
         self.course = course
         self.refresh()

@@ -18,6 +18,9 @@ def register(sub, parents):
     box.add_argument("--site", default="club", help="site name in the topics (default: club)")
     box.add_argument("--broker", default=None, help="MQTT broker URL (default: club.broker)")
     box.add_argument("--einvoice", default="", help="e-invoice provider URL (empty: no fapiao requests sent)")
+    box.add_argument("--order-screen", metavar="ROOM", default="",
+                     help="also show the order screen (courses, fire, tickets) for ROOM on this box's display")
+    box.add_argument("--staff", default="", help="who takes orders on the order screen")
     box.set_defaults(func=run_box)
     role = csub.add_parser("role", parents=parents, help="a role's screen on a phone or a tablet",
                            description="Show one role's screen (calls, one large acknowledge button).")
@@ -74,6 +77,11 @@ def run_box(args: argparse.Namespace) -> int:
                   printers={f"{s}_printer": _club(config, f"{s}_printer", "") for s in ("kitchen", "bar", "valet")}).start()
     print(f"club box {box.boot} on {box.bus.host}:{box.bus.port}, store {store.path}", flush=True)
     try:
+        if args.order_screen:                        # the order screen runs in the box (it owns the store)
+            from ..club.order import OrderApp
+
+            _run_app(OrderApp(box, args.order_screen, args.staff, language=config.language), "1280x800")
+            return 0
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

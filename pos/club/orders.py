@@ -374,13 +374,15 @@ class Orders:
         Device I/O: never on the UI thread. Returns the print outcomes."""
         if self.journal is None:
             raise ClubError("no print journal: the kitchen and bar printers are not configured")
+        where, params = ("AND t.order_id = ?", (order_id,)) if order_id else ("", ())
+        unsent = [r[0] for r in self.store.conn.execute(
+            "SELECT t.ticket_no FROM club_tickets t WHERE NOT EXISTS (SELECT 1 FROM print_jobs j WHERE j.ref = t.ticket_no) "
+            f"{where} ORDER BY t.created_at, t.ticket_no", params)]
         outs = []
-        for t in self.tickets(order_id):
-            if t["print_state"] != "unsent":
-                continue
-            role = f"{t['station']}_printer"
-            outs.append(self.journal.print(f"club_{t['station']}_ticket", self.ticket_layout(t["ticket_no"]),
-                                           role=role, ref=t["ticket_no"]))
+        for ticket_no in unsent:
+            station = self.ticket(ticket_no)["station"]
+            outs.append(self.journal.print(f"club_{station}_ticket", self.ticket_layout(ticket_no),
+                                           role=f"{station}_printer", ref=ticket_no))
         return outs
 
     def retry(self, ticket_no: str):

@@ -155,11 +155,8 @@ class Valet:
         """Print every key tag that has no print job yet (after a park, or a restart)."""
         if self.journal is None:
             raise ClubError("no print journal: the valet printer is not configured")
-        sent = {r[0] for r in self.store.conn.execute("SELECT ref FROM print_jobs WHERE kind = 'club_valet_tag'")}
-        return [self.journal.print("club_valet_tag", self.tag_layout(t["tag_no"]), role="valet_printer", ref=t["tag_no"])
-                for t in self.tags() if t["tag_no"] not in sent and t["state"] != "returned"]
-
-    def job(self, tag_no: str) -> dict | None:
-        rows = _rows(self.store.conn, "SELECT job_id, state, uncertain FROM print_jobs WHERE ref = ? AND "
-                     "reprint_of IS NULL ORDER BY created_at DESC LIMIT 1", (tag_no,))
-        return rows[0] if rows else None
+        unsent = [r[0] for r in self.store.conn.execute(
+            "SELECT v.tag_no FROM club_valet v WHERE v.state != 'returned' AND NOT EXISTS "
+            "(SELECT 1 FROM print_jobs j WHERE j.ref = v.tag_no) ORDER BY v.parked_at")]
+        return [self.journal.print("club_valet_tag", self.tag_layout(tag_no), role="valet_printer", ref=tag_no)
+                for tag_no in unsent]
