@@ -12,45 +12,27 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")      # headless: SDL2 mixes in
 import pytest  # noqa: E402
 
 from drivers.sim.printer import VirtualPrinter, render_doc  # noqa: E402
-from tests.club_support import SHARED, require_shared_broker, site_name, wait_for  # noqa: E402
-from tests.test_club_screens import _iso_in, screen  # noqa: E402,F401 - the fixture
+from tests.club_support import wait_for  # noqa: E402
+from tests.test_club_screens import _iso_in, club, screen  # noqa: E402,F401 - the fixtures
 
 
 @pytest.fixture
-def club(tmp_path, artifacts):
-    require_shared_broker()
-    from kiosk.club.box import ClubBox
-    from pos.club.store import open_club_store
-
-    valet_printer = VirtualPrinter(out_dir=artifacts / "club-valet").start()
-    site = site_name()
-    store = open_club_store(tmp_path / "box.sqlite")
-    box = ClubBox(store, site, SHARED, ack_timeout=60, tick=0.1, venue="red.逸香",
-                  printers={"valet_printer": f"escpos+tcp://127.0.0.1:{valet_printer.port}"}).start()
-    made = []
-
-    def device(name, role, staff, rooms=None):
-        from kiosk.club.device import ClubDevice
-
-        d = ClubDevice(site, SHARED, f"{site}-{name}", role, staff, rooms, resend=0.5).start()
-        made.append(d)
-        wait_for(lambda: staff in box.book.on_shift(role), what=f"{staff}'s shift")
-        return d
-
-    yield box, device, valet_printer
-    for d in made:
-        d.stop()
-    box.stop()
-    store.close()
-    valet_printer.stop()
+def valet_printer(club, artifacts):
+    """The valet's printer (a virtual ESC/POS printer on a real socket) on the test box."""
+    box, _device = club
+    printer = VirtualPrinter(out_dir=artifacts / "club-valet").start()
+    box.journal.devices["valet_printer"] = f"escpos+tcp://127.0.0.1:{printer.port}"
+    yield printer
+    printer.stop()
 
 
-def test_key_tag_bring_the_car_and_the_qr_at_return_by_touch(club, screen, artifacts):
+def test_key_tag_bring_the_car_and_the_qr_at_return_by_touch(club, valet_printer, screen, artifacts):
     import zxingcpp
 
     from tests.kivy_harness import assert_no_tofu
 
-    box, device, printer = club
+    box, device = club
+    printer = valet_printer
     valet = device("v", "valet", "老张")
     butler = device("b", "butler", "小王", rooms=["8"])
     rid = box.reservations.book_room("8", _iso_in(60), 6, title="王總", regular=True)
@@ -94,7 +76,7 @@ def test_key_tag_bring_the_car_and_the_qr_at_return_by_touch(club, screen, artif
 def test_a_call_plays_the_chime_through_kivys_soundloader(club, screen):
     from kivy.core.audio import Sound
 
-    box, device, _printer = club
+    box, device = club
     butler = device("b", "butler", "小王", rooms=["8"])
     ui = screen(butler, "en")
     chime = ui.app.chime

@@ -47,10 +47,17 @@ def _load_kv() -> None:
     _kv_loaded = True
 
 
-def _button(kind: str, text: str, size: float):
-    """A button from base.kv whose font size is set after its kv rule (which would win over a kwarg)."""
+def _button(kind: str, text: str, size: float, on_release=None, lit=None, parent=None):
+    """A button from base.kv whose font size is set after its kv rule (which would win over a
+    kwarg); ``lit`` is a highlight colour, ``parent`` the layout it is added to."""
     b = getattr(Factory, kind)(text=text)
     b.font_size = size
+    if lit:
+        b.background_color = lit
+    if on_release is not None:
+        b.bind(on_release=lambda _btn: on_release())
+    if parent is not None:
+        parent.add_widget(b)
     return b
 
 
@@ -129,19 +136,13 @@ class OrderScreen(Screen):
             tabs = self.ids.tabs
             tabs.clear_widgets()
             for c in sorted(menu.courses):
-                b = _button("SecondaryButton", app.fx(f"{c} {menu.course_name(c, app.lang)}"), 19 * app.scale)
-                b.course = c
-                if c == self.course:
-                    b.background_color = (0.55, 0.75, 0.95, 1)
-                b.bind(on_release=lambda btn: self.choose(btn.course))
-                tabs.add_widget(b)
+                _button("SecondaryButton", app.fx(f"{c} {menu.course_name(c, app.lang)}"), 19 * app.scale,
+                        lambda c=c: self.choose(c), (0.55, 0.75, 0.95, 1) if c == self.course else None, tabs)
             dishes = self.ids.dishes
             dishes.clear_widgets()
             for d in menu.by_course()[self.course]:
-                b = _button("SecondaryButton", app.fx(f"{d.name(app.lang)}\n¥{fmt_fen(d.price_fen)}"), 20 * app.scale)
-                b.dish = d.code
-                b.bind(on_release=lambda btn: self.add(btn.dish))
-                dishes.add_widget(b)
+                _button("SecondaryButton", app.fx(f"{d.name(app.lang)}\n¥{fmt_fen(d.price_fen)}"), 20 * app.scale,
+                        lambda code=d.code: self.add(code), parent=dishes)
         picks = self.ids.picks                         # what to void: one button per dish still standing
         picks.clear_widgets()
         self._standing = {}
@@ -150,12 +151,8 @@ class OrderScreen(Screen):
                 continue
             key = f"{course}:{dish}"
             self._standing[key] = g["standing"]
-            b = _button("SecondaryButton", app.fx(f"{menu.dish(dish).name(app.lang)} ×{g['left']}"), 18 * app.scale)
-            b.key = key
-            if key == self.selected:
-                b.background_color = (0.95, 0.80, 0.55, 1)
-            b.bind(on_release=lambda btn: self.select(btn.key))
-            picks.add_widget(b)
+            _button("SecondaryButton", app.fx(f"{menu.dish(dish).name(app.lang)} ×{g['left']}"), 18 * app.scale,
+                    lambda key=key: self.select(key), (0.95, 0.80, 0.55, 1) if key == self.selected else None, picks)
         if self.selected not in self._standing:
             self.selected = ""
         state = courses.get(self.course, {}).get("state")
@@ -174,13 +171,11 @@ class OrderScreen(Screen):
                      f"{tk['ticket_no']} · "
                      f"{t('Course {n}', n=tk['course'])} · {t(PRINT_MSGIDS[tk['print_state']])}")
             if tk["print_state"] in ("failed", "in_doubt"):
-                b = _button("HelpButton", app.fx(label + " · " + t("Print again" if tk["print_state"] == "failed"
-                                                                      else "Reprint a marked copy")), 18 * app.scale)
-                b.ticket_no = tk["ticket_no"]
-                b.bind(on_release=lambda btn: self.resend(btn.ticket_no))
+                _button("HelpButton", app.fx(label + " · " + t("Print again" if tk["print_state"] == "failed"
+                                                                else "Reprint a marked copy")), 18 * app.scale,
+                        lambda n=tk["ticket_no"]: self.resend(n), parent=tickets)
             else:
-                b = _button("OLabel", app.fx(label), 18 * app.scale)
-            tickets.add_widget(b)
+                _button("OLabel", app.fx(label), 18 * app.scale, parent=tickets)
 
     # -- touches ------------------------------------------------------------------------
     def _do(self, fn, *args) -> None:
