@@ -15,6 +15,8 @@ from pos.club.errors import ClubError
 from pos.club.orders import Menu, bill_lines
 from tests.club_support import SHARED, require_shared_broker, site_name, wait_for
 
+#: the outbox kinds of orders, courses and valet tags
+SERVICE_KINDS = {"club.order.line", "club.course.fired", "club.course.ready", "club.valet.tag"}
 TRAD_ONLY = helpers.TRADITIONAL_CHARACTERS - helpers.SIMPLIFIED_CHARACTERS
 SIMP_ONLY = helpers.SIMPLIFIED_CHARACTERS - helpers.TRADITIONAL_CHARACTERS
 
@@ -270,3 +272,39 @@ def test_the_call_kinds_migration_keeps_every_call_and_ack(tmp_path, monkeypatch
     with pytest.raises(sqlite3.IntegrityError):       # the acks' foreign key points at the rebuilt table
         conn.execute("INSERT INTO club_call_acks VALUES ('nope', 'x', 'valet', 'd', '2026-01-01T00:00:00.000000Z', 1)")
     conn.close()
+
+
+def test_every_service_outbox_payload_matches_its_schema(tmp_path):
+    """What orders, courses and the valet emit converts to the kinds' msgspec schemas (the server's check)."""
+    import msgspec
+
+    from pos.club.kinds import KINDS
+    from pos.club.orders import Orders
+    from pos.club.reservations import Reservations
+    from pos.club.store import open_club_store
+    from pos.club.valet import Valet
+
+    store = open_club_store(tmp_path / "s.sqlite")
+    try:
+        o = Orders(store)
+        order = o.open_order("8", "小王")
+        line = o.add(order, "K101", 2, "小王", note="少辣")
+        o.fire(order, 1, "小王")
+        o.void(line, 1, "小王", "点多了")
+        o.ready(order, 1, "厨师长")
+        rid = Reservations(store, o.book).book_room("8", "2030-01-01T10:00:00.000000Z", 4)
+        v = Valet(store, o.book)
+        tag = v.park(rid, plate="沪A12345", staff="老张")
+        v.request("8", "butler")
+        v.returned(tag, "老张")
+        rows = [(k, json.loads(p)) for k, p in store.conn.execute(
+            "SELECT kind, payload FROM outbox WHERE kind IN (%s) ORDER BY device_seq" % ", ".join("?" * len(SERVICE_KINDS)),
+            sorted(SERVICE_KINDS))]
+        assert {k for k, _ in rows} == SERVICE_KINDS
+        for kind, payload in rows:
+            msgspec.convert(payload, KINDS[kind])
+        assert not any("沪A12345" in json.dumps(p, ensure_ascii=False) for _, p in rows)      # no plate leaves the box
+        assert [p["state"] for k, p in rows if k == "club.valet.tag"] == ["parked", "requested", "returned"]
+        assert [p["qty"] for k, p in rows if k == "club.order.line"] == [2, -1]
+    finally:
+        store.close()

@@ -347,10 +347,10 @@ class Orders:
                      "AND reprint_of IS NULL ORDER BY created_at DESC, job_id DESC LIMIT 1", (ticket_no,))
         return rows[0] if rows else None
 
-    def print_state(self, ticket_no: str) -> str:
+    def print_state(self, ticket_no: str, job: dict | None = None) -> str:
         """``unsent`` (no job yet), ``queued``/``printing``, ``printed`` (the original or a copy came
         out), ``failed`` (not printed: retry) or ``in_doubt`` (may be on paper: reprint a copy)."""
-        job = self._job(ticket_no)
+        job = job or self._job(ticket_no)
         if job is None:
             return "unsent"
         if job["state"] == "printed" or self.journal is not None and self.journal.copies_printed(job["job_id"]):
@@ -360,11 +360,12 @@ class Orders:
         return job["state"]
 
     def tickets(self, order_id: str | None = None) -> list[dict]:
+        """The tickets (of one order), oldest first, each with its print state, job and last error."""
         where, params = ("WHERE order_id = ?", (order_id,)) if order_id else ("", ())
         out = _rows(self.store.conn, f"SELECT * FROM club_tickets {where} ORDER BY created_at, ticket_no", params)
         for t in out:
-            t["print_state"] = self.print_state(t["ticket_no"])
             job = self._job(t["ticket_no"])
+            t["print_state"] = self.print_state(t["ticket_no"], job)
             t["job_id"] = job["job_id"] if job else None
             t["last_error"] = job["last_error"] if job else None
         return out
