@@ -308,3 +308,49 @@ def test_every_service_outbox_payload_matches_its_schema(tmp_path):
         assert [p["qty"] for k, p in rows if k == "club.order.line"] == [2, -1]
     finally:
         store.close()
+
+
+def test_a_ticket_cut_off_by_a_crash_is_in_doubt_after_the_restart_never_printed_again(tmp_path, printers):
+    require_shared_broker()
+    from kiosk.club.box import ClubBox
+    from pos.club.orders import Orders
+    from pos.club.store import open_club_store
+    from pos.printing import PrintJournal
+
+    kitchen, _bar = printers
+    path = tmp_path / "box.sqlite"
+    store = open_club_store(path)
+    o = Orders(store, journal=PrintJournal(store, devices=_urls(*printers)))
+    order = o.open_order("15", staff="小王")
+    o.add(order, "K303", 1, "小王")
+    (ticket,) = o.fire(order, 3, "小王")
+    job = o.journal.submit("club_kitchen_ticket", o.ticket_layout(ticket), role="kitchen_printer", ref=ticket)
+    with store.transaction() as tx:                  # the box died while sending it: the row says "printing"
+        tx.execute("UPDATE print_jobs SET state = 'printing', attempts = 1 WHERE job_id = ?", (job,))
+    store.close()
+    store = open_club_store(path)
+    box = ClubBox(store, site_name(), SHARED, printers=_urls(*printers)).start()
+    try:
+        wait_for(lambda: box.orders.print_state(ticket) == "in_doubt", 10, "the ticket in doubt")
+        box.print_soon()
+        wait_for(lambda: not box._print_kick.is_set(), 10, "a printing pass")
+        assert kitchen.docs == []                    # never a silent second original
+        assert box.store.conn.execute("SELECT count(*) FROM print_jobs WHERE ref = ?", (ticket,)).fetchone()[0] == 1
+        out = box.orders.resend(ticket)              # the screen's "Reprint a marked copy"
+        assert out.ok and "副本 COPY" in kitchen.wait_docs(1)[0].text
+    finally:
+        box.stop()
+        store.close()
+
+
+def test_the_order_belongs_to_the_guests_who_arrived(box):
+    rid = box.reservations.book_room("16", "2030-01-01T10:00:00.000000Z", 4)
+    box.arrive(rid, "security")
+    o = box.orders
+    order = o.open_order("16", staff="小王")
+    assert o.order(order)["res_id"] == rid
+    o.add(order, "K201", 1, "小王")
+    assert bill_lines(box.store, res_id=rid) == bill_lines(box.store, room="16")
+    assert [ln["amount_fen"] for ln in bill_lines(box.store, res_id=rid)] == [38800]
+    with pytest.raises(ClubError):
+        bill_lines(box.store)

@@ -11,6 +11,8 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")      # headless: SDL2 mixes in
 
 import pytest  # noqa: E402
 
+from kiosk.i18n import LANGUAGES  # noqa: E402
+
 from drivers.sim.printer import VirtualPrinter, render_doc  # noqa: E402
 from tests.club_support import wait_for  # noqa: E402
 from tests.test_club_screens import _iso_in, club, screen  # noqa: E402,F401 - the fixtures
@@ -71,6 +73,16 @@ def test_key_tag_bring_the_car_and_the_qr_at_return_by_touch(club, valet_printer
     s.ids.scan.text = decoded[0]                             # scanned twice: a clear refusal on the screen
     s.ids.scan.dispatch("on_text_validate")
     ui.wait(lambda: "当前阶段不能进行这一步" in s.message, what="the refusal on the screen")
+    expect = {"zh-Hans": ("泊车", "车已交还", "扫描泊车牌"), "zh-Hant": ("泊車", "車已交還", "掃描泊車牌"),
+              "en": ("Park", "Car handed back", "Scan the key tag")}
+    for lang in LANGUAGES:
+        ui.app.set_language(lang)
+        ui.frames(3)
+        ui.find(expect[lang][0], s)
+        ui.find(expect[lang][1], s)
+        assert s.ids.scan.hint_text == expect[lang][2]
+        ui.screenshot(artifacts, f"club-valet-{lang}")
+        assert_no_tofu(ui.app.root)
 
 
 def test_a_call_plays_the_chime_through_kivys_soundloader(club, screen):
