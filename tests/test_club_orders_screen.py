@@ -134,6 +134,9 @@ def test_the_butler_orders_fires_voids_and_the_kitchen_calls_a_runner_by_touch(c
         assert call["kind"] == "can_serve" and call["detail"]["course"] == 1 and "酱牛肉×1" in call["detail"]["dishes"]
         ui.wait(lambda: "第1道 冷菜 · 可以上菜" in s.lines_text.replace("[b]", "").replace("[/b]", ""),
                 what="the course ready on the screen")
+        runner.acknowledge(call["call_id"])
+        ui.wait(lambda: "第1道 冷菜 · 跑菜已取走" in s.lines_text.replace("[b]", "").replace("[/b]", ""),
+                timeout=15, what="the runner's ack on the order screen")
         expect = {"zh-Hans": ("第3道起菜", "清蒸东星斑"), "zh-Hant": ("第3道起菜", "清蒸東星斑"),
                   "en": ("Fire course 3", "Steamed coral trout")}
         ui.tap(ui.find("3 热菜", s.ids.tabs))

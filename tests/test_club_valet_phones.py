@@ -113,3 +113,20 @@ def test_the_chime_file_is_a_short_wav(tmp_path):
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 16000)
         assert 0.3 < w.getnframes() / w.getframerate() < 0.5
     assert path.stat().st_size < 50_000
+
+
+def test_the_runner_phone_shows_the_course_and_its_dishes_and_acknowledges_by_touch(club, screen):
+    box, device = club
+    runner = device("r", "runner", "阿强")
+    ui = screen(runner, "zh-Hans")
+    s = ui.app.role_screen
+    o = box.orders
+    order = o.open_order("8", "小王")
+    o.add(order, "K301", 1, "小王")
+    o.add(order, "K303", 2, "小王")
+    box.fire(order, 3, "小王")
+    (call,) = box.course_ready(order, 3, "厨师长")
+    ui.wait(lambda: "第3道菜好了：清蒸东星斑×1、蒜蓉菜心×2" in s.calls_text, what="the course on the runner's phone")
+    assert "8号包厢" in s.calls_text and "可以上菜" in s.calls_text and s.ringing and ui.app.chime.plays >= 1
+    ui.tap(s.ids.ack)
+    wait_for(lambda: box.book.get(call["call_id"])["acked_by"] == "阿强", what="the runner's ack")

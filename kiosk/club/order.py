@@ -30,7 +30,7 @@ __all__ = ["OrderScreen", "OrderApp", "STATE_MSGIDS", "PRINT_MSGIDS"]
 
 log = logging.getLogger(__name__)
 
-STATE_MSGIDS = {"held": "Held", "fired": "Fired", "ready": "Ready to serve"}
+STATE_MSGIDS = {"held": "Held", "fired": "Fired", "ready": "Ready to serve", "served": "Taken by a runner"}
 PRINT_MSGIDS = {"unsent": "Printing…", "queued": "Printing…", "printing": "Printing…", "printed": "Printed",
                 "failed": "Not printed", "in_doubt": "In doubt: check the printer"}
 STATION_MSGIDS = {"kitchen": "Kitchen ticket", "bar": "Bar ticket"}
@@ -94,6 +94,9 @@ class OrderScreen(Screen):
         out = []
         for c in sorted({ln["course"] for ln in lines}):
             state = courses.get(c, {}).get("state", "held")
+            if state == "ready" and courses[c]["call_id"]:            # the runner acknowledged the can-serve call
+                call = self.box.book.get(courses[c]["call_id"])
+                state = "served" if call and call["state"] == "acked" else state
             out.append("[b]" + fx(f"{t('Course {n}', n=c)} {menu.course_name(c, app.lang)} · {t(STATE_MSGIDS[state])}")
                        + "[/b]")
             for (course, dish), g in groups.items():
