@@ -294,9 +294,13 @@ def test_every_service_outbox_payload_matches_its_schema(tmp_path):
         o.ready(order, 1, "厨师长")
         rid = Reservations(store, o.book).book_room("8", "2030-01-01T10:00:00.000000Z", 4)
         v = Valet(store, o.book)
-        tag = v.park(rid, plate="沪A12345", staff="老张")
+        tag = v.park(rid, plate="沪A12345", staff="老张", request="REQ1")
+        assert v.park(rid, plate="沪A12345", staff="老张", request="REQ1") == tag      # QoS 1 sent it twice: one tag
         v.request("8", "butler")
-        v.returned(tag, "老张")
+        v.returned(tag, "老张", request="REQ2")
+        assert v.returned(tag, "老张", request="REQ2")[1] is None                     # the same scan again: no refusal
+        with pytest.raises(ClubError, match="handed back"):
+            v.returned(tag, "老张", request="REQ3")                                  # a second scan: refused
         rows = [(k, json.loads(p)) for k, p in store.conn.execute(
             "SELECT kind, payload FROM outbox WHERE kind IN (%s) ORDER BY device_seq" % ", ".join("?" * len(SERVICE_KINDS)),
             sorted(SERVICE_KINDS))]

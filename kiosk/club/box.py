@@ -155,8 +155,9 @@ class ClubBox:
             self.publish_call(call)
         return calls
 
-    def park(self, res_id: str | None = None, room: str | None = None, plate: str = "", staff: str = "") -> str:
-        tag_no = self.valet.park(res_id, room, plate, staff)
+    def park(self, res_id: str | None = None, room: str | None = None, plate: str = "", staff: str = "",
+             request: str | None = None) -> str:
+        tag_no = self.valet.park(res_id, room, plate, staff, request)
         self.print_soon()
         return tag_no
 
@@ -233,9 +234,9 @@ class ClubBox:
             elif what == "valet":                                  # the valet's phone: park, or the QR at return
                 if body.get("op") == "park":
                     self.park(body.get("res_id") or None, body.get("room") or None, body.get("plate", ""),
-                              body.get("staff", ""))
+                              body.get("staff", ""), request=body.get("request") or None)
                 else:
-                    _tag, call = self.valet.returned(body["code"], body["staff"], device)
+                    _tag, call = self.valet.returned(body["code"], body["staff"], device, body.get("request") or None)
                     if call is not None:
                         self.publish_call(call)
                 self._reply(device, {"type": "valet", "ok": True, "op": body.get("op", "return")}, msg)

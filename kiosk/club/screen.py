@@ -251,7 +251,9 @@ class RoleScreen(Screen):
         code = self.ids.scan.text.strip()
         if not code:
             return
-        body = {"op": op, "staff": dev.staff, "device": dev.device}
+        from pos.club.ids import ulid
+
+        body = {"op": op, "staff": dev.staff, "device": dev.device, "request": ulid()}   # sent twice: done once
         if op == "park":
             body.update({"room": code} if len(code) <= 4 else {"res_id": code})
         else:

@@ -252,7 +252,9 @@ def m102_service_valet(db: sqlite_utils.Database) -> None:
             call_id    TEXT,                          -- the "bring the car" call
             requested_at TEXT,
             returned_by TEXT,
-            returned_at TEXT
+            returned_at TEXT,
+            park_request TEXT UNIQUE,                 -- the phone's ULID for the park (sent again: one tag)
+            return_request TEXT                       -- the phone's ULID for the scan at return
         )""")
     db.execute("CREATE INDEX club_valet_room ON club_valet (room, state)")
 

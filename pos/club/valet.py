@@ -65,9 +65,15 @@ class Valet:
         self.venue = venue
         self.tz = tz
 
-    def park(self, res_id: str | None = None, room: str | None = None, plate: str = "", staff: str = "") -> str:
-        """A key tag for a guest's car (by the reservation, or a walk-in's room). Returns its number."""
+    def park(self, res_id: str | None = None, room: str | None = None, plate: str = "", staff: str = "",
+             request: str | None = None) -> str:
+        """A key tag for a guest's car (by the reservation, or a walk-in's room). Returns its number.
+        ``request`` (the phone's ULID) makes it idempotent: the same request gives the same tag."""
         with self.store.transaction() as tx:
+            if request:
+                same = tx.execute("SELECT tag_no FROM club_valet WHERE park_request = ?", (request,)).fetchone()
+                if same:
+                    return same[0]
             if res_id:
                 r = tx.execute("SELECT room, state FROM club_reservations WHERE res_id = ?", (res_id,)).fetchone()
                 if r is None:
@@ -85,7 +91,7 @@ class Valet:
             now = utcnow_iso()
             tx.insert("club_valet", {"tag_no": tag_no, "res_id": res_id or None, "room": str(room),
                                      "plate": plate.strip().upper()[:16], "state": "parked", "parked_by": staff,
-                                     "parked_at": now})
+                                     "parked_at": now, "park_request": request or None})
             tx.emit("club.valet.tag", {"tag_no": tag_no, "room": str(room), "state": "parked", "changed_at": now})
         log.info("club valet: tag %s for room %s parked by %s", tag_no, room, staff or "?")
         return tag_no
@@ -123,20 +129,22 @@ class Valet:
             log.info("club valet: room %s asks for its car (tags %s)", room, text or "none on record")
         return calls
 
-    def returned(self, code: str, staff: str, device: str = "") -> tuple[dict, dict | None]:
+    def returned(self, code: str, staff: str, device: str = "", request: str | None = None) -> tuple[dict, dict | None]:
         """The key tag's QR code scanned as the car is handed back. Returns (tag, the call it
-        acknowledged or None)."""
+        acknowledged or None). The same ``request`` sent again changes nothing and is not refused."""
         tag_no = (code or "").strip()
         with self.store.transaction() as tx:
             rows = _rows(tx.conn, "SELECT * FROM club_valet WHERE tag_no = ?", (tag_no,))
             if not rows:
                 raise ClubNotFound(f"scanned {code!r}: no such key tag")
             tag = rows[0]
+            if tag["state"] == "returned" and request and tag["return_request"] == request:
+                return tag, None
             if tag["state"] == "returned":
                 raise ClubError(f"key tag {tag_no} was handed back at {tag['returned_at']}", code="bad_transition")
             now = utcnow_iso()
-            tx.execute("UPDATE club_valet SET state = 'returned', returned_by = ?, returned_at = ? WHERE tag_no = ?",
-                       (staff, now, tag_no))
+            tx.execute("UPDATE club_valet SET state = 'returned', returned_by = ?, returned_at = ?, return_request = ? "
+                       "WHERE tag_no = ?", (staff, now, request or None, tag_no))
             tx.emit("club.valet.tag", {"tag_no": tag_no, "room": tag["room"], "state": "returned", "changed_at": now})
             call_id = tag["call_id"]
         acked = None
