@@ -358,3 +358,19 @@ def test_the_order_belongs_to_the_guests_who_arrived(box):
     assert [ln["amount_fen"] for ln in bill_lines(box.store, res_id=rid)] == [38800]
     with pytest.raises(ClubError):
         bill_lines(box.store)
+
+
+def test_the_station_printers_come_from_the_clubs_config_and_a_bad_url_is_refused(tmp_path):
+    from pos.club.orders import printer_roles
+    from pos.config import load_config
+    from pos.errors import ConfigError
+
+    good = tmp_path / "good.toml"
+    good.write_text('[club]\nkitchen_printer = "escpos+tcp://10.0.0.21:9100"\nbar_printer = "escpos+tcp://10.0.0.22:9100"\n',
+                    encoding="utf-8")
+    assert printer_roles(load_config(good)) == {"kitchen_printer": "escpos+tcp://10.0.0.21:9100",
+                                                "bar_printer": "escpos+tcp://10.0.0.22:9100"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[club]\nkitchen_printer = "escpos+tcp://10.0.0.21:9100?profile=NOPE-9"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"club\.kitchen_printer|kitchen_printer.*bad printer URL"):
+        load_config(bad)
