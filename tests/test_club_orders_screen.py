@@ -24,6 +24,7 @@ def service_msgids() -> set[str]:
     found |= set(screen.KIND_MSGIDS.values()) | set(screen.ROLE_MSGIDS.values())
     call = re.compile(r"""\b(?:t|tr|app\.t|app\.tr)\(\s*"((?:[^"\\]|\\.)*)\"""")
     for f in (ROOT / "kiosk" / "club" / "order.py", ROOT / "kiosk" / "club" / "screen.py",
+              ROOT / "kiosk" / "club" / "order_phone.py", ROOT / "assets" / "kv" / "club" / "order_phone.kv",
               ROOT / "assets" / "kv" / "club" / "order.kv", ROOT / "assets" / "kv" / "club" / "role.kv"):
         found |= set(call.findall(f.read_text(encoding="utf-8")))
     found |= {"Print again", "Reprint a marked copy"}          # chosen by state in order.py
@@ -180,3 +181,64 @@ def test_another_room_is_opened_from_the_header(club, order_screen):
     ui.wait(lambda: "Room 12" in s.header and "Nothing ordered yet" in s.lines_text, what="room 12's order")
     assert box.orders.order(s.order_id)["room"] == "12"
     assert [ln["dish"] for ln in bill_lines(box.store, room="9")] == ["K102"]       # room 9's order stays open
+
+
+def test_the_butlers_phone_takes_the_order_and_fires_a_course_by_touch(club, artifacts):
+    """The butler's phone: the menu, the box's view of the room's order, fire; over the real broker."""
+    from kivy.app import App
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    from kiosk.club.device import ClubDevice
+    from kiosk.club.screen import RoleApp
+    from tests.kivy_harness import UI, assert_no_tofu
+
+    box, kitchen, bar = club
+    site = box.topics.base.split("/", 1)[1]
+    butler = ClubDevice(site, SHARED, f"{site}-b8", "butler", "小王", ["8"], resend=0.5).start()
+    if tuple(Window.size) != (1280, 800):
+        Window.size = (1280, 800)                               # a tablet on its side, as the role screens' tests
+        for _ in range(3):
+            EventLoop.idle()
+    app = RoleApp(butler, language="zh-Hans")
+    App._running_app = app
+    app.root = app.build()
+    Window.add_widget(app.root)
+    app.dispatch("on_start")
+    ui = UI(app)
+    try:
+        wait_for(lambda: box.book.on_shift("butler", "8"), what="the butler's shift")
+        ui.tap(ui.find("点菜", app.role_screen.ids.sends))
+        s = app.sm.get_screen("order")
+        assert app.sm.current == "order" and "还没有点菜" in s.order_text and s.ids.fire.disabled
+        ui.tap(ui.find("酱牛肉", s.ids.dishes))
+        ui.tap(ui.find("鲜榨橙汁", s.ids.dishes))
+        ui.wait(lambda: "鲜榨橙汁 ×1" in s.order_text and "合计：¥126.00" in s.order_text, 15, "the box's view")
+        order = box.orders.open_order("8")
+        assert [(ln["dish"], ln["qty"]) for ln in bill_lines(box.store, room="8")] == [("K101", 1), ("B102", 1)]
+        assert len(box.orders.lines(order)) == 2
+        ui.tap(s.ids.fire)
+        k, b = kitchen.wait_docs(1, 15)[0], bar.wait_docs(1, 15)[0]
+        assert "酱牛肉" in k.text and "鲜榨橙汁" in b.text
+        ui.wait(lambda: "已起菜" in s.order_text, 15, "the course fired on the phone")
+        assert s.ids.fire.disabled and box.orders.courses(order)[0]["fired_by"] == "小王"
+        ui.screenshot(artifacts, "club-butler-phone-order")
+        assert_no_tofu(app.root)
+        ui.tap(ui.find("返回", s))
+        assert app.sm.current == "role"
+    finally:
+        app.dispatch("on_stop")
+        Window.remove_widget(app.root)
+        App._running_app = None
+        ui.frames(2)
+        butler.stop()
+
+
+def test_a_phone_request_delivered_twice_is_done_once(club):
+    box, _kitchen, _bar = club
+    order = box.orders.open_order("20", "小王")
+    line = box.add(order, "K201", 1, "小王", request="01REQADD")
+    assert box.add(order, "K201", 1, "小王", request="01REQADD") == line
+    made = box.fire(order, 2, "小王", request="01REQFIRE")
+    assert box.fire(order, 2, "小王", request="01REQFIRE") == made and len(made) == 1
+    assert [(ln["dish"], ln["qty"]) for ln in bill_lines(box.store, room="20")] == [("K201", 1)]

@@ -137,15 +137,28 @@ class ClubBox:
     def print_soon(self) -> None:
         self._print_kick.set()
 
-    def fire(self, order_id: str, course: int, staff: str = "") -> list[str]:
+    def publish_order(self, order_id: str) -> None:
+        """The room's order as its butler's phone shows it (retained on ``club/{site}/order/{room}``)."""
+        room = self.orders.order(order_id)["room"]
+        self.bus.publish(f"{self.topics.base}/order/{room}", self.orders.view(room), retain=True)
+
+    def add(self, order_id: str, dish: str, qty: int = 1, staff: str = "", note: str = "",
+            request: str | None = None) -> str:
+        line_id = self.orders.add(order_id, dish, qty, staff, note, request)
+        self.publish_order(order_id)
+        return line_id
+
+    def fire(self, order_id: str, course: int, staff: str = "", request: str | None = None) -> list[str]:
         """Fire a course; its station tickets print on the printer thread."""
-        made = self.orders.fire(order_id, course, staff)
+        made = self.orders.fire(order_id, course, staff, request)
         self.print_soon()
+        self.publish_order(order_id)
         return made
 
     def void(self, line_id: str, qty: int | None = None, staff: str = "", reason: str = "") -> str:
         void_id = self.orders.void(line_id, qty, staff, reason)
         self.print_soon()
+        self.publish_order(self.orders.lines_of(void_id))
         return void_id
 
     def course_ready(self, order_id: str, course: int, staff: str = "") -> list[dict]:
@@ -153,6 +166,7 @@ class ClubBox:
         calls = self.orders.ready(order_id, course, staff)
         for call in calls:
             self.publish_call(call)
+        self.publish_order(order_id)
         return calls
 
     def park(self, res_id: str | None = None, room: str | None = None, plate: str = "", staff: str = "",
@@ -231,6 +245,13 @@ class ClubBox:
                     self.publish_call(call)
             elif what == "arrive":
                 self.arrive(body["res_id"], body.get("role", "security"), device)
+            elif what == "order":                                  # the butler's phone: a dish, or fire a course
+                order_id = self.orders.open_order(str(body["room"]), body.get("staff", ""))
+                if body.get("op") == "fire":
+                    self.fire(order_id, int(body["course"]), body.get("staff", ""), body["request"])
+                else:
+                    self.add(order_id, str(body["dish"]), int(body.get("qty", 1)), body.get("staff", ""),
+                             str(body.get("note", "")), body["request"])
             elif what == "valet":                                  # the valet's phone: park, or the QR at return
                 if body.get("op") == "park":
                     self.park(body.get("res_id") or None, body.get("room") or None, body.get("plate", ""),

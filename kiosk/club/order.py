@@ -209,7 +209,7 @@ class OrderScreen(Screen):
         self.refresh()
 
     def add(self, dish: str) -> None:
-        self._do(self.box.orders.add, self.order_id, dish, 1, self.staff)
+        self._do(self.box.add, self.order_id, dish, 1, self.staff)
 
     def select(self, key: str) -> None:
         self.selected = "" if self.selected == key else key

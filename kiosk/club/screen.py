@@ -205,12 +205,19 @@ class RoleScreen(Screen):
     def _buttons(self, app, dev) -> None:
         sends = self.ids.sends
         want = SENDS.get(dev.role, ("help",))
-        if [getattr(b, "kind", None) for b in sends.children[::-1]] != list(want) or app.lang != getattr(sends, "lang", ""):
+        ordering = dev.role == "butler" and app.sm.has_screen("order")    # the butler takes the room's order
+        if [getattr(b, "kind", None) for b in sends.children[::-1]] != list(want) + ["order"] * ordering \
+                or app.lang != getattr(sends, "lang", ""):
             sends.clear_widgets()
             for kind in want:
                 b = Factory.SecondaryButton(text=app.fx(app.tr(KIND_MSGIDS[kind])), font_size=24 * app.scale)
                 b.kind = kind
                 b.bind(on_release=lambda btn: self.send(btn.kind))
+                sends.add_widget(b)
+            if ordering:
+                b = Factory.OButton(text=app.fx(app.tr("Order")), font_size=24 * app.scale)
+                b.kind = "order"
+                b.bind(on_release=lambda _btn: self.open_order())
                 sends.add_widget(b)
             sends.lang = app.lang
         ticks = self.ids.ticks
@@ -232,6 +239,11 @@ class RoleScreen(Screen):
             App.get_running_app().device.acknowledge(self.top_call_id)
             self.ringing = False
             self.refresh()
+
+    def open_order(self) -> None:
+        app = App.get_running_app()
+        app.sm.current = "order"
+        app.sm.get_screen("order").refresh()
 
     def send(self, kind: str) -> None:
         dev = App.get_running_app().device
@@ -314,6 +326,10 @@ class RoleApp(App):
         self.chime = Chime()
         self.role_screen = RoleScreen(name="role")
         self.sm.add_widget(self.role_screen)
+        if self.device.role == "butler" and self.device.rooms:
+            from .order_phone import PhoneOrderScreen
+
+            self.sm.add_widget(PhoneOrderScreen(name="order"))
         self._rescale(Window, Window.size)
         Window.bind(size=self._rescale)
         self._status_ev = Clock.schedule_interval(lambda _dt: self._refresh(), 1.0)   # connection status
@@ -344,3 +360,5 @@ class RoleApp(App):
     def _refresh_now(self, *_):
         if App.get_running_app() is self:
             self.role_screen.refresh()
+            if self.sm.current == "order":
+                self.sm.current_screen.refresh()

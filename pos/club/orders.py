@@ -26,6 +26,7 @@ Ticket layouts are in zh-Hans, the kitchen's language, whatever the screen's lan
 
 from __future__ import annotations
 
+import json
 import logging
 import tomllib
 from dataclasses import dataclass
@@ -118,6 +119,20 @@ def _rows(conn, sql, params=()) -> list[dict]:
     cur = conn.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def _seen(tx, request: str | None):
+    """What a request already done returned (None: not done, or no request id)."""
+    if not request:
+        return None
+    row = tx.execute("SELECT result FROM club_order_requests WHERE request = ?", (request,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def _record(tx, request: str | None, op: str, result) -> None:
+    if request:
+        tx.insert("club_order_requests", {"request": request, "op": op, "result": json.dumps(result),
+                                          "at": utcnow_iso()})
 
 
 def bill_lines(store, room: str | None = None, res_id: str | None = None) -> list[dict]:
@@ -229,11 +244,16 @@ class Orders:
             raise ClubNotFound(f"no order {order_id}")
         return rows[0]
 
-    def add(self, order_id: str, dish_code: str, qty: int = 1, staff: str = "", note: str = "") -> str:
+    def add(self, order_id: str, dish_code: str, qty: int = 1, staff: str = "", note: str = "",
+            request: str | None = None) -> str:
+        """A dish on the order, in its course (held until fired). ``request`` (a phone's ULID):
+        the same request again returns the same line."""
         dish = self.menu.dish(dish_code)
         if type(qty) is not int or not 1 <= qty <= 99:
             raise ClubError(f"quantity {qty!r}: a whole number from 1 to 99")
         with self.store.transaction() as tx:
+            if (done := _seen(tx, request)) is not None:
+                return done
             self._open(tx, order_id)
             tx.execute("INSERT INTO club_courses (order_id, course, state) VALUES (?, ?, 'held') "
                        "ON CONFLICT(order_id, course) DO NOTHING", (order_id, dish.course))
@@ -243,6 +263,7 @@ class Orders:
                    "staff": staff, "created_at": utcnow_iso()}
             tx.insert("club_order_lines", row)
             self._emit_line(tx, row)
+            _record(tx, request, "add", line_id)
         return line_id
 
     def void(self, line_id: str, qty: int | None = None, staff: str = "", reason: str = "") -> str:
@@ -272,12 +293,41 @@ class Orders:
         log.info("club order line %s: %d voided by %s (%s)", line_id, qty, staff or "?", reason or "no reason")
         return void_id
 
+    def lines_of(self, line_id: str) -> str:
+        """The order a line belongs to."""
+        row = self.store.conn.execute("SELECT order_id FROM club_order_lines WHERE line_id = ?", (line_id,)).fetchone()
+        if row is None:
+            raise ClubNotFound(f"no order line {line_id}")
+        return row[0]
+
     def lines(self, order_id: str) -> list[dict]:
         return _rows(self.store.conn, "SELECT * FROM club_order_lines WHERE order_id = ? ORDER BY course, created_at, "
                      "line_id", (order_id,))
 
     def courses(self, order_id: str) -> list[dict]:
         return _rows(self.store.conn, "SELECT * FROM club_courses WHERE order_id = ? ORDER BY course", (order_id,))
+
+    def view(self, room: str) -> dict:
+        """What a phone shows of the room's open order: each course's state and its dishes (what
+        is left of them), the total in fen. Published retained for the room's butler."""
+        row = self.store.conn.execute("SELECT order_id FROM club_orders WHERE room = ? AND state = 'open'",
+                                      (room,)).fetchone()
+        if row is None:
+            return {"room": room, "order_id": "", "courses": [], "total_fen": 0}
+        order_id = row[0]
+        lines = bill_lines(self.store, room=room)
+        courses = []
+        for c in self.courses(order_id):
+            dishes: dict[str, int] = {}
+            for ln in lines:
+                if ln["course"] == c["course"]:
+                    dishes[ln["dish"]] = dishes.get(ln["dish"], 0) + ln["qty"]
+            unsent = self.store.conn.execute("SELECT count(*) FROM club_order_lines WHERE order_id = ? AND course = ? "
+                                             "AND ticket_no IS NULL AND void_of IS NULL", (order_id, c["course"])).fetchone()[0]
+            courses.append({"course": c["course"], "state": c["state"], "unsent": unsent,
+                            "dishes": [{"dish": d, "qty": q} for d, q in dishes.items()]})
+        return {"room": room, "order_id": order_id, "courses": courses,
+                "total_fen": sum(ln["amount_fen"] for ln in lines)}
 
     def close(self, order_id: str) -> None:
         """The bill is paid: the order is closed (the cashier's part)."""
@@ -286,10 +336,13 @@ class Orders:
                        (utcnow_iso(), order_id))
 
     # -- firing and tickets -------------------------------------------------------------
-    def fire(self, order_id: str, course: int, staff: str = "") -> list[str]:
+    def fire(self, order_id: str, course: int, staff: str = "", request: str | None = None) -> list[str]:
         """Fire a held course (or send what was added to a fired one): its unsent lines go on one
-        ticket per station. Returns the new ticket numbers (print them with :meth:`print_tickets`)."""
+        ticket per station. Returns the new ticket numbers (print them with :meth:`print_tickets`).
+        ``request`` (a phone's ULID): the same request again fires nothing more."""
         with self.store.transaction() as tx:
+            if (done := _seen(tx, request)) is not None:
+                return done
             self._open(tx, order_id)
             c = tx.execute("SELECT state FROM club_courses WHERE order_id = ? AND course = ?",
                            (order_id, course)).fetchone()
@@ -316,6 +369,7 @@ class Orders:
                 ids = [u["line_id"] for u in unsent if u["station"] == station]
                 if ids:
                     made.append(self._ticket(tx, order_id, course, station, kind, staff, ids))
+            _record(tx, request, "fire", made)
         log.info("club order %s: course %d fired by %s: tickets %s", order_id, course, staff or "?", made)
         return made
 

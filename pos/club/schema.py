@@ -237,6 +237,14 @@ def m101_service_orders(db: sqlite_utils.Database) -> None:
             staff     TEXT NOT NULL DEFAULT '',
             created_at TEXT NOT NULL
         )""")
+    # a phone's order actions, by its ULID: a message the broker delivers twice is done once
+    db.execute("""
+        CREATE TABLE club_order_requests (
+            request   TEXT PRIMARY KEY,
+            op        TEXT NOT NULL,
+            result    TEXT NOT NULL,                  -- JSON: what the first one returned
+            at        TEXT NOT NULL
+        )""")
 
 
 def m102_service_valet(db: sqlite_utils.Database) -> None:
