@@ -13,6 +13,7 @@ from drivers.sim.printer import VirtualPrinter
 from kiosk.i18n import LANGUAGES, parse_po, po_path
 from pos.club.orders import bill_lines
 from tests.club_support import SHARED, require_shared_broker, site_name, wait_for
+from tests.test_club_screens import screen  # noqa: F401 - the role screens' fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -183,31 +184,18 @@ def test_another_room_is_opened_from_the_header(club, order_screen):
     assert [ln["dish"] for ln in bill_lines(box.store, room="9")] == ["K102"]       # room 9's order stays open
 
 
-def test_the_butlers_phone_takes_the_order_and_fires_a_course_by_touch(club, artifacts):
+def test_the_butlers_phone_takes_the_order_and_fires_a_course_by_touch(club, screen, artifacts):
     """The butler's phone: the menu, the box's view of the room's order, fire; over the real broker."""
-    from kivy.app import App
-    from kivy.base import EventLoop
-    from kivy.core.window import Window
-
     from kiosk.club.device import ClubDevice
-    from kiosk.club.screen import RoleApp
-    from tests.kivy_harness import UI, assert_no_tofu
+    from tests.kivy_harness import assert_no_tofu
 
     box, kitchen, bar = club
     site = box.topics.base.split("/", 1)[1]
     butler = ClubDevice(site, SHARED, f"{site}-b8", "butler", "小王", ["8"], resend=0.5).start()
-    if tuple(Window.size) != (1280, 800):
-        Window.size = (1280, 800)                               # a tablet on its side, as the role screens' tests
-        for _ in range(3):
-            EventLoop.idle()
-    app = RoleApp(butler, language="zh-Hans")
-    App._running_app = app
-    app.root = app.build()
-    Window.add_widget(app.root)
-    app.dispatch("on_start")
-    ui = UI(app)
     try:
         wait_for(lambda: box.book.on_shift("butler", "8"), what="the butler's shift")
+        ui = screen(butler, "zh-Hans")
+        app = ui.app
         ui.tap(ui.find("点菜", app.role_screen.ids.sends))
         s = app.sm.get_screen("order")
         assert app.sm.current == "order" and "还没有点菜" in s.order_text and s.ids.fire.disabled
@@ -227,10 +215,6 @@ def test_the_butlers_phone_takes_the_order_and_fires_a_course_by_touch(club, art
         ui.tap(ui.find("返回", s))
         assert app.sm.current == "role"
     finally:
-        app.dispatch("on_stop")
-        Window.remove_widget(app.root)
-        App._running_app = None
-        ui.frames(2)
         butler.stop()
 
 

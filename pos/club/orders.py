@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from pos.documents.layout import Layout
 from pos.ids import utcnow_iso
+from pos.rows import row as _row, rows as _rows
 
 from .calls import CallBook
 from .errors import ClubError, ClubNotFound
@@ -114,11 +115,6 @@ def printer_roles(config) -> dict[str, str]:
     """``{"kitchen_printer": url, "bar_printer": url}`` from the site's ``[club]`` section."""
     return {f"{s}_printer": config.get("club", f"{s}_printer") for s in STATIONS}
 
-
-def _rows(conn, sql, params=()) -> list[dict]:
-    cur = conn.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
 def _seen(tx, request: str | None):
@@ -239,10 +235,10 @@ class Orders:
         return order_id
 
     def order(self, order_id: str) -> dict:
-        rows = _rows(self.store.conn, "SELECT * FROM club_orders WHERE order_id = ?", (order_id,))
-        if not rows:
+        found = _row(self.store.conn, "SELECT * FROM club_orders WHERE order_id = ?", (order_id,))
+        if found is None:
             raise ClubNotFound(f"no order {order_id}")
-        return rows[0]
+        return found
 
     def add(self, order_id: str, dish_code: str, qty: int = 1, staff: str = "", note: str = "",
             request: str | None = None) -> str:
@@ -383,10 +379,10 @@ class Orders:
         return ticket_no
 
     def ticket(self, ticket_no: str) -> dict:
-        rows = _rows(self.store.conn, "SELECT * FROM club_tickets WHERE ticket_no = ?", (ticket_no,))
-        if not rows:
+        found = _row(self.store.conn, "SELECT * FROM club_tickets WHERE ticket_no = ?", (ticket_no,))
+        if found is None:
             raise ClubNotFound(f"no ticket {ticket_no}")
-        return rows[0]
+        return found
 
     def ticket_layout(self, ticket_no: str) -> dict:
         t = self.ticket(ticket_no)

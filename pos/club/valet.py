@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pos.documents.layout import Layout
 from pos.ids import utcnow_iso
+from pos.rows import row as _row, rows as _rows
 
 from .calls import ACTIVE_STATES, CallBook
 from .errors import ClubError, ClubNotFound
@@ -30,11 +31,6 @@ __all__ = ["Valet", "tag_layout"]
 
 log = logging.getLogger(__name__)
 
-
-def _rows(conn, sql, params=()) -> list[dict]:
-    cur = conn.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
 def tag_layout(tag: dict, *, venue: str = "", tz: str = "Asia/Shanghai") -> dict:
@@ -97,10 +93,10 @@ class Valet:
         return tag_no
 
     def tag(self, tag_no: str) -> dict:
-        rows = _rows(self.store.conn, "SELECT * FROM club_valet WHERE tag_no = ?", (tag_no,))
-        if not rows:
+        found = _row(self.store.conn, "SELECT * FROM club_valet WHERE tag_no = ?", (tag_no,))
+        if found is None:
             raise ClubNotFound(f"no key tag {tag_no}")
-        return rows[0]
+        return found
 
     def tags(self, state: str | None = None) -> list[dict]:
         if state:
