@@ -374,3 +374,12 @@ def test_the_station_printers_come_from_the_clubs_config_and_a_bad_url_is_refuse
     bad.write_text('[club]\nkitchen_printer = "escpos+tcp://10.0.0.21:9100?profile=NOPE-9"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"club\.kitchen_printer|kitchen_printer.*bad printer URL"):
         load_config(bad)
+
+
+def test_a_dish_voided_before_its_course_is_fired_is_nothing_left_to_send(box):
+    o = box.orders
+    order = o.open_order("17", staff="小王")
+    soup = o.add(order, "K201", 1, "小王")
+    assert [c["unsent"] for c in o.view("17")["courses"]] == [1]
+    o.void(soup, staff="小王")
+    assert [c["unsent"] for c in o.view("17")["courses"]] == [0] and o.view("17")["total_fen"] == 0

@@ -127,6 +127,7 @@ class OrderScreen(Screen):
                                                               "standing": []})
             g["ordered"] += ln["qty"]
             g["left"] += left[ln["line_id"]]
+            g["unsent"] = g.get("unsent", False) or (ln["ticket_no"] is None and left[ln["line_id"]] > 0)
             if left[ln["line_id"]] > 0:
                 g["standing"].append(ln["line_id"])
         return groups
@@ -159,8 +160,7 @@ class OrderScreen(Screen):
         if self.selected not in self._standing:
             self.selected = ""
         state = courses.get(self.course, {}).get("state")
-        unsent = any(ln["course"] == self.course and ln["ticket_no"] is None and ln["void_of"] is None
-                     for ln in lines)
+        unsent = any(g["left"] > 0 and g["unsent"] for (c, _d), g in groups.items() if c == self.course)
         self.ids.fire.text = app.fx(t("Fire course {n}", n=self.course))
         self.ids.fire.disabled = not unsent
         self.ids.ready.text = app.fx(t("Course {n} ready", n=self.course))

@@ -318,8 +318,9 @@ class Orders:
             for ln in lines:
                 if ln["course"] == c["course"]:
                     dishes[ln["dish"]] = dishes.get(ln["dish"], 0) + ln["qty"]
-            unsent = self.store.conn.execute("SELECT count(*) FROM club_order_lines WHERE order_id = ? AND course = ? "
-                                             "AND ticket_no IS NULL AND void_of IS NULL", (order_id, c["course"])).fetchone()[0]
+            unsent = self.store.conn.execute("SELECT count(*) FROM club_order_lines l WHERE l.order_id = ? AND l.course = ? "
+                                             "AND l.ticket_no IS NULL AND l.void_of IS NULL AND " + _NET + " > 0",
+                                             (order_id, c["course"])).fetchone()[0]
             courses.append({"course": c["course"], "state": c["state"], "unsent": unsent,
                             "dishes": [{"dish": d, "qty": q} for d, q in dishes.items()]})
         return {"room": room, "order_id": order_id, "courses": courses,
