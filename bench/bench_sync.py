@@ -534,7 +534,7 @@ answer), which is broken down below.
 machine; the bare uvicorn baseline's p99 was {static['p99']:.0f} ms in the same rounds). What a pull is now:
 
 * the stored payload JSON goes into the answer as it is (`service.pull_json`), never decoded;
-* the page's text is kept per window (`backend.pages`, at most 32 MB a worker, least recently
+* the page's text is kept per window (`backend.pages`, at most 32 M characters a worker, least recently
   used out): the first ``limit`` events after ``after`` never change once the head is past them (the
   log is append-only and numbered in commit order), so every kiosk asking for the same window
   after the first gets the same text without reading the log; a page short of its limit is keyed

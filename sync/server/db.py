@@ -146,8 +146,8 @@ class _SqliteCursor:
 
 class PageCache:
     """Pages of the event log already put into JSON, shared by every kiosk that asks for the same
-    window; least recently used first out, at most ``max_bytes`` of text. A page is keyed by what
-    makes it: (after, limit) when it is full (the first ``limit`` events after ``after`` never
+    window; least recently used first out, at most ``max_bytes`` characters of text. A page is
+    keyed by what makes it: (after, limit) when it is full (the first ``limit`` events after ``after`` never
     change: the log is append-only and numbered in commit order), (after, limit, head) when it is not.
     It lives as long as its backend, which serves one database."""
 
