@@ -195,7 +195,7 @@ def main(argv=None) -> int:
 
     def daily_bare():
         for _aid, no, day in picks:
-            conn.execute(DAILY_SQL, {"no": no, "day": day, "until": day_end_utc(day, svc.tz)}).fetchall()
+            conn.execute(DAILY_SQL, (no, day, day_end_utc(day, svc.tz))).fetchall()
 
     def items_only():
         for aid, _no, day in picks:
