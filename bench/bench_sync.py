@@ -13,9 +13,14 @@ One run, one machine, loopback only:
   with COPY);
 * **catch-up**: the time one kiosk takes to push ``--backlog`` (default 100,000) queued commands
   and pull the resulting events;
-* **pull fan-in**: ``--kiosks`` (default 200) enrolled kiosks pulling one page at once, p50/p99.
+* **pull fan-in**: ``--kiosks`` (default 200) enrolled kiosks pulling one page at once, p50/p95/p99,
+  from a client in its own process (``bench/pull_fanin.py``, its CPU reported), against a bare uvicorn
+  app answering the same bytes from the same client in alternated rounds (the baseline), the page's
+  query alone from as many threads, and the previous method (httpx threads in this process); and
+  the server's CPU per pull in process (decoded, passed through, from the page cache).
 
-Usage: ``.venv/bin/python bench/bench_sync.py [--commands N] [--backlog N] [--kiosks N] [--no-write]``
+Usage: ``.venv/bin/python bench/bench_sync.py [--commands N] [--backlog N] [--kiosks N] [--rounds N] [--no-write]``;
+``--pull-only`` runs the fan-in alone on a log of 2,000 commands and prints its figures as JSON.
 Needs PostgreSQL at 127.0.0.1:5432 (``ONESTOP_TEST_PG``); creates and drops its own database.
 """
 
