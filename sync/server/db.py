@@ -27,6 +27,7 @@ import logging
 import queue
 import sqlite3
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -36,7 +37,7 @@ from pos.private import private_file
 from ..errors import ServerUnavailable
 from .schema import apply_schema
 
-__all__ = ["open_backend", "SqliteBackend", "PgBackend", "IntegrityError", "OverlapError"]
+__all__ = ["open_backend", "SqliteBackend", "PgBackend", "PageCache", "IntegrityError", "OverlapError"]
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,47 @@ class _SqliteCursor:
         else:
             self.cur.execute(f"RELEASE {name}")
 
+    def relaxed(self) -> None:
+        """(PostgreSQL: this transaction's commit does not wait for the WAL flush.) SQLite: nothing;
+        its connection stays synchronous=FULL."""
+
+
+class PageCache:
+    """Pages of the event log already put into JSON, shared by every kiosk that asks for the same
+    window; least recently used first out, at most ``max_bytes`` characters of text. A page is
+    keyed by what makes it: (after, limit) when it is full (the first ``limit`` events after ``after`` never
+    change: the log is append-only and numbered in commit order), (after, limit, head) when it is not.
+    It lives as long as its backend, which serves one database."""
+
+    def __init__(self, max_bytes: int = 32 << 20):
+        self.max_bytes, self.size = max_bytes, 0
+        self._pages: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None:
+                self.misses += 1
+                return None
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return page
+
+    def put(self, key, page: tuple[str, int]) -> None:
+        n = len(page[0])
+        if n > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._pages:
+                return
+            self._pages[key] = page
+            self.size += n
+            while self.size > self.max_bytes:
+                _k, (text, _nxt) = self._pages.popitem(last=False)
+                self.size -= len(text)
+
 
 class SqliteBackend:
     dialect = "sqlite"
@@ -152,6 +194,7 @@ class SqliteBackend:
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.lock = threading.RLock()
+        self.pages = PageCache()
         with self.tx() as cur:
             apply_schema(cur, "sqlite")
 
@@ -278,6 +321,13 @@ class _PgCursor:
         with self.conn.transaction():
             yield
 
+    def relaxed(self) -> None:
+        """This transaction's commit does not wait for its WAL record to reach the disk
+        (``synchronous_commit = off``, this transaction only). For writes that may be lost in a
+        database crash without harm: a pull's spent nonce and the device's last-seen row."""
+        self.send("SET LOCAL synchronous_commit TO off")
+
+
 
 class PgBackend:
     """PostgreSQL through psycopg 3, with a small pool that drops broken connections."""
@@ -290,6 +340,7 @@ class PgBackend:
         self.pool_size = pool_size
         self._made = 0
         self._mlock = threading.Lock()
+        self.pages = PageCache()
         with self.tx() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(4242)")
             apply_schema(cur, "postgres")
