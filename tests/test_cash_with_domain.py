@@ -14,15 +14,7 @@ from pos.hospital.errors import AmountMismatch, HospitalTransitionError
 from pos.hospital.gateway import PersonInfo
 
 from ._settlement import World
-
-Y, Q = 1_000_000, 10_000
-
-
-@pytest.fixture
-def world(tmp_path):
-    w = World(tmp_path, "beijing")
-    yield w
-    w.close()
+from .test_counter_money import Q, Y, world  # noqa: F401 - the counter's world (printer, terminal, platform)
 
 
 def snapshot(w: World, no: str) -> tuple:

@@ -90,9 +90,28 @@ def platform():
     p.server.stop()
 
 
-def service(path: Path, gw) -> tuple[HospitalService, Store]:
-    store = Store(path)
-    return HospitalService(store, load_policy("beijing"), gw), store
+class Site:
+    """The store file, the service of the first run and, after the kill, of the restarted one."""
+
+    def __init__(self, path: Path, platform: Platform):
+        self.path, self.platform, self.opened = path, platform, []
+        self.svc, self.store = self.start()
+
+    def start(self) -> tuple[HospitalService, Store]:
+        gw, store = self.platform.gateway(), Store(self.path)
+        self.opened += [store, gw]
+        return HospitalService(store, load_policy("beijing"), gw), store
+
+    def close(self) -> None:
+        for x in reversed(self.opened):
+            x.close()
+
+
+@pytest.fixture
+def site(tmp_path, platform):
+    s = Site(tmp_path / "site.sqlite", platform)
+    yield s
+    s.close()
 
 
 def stay_ready(svc: HospitalService) -> str:
@@ -141,63 +160,42 @@ SETTLE_STEPS = {
 
 
 @pytest.mark.parametrize("step", list(SETTLE_STEPS))
-def test_a_kill_at_each_settlement_step_recovers_to_exactly_one_settlement(tmp_path, platform, step):
-    path = tmp_path / "site.sqlite"
-    gw = platform.gateway()
-    svc, store = service(path, gw)
-    try:
-        no = stay_ready(svc)
-        expected = svc.pre_settle(no)
-        kill_at(path, platform.server.url, step, no)
-        left = states(store)
-        assert left == (["recorded"] if step == "after_record" else ["intent"])    # durable before the call
-        fresh, store2 = service(path, platform.gateway())                           # the restart
-        try:
-            outcome, again = SETTLE_STEPS[step]
-            crashed = store2.conn.execute("SELECT settlement_no FROM hosp_settlements").fetchone()[0]
-            assert fresh.recover() == ({crashed: outcome} if outcome else {})
-            assert fresh.recover() == {}                                             # nothing left
-            if again:
-                fresh.settle(no)
-            assert states(store2)[-1] == "recorded" and states(store2).count("recorded") == 1
-            assert len(platform.live(no)) == 1                                       # one at the platform
-            st = fresh.settlement(store2.conn.execute(
-                "SELECT settlement_no FROM hosp_settlements WHERE state = 'recorded'").fetchone()[0])
-            assert platform.live(no)[0].msg_id == st["msg_id"]
-            assert settle_entries(store2) == 1 and fresh.discharge_state(no) == "settled"
-            assert (st["total_fen"], st["refund_due_fen"]) == (expected.split.total_fen, expected.refund_due_fen)
-            with pytest.raises(HospitalTransitionError):
-                fresh.settle(no)                                                     # never twice
-            assert len(platform.live(no)) == 1
-        finally:
-            store2.close()
-    finally:
-        store.close()
-        gw.close()
+def test_a_kill_at_each_settlement_step_recovers_to_exactly_one_settlement(site, platform, step):
+    no = stay_ready(site.svc)
+    expected = site.svc.pre_settle(no)
+    kill_at(site.path, platform.server.url, step, no)
+    assert states(site.store) == (["recorded"] if step == "after_record" else ["intent"])   # durable before the call
+    fresh, store = site.start()                                                           # the restart
+    outcome, again = SETTLE_STEPS[step]
+    crashed = store.conn.execute("SELECT settlement_no FROM hosp_settlements").fetchone()[0]
+    assert fresh.recover() == ({crashed: outcome} if outcome else {})
+    assert fresh.recover() == {}                                                          # nothing left
+    if again:
+        fresh.settle(no)
+    assert states(store)[-1] == "recorded" and states(store).count("recorded") == 1
+    assert len(platform.live(no)) == 1                                                    # one at the platform
+    st = fresh.settlement(store.conn.execute(
+        "SELECT settlement_no FROM hosp_settlements WHERE state = 'recorded'").fetchone()[0])
+    assert platform.live(no)[0].msg_id == st["msg_id"]
+    assert settle_entries(store) == 1 and fresh.discharge_state(no) == "settled"
+    assert (st["total_fen"], st["refund_due_fen"]) == (expected.split.total_fen, expected.refund_due_fen)
+    with pytest.raises(HospitalTransitionError):
+        fresh.settle(no)                                                                  # never twice
+    assert len(platform.live(no)) == 1
 
 
 @pytest.mark.parametrize("step", ["cancel_before_call", "cancel_after_call"])
-def test_a_kill_during_cancellation_recovers_to_no_settlement_then_one(tmp_path, platform, step):
-    path = tmp_path / "site.sqlite"
-    gw = platform.gateway()
-    svc, store = service(path, gw)
-    try:
-        no = stay_ready(svc)
-        first = svc.settle(no)
-        kill_at(path, platform.server.url, step, no)
-        assert states(store) == ["cancelling"]                                       # durable before 2601
-        assert len(platform.live(no)) == (1 if step == "cancel_before_call" else 0)
-        fresh, store2 = service(path, platform.gateway())
-        try:
-            assert fresh.recover() == {first["settlement_no"]: "cancelled"}
-            assert platform.live(no) == [] and settle_entries(store2) == 0
-            assert fresh.discharge_state(no) == "scheduled" and fresh.recover() == {}
-            again = fresh.settle(no)                                                 # settled anew, once
-            assert states(store2) == ["cancelled", "recorded"] and len(platform.live(no)) == 1
-            assert platform.live(no)[0].msg_id == again["msg_id"] != first["msg_id"]
-            assert settle_entries(store2) == 1
-        finally:
-            store2.close()
-    finally:
-        store.close()
-        gw.close()
+def test_a_kill_during_cancellation_recovers_to_no_settlement_then_one(site, platform, step):
+    no = stay_ready(site.svc)
+    first = site.svc.settle(no)
+    kill_at(site.path, platform.server.url, step, no)
+    assert states(site.store) == ["cancelling"]                                           # durable before 2601
+    assert len(platform.live(no)) == (1 if step == "cancel_before_call" else 0)
+    fresh, store = site.start()
+    assert fresh.recover() == {first["settlement_no"]: "cancelled"}
+    assert platform.live(no) == [] and settle_entries(store) == 0
+    assert fresh.discharge_state(no) == "scheduled" and fresh.recover() == {}
+    again = fresh.settle(no)                                                              # settled anew, once
+    assert states(store) == ["cancelled", "recorded"] and len(platform.live(no)) == 1
+    assert platform.live(no)[0].msg_id == again["msg_id"] != first["msg_id"]
+    assert settle_entries(store) == 1
