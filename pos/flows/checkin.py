@@ -33,7 +33,7 @@ from .payment_step import charge
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CheckinFlow", "DepositLimits", "ALREADY_ADMITTED"]
+__all__ = ["CheckinFlow", "DepositLimits", "AmountChoice", "ALREADY_ADMITTED"]
 
 ALREADY_ADMITTED = "You are already admitted (inpatient number {number}). You can top up your deposit or see your daily fee list."
 
@@ -52,6 +52,27 @@ class DepositLimits:
         return cls(min_fen=low, max_fen=max(low, suggested_fen * 3), step_fen=step)
 
 
+class AmountChoice:
+    """The deposit amount step of a kiosk flow (check-in, top-up): ``amount_fen`` within ``limits``,
+    chosen in the ``amount`` state (or again after a decline)."""
+
+    amount_fen: int
+    limits: DepositLimits
+
+    def adjust(self, steps: int) -> int:
+        """Raise or lower the deposit by whole steps, kept within the limits."""
+        self.expect("amount", "declined")
+        lim = self.limits
+        self.amount_fen = min(max(self.amount_fen + steps * lim.step_fen, lim.min_fen), lim.max_fen)
+        return self.amount_fen
+
+    def set_amount(self, fen: int) -> int:
+        """A typed or preset amount, kept within the limits (whole steps are not required)."""
+        self.expect("amount", "declined")
+        self.amount_fen = min(max(int(fen), self.limits.min_fen), self.limits.max_fen)
+        return self.amount_fen
+
+
 @dataclass
 class CheckinResult:
     receipt_no: str = ""
@@ -59,7 +80,7 @@ class CheckinResult:
     print_problems: list = field(default_factory=list)   # user messages (where to collect)
 
 
-class CheckinFlow(Flow):
+class CheckinFlow(AmountChoice, Flow):
     initial = "identify"
     TRANSITIONS = {
         "identify": ("confirm", "no_notice", "amount", "already_admitted"),
@@ -126,19 +147,6 @@ class CheckinFlow(Flow):
         self.amount_fen = int(self.notice["suggested_deposit_fen"])
         self.limits = DepositLimits.around(self.amount_fen)
         self.amount_fen = min(max(self.amount_fen, self.limits.min_fen), self.limits.max_fen)
-
-    def adjust(self, steps: int) -> int:
-        """Raise or lower the deposit by whole steps, kept within the limits."""
-        self.expect("amount", "declined")
-        lim = self.limits
-        self.amount_fen = min(max(self.amount_fen + steps * lim.step_fen, lim.min_fen), lim.max_fen)
-        return self.amount_fen
-
-    def set_amount(self, fen: int) -> int:
-        """A typed or preset amount, kept within the limits (whole steps are not required)."""
-        self.expect("amount", "declined")
-        self.amount_fen = min(max(int(fen), self.limits.min_fen), self.limits.max_fen)
-        return self.amount_fen
 
     def pay(self, on_status=None):
         """Charge the deposit on the card terminal. Never sends an in-doubt attempt again."""
