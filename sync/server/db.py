@@ -49,7 +49,23 @@ class OverlapError(IntegrityError):
     """A resource claim overlaps another live claim of the same resource."""
 
 
-class _SqliteCursor:
+class _Cursor:
+    """What both backends' cursors read the same way (``self.cur``: the driver's cursor)."""
+
+    cur: Any
+
+    def fetchone(self):
+        return self.cur.fetchone()
+
+    def fetchall(self):
+        return self.cur.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self.cur.rowcount
+
+
+class _SqliteCursor(_Cursor):
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.cur = conn.cursor()
@@ -75,12 +91,6 @@ class _SqliteCursor:
             self.cur.executemany(sql, rows)
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
-
-    def fetchone(self):
-        return self.cur.fetchone()
-
-    def fetchall(self):
-        return self.cur.fetchall()
 
     def send(self, sql: str, params: Any = ()):
         """Run a statement on a cursor of its own and return it (``fetchone``, ``fetchall``, ``rowcount``).
@@ -119,10 +129,6 @@ class _SqliteCursor:
         rows: list = []
         yield rows.append
         self.copy_rows(table, columns, rows)
-
-    @property
-    def rowcount(self) -> int:
-        return self.cur.rowcount
 
     @contextmanager
     def savepoint(self):
@@ -185,7 +191,7 @@ class SqliteBackend:
             self.conn.close()
 
 
-class _PgCursor:
+class _PgCursor(_Cursor):
     def __init__(self, conn):
         self.conn = conn
         self.cur = conn.cursor()
@@ -211,12 +217,6 @@ class _PgCursor:
             self.cur.executemany(self._sql(sql), rows)
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
-
-    def fetchone(self):
-        return self.cur.fetchone()
-
-    def fetchall(self):
-        return self.cur.fetchall()
 
     def send(self, sql: str, params: Any = ()):
         """Run a statement on a cursor of its own and return it. Inside :meth:`pipeline` it is only sent:
@@ -268,10 +268,6 @@ class _PgCursor:
             raise OverlapError(str(exc)) from exc
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
-
-    @property
-    def rowcount(self) -> int:
-        return self.cur.rowcount
 
     @contextmanager
     def savepoint(self):
