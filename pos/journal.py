@@ -71,6 +71,9 @@ class JournalSpec:
     #: state); what ``also`` returns (a dict) is added to it
     payload: Callable[[dict, str], dict] | None = None
     updated_at: str | None = "updated_at"        # the column stamped on every change (None: none)
+    #: the states whose change is an outbox command (None: every state); a pack whose other
+    #: devices need only the end (a fapiao issued) names just that
+    outbox: frozenset[str] | None = None
     error: type[Exception] = InvalidTransition   # raised for a transition the machine refuses
 
     @property
@@ -118,6 +121,8 @@ class IntentJournal:
 
     # -- writes --------------------------------------------------------------------------
     def emit(self, tx: Tx, row: dict, state: str, extra: dict | None = None) -> None:
+        if self.spec.outbox is not None and state not in self.spec.outbox:
+            return
         if self.spec.payload is not None:
             payload = self.spec.payload(row, state)
         else:
