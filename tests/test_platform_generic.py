@@ -101,3 +101,30 @@ def test_the_hospital_tables_have_one_owner():
            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
            if any(t in tables for t in re.findall(r"\bhosp_\w+", line))]
     assert not bad, bad
+
+
+def test_the_it_page_of_a_site_without_the_hospital_shows_none_of_it(tmp_path):
+    """The IT page's hospital part (today's admissions, patients, the bed queue, its words) comes
+    from the hospital pack: a server running only the test pack renders the page, and the overview
+    API, without any of it."""
+    import httpx
+
+    from pos import packs
+
+    from .sync_support import ADMIN_TOKEN, ThreadServer
+    packs.enable(["tests.sitepack_demo.pack:PACK"])
+    try:
+        server = ThreadServer(f"sqlite:///{tmp_path / 'server.sqlite'}")
+        try:
+            auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            api = httpx.get(server.url + "/v1/admin/overview", headers=auth).json()
+            assert api["conflicts"] == [] and api["resolved"] == [] and "admissions" not in api
+            page = httpx.get(server.url + "/admin?lang=en", headers=auth)
+            assert page.status_code == 200 and 'id="devices"' in page.text
+            assert "Admissions" not in page.text and "Bed" not in page.text and 'id="conflicts"' in page.text
+            assert httpx.get(server.url + "/admin/conflicts/nope?lang=en", headers=auth,
+                             follow_redirects=False).status_code in (302, 303)
+        finally:
+            server.stop()
+    finally:
+        packs.enable(None)
