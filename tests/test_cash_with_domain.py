@@ -109,3 +109,31 @@ def test_a_refused_settlement_books_nothing(world):
     assert [r[0] for r in h.conn.execute("SELECT state FROM hosp_receipts")] == ["issued"]
     assert all(s.cancelled for s in world.sim.settlements.values())            # reversed there
     assert d.settle(no)["total_fen"] == 5000                                      # then settled once
+
+
+def test_a_card_refund_the_hospital_would_refuse_never_reaches_the_card(world):
+    """The card's money moves at the terminal, outside our transaction: so the refund the ledger
+    would refuse (more than the surplus) is refused before the terminal is asked, and nothing is
+    approved, refunded or booked."""
+    d, h = world.desk, world.site.hospital
+    idno = "110105198001010043"
+    world.sim.add_member(PersonInfo("P43", "病人", idno, "employee"))
+    no = d.register(d.record_notice("病人", idno, "W1", 300000)["notice_no"], idno)["inpatient_no"]
+    assert d.deposit_card(no, 300000).ok
+    h.assign_bed(no, h.free_beds("W1")[0])
+    h.confirm_identity(no, "護士長")
+    world.fee("B01", "甲", None, None)
+    h.add_charge(no, "B01", price_uyuan=500 * Y, qty_e4=Q)
+    h.order_discharge(no, summary="好轉出院", ebill_no="EB-" + no)
+    h.lock_charges(no, "護士長")
+    h.schedule_discharge(no, "2026-12-08T10:00")
+    due = d.settle(no)["refund_fen"]
+    assert 0 < due < 300000
+    before = snapshot(world, no)
+    terminal_before = len(world.terminal.ledger.entries())
+    with pytest.raises(AmountMismatch):
+        d.refund_card(no, due + 100)
+    assert snapshot(world, no) == before and len(world.terminal.ledger.entries()) == terminal_before
+    assert h.conn.execute("SELECT count(*) FROM payment_attempts WHERE kind IN ('refund', 'reversal')").fetchone()[0] == 0
+    res = d.refund_card(no, due)                                                 # the surplus: fine
+    assert res.status == "posted" and h.discharge_state(no) == "balanced"

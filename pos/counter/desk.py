@@ -242,7 +242,8 @@ class CounterDesk:
         a refund), spread over several cards when one is not enough; what the cards cannot take
         is ``left_fen``, which the cashier may pay with :meth:`refund_cash`."""
         self.hospital._need_server("hospital.refund.paid")
-        return card_refunds.refund_to_cards(self.site.payments, inpatient_no, amount_fen, parts, on_status)
+        return card_refunds.refund_to_cards(self.site.payments, inpatient_no, amount_fen, parts, on_status,
+                                            hospital=self.hospital)
 
     # -- deposit reversal (沖銷) -----------------------------------------------------------------
     def reverse_deposit(self, receipt_no: str, supervisor: str, reason: str, *, supervisor_pin: str,
@@ -267,7 +268,8 @@ class CounterDesk:
                 raise DomainError(f"receipt {receipt_no}: its card payment is not in the journal",
                                   user_message="This card payment cannot be found; refund it in cash.")
             res = card_refunds.refund_to_cards(self.site.payments, r["inpatient_no"], r["amount_fen"],
-                                               [(cands[0]["attempt_id"], r["amount_fen"])], on_status)
+                                               [(cands[0]["attempt_id"], r["amount_fen"])], on_status,
+                                               hospital=self.hospital)
             out.update(status=res.status, reason=res.reason)
         else:
             self.ensure_shift()

@@ -111,7 +111,8 @@ class DischargeFlow(Flow):
         """Give the surplus back to the cards the deposits were paid with, newest first, never more
         than is left of each payment. What cannot go back to a card is refunded at the counter."""
         self.move("refunding")
-        res = refund_to_cards(self.site.payments, self.inpatient_no, self.refund_due_fen, on_status=on_status)
+        res = refund_to_cards(self.site.payments, self.inpatient_no, self.refund_due_fen, on_status=on_status,
+                              hospital=self.site.hospital)
         self.refunds = res.outcomes
         left = res.left_fen
         if left > 0:
