@@ -27,13 +27,14 @@ def snapshot(w: World, no: str) -> tuple:
             conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
 
 
-def settled_stay(w: World, deposit_fen: int, charge_yuan: int) -> tuple[str, dict]:
-    """A stay with a cash deposit, one 甲 charge, settled at the counter."""
+def scheduled_stay(w: World, deposit_fen: int, charge_yuan: int, method: str = "cash") -> str:
+    """A stay with one deposit (cash or card) and one 甲 charge, its discharge scheduled."""
     d, h = w.desk, w.site.hospital
     idno = "110105198001010027"
     w.sim.add_member(PersonInfo("P27", "病人", idno, "employee"))
     no = d.register(d.record_notice("病人", idno, "W1", deposit_fen)["notice_no"], idno)["inpatient_no"]
-    assert d.deposit_cash(no, deposit_fen, deposit_fen).ok
+    paid = d.deposit_cash(no, deposit_fen, deposit_fen) if method == "cash" else d.deposit_card(no, deposit_fen)
+    assert paid.ok
     h.assign_bed(no, h.free_beds("W1")[0])
     h.confirm_identity(no, "護士長")
     w.fee("B01", "甲", None, None)
@@ -41,7 +42,13 @@ def settled_stay(w: World, deposit_fen: int, charge_yuan: int) -> tuple[str, dic
     h.order_discharge(no, summary="好轉出院", ebill_no="EB-" + no)
     h.lock_charges(no, "護士長")
     h.schedule_discharge(no, "2026-12-08T10:00")
-    return no, d.settle(no)
+    return no
+
+
+def settled_stay(w: World, deposit_fen: int, charge_yuan: int) -> tuple[str, dict]:
+    """A stay with a cash deposit, one 甲 charge, settled at the counter."""
+    no = scheduled_stay(w, deposit_fen, charge_yuan)
+    return no, w.desk.settle(no)
 
 
 def test_a_refused_collection_leaves_the_drawer_as_it_was(world):
@@ -81,17 +88,7 @@ def test_a_refused_settlement_books_nothing(world):
     """The platform's answer disagrees with our total: the settlement's record (ledger, receipts
     taken back, discharge state) is refused as one, and the platform's settlement is reversed."""
     d, h = world.desk, world.site.hospital
-    idno = "110105198001010035"
-    world.sim.add_member(PersonInfo("P35", "病人", idno, "employee"))
-    no = d.register(d.record_notice("病人", idno, "W1", 10000)["notice_no"], idno)["inpatient_no"]
-    d.deposit_cash(no, 10000, 10000)
-    h.assign_bed(no, h.free_beds("W1")[0])
-    h.confirm_identity(no, "護士長")
-    world.fee("B01", "甲", None, None)
-    h.add_charge(no, "B01", price_uyuan=50 * Y, qty_e4=Q)
-    h.order_discharge(no, summary="好轉出院", ebill_no="EB-" + no)
-    h.lock_charges(no, "護士長")
-    h.schedule_discharge(no, "2026-12-08T10:00")
+    no = scheduled_stay(world, 10000, 50)
     before = snapshot(world, no)
     settle = world.sim.settle
 
@@ -116,17 +113,7 @@ def test_a_card_refund_the_hospital_would_refuse_never_reaches_the_card(world):
     would refuse (more than the surplus) is refused before the terminal is asked, and nothing is
     approved, refunded or booked."""
     d, h = world.desk, world.site.hospital
-    idno = "110105198001010043"
-    world.sim.add_member(PersonInfo("P43", "病人", idno, "employee"))
-    no = d.register(d.record_notice("病人", idno, "W1", 300000)["notice_no"], idno)["inpatient_no"]
-    assert d.deposit_card(no, 300000).ok
-    h.assign_bed(no, h.free_beds("W1")[0])
-    h.confirm_identity(no, "護士長")
-    world.fee("B01", "甲", None, None)
-    h.add_charge(no, "B01", price_uyuan=500 * Y, qty_e4=Q)
-    h.order_discharge(no, summary="好轉出院", ebill_no="EB-" + no)
-    h.lock_charges(no, "護士長")
-    h.schedule_discharge(no, "2026-12-08T10:00")
+    no = scheduled_stay(world, 300000, 500, "card")
     due = d.settle(no)["refund_fen"]
     assert 0 < due < 300000
     before = snapshot(world, no)
