@@ -21,7 +21,8 @@ its own table, state names, event log and outbox payloads (``JournalSpec.log_eve
 ``JournalSpec.payload``, ``also``); the journal keeps the order of the commits.
 
 Every state change writes the row, a row in the events table and an outbox command
-``<prefix>.<state>`` in one transaction. Which of those commits are flushed to the disk is the
+``<prefix>.<state>`` in one transaction, the command after those of the domain change made with
+it (``also``: a booked deposit comes before the payment's ``posted``). Which of those commits are flushed to the disk is the
 spec's ``lazy`` set: a state in it is committed with ``durable=False`` (see
 :meth:`pos.store.Store.transaction`). That is safe because a power cut loses only a *suffix* of
 the commits: a lost lazy state leaves the row in the state before it, which recovery already
