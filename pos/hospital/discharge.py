@@ -227,7 +227,7 @@ def settle(svc, inpatient_no: str, *, bedside: bool = False, session_id: str | N
 
     Runs on the generic journal (:mod:`pos.hospital.settlement_journal`): the intent with its
     message ID is committed before the platform is called, a reply in doubt is asked for by that
-    message ID (2303-style query), and an intent left by a crash is resolved before a new one.
+    message ID (the platform's 5203 query), and an intent left by a crash is resolved before a new one.
     Returns the settlement with ``refund_due_fen`` or ``collect_due_fen`` (never both non-zero).
     """
     svc._need_server("hospital.settlement.intent")
