@@ -9,14 +9,14 @@
 from __future__ import annotations
 
 from .base import Flow
-from .checkin import AmountChoice, DepositLimits
+from .checkin import AmountStep, DepositLimits
 from .lookup import identify_stay, patient_name
 from .payment_step import charge
 
 __all__ = ["TopupFlow"]
 
 
-class TopupFlow(AmountChoice, Flow):
+class TopupFlow(AmountStep, Flow):
     initial = "identify"
     TRANSITIONS = {
         "identify": ("amount", "not_admitted"),
