@@ -151,6 +151,7 @@ class Pack:
     endpoints: dict[str, str] = field(default_factory=dict)   # name -> dotted path of fn(data, caller, submit)
     server_tasks: dict[str, str] = field(default_factory=dict)  # name -> dotted path of fn(backend), run periodically
     commands: tuple[str, ...] = ()          # command-line modules, each with register(subparsers, parents)
+    recover: str = ""                       # dotted path of fn(site): on start-up, finish what a crash left half-done
     pages: dict[str, str] = field(default_factory=dict)   # path -> dotted path of fn(PageRequest) -> PageResponse
 
 

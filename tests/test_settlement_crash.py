@@ -199,3 +199,21 @@ def test_a_kill_during_cancellation_recovers_to_no_settlement_then_one(site, pla
     assert states(store) == ["cancelled", "recorded"] and len(platform.live(no)) == 1
     assert platform.live(no)[0].msg_id == again["msg_id"] != first["msg_id"]
     assert settle_entries(store) == 1
+
+
+def test_the_hospital_packs_start_up_hook_recovers_a_settlement_the_crash_left(site, platform):
+    """What the app shell runs once the store is open (``Pack.recover``, ``kiosk.app``): a
+    settlement killed after the platform settled is recorded at the next start, with no second
+    settlement at the platform."""
+    from types import SimpleNamespace
+
+    from pos import packs
+
+    no = stay_ready(site.svc)
+    kill_at(site.path, platform.server.url, "after_call", no)
+    fresh, store = site.start()
+    hooks = {p.name: fn for p, fn in packs.hooks("recover")}
+    crashed = store.conn.execute("SELECT settlement_no FROM hosp_settlements").fetchone()[0]
+    assert hooks["hospital"](SimpleNamespace(hospital=fresh)) == {crashed: SETTLE_STEPS["after_call"][0]}
+    assert states(store) == ["recorded"] and len(platform.live(no)) == 1
+    assert hooks["hospital"](SimpleNamespace(hospital=fresh)) == {}       # the next start finds nothing

@@ -59,4 +59,5 @@ PACK = Pack(
     documents={"printer": "pos.hospital.print_docs:DocumentPrinter"},
     posters="pos.hospital.payments_bridge:POSTERS",
     demo="pos.hospital.demo:seed_site",
+    recover="pos.hospital.site:recover",
 )
