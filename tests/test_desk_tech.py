@@ -72,7 +72,7 @@ def test_a_technician_starts_defers_and_completes_with_a_photo_by_touches(tech_u
     ui.tap(s.ids.resume)
     ui.tap(s.rows[a])
     ui.tap(s.ids.photo)
-    assert "第 1 张" in s.message
+    ui.wait(lambda: "第 1 张" in s.message, what="the photo")      # the camera is read in a worker
     s.ids.text.text = "更换阀门"
     ui.tap(s.ids.complete)
     o = desk.order(a)

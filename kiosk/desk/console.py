@@ -67,6 +67,12 @@ KV = """
             OLabel:
                 font_size: 16 * app.scale
                 text: app.sync_text
+            OButton:
+                id: to_qc
+                size_hint_x: 0.18
+                font_size: 18 * app.scale
+                text: app.t("QC and follow-up", app.lang)
+                on_release: app.go("desk_qc")
             SecondaryButton:
                 id: lang_hans
                 size_hint_x: 0.12

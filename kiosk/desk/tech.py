@@ -5,8 +5,6 @@ command; sync sends it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kivy.app import App
 from kivy.factory import Factory
 from kivy.properties import StringProperty
@@ -177,34 +175,23 @@ class DeskTechScreen(Screen):
         self.detail = app.fx(f"{no}  {o['unit']}\n{o['description']}", app.lang)
 
     def take_photo(self) -> None:
-        """A frame from the ``camera`` device, kept as a JPEG beside the store (named after the order)."""
-        from drivers.errors import OnestopError
-        from drivers.registry import open_device
+        """A frame from the ``camera`` device (read in a worker), kept as a JPEG beside the store
+        (named after the order)."""
+        from . import take_photo
 
         app = App.get_running_app()
         if not self.selected:
             self.say("Pick an order first.")
             return
-        url = app.site_services.device("camera")
-        try:
-            cam = open_device(url, "camera")
-            try:
-                frame = cam.read_frame()
-            finally:
-                cam.close()
-        except (OnestopError, ValueError):
-            frame = None
-        if frame is None:
-            self.say("The camera is not working.")
-            return
-        import cv2
+        no = self.selected
 
-        folder = Path(app.store_path).parent / "desk-photos"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{self.selected}-{len(self.photos) + 1}.jpg"
-        cv2.imwrite(str(path), frame)
-        self.photos.append(path.name)
-        self.say("Photo {n} taken.", n=len(self.photos))
+        def taken(name):
+            if name is None:
+                self.say("The camera is not working.")
+            elif self.selected == no:
+                self.photos.append(name)
+                self.say("Photo {n} taken.", n=len(self.photos))
+        take_photo(app, f"{no}-{len(self.photos) + 1}", taken)
 
     def act(self, step: str) -> None:
         from pos.desk.service import DeskError
