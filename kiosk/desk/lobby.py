@@ -37,6 +37,7 @@ ERRORS = {"unknown_household": _("No household matches. Check the phone number a
           "follow_up_before_qc": _("This order can be rated once its work has been checked."),
           "payment_first": _("This order can be rated once it is paid."),
           "reasons_required": _("Please say what was wrong."),
+          "comment_required": _("Please say what was wrong."),
           "not_allowed": _("This order cannot be rated now.")}
 #: the states in which a household may rate its order (the follow-up is open, or opens with the rating)
 RATEABLE = ("qc_passed", "follow_up")
@@ -67,6 +68,12 @@ KV = """
                 font_size: 36 * app.scale
                 bold: True
                 text: app.t("Resident services", app.lang)
+            OButton:
+                id: faq
+                size_hint_x: 0.32
+                font_size: 22 * app.scale
+                text: app.t("Common questions", app.lang)
+                on_release: app.go("desk_faq")
             SecondaryButton:
                 id: lang_hans
                 size_hint_x: 0.1
@@ -121,7 +128,7 @@ KV = """
                 on_release: root.reset()
         BoxLayout:
             size_hint_y: None
-            height: max(app.touch_min, 70 * app.scale)
+            height: max(app.touch_min, 64 * app.scale)
             spacing: 10
             LobbyToggle:
                 id: repair
@@ -156,7 +163,7 @@ KV = """
             hint_text: app.t("What do you need?", app.lang)
         BoxLayout:
             size_hint_y: None
-            height: max(app.touch_min, 70 * app.scale)
+            height: max(app.touch_min, 64 * app.scale)
             spacing: 10
             SecondaryButton:
                 id: photo
@@ -208,15 +215,6 @@ KV = """
                 id: rate_comment
                 size_hint_x: 1.4
                 hint_text: app.t("Your comment", app.lang)
-        BoxLayout:
-            size_hint_y: None
-            height: max(app.touch_min, 62 * app.scale)
-            spacing: 10
-            SecondaryButton:
-                id: faq
-                font_size: 24 * app.scale
-                text: app.t("Common questions", app.lang)
-                on_release: app.go("desk_faq")
         OLabel:
             id: message
             font_size: 24 * app.scale
@@ -249,13 +247,14 @@ class DeskLobbyScreen(Screen):
         self.scanner = ScanCatcher(self.on_scan)
         self._cancel = threading.Event()
         self._card_thread = None
-        App.get_running_app().bind(lang=lambda *_: self._retell())
+        App.get_running_app().bind(lang=lambda *_: self._retell(), site_services=lambda *_: self.watch_card())
 
     @property
     def desk(self):
         return App.get_running_app().site_services.desk
 
     def on_pre_enter(self, *_):
+        self._retell()
         self.scanner.start()
         self.watch_card()
 
@@ -454,17 +453,17 @@ def read_card_uid(reader, timeout: float, cancel: threading.Event | None = None)
     from drivers.errors import ProtocolError
 
     reader.wait_for_card(timeout, cancel)
-    conn = reader._connect(reader._name or reader.reader_name(), timeout)
+    conn = reader.ctx.connect(reader.reader_name())
     try:
-        resp = bytes(conn.transmit([0xFF, 0xCA, 0x00, 0x00, 0x00]))
+        data, sw1, sw2 = conn.transmit([0xFF, 0xCA, 0x00, 0x00, 0x00])
     finally:
         try:
             conn.disconnect()
         except Exception:  # noqa: BLE001 - the card is already gone
             pass
-    if len(resp) < 3 or resp[-2:] != b"\x90\x00":
-        raise ProtocolError(f"GET DATA (UID) answered {resp.hex(' ').upper()}")
-    return resp[:-2].hex().upper()
+    if (sw1, sw2) != (0x90, 0x00) or not data:
+        raise ProtocolError(f"GET DATA (UID) answered {bytes(data).hex(' ').upper()} {sw1:02X} {sw2:02X}")
+    return bytes(data).hex().upper()
 
 
 def _wait_removed(reader, cancel: threading.Event) -> bool:

@@ -450,8 +450,10 @@ def record_follow_up(desk: DeskService, order_no: str, by: str, rating: str, *, 
         raise DeskError(f"{order_no}: a paid service is followed up once it is paid", "payment_first")
     if o["state"] == "qc_passed":
         desk.open_follow_up(order_no, by.strip(), at=at)
+    # the event's schema knows calls and visits; the resident's own rating at the kiosk carries no
+    # method (its ``by`` names the household)
     return desk.follow_up(order_no, by.strip(), rating, reasons=list(reasons), comment=comment.strip(),
-                          method=method, at=at)
+                          method=None if method == "kiosk" else method, at=at)
 
 
 HOUSEHOLDS_PATH = Path(__file__).resolve().parents[2] / "assets" / "config" / "desk_households.toml"
