@@ -57,3 +57,27 @@ def take_photo(app, stem: str, on_done) -> None:
         on_done(None)
 
     worker.submit(shoot, on_done, failed)
+
+
+def demo_camera(app) -> None:
+    """In ``onestop demo``, with no camera configured: a file camera (``camera+file://``, the
+    platform's virtual camera) showing a drawn scene, so the demo's photos go through the real
+    camera driver. Nothing happens outside the demo or when a camera is configured."""
+    if app.demo_world is None or app.site.devices.get("camera"):
+        return
+    from PIL import Image, ImageDraw
+
+    scene = Path(app.demo_world.dir) / "desk-camera.png"
+    if not scene.exists():
+        scene.parent.mkdir(parents=True, exist_ok=True)
+        im = Image.new("RGB", (640, 480), (214, 206, 190))           # a wall
+        d = ImageDraw.Draw(im)
+        d.rectangle((0, 360, 640, 480), fill=(120, 110, 100))          # the floor
+        d.rectangle((60, 120, 600, 150), fill=(150, 155, 165))         # a pipe
+        d.rectangle((300, 110, 340, 160), fill=(90, 95, 105))          # its joint
+        for i in range(6):                                              # dripping
+            d.ellipse((312, 175 + i * 30, 328, 195 + i * 30), fill=(60, 120, 200))
+        d.ellipse((250, 380, 400, 420), fill=(70, 120, 190))           # a puddle
+        im.save(scene)
+    app.site.values.setdefault("devices", {})["camera"] = f"camera+file://{scene}"
+    log.info("demo: the desk's photos come from the file camera %s", scene)

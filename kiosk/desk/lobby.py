@@ -18,7 +18,7 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from . import community_name
+from . import community_name, demo_camera
 
 __all__ = ["SCREEN", "KV", "DeskLobbyScreen", "read_card_uid"]
 
@@ -98,12 +98,14 @@ KV = """
             spacing: 8
             LobbyInput:
                 id: phone
-                size_hint_x: 0.24
+                size_hint_x: 0.3
+                font_size: 22 * app.scale
                 hint_text: app.t("Phone number", app.lang)
                 input_filter: "int"
             LobbyInput:
                 id: code
-                size_hint_x: 0.16
+                size_hint_x: 0.24
+                font_size: 22 * app.scale
                 password: True
                 hint_text: app.t("Household code", app.lang)
                 input_filter: "int"
@@ -254,6 +256,9 @@ class DeskLobbyScreen(Screen):
         return App.get_running_app().site_services.desk
 
     def on_pre_enter(self, *_):
+        app = App.get_running_app()
+        app.site_name = community_name(app)     # the header names the community, not the platform's site
+        demo_camera(app)
         self._retell()
         self.scanner.start()
         self.watch_card()

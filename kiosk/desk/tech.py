@@ -133,6 +133,9 @@ class DeskTechScreen(Screen):
         return App.get_running_app().site_services.desk
 
     def on_pre_enter(self, *_):
+        from . import demo_camera
+
+        demo_camera(App.get_running_app())
         App.get_running_app().bind(lang=lambda *_: self.refresh(), site_services=lambda *_: self.refresh())
         self.refresh()
 

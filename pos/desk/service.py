@@ -527,3 +527,22 @@ def load_faq(path: str | Path | None = None) -> list[dict]:
     with open(path or FAQ_PATH, "rb") as fh:
         data = tomllib.load(fh)
     return [{"q": dict(f["q"]), "a": dict(f["a"])} for f in data.get("faq", [])]
+
+
+def local_events(desk: DeskService) -> list[tuple[int, str, dict]]:
+    """This device's own desk log (``desk_events``) as the ``(seq, kind, payload)`` events that
+    :func:`pos.desk.report.monthly` folds (the server's log has the same shape), for a report on
+    the desk itself (the demo's report pages): a received event carries the order's channel and
+    building, each later one its recorded fields and the state it led to."""
+    rows = desk.store.conn.execute(
+        "SELECT e.id, e.order_no, e.event, e.to_state, e.at, e.by, e.data, o.channel, o.building, o.unit "
+        "FROM desk_events e JOIN desk_orders o USING (order_no) ORDER BY e.id").fetchall()
+    out = []
+    for seq, no, event, to, at, by, data, channel, building, unit in rows:
+        p = {"order_no": no, "at": at, "by": by, **json.loads(data)}
+        if event == "received":
+            p.update(channel=channel, building=building, unit=unit)
+        else:
+            p["to_state"] = to
+        out.append((seq, f"desk.order.{event}", p))
+    return out
