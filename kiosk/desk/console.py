@@ -65,11 +65,12 @@ KV = """
                 bold: True
                 text: app.t("Service desk", app.lang)
             OLabel:
+                size_hint_x: 0.4
                 font_size: 16 * app.scale
                 text: app.sync_text
             OButton:
                 id: to_qc
-                size_hint_x: 0.18
+                size_hint_x: 0.4
                 font_size: 18 * app.scale
                 text: app.t("QC and follow-up", app.lang)
                 on_release: app.go("desk_qc")
@@ -87,7 +88,7 @@ KV = """
                 on_release: root.set_lang("zh-Hant")
             SecondaryButton:
                 id: lang_en
-                size_hint_x: 0.14
+                size_hint_x: 0.16
                 font_size: 16 * app.scale
                 text: app.fx("English", app.lang)
                 on_release: root.set_lang("en")
@@ -287,6 +288,7 @@ class DeskConsoleScreen(Screen):
         self.selected = no
         self.refresh()
         self.say("Order {no} received.", no=no)
+        Clock.schedule_once(lambda _dt: setattr(self.ids.unit, "focus", True))    # ready for the next call
 
     # -- the queue --------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -334,6 +336,8 @@ class DeskConsoleScreen(Screen):
             b.text = (app.fx(f"{no}  {o['unit']}  {c.label(app.lang) if c else ''}  ", app.lang)
                       + app.t(STATE_MSGIDS[o["state"]], app.lang) + "  " + due_text(app, due))
             b.overdue = due is not None and due < 0
+            b.color = (0.75, 0.05, 0.05, 1) if b.overdue else (0.07, 0.09, 0.12, 1)     # overdue: red
+            b.bold = b.overdue
 
     def select(self, no: str) -> None:
         app = App.get_running_app()
