@@ -176,6 +176,13 @@ class DeskTechScreen(Screen):
         self.selected = no
         o = self.desk.order(no)
         self.detail = app.fx(f"{no}  {o['unit']}\n{o['description']}", app.lang)
+        last = self.desk.history(no)[-1]
+        if last["event"] == "qc_failed":            # back from QC: what the supervisor found
+            from .qc import REASON_MSGIDS
+
+            said = [app.t(REASON_MSGIDS[r]) if r in REASON_MSGIDS else app.fx(r) for r in last["data"]["reasons"]]
+            self.detail += "\n" + app.t("QC failed: {reasons}", reasons="、".join(said) if app.lang != "en"
+                                         else ", ".join(said))
 
     def take_photo(self) -> None:
         """A frame from the ``camera`` device (read in a worker), kept as a JPEG beside the store
