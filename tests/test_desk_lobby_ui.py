@@ -222,3 +222,57 @@ def test_a_resident_card_identifies_the_household(stack, tmp_path, artifacts):
     finally:
         stop_app(ui)
         stack.remove_all()
+
+
+def test_a_household_pays_a_fee_by_card_on_the_terminal(tmp_path, artifacts):
+    """The ZVT terminal simulator over a real socket, through the platform's payment journal."""
+    from kiosk.launch import demo_config_path
+
+    from .zvt_sim_helpers import charges, sim_terminal
+
+    store_path = tmp_path / "pay.sqlite"
+    store = Store(store_path)
+    desk = DeskService(store)
+    no = _walk(desk, "3-1201", "预约家庭深度保洁", "paid.cleaning", "qc_passed")
+    desk.request_payment(no, by="finance", amount_fen=15000)
+    store.close()
+    with VirtualPrinter(out_dir=artifacts / "desk-pay-printed") as vp, \
+            sim_terminal(tmp_path / "zvt", "tcp") as (sim, url):
+        config = load_config(demo_config_path())
+        config.values["devices"] = {"receipt_printer": f"escpos+tcp://127.0.0.1:{vp.port}?profile=cn80",
+                                    "payment_terminal": url}
+        ui = start_app("desk-kiosk", config=config, store_path=str(store_path), language="zh-Hans")
+        try:
+            ui.settle()
+            lobby = ui.screen()
+            ui.tap(lobby.ids.pay)                              # not identified: said so, nothing offered
+            ui.settle()
+            p = ui.screen()
+            assert p.name == "desk_pay" and not p.rows and "确认住户身份" in p.who
+            ui.tap(p.ids.back)
+            ui.settle()
+            lobby.ids.phone.text, lobby.ids.code.text = "13800001201", "5302"
+            ui.tap(lobby.ids.identify_button)
+            ui.tap(lobby.ids.pay)
+            ui.settle()
+            assert list(p.rows) == [no] and "¥150.00" in p.rows[no].text
+            sim.script.push("decline")
+            ui.tap(p.rows[no])
+            ui.wait(lambda: not p.busy, timeout=60, what="the declined payment")
+            assert "被拒" in p.message and ui.app.site_services.desk.order(no)["state"] == "awaiting_payment"
+            ui.tap(p.rows[no])
+            ui.wait(lambda: not p.busy, timeout=60, what="the approved payment")
+            assert "付款成功" in p.message
+            desk = ui.app.site_services.desk
+            assert desk.order(no)["state"] == "follow_up" and desk.amount_due(no) is None
+            assert [e["amount_fen"] for e in charges(sim)] == [15000]       # charged once
+            doc = vp.wait_docs(1)[0]
+            assert doc.qr_codes == [f"onestop:desk:{no}"] and "150.00" in doc.text
+            assert not p.rows and "没有待缴" not in p.message              # the result stays on screen
+            for lang in ("zh-Hant", "en", "zh-Hans"):
+                ui.app.set_language(lang)
+                ui.frames(3)
+                _check_screen(ui, lang, [p.message, p.who, p.ids.title.text])
+                ui.screenshot(artifacts / "desk-pay", lang)
+        finally:
+            stop_app(ui)

@@ -16,6 +16,7 @@ from pos.store import Store
 
 from .kivy_harness import assert_no_tofu, start_app, stop_app
 from .test_kiosk_overflow import overflowing
+from .zvt_sim_helpers import sim_terminal
 
 pytestmark = pytest.mark.x11
 
@@ -53,7 +54,7 @@ def qc_ui(tmp_path):
         stop_app(ui)
 
 
-def test_qc_and_follow_up_by_touches(qc_ui, artifacts):
+def test_qc_and_follow_up_by_touches(qc_ui, artifacts, tmp_path):
     ui, nos = qc_ui
     console = ui.screen()
     ui.tap(console.ids.to_qc)
@@ -117,7 +118,9 @@ def test_qc_and_follow_up_by_touches(qc_ui, artifacts):
     ui.tap(s.ids.record)
     assert "付款后" in s.message and desk.order(c)["state"] == "qc_passed"
     desk.request_payment(c, "finance", 15000)
-    desk.paid(c, "finance", 15000)
+    with sim_terminal(tmp_path / "zvt", "tcp") as (_sim, url):         # paid by card, the platform's journal
+        assert desk.pay_by_card(ui.app.site_services.payments, c, terminal_url=url, by="finance"
+                                ).public_status == "approved"
     s.refresh()
     ui.tap(s.rows[c])
     ui.tap(s.ids.satisfied)

@@ -70,10 +70,16 @@ KV = """
                 text: app.t("Resident services", app.lang)
             OButton:
                 id: faq
-                size_hint_x: 0.32
+                size_hint_x: 0.42
                 font_size: 22 * app.scale
                 text: app.t("Common questions", app.lang)
                 on_release: app.go("desk_faq")
+            OButton:
+                id: pay
+                size_hint_x: 0.26
+                font_size: 22 * app.scale
+                text: app.t("Pay a fee", app.lang)
+                on_release: app.go("desk_pay")
             SecondaryButton:
                 id: lang_hans
                 size_hint_x: 0.1
@@ -98,13 +104,13 @@ KV = """
             spacing: 8
             LobbyInput:
                 id: phone
-                size_hint_x: 0.3
+                size_hint_x: 0.26
                 font_size: 22 * app.scale
                 hint_text: app.t("Phone number", app.lang)
                 input_filter: "int"
             LobbyInput:
                 id: code
-                size_hint_x: 0.24
+                size_hint_x: 0.2
                 font_size: 22 * app.scale
                 password: True
                 hint_text: app.t("Household code", app.lang)
@@ -112,8 +118,8 @@ KV = """
                 on_text_validate: root.identify()
             OButton:
                 id: identify_button
-                size_hint_x: 0.16
-                font_size: 24 * app.scale
+                size_hint_x: 0.24
+                font_size: 22 * app.scale
                 text: app.t("Identify", app.lang)
                 on_release: root.identify()
             OLabel:
@@ -122,7 +128,7 @@ KV = """
                 text: root.who
             SecondaryButton:
                 id: sign_out
-                size_hint_x: 0.12
+                size_hint_x: 0.14
                 font_size: 20 * app.scale
                 disabled: not root.identified
                 opacity: 1 if root.identified else 0
