@@ -24,7 +24,7 @@ from .conftest import onestop_cmd
 SCREENS = ("desk-queue", "desk-intake", "desk-classified", "desk-dispatched", "desk-slip-printed")
 LATER = ("desk-staff-working", "desk-staff-completed", "desk-qc", "desk-follow-up", "desk-follow-up-closed",
          "desk-lobby-identified", "desk-lobby-submitted")
-RATED = ("desk-lobby-rated", "desk-lobby-faq")
+RATED = ("desk-lobby-rated", "desk-lobby-pay", "desk-lobby-paid")
 CHARTS = tuple(f"desk-report-{c}" for c in ("daily", "channels", "categories", "causes", "satisfaction"))
 
 
@@ -37,7 +37,7 @@ def test_demo_desk_autoplay_plays_the_console_and_prints_a_readable_slip(onestop
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     names = sorted(p.stem for p in out.glob("*.png"))
     assert [n[3:] for n in names] == [*SCREENS, "desk-slip-receipt", *LATER, "desk-lobby-slip-receipt", *RATED,
-                                      *CHARTS], names
+                                      "desk-lobby-paid-slip-receipt", "desk-lobby-faq", *CHARTS], names
 
     db = sqlite3.connect(onestop_env["ONESTOP_STORE"])
     (no, state, assignee, photos), = db.execute("SELECT order_no, state, assignee, photos FROM desk_orders "
@@ -52,6 +52,9 @@ def test_demo_desk_autoplay_plays_the_console_and_prints_a_readable_slip(onestop
     assert (lobby_unit, lobby_party) == ("8-2003", "陈雅琴")      # the household identified at the kiosk
     assert db.execute("SELECT count(*) FROM desk_events WHERE event = 'followed_up' AND by = 'resident 8-2003'"
                       ).fetchone()[0] == 1
+    (state, paid), = db.execute("SELECT o.state, e.data FROM desk_events e JOIN desk_orders o USING (order_no) "
+                                "WHERE e.event = 'paid' AND o.unit = '2-0303'").fetchall()
+    assert state == "follow_up" and '"pay_method": "card"' in paid   # paid at the kiosk on the demo's terminal
     seeded = db.execute("SELECT channel, state FROM desk_orders WHERE source_ref LIKE 'demo-%'").fetchall()
     assert len(seeded) == len(ORDERS) >= 30
     assert {c for c, _ in seeded} == set(CHANNELS)            # every channel
@@ -63,7 +66,7 @@ def test_demo_desk_autoplay_plays_the_console_and_prints_a_readable_slip(onestop
     for p in out.glob("*.png"):
         with Image.open(p) as im:
             shots[p.stem[3:]] = im.convert("L")
-    screens = (*SCREENS, *LATER, *RATED)
+    screens = (*SCREENS, *LATER, *RATED, "desk-lobby-faq")
     for name in screens:
         assert shots[name].size == (1280, 800), name
         assert len(set(shots[name].get_flattened_data())) > 8, name     # drawn, not blank

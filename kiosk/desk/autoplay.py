@@ -20,6 +20,8 @@ __all__ = ["DeskAutoplay"]
 CALL = ("3-1201", "厨房水管漏水，楼下滴水")
 #: the demo household at the lobby (assets/config/desk_households.toml: the code on its letter)
 HOUSEHOLD = ("13800002003", "4468")
+#: the demo household whose paid service (carpet cleaning) waits for its payment
+PAYER = ("13800000303", "2094")
 
 
 class DeskAutoplay(Autoplay):
@@ -164,6 +166,7 @@ class DeskAutoplay(Autoplay):
             yield self.until(lambda: desk.order(done[0])["state"] == "closed", "the resident's rating")
             yield self.sleep(0.5)
             self.shot("desk-lobby-rated")
+        yield from self._pay(s)
         self.tap(s.ids.faq)
         yield self.on("desk_faq")
         f = self.screen()
@@ -173,6 +176,30 @@ class DeskAutoplay(Autoplay):
         yield self.until(lambda: f.answer, "the answer")
         yield self.sleep(0.5)
         self.shot("desk-lobby-faq")
+
+    def _pay(self, lobby):
+        """Another household pays its paid service by card on the demo's card terminal."""
+        app = self.app
+        desk = app.site_services.desk
+        self.tap(lobby.ids.sign_out)
+        yield self.until(lambda: not lobby.identified, "the first household gone")
+        lobby.ids.phone.text, lobby.ids.code.text = PAYER
+        self.tap(lobby.ids.identify_button)
+        yield self.until(lambda: lobby.identified, "the paying household")
+        self.tap(lobby.ids.pay)
+        yield self.on("desk_pay")
+        p = self.screen()
+        yield self.until(lambda: p.rows, "the fee due")
+        no = next(iter(p.rows))
+        yield self.sleep(0.5)
+        self.shot("desk-lobby-pay")
+        yield from self.tap_row(p.rows[no])
+        yield self.until(lambda: desk.order(no)["state"] == "follow_up" and not p.busy, "the card payment")
+        yield self.sleep(1.0)
+        self.shot("desk-lobby-paid")
+        self.collect_prints("desk-lobby-paid-slip")
+        self.tap(p.ids.back)
+        yield self.on("desk_lobby")
 
     def _report(self) -> None:
         """The month's report from the desk's own log: its charts as PNGs, and the PDF."""

@@ -128,7 +128,7 @@ KV = """
                 hint_text: "3-1201"
             DeskInput:
                 id: description
-                on_text_validate: root.receive()
+                on_text_validate: root.receive(by_keyboard=True)
             OButton:
                 id: receive
                 size_hint_x: 0.16
@@ -272,7 +272,7 @@ class DeskConsoleScreen(Screen):
         self.say(ERRORS.get(getattr(exc, "code", ""), "This step does not fit the order's state."))
 
     # -- intake ---------------------------------------------------------------------------------
-    def receive(self) -> None:
+    def receive(self, by_keyboard: bool = False) -> None:
         from pos.desk.service import DeskError
 
         channel = "hotline" if self.ids.ch_hotline.state == "down" else "service_desk"
@@ -288,7 +288,8 @@ class DeskConsoleScreen(Screen):
         self.selected = no
         self.refresh()
         self.say("Order {no} received.", no=no)
-        Clock.schedule_once(lambda _dt: setattr(self.ids.unit, "focus", True))    # ready for the next call
+        if by_keyboard:                     # Enter received it: the unit field is ready for the next call
+            Clock.schedule_once(lambda _dt: setattr(self.ids.unit, "focus", True))
 
     # -- the queue --------------------------------------------------------------------------------
     def refresh(self) -> None:
