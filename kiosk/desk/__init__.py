@@ -81,3 +81,26 @@ def demo_camera(app) -> None:
         im.save(scene)
     app.site.values.setdefault("devices", {})["camera"] = f"camera+file://{scene}"
     log.info("demo: the desk's photos come from the file camera %s", scene)
+
+
+class Says:
+    """A desk screen's message line (its ``message`` property) in the current language:
+    :meth:`say` keeps the msgid and its values so that :meth:`retell` shows it again after a change
+    of language; the values of the keys in ``TRANSLATED`` are msgids too (an order's state)."""
+
+    TRANSLATED = ("state",)
+    _said = None
+
+    def say(self, msgid: str, **kw) -> None:
+        self._said = (msgid, kw) if msgid else None
+        self.retell()
+
+    def retell(self) -> None:
+        from kivy.app import App
+
+        app = App.get_running_app()
+        if self._said is None:
+            self.message = ""
+            return
+        msgid, kw = self._said
+        self.message = app.t(msgid, **{k: app.t(v) if k in self.TRANSLATED else v for k, v in kw.items()})

@@ -13,6 +13,8 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from . import Says
+
 __all__ = ["SCREEN", "KV", "DeskConsoleScreen", "due_text"]
 
 
@@ -229,7 +231,7 @@ KV = """
 """
 
 
-class DeskConsoleScreen(Screen):
+class DeskConsoleScreen(Says, Screen):
     message = StringProperty("")
     selected_text = StringProperty("")
     suggestion_text = StringProperty("")
@@ -262,12 +264,6 @@ class DeskConsoleScreen(Screen):
         App.get_running_app().set_language(lang)
         self.refresh()
 
-    def say(self, msgid: str, **kw) -> None:
-        """Show ``msgid`` (kept, so a change of language shows it in the new one)."""
-        app = App.get_running_app()
-        self._said = (msgid, kw)
-        self.message = app.t(msgid, app.lang, **kw) if msgid else ""
-
     def _fail(self, exc) -> None:
         self.say(ERRORS.get(getattr(exc, "code", ""), "This step does not fit the order's state."))
 
@@ -296,8 +292,7 @@ class DeskConsoleScreen(Screen):
         app = App.get_running_app()
         if app.site_services is None:
             return                          # the store is still opening: refreshed when it is open
-        if getattr(self, "_said", None):
-            self.message = app.t(self._said[0], app.lang, **self._said[1])
+        self.retell()
         box = self.ids.queue
         box.clear_widgets()
         self.rows = {}

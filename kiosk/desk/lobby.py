@@ -18,7 +18,7 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from . import community_name, demo_camera
+from . import Says, community_name, demo_camera
 
 __all__ = ["SCREEN", "KV", "DeskLobbyScreen", "read_card_uid"]
 
@@ -238,7 +238,7 @@ KV = """
 """
 
 
-class DeskLobbyScreen(Screen):
+class DeskLobbyScreen(Says, Screen):
     message = StringProperty("")
     who = StringProperty("")
     identified = BooleanProperty(False)
@@ -255,7 +255,7 @@ class DeskLobbyScreen(Screen):
         self.scanner = ScanCatcher(self.on_scan)
         self._cancel = threading.Event()
         self._card_thread = None
-        App.get_running_app().bind(lang=lambda *_: self._retell(), site_services=lambda *_: self.watch_card())
+        App.get_running_app().bind(lang=lambda *_: self.retell(), site_services=lambda *_: self.watch_card())
 
     @property
     def desk(self):
@@ -265,7 +265,7 @@ class DeskLobbyScreen(Screen):
         app = App.get_running_app()
         app.site_name = community_name(app)     # the header names the community, not the platform's site
         demo_camera(app)
-        self._retell()
+        self.retell()
         self.scanner.start()
         self.watch_card()
 
@@ -276,20 +276,12 @@ class DeskLobbyScreen(Screen):
         self._cancel.set()
         self.scanner.stop()
 
-    def say(self, msgid: str, **kw) -> None:
-        self._said = (msgid, kw)
-        self._retell()
-
-    def _retell(self) -> None:
+    def retell(self) -> None:
         app = App.get_running_app()
         h = self.household
         self.who = app.t("Unit {unit}, {party}", unit=h.unit, party=h.party) if h else app.t(
             "Scan your QR card, tap your resident card, or type your phone and code.")
-        if self._said:
-            kw = {k: (app.t(v, app.lang) if k == "state" else v) for k, v in self._said[1].items()}
-            self.message = app.t(self._said[0], app.lang, **kw)
-        else:
-            self.message = ""
+        super().retell()
 
     def reset(self) -> None:
         for name in ("unit", "description", "lookup", "phone", "code", "rate_comment"):
@@ -298,7 +290,7 @@ class DeskLobbyScreen(Screen):
         self.household, self.photos, self.rating_order = None, [], None
         self.identified = self.rating_open = False
         self._said = None
-        self._retell()
+        self.retell()
 
     # -- who is at the kiosk ------------------------------------------------------------------
     def _households(self):

@@ -15,6 +15,8 @@ from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from . import Says
+
 __all__ = ["SCREEN", "KV", "DeskPayScreen"]
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,7 @@ KV = """
 """
 
 
-class DeskPayScreen(Screen):
+class DeskPayScreen(Says, Screen):
     message = StringProperty("")
     who = StringProperty("")
     busy = BooleanProperty(False)
@@ -97,10 +99,6 @@ class DeskPayScreen(Screen):
     def on_pre_enter(self, *_):
         self.refresh()
 
-    def say(self, msgid: str, **kw) -> None:
-        self._said = (msgid, kw)
-        self.message = App.get_running_app().t(msgid, **kw) if msgid else ""
-
     def reset(self) -> None:
         self._said, self.message = None, ""
 
@@ -108,8 +106,7 @@ class DeskPayScreen(Screen):
         app = App.get_running_app()
         if app.site_services is None or "dues" not in self.ids:
             return
-        if self._said:
-            self.message = app.t(self._said[0], **self._said[1])
+        self.retell()
         h = self.household
         box = self.ids.dues
         box.clear_widgets()

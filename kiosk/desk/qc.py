@@ -13,6 +13,8 @@ from kivy.app import App
 from kivy.properties import ListProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from . import Says
+
 __all__ = ["SCREEN", "KV", "DeskQcScreen", "REASON_MSGIDS", "PROCEDURE_MSGIDS"]
 
 
@@ -254,7 +256,7 @@ KV = """
 """
 
 
-class DeskQcScreen(Screen):
+class DeskQcScreen(Says, Screen):
     message = StringProperty("")
     detail = StringProperty("")
     procedure = StringProperty("")
@@ -278,10 +280,6 @@ class DeskQcScreen(Screen):
     def set_lang(self, lang: str) -> None:
         App.get_running_app().set_language(lang)
 
-    def say(self, msgid: str, **kw) -> None:
-        self._said = (msgid, kw)
-        self.message = App.get_running_app().t(msgid, **kw) if msgid else ""
-
     def _fail(self, exc, errors: dict | None = None) -> None:
         code = getattr(exc, "code", "")
         self.say((errors or {}).get(code) or ERRORS.get(code, "This step does not fit the order's state."))
@@ -294,8 +292,7 @@ class DeskQcScreen(Screen):
         app = App.get_running_app()
         if app.site_services is None or "queue" not in self.ids:
             return
-        if self._said:
-            self.message = app.t(self._said[0], **self._said[1])
+        self.retell()
         box = self.ids.queue
         box.clear_widgets()
         self.rows = {}

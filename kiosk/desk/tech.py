@@ -10,6 +10,8 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from . import Says
+
 __all__ = ["SCREEN", "KV", "DeskTechScreen"]
 
 
@@ -117,7 +119,7 @@ KV = """
 """
 
 
-class DeskTechScreen(Screen):
+class DeskTechScreen(Says, Screen):
     message = StringProperty("")
     detail = StringProperty("")
 
@@ -139,17 +141,11 @@ class DeskTechScreen(Screen):
         App.get_running_app().bind(lang=lambda *_: self.refresh(), site_services=lambda *_: self.refresh())
         self.refresh()
 
-    def say(self, msgid: str, **kw) -> None:
-        app = App.get_running_app()
-        self._said = (msgid, kw)
-        self.message = app.t(msgid, app.lang, **kw)
-
     def refresh(self) -> None:
         app = App.get_running_app()
         if app.site_services is None:
             return
-        if self._said:
-            self.message = app.t(self._said[0], app.lang, **self._said[1])
+        self.retell()
         me = self.ids.me.text.strip()
         box = self.ids.mine
         box.clear_widgets()
