@@ -276,3 +276,31 @@ def test_a_household_pays_a_fee_by_card_on_the_terminal(tmp_path, artifacts):
                 ui.screenshot(artifacts / "desk-pay", lang)
         finally:
             stop_app(ui)
+
+
+def test_the_answers_and_the_households_files():
+    """The FAQ catalogue answers in the three languages, each in its own script; the households file
+    keeps no code, only each one's SHA-256 (a code never matches another unit's digest)."""
+    import tomllib
+
+    from pos.desk.service import DeskError, HOUSEHOLDS_PATH, code_digest, identify_household, load_households
+
+    faq = load_faq()
+    assert len(faq) >= 5
+    for f in faq:
+        for part in ("q", "a"):
+            assert set(f[part]) == {"zh-Hans", "zh-Hant", "en"} and all(v.strip() for v in f[part].values())
+            for lang in WRONG:
+                assert not {ch for ch in f[part][lang] if ch in WRONG[lang]}, (lang, f[part][lang])
+    raw = tomllib.loads(HOUSEHOLDS_PATH.read_text(encoding="utf-8"))["household"]
+    assert raw and all(set(h) <= {"unit", "party", "role", "phone", "code_sha256", "card_uid"} for h in raw)
+    homes = load_households()
+    assert all(len(h.code_sha256) == 64 for h in homes.values())
+    assert homes["3-1201"].code_sha256 == code_digest("3-1201", "5302")
+    assert identify_household(homes, phone="13800001201", code=" 5302 ").unit == "3-1201"
+    for wrong in ({"phone": "13800001201", "code": "4468"},           # another household's code
+                  {"phone": "", "code": "5302"}, {"qr": "onestop:desk:household:3-1201:"},
+                  {"qr": "onestop:desk:3-1201"}, {"card_uid": "00"}):
+        with pytest.raises(DeskError) as e:
+            identify_household(homes, **wrong)
+        assert e.value.code == "unknown_household"
