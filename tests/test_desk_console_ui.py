@@ -1,9 +1,11 @@
 """The dispatcher's console by keyboard and by touch, in three languages: a call typed in with Tab
-from field to field and Enter to receive it, the search by Enter; the queue's SLA timers (time
-left, or the overdue mark in red) and the finance queue with its amounts; every text fits its box
-and is in its own script (hanzidentifier's character sets, not ours)."""
+from field to field and Enter to receive it, the search by Enter, Up and Down through the queue;
+the queue's SLA timers (time left, or the overdue mark in red) and the finance queue with its
+amounts; every text fits its box and is in its own script (hanzidentifier's sets, not ours)."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from hanzidentifier import helpers
@@ -31,8 +33,6 @@ def console(tmp_path):
     store_path = tmp_path / "c.sqlite"
     store = Store(store_path)
     desk = DeskService(store)
-    import time
-
     late = desk.receive("hotline", unit="2-0303", description="阳台水管漏水", by="d1", at=utcnow_iso(time.time() - 30 * 3600))
     desk.classify(late, "repair.plumbing", by="d1")              # 24 h to fix: six hours overdue
     fresh = desk.receive("hotline", unit="5-0802", description="楼道灯不亮", by="d1")
@@ -94,6 +94,19 @@ def test_keyboard_intake_sla_marks_and_the_finance_queue(console, artifacts):
     s.ids.search.text = ""
     ui.tap(s.ids.search_button)
     assert len(s.rows) == 4
+    s.ids.search.focus = False
+    order = list(s.rows)
+    ui.tap(s.rows[order[0]])
+    key(274)                                                            # Down: the next order in the queue
+    assert s.selected == order[1] and order[1] in s.selected_text
+    key(274)
+    key(273)                                                            # Up: back one
+    assert s.selected == order[1]
+    s.ids.search.focus = True
+    ui.frames(2)
+    key(274)                                                            # in a field the arrows are the field's
+    assert s.selected == order[1]
+    s.ids.search.focus = False
 
     for lang, button in (("zh-Hant", s.ids.lang_hant), ("en", s.ids.lang_en), ("zh-Hans", s.ids.lang_hans)):
         ui.tap(button)

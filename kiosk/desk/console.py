@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
@@ -255,10 +256,26 @@ class DeskConsoleScreen(Says, Screen):
         app.bind(lang=lambda *_: self.refresh(), site_services=lambda *_: self.refresh())
         self.refresh()
         self._timer = Clock.schedule_interval(lambda dt: self.tick(), 1.0)
+        Window.bind(on_key_down=self._arrow)
 
     def on_leave(self, *_):
         if self._timer is not None:
             self._timer.cancel()
+        Window.unbind(on_key_down=self._arrow)
+
+    def _arrow(self, _win, key, *_args) -> bool:
+        """Up and down move the selection through the queue (when no field has the keyboard)."""
+        from kivy.uix.textinput import TextInput
+
+        if key not in (273, 274) or not self.rows or self.manager is None or self.manager.current != self.name:
+            return False
+        if any(isinstance(w, TextInput) and w.focus for w in self.walk()):
+            return False
+        nos = list(self.rows)
+        i = nos.index(self.selected) if self.selected in nos else -1
+        i = min(len(nos) - 1, i + 1) if key == 274 else max(0, i - 1)
+        self.select(nos[i])
+        return True
 
     def set_lang(self, lang: str) -> None:
         App.get_running_app().set_language(lang)
