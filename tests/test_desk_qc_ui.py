@@ -113,11 +113,12 @@ def test_qc_and_follow_up_by_touches(qc_ui, artifacts, tmp_path):
     ui.tap(s.rows[c])
     assert "特约服务处理程序" in s.procedure
     ui.tap(s.ids.qc_pass)
+    assert "¥120.00" in s.message and "付款" in s.message
     ui.tap(s.rows[c])
     ui.tap(s.ids.satisfied)
     ui.tap(s.ids.record)
-    assert "付款后" in s.message and desk.order(c)["state"] == "qc_passed"
-    desk.request_payment(c, "finance", 15000)
+    assert "付款后" in s.message and desk.order(c)["state"] == "awaiting_payment"
+    assert desk.amount_due(c) == 12000                      # passed QC asked for the category's price
     with sim_terminal(tmp_path / "zvt", "tcp") as (_sim, url):         # paid by card, the platform's journal
         assert desk.pay_by_card(ui.app.site_services.payments, c, terminal_url=url, by="finance"
                                 ).public_status == "approved"

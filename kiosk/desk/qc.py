@@ -354,14 +354,18 @@ class DeskQcScreen(Says, Screen):
             return
         reasons = [r for r in QC_REASONS if self.ids[f"qc_{r}"].state == "down"]
         try:
-            record_qc(self.desk, self.selected, self.ids.me.text, passed, reasons=reasons,
-                      note=self.ids.qc_note.text)
+            out = record_qc(self.desk, self.selected, self.ids.me.text, passed, reasons=reasons,
+                            note=self.ids.qc_note.text)
         except DeskError as exc:
             self._fail(exc)
             return
         no = self.selected
         self._clear_ticks()
-        self.say("QC passed for {no}." if passed else "QC failed: {no} is back with the worker.", no=no)
+        if out["state"] == "awaiting_payment":
+            self.say("QC passed: {no} waits for its payment of {amount}.", no=no,
+                     amount=App.get_running_app().money(out["amount_fen"]))
+        else:
+            self.say("QC passed for {no}." if passed else "QC failed: {no} is back with the worker.", no=no)
         self.refresh()
 
     def follow_up(self) -> None:

@@ -505,7 +505,19 @@ def record_qc(desk: DeskService, order_no: str, by: str, passed: bool, *, reason
     kept = [*reasons, *([note.strip()] if note.strip() else [])]
     if not passed and not kept:
         raise DeskError("a failed QC needs its reasons", "reasons_required")
-    return desk.qc(order_no, by.strip(), passed, kept, at=at)
+    o = desk.order(order_no)
+    out = o if passed and o["state"] == "qc_passed" else desk.qc(order_no, by.strip(), passed, kept, at=at)
+    if passed and o["payable"]:
+        # a paid special service: passed QC asks for its payment (the finance row's amount, else the
+        # category's price); with no amount known it waits in qc_passed for the finance staff, and a
+        # second "passed" (after a crash between the two steps) only asks for the payment
+        row = desk.store.conn.execute("SELECT amount_fen FROM desk_finance WHERE order_no = ? AND state = 'open'",
+                                      (order_no,)).fetchone()
+        cat = desk.catalogue.categories.get(o["category"])
+        fen = (row[0] if row and row[0] else None) or (cat.fee_fen if cat else None)
+        if fen:
+            return desk.request_payment(order_no, by.strip(), fen, at=at)
+    return out
 
 
 def record_follow_up(desk: DeskService, order_no: str, by: str, rating: str, *, reasons: list[str] | tuple = (),
