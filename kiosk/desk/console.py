@@ -263,11 +263,16 @@ class DeskConsoleScreen(Says, Screen):
             self._timer.cancel()
         Window.unbind(on_key_down=self._arrow)
 
+    def cancel_waits(self) -> None:
+        """The app stops: no key of a later app reaches this screen."""
+        Window.unbind(on_key_down=self._arrow)
+
     def _arrow(self, _win, key, *_args) -> bool:
         """Up and down move the selection through the queue (when no field has the keyboard)."""
         from kivy.uix.textinput import TextInput
 
-        if key not in (273, 274) or not self.rows or self.manager is None or self.manager.current != self.name:
+        if key not in (273, 274) or not self.rows or self.get_root_window() is None or \
+                self.manager is None or self.manager.current != self.name:
             return False
         if any(isinstance(w, TextInput) and w.focus for w in self.walk()):
             return False
