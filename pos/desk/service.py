@@ -459,3 +459,185 @@ class DeskService:
         if extra is not None and not before:
             extra(tx, row)
         return {"order_no": order_no, "state": to, **fields}
+
+
+# -- the front ends' rules: QC, the follow-up procedures, the households, common answers --------------
+# (module functions over a DeskService, for the console's QC and follow-up screen and the lobby kiosk)
+import hashlib  # noqa: E402 - this block's own imports, kept with it
+import hmac  # noqa: E402
+import tomllib  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+#: which procedure's follow-up an order follows (the seed, 1.5: complaints by the complaint procedure,
+#: special services by the special-service procedure, the rest by the dispatch centre's own): the reasons
+#: a person may tick, the ways it is done, and whether the resident's own words must be written down
+FOLLOW_UPS = {
+    "complaint": {"reasons": ("not_resolved", "slow_response", "staff_attitude", "happened_again"),
+                  "methods": ("call", "visit", "kiosk"), "comment_required": True},
+    "special_service": {"reasons": ("work_quality", "price", "late_arrival", "left_untidy"),
+                        "methods": ("call", "visit", "kiosk"), "comment_required": False},
+    "service": {"reasons": ("not_fixed", "slow_response", "staff_attitude", "left_untidy"),
+                "methods": ("call", "visit", "kiosk"), "comment_required": False},
+}
+#: the reasons a supervisor ticks when the work fails QC
+QC_REASONS = ("not_fixed", "no_photos", "unsafe", "left_untidy")
+_BEFORE_QC = ("received", "classified", "dispatched", "in_progress", "deferred", "completed")
+
+
+def follow_up_procedure(order: dict) -> str:
+    """``complaint`` (《客户投诉处理程序》), ``special_service`` (a paid category: 《特约服务处理程序》)
+    or ``service`` (the dispatch centre's own follow-up)."""
+    if order.get("kind") == "complaint":
+        return "complaint"
+    return "special_service" if order.get("payable") else "service"
+
+
+def record_qc(desk: DeskService, order_no: str, by: str, passed: bool, *, reasons: list[str] | tuple = (),
+              note: str = "", at: str | None = None) -> dict:
+    """The supervisor's QC with a note: the ticked reasons (:data:`QC_REASONS`) and the note are kept
+    as the QC's reasons; a fail needs one of them and sends the order back to in progress."""
+    if not by.strip():
+        raise DeskError("the supervisor's name is needed for QC", "name_required")
+    bad = [r for r in reasons if r not in QC_REASONS]
+    if bad:
+        raise DeskError(f"unknown QC reasons {bad}", "bad_reason")
+    kept = [*reasons, *([note.strip()] if note.strip() else [])]
+    if not passed and not kept:
+        raise DeskError("a failed QC needs its reasons", "reasons_required")
+    o = desk.order(order_no)
+    out = o if passed and o["state"] == "qc_passed" else desk.qc(order_no, by.strip(), passed, kept, at=at)
+    if passed and o["payable"]:
+        # a paid special service: passed QC asks for its payment (the finance row's amount, else the
+        # category's price); with no amount known it waits in qc_passed for the finance staff, and a
+        # second "passed" (after a crash between the two steps) only asks for the payment
+        row = desk.store.conn.execute("SELECT amount_fen FROM desk_finance WHERE order_no = ? AND state = 'open'",
+                                      (order_no,)).fetchone()
+        cat = desk.catalogue.categories.get(o["category"])
+        fen = (row[0] if row and row[0] else None) or (cat.fee_fen if cat else None)
+        if fen:
+            return desk.request_payment(order_no, by.strip(), fen, at=at)
+    return out
+
+
+def record_follow_up(desk: DeskService, order_no: str, by: str, rating: str, *, reasons: list[str] | tuple = (),
+                     comment: str = "", method: str = "call", at: str | None = None) -> dict:
+    """The follow-up call, visit or the resident's own rating, by the order's procedure
+    (:func:`follow_up_procedure`): refused before a passed QC; a passed non-payable order's follow-up
+    opens here; satisfied or acceptable closes the order, dissatisfied reopens it."""
+    o = desk.order(order_no)
+    if o["state"] in _BEFORE_QC:
+        raise DeskError(f"{order_no}: a follow-up needs a passed QC first (order is {o['state']})",
+                        "follow_up_before_qc")
+    if not by.strip():
+        raise DeskError("who made the follow-up is needed", "name_required")
+    spec = FOLLOW_UPS[follow_up_procedure(o)]
+    if method not in spec["methods"]:
+        raise DeskError(f"follow-up method {method!r} is not one of {spec['methods']}", "bad_method")
+    bad = [r for r in reasons if r not in spec["reasons"]]
+    if bad:
+        raise DeskError(f"reasons {bad} are not this procedure's", "bad_reason")
+    if rating not in RATINGS:
+        raise DeskError(f"rating must be one of {', '.join(RATINGS)}", "bad_rating")
+    if spec["comment_required"] and not comment.strip():
+        raise DeskError("the complaint procedure keeps the resident's own words", "comment_required")
+    if o["state"] in ("qc_passed", "awaiting_payment") and o["payable"]:
+        raise DeskError(f"{order_no}: a paid service is followed up once it is paid", "payment_first")
+    if o["state"] == "qc_passed":
+        desk.open_follow_up(order_no, by.strip(), at=at)
+    # the event's schema knows calls and visits; the resident's own rating at the kiosk carries no
+    # method (its ``by`` names the household)
+    return desk.follow_up(order_no, by.strip(), rating, reasons=list(reasons), comment=comment.strip(),
+                          method=None if method == "kiosk" else method, at=at)
+
+
+HOUSEHOLDS_PATH = Path(__file__).resolve().parents[2] / "assets" / "config" / "desk_households.toml"
+FAQ_PATH = Path(__file__).resolve().parents[2] / "assets" / "config" / "desk_faq.toml"
+HOUSEHOLD_QR = "onestop:desk:household:"
+
+
+@dataclass(frozen=True)
+class Household:
+    """One household of the community (一户一档): the unit, the owner or tenant, the phone the desk
+    has, the digest of the code the desk gave the household, and the resident card's UID."""
+    unit: str
+    party: str
+    role: str
+    phone: str = ""
+    code_sha256: str = ""
+    card_uid: str = ""
+
+
+def code_digest(unit: str, code: str) -> str:
+    """What the households file keeps of a household's code (never the code itself)."""
+    return hashlib.sha256(f"{unit}:{code.strip()}".encode()).hexdigest()
+
+
+def load_households(path: str | Path | None = None) -> dict[str, Household]:
+    """unit -> :class:`Household` from the desk's households file (TOML ``[[household]]``)."""
+    with open(path or HOUSEHOLDS_PATH, "rb") as fh:
+        data = tomllib.load(fh)
+    out = {}
+    for h in data.get("household", []):
+        out[h["unit"]] = Household(h["unit"], h.get("party", ""), h.get("role", "owner"), h.get("phone", ""),
+                                   h.get("code_sha256", ""), h.get("card_uid", "").upper().replace(" ", ""))
+    return out
+
+
+def identify_household(households: dict[str, Household], *, phone: str = "", code: str = "", card_uid: str = "",
+                       qr: str = "") -> Household:
+    """The household by its resident card's UID, its QR code (``onestop:desk:household:<unit>:<code>``)
+    or its phone number and code; :class:`DeskError` ``unknown_household`` otherwise (the same
+    refusal for a wrong phone and a wrong code: the kiosk tells no one whose number it is)."""
+    if card_uid:
+        uid = card_uid.upper().replace(" ", "")
+        for h in households.values():
+            if h.card_uid and hmac.compare_digest(h.card_uid, uid):
+                return h
+    elif qr:
+        unit, _, qcode = qr[len(HOUSEHOLD_QR):].partition(":") if qr.startswith(HOUSEHOLD_QR) else ("", "", "")
+        h = households.get(unit)
+        if h and qcode and hmac.compare_digest(h.code_sha256, code_digest(unit, qcode)):
+            return h
+    elif phone.strip() and code.strip():
+        digits = re.sub(r"\D", "", phone)
+        for h in households.values():
+            if h.phone and re.sub(r"\D", "", h.phone) == digits and \
+                    hmac.compare_digest(h.code_sha256, code_digest(h.unit, code)):
+                return h
+    raise DeskError("no household matches", "unknown_household")
+
+
+def resident_rating(desk: DeskService, household: Household, order_no: str, rating: str, *, comment: str = "",
+                    at: str | None = None) -> dict:
+    """The resident's own follow-up at the lobby kiosk: only for an order of their unit, after QC."""
+    if desk.order(order_no)["unit"] != household.unit:
+        raise DeskError(f"{order_no} is not an order of unit {household.unit}", "not_your_order")
+    return record_follow_up(desk, order_no, f"resident {household.unit}", rating, comment=comment, method="kiosk",
+                            at=at)
+
+
+def load_faq(path: str | Path | None = None) -> list[dict]:
+    """The answers to common enquiries: ``[{"q": {lang: text}, "a": {lang: text}}]`` (TOML ``[[faq]]``)."""
+    with open(path or FAQ_PATH, "rb") as fh:
+        data = tomllib.load(fh)
+    return [{"q": dict(f["q"]), "a": dict(f["a"])} for f in data.get("faq", [])]
+
+
+def local_events(desk: DeskService) -> list[tuple[int, str, dict]]:
+    """This device's own desk log (``desk_events``) as the ``(seq, kind, payload)`` events that
+    :func:`pos.desk.report.monthly` folds (the server's log has the same shape), for a report on
+    the desk itself (the demo's report pages): a received event carries the order's channel and
+    building, each later one its recorded fields and the state it led to."""
+    rows = desk.store.conn.execute(
+        "SELECT e.id, e.order_no, e.event, e.to_state, e.at, e.by, e.data, o.channel, o.building, o.unit "
+        "FROM desk_events e JOIN desk_orders o USING (order_no) ORDER BY e.id").fetchall()
+    out = []
+    for seq, no, event, to, at, by, data, channel, building, unit in rows:
+        p = {"order_no": no, "at": at, "by": by, **json.loads(data)}
+        if event == "received":
+            p.update(channel=channel, building=building, unit=unit)
+        else:
+            p["to_state"] = to
+        out.append((seq, f"desk.order.{event}", p))
+    return out
