@@ -245,7 +245,7 @@ class DeskLobbyScreen(Says, Screen):
     rating_open = BooleanProperty(False)
 
     def __init__(self, **kw):
-        from kiosk.screens.counter_base import ScanCatcher
+        from kiosk.screens.scan import ScanCatcher
 
         super().__init__(**kw)
         self._said = None
