@@ -341,15 +341,17 @@ def _local(iso: str, tz: str) -> str:
 
 
 def receipt_layout(bill: dict, tr: Callable[..., str], *, lang: str = "zh-Hans", tz: str = "Asia/Shanghai",
-                   venue: str = "", balances: dict | None = None):
+                   venue: str = "", balances: dict | None = None, for_signature: bool = False):
     """The guest's receipt: lines, total, each payment (change, masked bank card, member card
-    principal and bonus), the fapiao asked for, the bill number as a QR code."""
+    principal and bonus), the fapiao asked for, the bill number as a QR code. ``for_signature``:
+    the bill printed for the guest to sign (titled "Bill", with a line for the signature)."""
     from pos.documents.layout import Layout
 
-    doc = Layout(kind="receipt", title=tr("Receipt"), lang=lang)
+    title = tr("Bill") if for_signature else tr("Receipt")
+    doc = Layout(kind="receipt", title=title, lang=lang)
     if venue:
         doc.text(venue, "center", (2, 2), bold=True)
-    doc.text(tr("Receipt"), "center", (2, 2), bold=True)
+    doc.text(title, "center", (2, 2), bold=True)
     doc.rule()
     doc.columns((tr("Bill no."), 2, "left"), (bill["bill_no"], 3, "right"))
     doc.columns((tr("Room"), 2, "left"), (bill["room"], 3, "right"))
@@ -381,6 +383,9 @@ def receipt_layout(bill: dict, tr: Callable[..., str], *, lang: str = "zh-Hans",
     if any(p["method"] == "member" for p in bill["payments"]):
         doc.text(tr("The member-card part is not on the fapiao (stored value is invoiced at top-up)."))
     doc.columns((tr("Time"), 2, "left"), (_local(bill.get("paid_at") or bill.get("opened_at"), tz), 3, "right"))
+    if for_signature:
+        doc.feed(2)
+        doc.text(tr("Guest's signature") + ": ____________________")
     doc.qr(bill["bill_no"], size=5)
     doc.feed(2)
     doc.cut()
