@@ -24,5 +24,6 @@ PACK = Pack(
     services={"club_calls": "pos.club.site:calls", "club_reservations": "pos.club.site:reservations",
               "club_cards": "pos.club.site:cards",
               "club": "pos.club.cashier:service"},
+    commands=("kiosk.club.commands",),     # onestop club box | role | demo
     posters="pos.club.cashier:POSTERS",
 )
