@@ -318,3 +318,12 @@ def test_wechat_title_lookup_over_http_against_the_simulator():
         dead.close()
     finally:
         served.stop()
+
+
+def test_the_cashier_station_command_is_there():
+    import subprocess
+
+    from tests.conftest import onestop_cmd
+
+    out = subprocess.run([*onestop_cmd(), "club", "cashier", "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "--staff" in out.stdout and "--wechat" in out.stdout

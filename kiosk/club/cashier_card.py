@@ -32,11 +32,12 @@ class MemberCardReader:
 
     def _reader(self) -> str:
         names = self.ctx.readers()
-        if self.reader:
-            if self.reader not in names:
+        if self.reader:                                  # a name or a part of it, as pcsc:// URLs have it
+            found = [n for n in names if self.reader in n]
+            if not found:
                 raise DeviceNotFound(f"PC/SC reader {self.reader!r} not found (have {names})",
                                      user_message="The card reader is not working. Please ask the staff for help.")
-            return self.reader
+            return found[0]
         if not names:
             raise DeviceNotFound("no PC/SC reader", user_message="The card reader is not working. Please ask the staff for help.")
         return names[0]
