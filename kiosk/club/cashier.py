@@ -178,14 +178,18 @@ class BillScreen(Screen):
     tendered_text = StringProperty("")
     bill_no = StringProperty("")
 
+    _refused = False
+
     def say(self, text: str, error: bool = False) -> None:
         self.message = App.get_running_app().fx(text)
         self.error = error
+        self._refused = False
 
     def fail(self, exc: BaseException) -> None:
         log.warning("cashier: bill %s: %s: %s", self.bill_no, type(exc).__name__, exc)
         self.busy = False
         self.say(_error_text(App.get_running_app(), exc), error=True)
+        self._refused = hasattr(exc, "code")          # a rule's refusal (not a fault) is what stays on screen
         self.reload()
 
     def show(self, bill: dict, keep_message: bool = False) -> None:
@@ -218,7 +222,7 @@ class BillScreen(Screen):
             self.field = "amount"
         if not keep_message:
             self.message = ""
-        if self.in_doubt:
+        if self.in_doubt and not (keep_message and self._refused):  # a refusal just shown stays
             self.say(app.tr(CARD_OUTCOME_MSGIDS["in_doubt"]), error=True)
 
     def reload(self, keep_message: bool = True) -> None:
