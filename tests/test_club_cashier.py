@@ -327,3 +327,26 @@ def test_the_cashier_station_command_is_there():
 
     out = subprocess.run([*onestop_cmd(), "club", "cashier", "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "--staff" in out.stdout and "--wechat" in out.stdout
+
+
+def test_the_cashiers_outbox_payloads_match_their_schemas(club):
+    import json
+
+    import msgspec
+
+    from pos.club.kinds import KINDS
+
+    store, _res, room = club
+    room("2", MENU[:1])
+    c = cashier_for(store)
+    no = c.open_for_room("2")["bill_no"]
+    c.confirm_printed(no)
+    c.pay_cash(no, 67200, 100000)
+    close_day(store, "2026-12-08", "收银01")
+    rows = store.conn.execute("SELECT kind, payload FROM outbox WHERE kind IN ('club.bill.paid', 'club.day.closed')"
+                              ).fetchall()
+    assert sorted(k for k, _ in rows) == ["club.bill.paid", "club.day.closed"]
+    for kind, payload in rows:
+        msgspec.convert(json.loads(payload), KINDS[kind])
+    paid = json.loads(rows[0][1]) if rows[0][0] == "club.bill.paid" else json.loads(rows[1][1])
+    assert (paid["total_fen"], paid["cash_fen"], paid["card_fen"], paid["member_fen"]) == (67200, 67200, 0, 0)

@@ -197,7 +197,7 @@ def test_from_the_pay_call_to_the_receipt_by_touches(desk, screen, artifacts):
     with Image.open(sig) as img:                              # the strokes are in it
         assert img.convert("L").getextrema()[0] < 80
     # split: member card 3,000.00 — one wrong PIN first — then bank card 2,000.00, then cash
-    clear(ui, bill.ids.keypad)
+    clear(ui, bill.ids.keypad, len(bill.amount_text))
     keys(ui, bill.ids.keypad, "3000")
     ui.tap(bill.ids.member)
     pin = ui.app.pin_screen
@@ -214,7 +214,7 @@ def test_from_the_pay_call_to_the_receipt_by_touches(desk, screen, artifacts):
     ui.wait(lambda: ui.app.sm.current == "bill" and "会员卡已付" in bill.message, what="the member payment")
     assert "本金 3,000.00" in bill.message and "余额 600.00" in bill.message
     assert desk.cashier.cards.balance(UID).principal_fen == 0 and desk.cashier.cards.balance(UID).bonus_fen == 60000
-    clear(ui, bill.ids.keypad)
+    clear(ui, bill.ids.keypad, len(bill.amount_text))
     keys(ui, bill.ids.keypad, "2000")
     ui.tap(bill.ids.card)
     ui.wait(lambda: "银行卡已付" in bill.message, timeout=20, what="the card payment")

@@ -235,7 +235,7 @@ def test_an_evening_of_twelve_rooms_paid_at_the_cashier_screen(tmp_path, stack, 
                     zvt.script.push({"action": "approve", "lose_completion": True})
                 for method, amount in methods:
                     if amount is not None:
-                        clear(ui, bill.ids.keypad)
+                        clear(ui, bill.ids.keypad, len(bill.amount_text))
                         keys(ui, bill.ids.keypad, amount)
                     if method == "cash":
                         ui.tap(bill.ids.f_tendered)
