@@ -99,41 +99,52 @@ def desk(tmp_path, stack):
     store.close()
 
 
-@pytest.fixture
-def screen():
+def start_cashier(device, cashier, lang="zh-Hans", size=(1280, 800), **devices):
+    """The cashier's app on the test window (a tablet on its side); ``devices`` go to CashierApp."""
     from kivy.app import App
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
+    from kiosk.club.cashier import CashierApp
     from tests.kivy_harness import UI
 
+    if tuple(Window.size) != tuple(size):
+        Window.size = size
+        for _ in range(3):
+            EventLoop.idle()
+    app = CashierApp(device, cashier, language=lang, venue="red.逸香", card_timeout=15, **devices)
+    App._running_app = app
+    app.root = app.build()
+    Window.add_widget(app.root)
+    app.dispatch("on_start")
+    ui = UI(app)
+    ui.frames(3)
+    return ui
+
+
+def stop_cashier(ui) -> None:
+    from kivy.app import App
+    from kivy.core.window import Window
+
+    ui.app.dispatch("on_stop")
+    Window.remove_widget(ui.app.root)
+    App._running_app = None
+    ui.frames(2)
+
+
+@pytest.fixture
+def screen():
     started = []
 
-    def start(desk, device, lang="zh-Hans", size=(1280, 800)):
-        from kiosk.club.cashier import CashierApp
-
-        if tuple(Window.size) != tuple(size):
-            Window.size = size
-            for _ in range(3):
-                EventLoop.idle()
-        app = CashierApp(device, desk.cashier, language=lang, card_reader=desk.reader, scanner_url=desk.scanner_url,
-                         wechat=desk.wechat, printing=desk.printing, printer_url=desk.printer_url, venue="red.逸香",
-                         card_timeout=15)
-        App._running_app = app
-        app.root = app.build()
-        Window.add_widget(app.root)
-        app.dispatch("on_start")
-        ui = UI(app)
-        ui.frames(3)
+    def start(desk, device, lang="zh-Hans"):
+        ui = start_cashier(device, desk.cashier, lang, card_reader=desk.reader, scanner_url=desk.scanner_url,
+                           wechat=desk.wechat, printing=desk.printing, printer_url=desk.printer_url)
         started.append(ui)
         return ui
 
     yield start
     for ui in started:
-        ui.app.dispatch("on_stop")
-        Window.remove_widget(ui.app.root)
-        App._running_app = None
-        ui.frames(2)
+        stop_cashier(ui)
 
 
 def keys(ui, keypad, text: str) -> None:

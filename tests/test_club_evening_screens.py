@@ -22,7 +22,7 @@ use_private_socket()       # before any PC/SC call in this process
 
 from tests.club_support import Mosquitto, site_name, wait_for  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
-from tests.test_club_cashier_screen import clear, draw, keys  # noqa: E402
+from tests.test_club_cashier_screen import clear, draw, keys, start_cashier, stop_cashier  # noqa: E402
 from tests.test_club_einvoice import Served  # noqa: E402
 from tests.zvt_sim_helpers import charges, sim_terminal  # noqa: E402
 
@@ -53,13 +53,8 @@ def _iso_in(minutes: float) -> str:
 
 
 def test_an_evening_of_twelve_rooms_paid_at_the_cashier_screen(tmp_path, stack, artifacts):
-    from kivy.app import App
-    from kivy.base import EventLoop
-    from kivy.core.window import Window
-
     from drivers.sim.printer import VirtualPrinter
     from kiosk.club.box import ClubBox
-    from kiosk.club.cashier import CashierApp
     from kiosk.club.cashier_card import MemberCardReader
     from kiosk.club.device import ClubDevice
     from kiosk.club.einvoice_sim import ProviderSim
@@ -69,7 +64,6 @@ def test_an_evening_of_twelve_rooms_paid_at_the_cashier_screen(tmp_path, stack, 
     from pos.club.store import open_club_store
     from pos.printing import PrintJournal
     from sync.client import SyncClient, enrol, set_state
-    from tests.kivy_harness import UI
     from tests.sync_support import ThreadServer, admin_code, server_commands
 
     broker = Mosquitto(tmp_path / "broker", persistence=False).start()
@@ -191,19 +185,9 @@ def test_an_evening_of_twelve_rooms_paid_at_the_cashier_screen(tmp_path, stack, 
             cashier.cards.issue(UID, "王总", "246810")
             cashier.cards.top_up(UID, 1000000, 200000)       # 充10000送2000
             cashier.cards.issue("D00DFEED", "孙总", "1357")
-            if tuple(Window.size) != (1280, 800):
-                Window.size = (1280, 800)
-                for _ in range(3):
-                    EventLoop.idle()
-            app = CashierApp(cashier_dev, cashier, language="zh-Hans", card_reader=reader,
-                             printing=PrintJournal(desk_store),
-                             printer_url=f"escpos+tcp://127.0.0.1:{printer.port}?profile=cn80", venue="red.逸香",
-                             card_timeout=15)
-            App._running_app = app
-            app.root = app.build()
-            Window.add_widget(app.root)
-            app.dispatch("on_start")
-            ui = UI(app)
+            ui = start_cashier(cashier_dev, cashier, card_reader=reader, printing=PrintJournal(desk_store),
+                               printer_url=f"escpos+tcp://127.0.0.1:{printer.port}?profile=cn80")
+            app = ui.app
             calls, bill, pin = app.role_screen, app.bill_screen, app.pin_screen
             stack.insert(CARD)
             # bad input: three wrong PINs lock a card (孙总's, never inserted: typed on the box)
@@ -294,11 +278,8 @@ def test_an_evening_of_twelve_rooms_paid_at_the_cashier_screen(tmp_path, stack, 
             assert len(printer.wait_docs(printed + 3)) == printed + 3      # bills to sign, 2 receipts, the close
         finally:
             stop.set()
-            if app is not None:
-                app.dispatch("on_stop")
-                Window.remove_widget(app.root)
-                App._running_app = None
-                ui.frames(2)
+            if ui is not None:
+                stop_cashier(ui)
             for d in devices.values():
                 d.stop()
             reader.close()

@@ -252,11 +252,22 @@ class BillScreen(Screen):
         tendered = parse_yuan(self.tendered_text) if self.tendered_text else None
         return amount, tendered
 
+    def _amount(self) -> int | None:
+        """The amount typed, in fen; None (and a message) when it is not a number."""
+        try:
+            return self._amounts()[0]
+        except ValueError:
+            self.say(App.get_running_app().tr("Please enter an amount greater than zero."), error=True)
+            return None
+
+    def _open(self, name: str) -> None:
+        app = App.get_running_app()
+        getattr(app, f"{name}_screen").start(self.bill)
+        app.go(name)
+
     # -- confirmation -----------------------------------------------------------------
     def sign(self) -> None:
-        app = App.get_running_app()
-        app.sign_screen.start(self.bill)
-        app.go("sign")
+        self._open("sign")
 
     def signed_on_paper(self) -> None:
         app = App.get_running_app()
@@ -301,10 +312,8 @@ class BillScreen(Screen):
 
     def pay_card(self) -> None:
         app = App.get_running_app()
-        try:
-            amount, _ = self._amounts()
-        except ValueError:
-            self.say(app.tr("Please enter an amount greater than zero."), error=True)
+        amount = self._amount()
+        if amount is None:
             return
         self.busy = True
         self.say(app.tr("Connecting to the card terminal"))
@@ -338,10 +347,8 @@ class BillScreen(Screen):
 
     def pay_member(self) -> None:
         app = App.get_running_app()
-        try:
-            amount, _ = self._amounts()
-        except ValueError:
-            self.say(app.tr("Please enter an amount greater than zero."), error=True)
+        amount = self._amount()
+        if amount is None:
             return
         if amount <= 0 or amount > self.bill["due_fen"]:
             self.say(app.tr("That is more than the {due} yuan still due on this bill.",
@@ -352,9 +359,7 @@ class BillScreen(Screen):
 
     # -- after payment ----------------------------------------------------------------
     def fapiao(self) -> None:
-        app = App.get_running_app()
-        app.fapiao_screen.start(self.bill)
-        app.go("fapiao")
+        self._open("fapiao")
 
     def print_receipt(self) -> None:
         app = App.get_running_app()
