@@ -350,3 +350,125 @@ def test_the_cashiers_outbox_payloads_match_their_schemas(club):
         msgspec.convert(json.loads(payload), KINDS[kind])
     paid = json.loads(rows[0][1]) if rows[0][0] == "club.bill.paid" else json.loads(rows[1][1])
     assert (paid["total_fen"], paid["cash_fen"], paid["card_fen"], paid["member_fen"]) == (67200, 67200, 0, 0)
+
+
+from tests.sync_support import db_url  # noqa: E402,F401  (the server database fixture: SQLite and PostgreSQL)
+
+
+def test_the_cashiers_day_reaches_the_real_server(club, terminal, db_url):
+    """The box's outbox with a paid bill (cash, card, member card), a fapiao and the day's close is
+    pushed to the real sync server, on SQLite and on PostgreSQL, and every command is taken."""
+    from sync.client import SyncClient, enrol, set_state
+    from tests.sync_support import ThreadServer, admin_code, server_commands
+
+    store, _res, room = club
+    sim, url = terminal
+    server = ThreadServer(db_url)
+    try:
+        enrol(store, server.url, admin_code(server.url))
+        set_state(store, "server_url", server.url)
+        room("3", MENU[:2])
+        c = cashier_for(store, url)
+        c.cards.issue("AB12CD34", "周总", "9753")
+        c.cards.top_up("AB12CD34", 100000, 10000)
+        no = c.open_for_room("3")["bill_no"]
+        c.confirm_signature(no, png_bytes())
+        c.pay_member(no, "AB12CD34", 50000, "9753")
+        c.pay_card(no, 100000)
+        c.pay_cash(no, 67200 + 128800 - 150000, 50000)
+        c.request_fapiao(no, "周先生")
+        close_day(store, "2026-12-08", "收银01")
+        client = SyncClient(store, timeout=5)
+        try:
+            client.push_all()
+        finally:
+            client.close()
+        on_server = server_commands(server.backend)
+        ours = dict(store.conn.execute("SELECT command_id, kind FROM outbox").fetchall())
+        assert set(ours) <= set(on_server)
+        assert {"club.bill.paid", "club.day.closed", "club.card.entry", "payment.posted", "cash.received"} <= set(
+            ours.values())
+        assert store.conn.execute("SELECT count(*) FROM outbox WHERE state != 'acked'").fetchone()[0] == 0
+    finally:
+        server.stop()
+
+
+def test_a_member_payment_committed_before_a_crash_settles_the_bill_on_restart(club, tmp_path):
+    store, _res, room = club
+    room("4", MENU[:1])
+    c = cashier_for(store)
+    c.cards.issue("FEEDC0DE", "吴总", "2468")
+    c.cards.top_up("FEEDC0DE", 100000)
+    no = c.open_for_room("4")["bill_no"]
+    c.confirm_printed(no)
+    c.cards.spend("FEEDC0DE", 67200, "2468", staff="收银01", ref=no)    # the desk dies right after this commit
+    assert c.bill(no)["state"] == "confirmed" and c.bill(no)["due_fen"] == 0
+    again = Cashier(store, cashier="收银01")                              # the station starts again
+    assert again.recover() == [no]
+    assert again.bill(no)["state"] == "paid" and again.recover() == []
+    assert store.conn.execute("SELECT count(*) FROM outbox WHERE kind = 'club.bill.paid'").fetchone()[0] == 1
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(st.integers(1, 6), st.integers(0, 200000)), min_size=1, max_size=6)
+       .filter(lambda ls: sum(q * u for q, u in ls) > 0),
+       parts=st.lists(st.tuples(st.sampled_from(["cash", "member"]), st.integers(1, 10 ** 6)), max_size=5),
+       bonus=st.integers(0, 300000))
+def test_any_split_of_cash_and_member_card_reconciles_to_the_fen(tmp_path_factory, lines, parts, bonus):
+    """Property: whatever the split, the bill is paid exactly, the member card gives principal first
+    then bonus, the fapiao carries exactly the part not paid by member card, and the day's totals
+    are the sums of the payments."""
+    from pos.club.cards import MemberCards
+    from pos.club.fapiao import bill_fapiao, Payment
+
+    folder = tmp_path_factory.mktemp("split")
+    store = open_club_store(folder / "c.sqlite")
+    try:
+        res = Reservations(store, CallBook(store, ack_timeout=60))
+        rid = res.book_room("1", _iso_in(-5), 2)
+        res.arrive(rid)
+        for n, (q, u) in enumerate(lines):
+            add_item(store, rid, f"菜{n}", q, u)
+        total = sum(q * u for q, u in lines)
+        c = Cashier(store, cashier="收银01", cards=MemberCards(store, pin_cost=16))
+        c.cash.open_shift("收银01")
+        c.cards.issue("P1", "测试", "1234")
+        c.cards.top_up("P1", total, bonus)
+        no = c.open_for_room("1")["bill_no"]
+        c.confirm_printed(no)
+        for method, amount in parts + [("cash", None)]:
+            due = c.bill(no)["due_fen"]
+            if due == 0:
+                break
+            amount = due if amount is None else min(amount, due)
+            if method == "cash":
+                c.pay_cash(no, amount, amount + 55)
+            else:
+                c.pay_member(no, "P1", amount, "1234")
+        b = c.bill(no)
+        assert b["state"] == "paid" and b["paid_fen"] == total and b["due_fen"] == 0
+        member = [p for p in b["payments"] if p["method"] == "member"]
+        m_total = sum(p["amount_fen"] for p in member)
+        bal = c.cards.balance("P1")
+        assert bal.principal_fen + sum(p["principal_fen"] for p in member) == total
+        assert bal.bonus_fen + sum(p["bonus_fen"] for p in member) == bonus
+        assert sum(p["bonus_fen"] for p in member) == 0 or bal.principal_fen == 0      # principal first
+        cash = [p for p in b["payments"] if p["method"] == "cash"]
+        assert all(p["change_fen"] == 55 for p in cash)
+        if m_total == total:
+            with pytest.raises(FapiaoRefused):
+                c.request_fapiao(no, "某公司")
+        else:
+            req = c.request_fapiao(no, "某公司")
+            assert req["amount_fen"] == total - m_total and req["excluded_fen"] == m_total
+            assert bill_fapiao([Payment(p["method"], p["amount_fen"]) for p in b["payments"]]).amount_fen == \
+                req["amount_fen"]
+        day = datetime.now(timezone.utc).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
+        t = day_totals(store.conn, day.isoformat())
+        assert (t["cash_fen"], t["member_fen"], t["total_fen"]) == (total - m_total, m_total, total)
+    finally:
+        store.close()
