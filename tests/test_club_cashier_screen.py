@@ -184,6 +184,7 @@ def test_from_the_pay_call_to_the_receipt_by_touches(desk, screen, artifacts):
     butler.call("pay", "8")
     ui.wait(lambda: "8号包厢" in calls.calls_text and "买单" in calls.calls_text, what="the pay call on the cashier's screen")
     assert calls.ringing
+    ui.wait(lambda: "账单 8,384.00 元" in calls.calls_text, what="the bill with the pay call")
     ui.tap(calls.ids.ack)                                    # take the call: the bill opens
     ui.wait(lambda: ui.app.sm.current == "bill", what="the bill")
     bill = ui.app.bill_screen
@@ -246,14 +247,16 @@ def test_from_the_pay_call_to_the_receipt_by_touches(desk, screen, artifacts):
     desk.scanner.scan(WX_DOC_SAMPLE)
     ui.wait(lambda: fp.ids.title.text == "上海红逸餐饮管理有限公司", what="the title from WeChat")
     assert fp.ids.tax_no.text == "91310000MA1FL8XX2B" and desk.wx.calls == [WX_DOC_SAMPLE]
+    ui.tap(fp.ids.special)                                   # the company wants a 专票 (it has a tax number)
     ui.tap(fp.ids.request)
     ui.wait(lambda: "已申请发票" in fp.message, what="the fapiao request")
     assert "5,384.00" in fp.message and "3,000.00" in fp.message
     ui.tap(fp.ids.back)
     wait_for(lambda: desk.cashier.bill(no)["fapiao"][0]["state"] == "issued", what="the box's e-invoice poller")
     ui.wait(lambda: "已开具" in bill.lines_text, what="the fapiao issued on the bill")
-    assert desk.provider.orders[desk.cashier.bill(no)["fapiao"][0]["order_no"]]["order"]["invoiceDetail"][0][
-        "taxIncludedAmount"] == "5384.00"
+    order = desk.provider.orders[desk.cashier.bill(no)["fapiao"][0]["order_no"]]["order"]
+    assert order["invoiceDetail"][0]["taxIncludedAmount"] == "5384.00" and order["invoiceLine"] == "bs"
+    assert order["buyerTaxNum"] == "91310000MA1FL8XX2B"
     ui.tap(bill.ids.receipt)
     ui.wait(lambda: "收据已打印" in bill.message, what="the receipt printed")
     doc = desk.printer.wait_docs(1)[0]

@@ -148,6 +148,13 @@ class CashierCalls(RoleScreen):
         if top is not None and top["kind"] == "pay":
             app.open_bill(top["room"], top["call_id"])
 
+    def describe(self, call: dict, short: bool = False) -> str:
+        text = super().describe(call, short)
+        total = App.get_running_app().pay_totals.get(call["room"]) if call["kind"] == "pay" else None
+        if total is not None and not short:
+            text += " · " + App.get_running_app().tr("Bill {amount} yuan", amount=yuan(total))
+        return text
+
     def _buttons(self, app, dev) -> None:
         sends = self.ids.sends
         if getattr(sends, "lang", "") != app.lang or len(sends.children) != 2:
@@ -490,6 +497,7 @@ class FapiaoScreen(Screen):
         member = sum(p["amount_fen"] for p in bill["payments"] if p["method"] == "member")
         self.header = app.fx(app.tr("Fapiao for bill {bill}", bill=bill["bill_no"]))
         self.ids.title.text = self.ids.tax_no.text = ""
+        self.ids.special.state = "normal"
         self.error = False
         self.message = app.fx(app.tr("The member-card part is not on the fapiao (stored value is invoiced at top-up).")
                               if member else "")
@@ -521,6 +529,7 @@ class FapiaoScreen(Screen):
     def request(self) -> None:
         app = App.get_running_app()
         title, tax = self.ids.title.text, self.ids.tax_no.text
+        kind = "bs" if self.ids.special.state == "down" else "pc"          # 专票 or 普票
         self.busy = True
 
         def done(req):
@@ -539,7 +548,7 @@ class FapiaoScreen(Screen):
             log.info("cashier: fapiao for %s refused: %s", self.bill_no, exc)
             self.message = app.fx(_error_text(app, exc))
 
-        submit(lambda: app.cashier.request_fapiao(self.bill_no, title, clean_tax_no(tax)), done, failed)
+        submit(lambda: app.cashier.request_fapiao(self.bill_no, title, clean_tax_no(tax), kind), done, failed)
 
 
 class CloseScreen(Screen):
@@ -604,6 +613,7 @@ class CashierApp(RoleApp):
         self.venue = venue
         self.tz = tz
         self.card_timeout = card_timeout
+        self.pay_totals: dict[str, int] = {}              # room -> its bill so far (fen), for the pay calls
 
     @property
     def doc_lang(self) -> str:
@@ -634,8 +644,28 @@ class CashierApp(RoleApp):
 
     def _tick(self) -> None:
         self._refresh()
+        rooms = {c["room"] for c in self.device.current() if c["kind"] == "pay"}
+        if rooms:                                          # the bill the butler's call brings
+            submit(lambda: self._totals(rooms), self._got_totals, lambda exc: log.warning("cashier: %s", exc))
         if self.sm.current == "bill" and not self.bill_screen.busy:
             self.bill_screen.reload()                    # a fapiao issued, a payment settled by recovery
+
+    def _totals(self, rooms) -> dict:
+        from pos.club.bill import club_bill_lines
+
+        out = {}
+        for room in rooms:
+            r = self.cashier.store.conn.execute(
+                "SELECT res_id FROM club_reservations WHERE room = ? AND state = 'arrived' ORDER BY arrived_at DESC "
+                "LIMIT 1", (room,)).fetchone()
+            if r is not None:
+                out[room] = sum(x["amount_fen"] for x in club_bill_lines(self.cashier.store, r[0]))
+        return out
+
+    def _got_totals(self, totals: dict) -> None:
+        if totals != {k: self.pay_totals.get(k) for k in totals}:
+            self.pay_totals.update(totals)
+            self.role_screen.refresh()
 
     def go(self, name: str) -> None:
         self.sm.current = name
