@@ -12,7 +12,7 @@ from kivy.app import App
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
-from ..screens.counter_base import ScanCatcher
+from ..screens.scan import ScanCatcher
 
 log = logging.getLogger(__name__)
 
