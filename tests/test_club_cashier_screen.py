@@ -322,4 +322,8 @@ def test_printed_bill_member_only_fapiao_refused_and_three_wrong_pins_lock_on_sc
     desk.scanner.scan("134567890123456789")
     ui.wait(lambda: "not a WeChat invoice-title QR code" in fp.message, what="the scan refused")
     assert desk.wx.calls == []
+    fp.ids.title.text = WX_DOC_SAMPLE                         # a keyboard-wedge scanner types the code
+    ui.tap(fp.ids.request)
+    ui.wait(lambda: fp.ids.title.text == "上海红逸餐饮管理有限公司", what="the wedge-scanned title looked up")
+    assert desk.wx.calls == [WX_DOC_SAMPLE] and fp.ids.tax_no.text == "91310000MA1FL8XX2B"
     ui.screenshot(artifacts, "club-cashier-fapiao-refused")

@@ -29,6 +29,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.worker import submit
 from pos.club.cashier import METHOD_MSGIDS, close_day, close_layout, day_totals, receipt_layout
+from pos.club.errors import ClubError
 from pos.club.wxtitle import clean_tax_no
 from pos.money import fmt_fen, parse_yuan
 
@@ -47,6 +48,7 @@ CARD_OUTCOME_MSGIDS = {
 MSG_CARD_READ = ("Member card …{tail} of {holder}: balance {total} yuan (principal {principal}, bonus {bonus}). "
                  "The guest enters the PIN.")
 MSG_PAID_MEMBER = "Paid by member card: {amount} yuan (principal {principal}, bonus {bonus}). Balance {balance} yuan."
+WECHAT_TITLE_LINK = "https://mp.weixin.qq.com/"
 STATE_MSGIDS = {"open": "To confirm with the guest", "confirmed": "Confirmed by the guest", "paid": "Paid"}
 FAPIAO_STATE_MSGIDS = {"intent": "requested", "submitted": "being issued", "in_doubt": "being issued",
                        "issued": "issued", "failed": "failed"}
@@ -502,15 +504,18 @@ class FapiaoScreen(Screen):
         self.message = app.fx(app.tr("The member-card part is not on the fapiao (stored value is invoiced at top-up).")
                               if member else "")
 
-    def scan(self) -> None:
+    def scan(self, code: str | None = None) -> None:
+        """Read the title QR on the serial scanner (or take ``code``, what a keyboard-wedge scanner
+        typed into the title field) and ask WeChat for the title behind it."""
         app = App.get_running_app()
         self.busy = True
         self.error = False
         self.message = app.fx(app.tr("Scan the guest's WeChat invoice title (我的发票抬头)."))
 
         def work():
-            code = app.scan_code()
-            return app.wechat.lookup(code)
+            if app.wechat is None or (code is None and not app.scanner_url):
+                raise ClubError("no WeChat access or no scanner at this desk", code="title_lookup_failed")
+            return app.wechat.lookup(code if code is not None else app.scan_code())
 
         def done(title):
             self.busy = False
@@ -529,6 +534,9 @@ class FapiaoScreen(Screen):
     def request(self) -> None:
         app = App.get_running_app()
         title, tax = self.ids.title.text, self.ids.tax_no.text
+        if title.strip().startswith(WECHAT_TITLE_LINK):                 # a wedge scanner typed the QR code
+            self.scan(title.strip())
+            return
         kind = "bs" if self.ids.special.state == "down" else "pc"          # 专票 or 普票
         self.busy = True
 
