@@ -472,3 +472,21 @@ def test_any_split_of_cash_and_member_card_reconciles_to_the_fen(tmp_path_factor
         assert (t["cash_fen"], t["member_fen"], t["total_fen"]) == (total - m_total, m_total, total)
     finally:
         store.close()
+
+
+def test_the_sites_payment_service_posts_a_club_bill_through_the_packs_poster(club, terminal):
+    """The platform's composition root (pos.site.Site) finds the club's card poster by its purpose."""
+    from pos.config import Config
+    from pos.site import Site
+
+    store, _res, room = club
+    sim, url = terminal
+    site = Site(Config(path=None), store)
+    assert "club_bill" in site.posters()
+    room("7", MENU[:1])
+    c = Cashier(store, payments=site.payments, cash=site.cash, terminal_url=url, cashier="收银01")
+    no = c.open_for_room("7")["bill_no"]
+    c.confirm_printed(no)
+    out = c.pay_card(no, 67200)
+    assert out["status"] == "approved" and c.bill(no)["state"] == "paid"
+    assert [e["amount_fen"] for e in charges(sim)] == [67200]
