@@ -22,7 +22,8 @@ def test_club_demo_autoplay_writes_the_role_screens(onestop_env, artifacts, comm
     names = sorted(p.stem for p in out.glob("*.png"))
     assert names == sorted(["club-butler-checklist", "club-butler-arrival", "club-butler-arrival-en",
                             "club-greeter-arrival", "club-greeter-arrival-zh-Hant", "club-runner-can-serve",
-                            "club-manager", "club-manager-en"])
+                            "club-manager", "club-manager-en",
+                            "club-bill", "club-receipt", "club-fapiao-request"])
     for p in out.glob("*.png"):
         with Image.open(p) as im:
             assert im.size[0] >= 640 and len(set(im.convert("L").getdata())) > 8, p   # drawn, not blank

@@ -173,6 +173,9 @@ def autoplay(app, demo: ClubDemo, folder: Path, done: threading.Event) -> None:
         _wait(lambda: len(manager.current()) >= 2, what="the manager's calls")
         shot("club-manager")
         shot("club-manager-en", "en")
+        from .cashier_demo import cashier_documents     # the cashier: bill, receipt, fapiao request
+
+        written += cashier_documents(demo.store, demo.res8, folder)
         print("\n".join(str(p) for p in written), flush=True)
         demo.autoplay_ok = True
     except Exception:                                        # noqa: BLE001 - the demo must end, not hang

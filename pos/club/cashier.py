@@ -425,3 +425,29 @@ def service(site) -> Cashier:
     """The pack's ``club`` service (the card poster's service): the cashier over the site's store,
     with the site's payment service, drawer and card terminal."""
     return Cashier(site.store, payments=site.payments, cash=site.cash, terminal_url=site.device("payment_terminal"))
+
+
+def fapiao_request_layout(req: dict, tr: Callable[..., str], *, lang: str = "zh-Hans"):
+    """The slip the guest keeps for a fapiao asked for: its order number (also as QR code, to find
+    it again at the provider), the buyer, the kind and the amount; the member-card part left out."""
+    from pos.documents.layout import Layout
+
+    doc = Layout(kind="receipt", title=tr("Fapiao request"), lang=lang)
+    doc.text(tr("Fapiao request"), "center", (2, 2), bold=True)
+    doc.rule()
+    doc.columns((tr("Order no."), 2, "left"), (req["order_no"], 3, "right"))
+    doc.columns((tr("Bill no."), 2, "left"), (req["ref"], 3, "right"))
+    doc.columns((tr("Buyer"), 2, "left"), (req["buyer_name"], 3, "right"))
+    if req["buyer_tax_no"]:
+        doc.columns((tr("Tax number"), 2, "left"), (req["buyer_tax_no"], 3, "right"))
+    doc.columns((tr("Kind"), 2, "left"), (tr(FAPIAO_KIND_MSGIDS[req["kind"]]), 3, "right"))
+    doc.columns((tr("Amount"), 2, "left"), ("¥" + _yuan(req["amount_fen"]), 3, "right"), bold=True)
+    if req["excluded_fen"]:
+        doc.columns((tr("Left out (member card)"), 2, "left"), (_yuan(req["excluded_fen"]), 3, "right"))
+    doc.qr(req["order_no"], size=5)
+    doc.feed(2)
+    doc.cut()
+    return doc
+
+
+FAPIAO_KIND_MSGIDS = {"pc": "Ordinary fapiao (普票)", "bs": "Special VAT fapiao (专票)"}
