@@ -490,3 +490,26 @@ def test_the_sites_payment_service_posts_a_club_bill_through_the_packs_poster(cl
     out = c.pay_card(no, 67200)
     assert out["status"] == "approved" and c.bill(no)["state"] == "paid"
     assert [e["amount_fen"] for e in charges(sim)] == [67200]
+
+
+@pytest.mark.parametrize("lang", ("zh-Hans", "zh-Hant", "en"))
+def test_every_cashier_string_is_in_every_catalogue(lang):
+    import re
+    from pathlib import Path
+
+    from kiosk.club import cashier as screen
+    from kiosk.i18n import parse_po, po_path
+    from pos.club import cashier as rules
+    from pos.club.errors import REASONS
+
+    root = Path(__file__).resolve().parent.parent
+    call = re.compile(r"""\b(?:t|tr|app\.t|app\.tr)\(\s*"((?:[^"\\]|\\.)*)\"""")
+    found = set(screen.CARD_OUTCOME_MSGIDS.values()) | set(screen.STATE_MSGIDS.values())
+    found |= set(screen.FAPIAO_STATE_MSGIDS.values()) | {screen.MSG_CARD_READ, screen.MSG_PAID_MEMBER}
+    found |= set(rules.METHOD_MSGIDS.values()) | set(rules.FAPIAO_KIND_MSGIDS.values()) | set(REASONS.values())
+    for f in ("kiosk/club/cashier.py", "assets/kv/club/cashier.kv", "pos/club/cashier.py"):
+        found |= set(call.findall((root / f).read_text(encoding="utf-8")))
+    catalogue = parse_po(po_path(lang).read_text(encoding="utf-8"))
+    missing = sorted(found - set(catalogue))
+    assert not missing, f"{lang} lacks {missing}"
+    assert len(found) > 70
