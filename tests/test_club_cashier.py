@@ -513,3 +513,29 @@ def test_every_cashier_string_is_in_every_catalogue(lang):
     missing = sorted(found - set(catalogue))
     assert not missing, f"{lang} lacks {missing}"
     assert len(found) > 70
+
+
+def test_the_bill_takes_the_room_orders_lines_when_the_orders_module_exists(club, monkeypatch):
+    """Room orders (pos.club.orders, another helper's) give ``bill_lines(store, room=, res_id=)``; the
+    bill adds them before what was put on the bill directly. A stand-in module with that contract."""
+    import sys
+    import types
+
+    from pos.club import bill
+
+    store, _res, room = club
+    rid = room("10", MENU[4:])
+    seen = []
+
+    def bill_lines(store_, room=None, res_id=None):
+        seen.append((room, res_id))
+        return [{"line_id": "L1", "dish": "D1", "name": "花胶鸡汤", "course": 2, "station": "kitchen", "qty": 4,
+                 "unit_fen": 12800, "amount_fen": 51200, "note": ""}]
+
+    monkeypatch.setitem(sys.modules, "pos.club.orders", types.SimpleNamespace(bill_lines=bill_lines))
+    assert bill.orders_source() is bill_lines
+    lines = club_bill_lines(store, rid)
+    assert seen == [(None, rid)]
+    assert [(x["name"], x["qty"], x["amount_fen"], x["course"]) for x in lines] == [
+        ("花胶鸡汤", 4, 51200, "2"), ("Château Margaux 2015", 1, 588000, "wine")]
+    assert Cashier(store).open_for_room("10")["total_fen"] == 51200 + 588000

@@ -4,7 +4,7 @@ A line is ``{"name", "qty", "unit_fen", "amount_fen", "course"}`` with ``amount_
 unit_fen`` (whole fen, so no rounding happens on a line; discounts are not lines here).
 
 :func:`club_bill_lines` is the one source the cashier reads. When the room orders module
-(:mod:`pos.club.orders`, with its ``bill_lines(store, res_id)``) exists, the lines come from
+(:mod:`pos.club.orders`, with its ``bill_lines(store, res_id=...)``) exists, the lines come from
 there; otherwise from ``club_bill_items``, which :func:`add_item` fills (the demo, the tests and a
 butler's "add to the bill" until room orders exist).
 """
@@ -33,7 +33,8 @@ def line(name: str, qty: int, unit_fen: int, course: str = "") -> dict:
 
 
 def orders_source():
-    """``bill_lines(store, res_id)`` of :mod:`pos.club.orders`, or None while it does not exist."""
+    """``bill_lines(store, room=None, res_id=None)`` of :mod:`pos.club.orders` (the room's order,
+    what is left of each line after voids), or None while that module does not exist."""
     try:
         mod = importlib.import_module("pos.club.orders")
     except ModuleNotFoundError:
@@ -49,7 +50,7 @@ def club_bill_lines(store, res_id: str, conn=None) -> list[dict]:
     source = orders_source()
     if source is not None:
         lines += [line(str(x["name"]), int(x["qty"]), int(x["unit_fen"]), str(x.get("course", "")))
-                  for x in source(store, res_id)]
+                  for x in source(store, res_id=res_id)]
     rows = conn.execute("SELECT name, qty, unit_fen, course FROM club_bill_items WHERE res_id = ? "
                         "ORDER BY added_at, item_id", (res_id,)).fetchall()
     lines += [line(n, q, u, c) for n, q, u, c in rows]
