@@ -9,7 +9,7 @@ from pathlib import Path
 from drivers.registry import open_device
 from drivers.sim.printer import VirtualPrinter, render_doc
 from kiosk.i18n import tr
-from pos.club.bill import add_item
+from pos.club.bill import add_item, club_bill_lines
 from pos.club.cashier import Cashier, fapiao_request_layout, receipt_layout
 
 __all__ = ["cashier_documents", "DEMO_MENU"]
@@ -31,7 +31,8 @@ def _png(doc, path: Path) -> Path:
 
 def cashier_documents(store, res_id: str, folder: Path, lang: str = "zh-Hans") -> list[Path]:
     t = lambda m, **kw: tr(m, lang, **kw)   # noqa: E731
-    for item in DEMO_MENU:
+    ordered = club_bill_lines(store, res_id)             # the room's order (pos.club.orders), if taken
+    for item in (DEMO_MENU[-1:] if ordered else DEMO_MENU):   # and the bottle the sommelier opened
         add_item(store, res_id, *item)
     cashier = Cashier(store, cashier="收银")
     cashier.cash.open_shift("收银", 100000)
