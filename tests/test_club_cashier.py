@@ -539,3 +539,22 @@ def test_the_bill_takes_the_room_orders_lines_when_the_orders_module_exists(club
     assert [(x["name"], x["qty"], x["amount_fen"], x["course"]) for x in lines] == [
         ("花胶鸡汤", 4, 51200, "2"), ("Château Margaux 2015", 1, 588000, "wine")]
     assert Cashier(store).open_for_room("10")["total_fen"] == 51200 + 588000
+
+
+def test_the_room_order_is_the_bill_and_is_closed_when_the_bill_is_paid(club):
+    from pos.club.orders import Orders
+
+    store, _res, room = club
+    rid = room("11", MENU[4:])                                  # the wine put on the bill directly
+    orders = Orders(store)
+    oid = orders.open_order("11", "管家11", rid)
+    orders.add(oid, "K201", 2, "管家11")                        # 花胶鸡汤 388.00
+    line = orders.add(oid, "K101", 3, "管家11")                 # 酱牛肉 88.00, one sent back
+    orders.void(line, 1, "管家11", "客人不要")
+    c = cashier_for(store)
+    b = c.open_for_room("11")
+    assert [(x["name"], x["qty"], x["amount_fen"]) for x in b["lines"]] == [
+        ("酱牛肉", 2, 17600), ("花胶鸡汤", 2, 77600), ("Château Margaux 2015", 1, 588000)]
+    c.confirm_printed(b["bill_no"])
+    c.pay_cash(b["bill_no"], b["total_fen"], b["total_fen"])
+    assert orders.order(oid)["state"] == "closed"

@@ -30,10 +30,10 @@ pytestmark = pytest.mark.pcsc
 ROOMS = [str(n) for n in range(1, 13)]
 CARD = ROOT / "assets" / "cards" / "club_member_wang.toml"
 UID = "E3B0C442"
-COURSES = [("前菜拼盘", 1, 38800, "1"), ("花胶鸡汤", 4, 12800, "2"), ("清蒸东星斑", 1, 98800, "3"),
-           ("杨枝甘露", 4, 3800, "4")]
-WINE = ("Château Margaux 2015", 1, 388000, "wine")
-ROOM_FEN = 38800 + 4 * 12800 + 98800 + 4 * 3800 + 388000          # 5,920.00 a room
+#: the room orders (pos.club.orders, the menu's dishes), one a course: 酱牛肉, 花胶鸡汤, 清蒸东星斑, 扬州炒饭
+COURSES = [("K101", 2, 1), ("K201", 1, 2), ("K301", 1, 3), ("K401", 2, 4)]
+WINE = ("Château Margaux 2015", 1, 388000, "wine")                 # the sommelier's bottle, on the bill
+ROOM_FEN = 2 * 8800 + 38800 + 58800 + 2 * 6800 + 388000           # 5,168.00 a room
 #: room -> how it pays: [(method, yuan or None for the rest)], and a fapiao title
 PLAN = {
     "1": ([("cash", None)], ""), "2": ([("cash", None)], "上海红逸餐饮管理有限公司"), "3": ([("card", None)], ""),
@@ -61,6 +61,7 @@ def test_an_evening_of_twelve_rooms_paid_at_the_cashier_screen(tmp_path, stack, 
     from pos.club.bill import add_item
     from pos.club.cashier import Cashier, day_totals
     from pos.club.errors import RoomTaken
+    from pos.club.orders import Orders
     from pos.club.store import open_club_store
     from pos.printing import PrintJournal
     from sync.client import SyncClient, enrol, set_state
@@ -158,9 +159,13 @@ def test_an_evening_of_twelve_rooms_paid_at_the_cashier_screen(tmp_path, stack, 
             for course in range(3):
                 for r in ROOMS:
                     sent.append(devices[f"butler{r}"].call("can_serve", r))
-            for r in ROOMS:
-                for item in COURSES + [WINE]:
-                    add_item(store, res[r], *item)
+            orders = Orders(store)
+            for r in ROOMS:                                   # the butler's phone took the order ...
+                oid = orders.open_order(r, f"管家{r}", res[r])
+                for dish, qty, course in COURSES:
+                    orders.add(oid, dish, qty, f"管家{r}")
+                    orders.fire(oid, course, f"管家{r}")     # ... and fires each course as it is called
+                add_item(store, res[r], *WINE)
             for r in ROOMS[6:]:
                 sent.append(devices[f"butler{r}"].call("wine", r))
             for r in ROOMS:
@@ -271,7 +276,7 @@ def test_an_evening_of_twelve_rooms_paid_at_the_cashier_screen(tmp_path, stack, 
             wait_for(lambda: desk_store.conn.execute("SELECT count(*) FROM club_fapiao_requests WHERE state = 'issued'")
                      .fetchone()[0] == 5, what="the fapiao issued")
             ui.tap(next(b for b in calls.ids.sends.children if b.kind == "close_day"))
-            ui.wait(lambda: "71,040.00" in app.close_screen.totals_text, what="the day's totals")
+            ui.wait(lambda: "62,016.00" in app.close_screen.totals_text, what="the day's totals")
             ui.tap(app.close_screen.ids.close)
             ui.wait(lambda: "日结完成" in app.close_screen.message, what="the day closed")
             ui.screenshot(artifacts, "club-evening-close")
@@ -303,6 +308,8 @@ def test_an_evening_of_twelve_rooms_paid_at_the_cashier_screen(tmp_path, stack, 
             # -- the money, to the fen -----------------------------------------------------
             bills = [cashier.bill(no) for (no,) in desk_store.conn.execute("SELECT bill_no FROM club_bills")]
             assert len(bills) == 12 and all(b["state"] == "paid" and b["due_fen"] == 0 for b in bills)
+            assert all(len(b["lines"]) == 5 for b in bills)            # 4 courses from the order, the wine
+            assert desk_store.conn.execute("SELECT count(*) FROM club_orders WHERE state = 'closed'").fetchone()[0] == 12
             paid = {m: sum(p["amount_fen"] for b in bills for p in b["payments"] if p["method"] == m)
                     for m in ("cash", "card", "member")}
             assert sum(paid.values()) == 12 * ROOM_FEN

@@ -104,6 +104,10 @@ def settle(tx, bill_no: str) -> bool:
         return b["state"] == "paid"
     now = utcnow_iso()
     tx.execute("UPDATE club_bills SET state = 'paid', paid_at = ? WHERE bill_no = ?", (now, bill_no))
+    if tx.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'club_orders'").fetchone():
+        # the room's order is closed with its bill (pos.club.orders: "the cashier's part")
+        tx.execute("UPDATE club_orders SET state = 'closed', closed_at = ? WHERE res_id = ? AND state = 'open'",
+                   (now, b["res_id"]))
     by = {m: sum(p["amount_fen"] for p in b["payments"] if p["method"] == m) for m in METHOD_MSGIDS}
     tx.emit("club.bill.paid", {"bill_no": bill_no, "res_id": b["res_id"], "room": b["room"],
                                "total_fen": b["total_fen"], "cash_fen": by["cash"], "card_fen": by["card"],
