@@ -200,6 +200,7 @@ def test_from_the_pay_call_to_the_receipt_by_touches(desk, screen, artifacts):
     assert "请先在框内签名" in sign.message
     draw(ui, sign.ids.pad, [(0.1, 0.4), (0.25, 0.7), (0.4, 0.35), (0.55, 0.75), (0.8, 0.45)])
     ui.screenshot(artifacts, "club-cashier-signature")
+    assert_no_tofu(ui.app.root)
     ui.tap(sign.ids.done)
     ui.wait(lambda: ui.app.sm.current == "bill" and bill.state == "confirmed", what="the signed bill")
     no = bill.bill_no
@@ -265,6 +266,7 @@ def test_from_the_pay_call_to_the_receipt_by_touches(desk, screen, artifacts):
         assert want in doc.text, want
     assert "6212345678901232" not in doc.text and doc.qr_codes == [no]
     ui.screenshot(artifacts, "club-cashier-paid")
+    assert_no_tofu(ui.app.root)
     # the day's close, printed
     ui.tap(bill.ids.back)
     ui.tap(ui.find("日结", calls.ids.sends))
@@ -275,6 +277,7 @@ def test_from_the_pay_call_to_the_receipt_by_touches(desk, screen, artifacts):
     texts = desk.printer.wait_docs(2)[1].text
     assert "日结" in texts and "8384.00" in texts and "5384.00" in texts
     ui.screenshot(artifacts, "club-cashier-close")
+    assert_no_tofu(ui.app.root)
 
 
 def test_printed_bill_member_only_fapiao_refused_and_three_wrong_pins_lock_on_screen(desk, screen, artifacts):
@@ -299,6 +302,8 @@ def test_printed_bill_member_only_fapiao_refused_and_three_wrong_pins_lock_on_sc
         want = "locked after 3 wrong PINs" if n == 2 else f"{2 - n} attempts left"
         ui.wait(lambda want=want: want in pin.message, what=want)
     ui.screenshot(artifacts, "club-cashier-card-locked")
+    from tests.kivy_harness import assert_no_tofu
+    assert_no_tofu(ui.app.root)
     keys(ui, pin.ids.keypad, "246810")                        # the right PIN: still locked
     ui.tap(pin.ids.ok)
     ui.wait(lambda: not pin.busy, what="the refusal")
@@ -327,3 +332,4 @@ def test_printed_bill_member_only_fapiao_refused_and_three_wrong_pins_lock_on_sc
     ui.wait(lambda: fp.ids.title.text == "上海红逸餐饮管理有限公司", what="the wedge-scanned title looked up")
     assert desk.wx.calls == [WX_DOC_SAMPLE] and fp.ids.tax_no.text == "91310000MA1FL8XX2B"
     ui.screenshot(artifacts, "club-cashier-fapiao-refused")
+    assert_no_tofu(ui.app.root)
