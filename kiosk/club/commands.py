@@ -81,7 +81,7 @@ def run_box(args: argparse.Namespace) -> int:
     print(f"club box {box.boot} on {box.bus.host}:{box.bus.port}, store {store.path}", flush=True)
     try:
         if args.order_screen:                        # the order screen runs in the box (it owns the store)
-            from ..club.order import OrderApp
+            from .order import OrderApp
 
             _run_app(OrderApp(box, args.order_screen, args.staff, language=config.language), "1280x800")
             return 0
