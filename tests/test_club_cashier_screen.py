@@ -232,6 +232,11 @@ def test_from_the_pay_call_to_the_receipt_by_touches(desk, screen, artifacts):
     ui.tap(bill.ids.card)
     ui.wait(lambda: "银行卡已付" in bill.message, timeout=20, what="the card payment")
     due = TOTAL - 500000
+    assert bill.amount_text == ""                            # after a part, the next amount is asked for
+    ui.tap(bill.ids.card)                                    # an impatient second tap pays nothing
+    ui.wait(lambda: not bill.busy and bill.error, what="the stray tap refused")
+    assert [e["amount_fen"] for e in charges(desk.zvt)] == [200000] and desk.cashier.bill(bill.bill_no)["due_fen"] == due
+    ui.tap(bill.ids.rest)
     assert bill.amount_text == f"{due // 100}.{due % 100:02d}"
     ui.tap(bill.ids.f_tendered)
     keys(ui, bill.ids.keypad, "4000")

@@ -226,6 +226,8 @@ def test_an_evening_of_twelve_rooms_paid_at_the_cashier_screen(tmp_path, stack, 
                     if amount is not None:
                         clear(ui, bill.ids.keypad, len(bill.amount_text))
                         keys(ui, bill.ids.keypad, amount)
+                    elif not bill.amount_text:
+                        ui.tap(bill.ids.rest)                  # the rest of the bill
                     if method == "cash":
                         ui.tap(bill.ids.f_tendered)
                         due_yuan = (bill.bill["due_fen"] if amount is None else int(amount) * 100) // 100

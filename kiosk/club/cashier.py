@@ -226,7 +226,9 @@ class BillScreen(Screen):
                               f"{t('Still due')} {yuan(bill['due_fen'])}")
         if (bill["bill_no"], bill["due_fen"]) != getattr(self, "_entry_for", None):    # keep what is being typed
             self._entry_for = (bill["bill_no"], bill["due_fen"])
-            self.amount_text = yuan(bill["due_fen"]).replace(",", "") if bill["due_fen"] > 0 else ""
+            # the whole bill is offered once; after a part is paid the next amount is typed or
+            # taken with "Still due", so a stray second tap never pays the rest by itself
+            self.amount_text = self._due_text() if bill["paid_fen"] == 0 else ""
             self.tendered_text = ""
             self.field = "amount"
         if not keep_message:
@@ -255,6 +257,14 @@ class BillScreen(Screen):
         else:
             text += k
         setattr(self, name, text)
+
+    def _due_text(self) -> str:
+        due = self.bill["due_fen"]
+        return yuan(due).replace(",", "") if due > 0 else ""
+
+    def rest(self) -> None:
+        self.amount_text = self._due_text()
+        self.field = "amount"
 
     def _amounts(self) -> tuple[int, int | None]:
         amount = parse_yuan(self.amount_text or "0")
