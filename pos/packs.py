@@ -56,7 +56,10 @@ What a pack declares (all optional but the name)
       batch), ``TABLES`` (column order of the rows they defer) and ``RESOURCES`` (resource type ->
       how its claims speak: events, names, error codes; see ``pos.hospital.server.Bed``).
       Optionally ``admin_overview(cur, start, end, local_day) -> dict``: the pack's part of the
-      server's IT page (the hospital: today's admissions, discharges and deposits).
+      server's IT page (the hospital: today's admissions, discharges and deposits, and its entries
+      of the conflict queue as ``conflicts`` / ``resolved``), ``admin_conflict(cur, conflict_id)``
+      (one entry, or None when it is not the pack's) and ``ADMIN_LABELS`` (``{lang: {key: text}}``,
+      the page's words it adds; see ``pos.hospital.server_admin``).
 
 Everything here is data: nothing of a pack is imported until it is used (:func:`resolve`).
 """
@@ -148,6 +151,7 @@ class Pack:
     endpoints: dict[str, str] = field(default_factory=dict)   # name -> dotted path of fn(data, caller, submit)
     server_tasks: dict[str, str] = field(default_factory=dict)  # name -> dotted path of fn(backend), run periodically
     commands: tuple[str, ...] = ()          # command-line modules, each with register(subparsers, parents)
+    recover: str = ""                       # dotted path of fn(site): on start-up, finish what a crash left half-done
     pages: dict[str, str] = field(default_factory=dict)   # path -> dotted path of fn(PageRequest) -> PageResponse
 
 
