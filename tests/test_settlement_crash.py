@@ -214,6 +214,7 @@ def test_the_hospital_packs_start_up_hook_recovers_a_settlement_the_crash_left(s
     fresh, store = site.start()
     hooks = {p.name: fn for p, fn in packs.hooks("recover")}
     crashed = store.conn.execute("SELECT settlement_no FROM hosp_settlements").fetchone()[0]
-    assert hooks["hospital"](SimpleNamespace(hospital=fresh)) == {crashed: SETTLE_STEPS["after_call"][0]}
+    assert hooks["hospital"](SimpleNamespace(hospital=fresh, store=store)) == {crashed: SETTLE_STEPS["after_call"][0]}
     assert states(store) == ["recorded"] and len(platform.live(no)) == 1
-    assert hooks["hospital"](SimpleNamespace(hospital=fresh)) == {}       # the next start finds nothing
+    # the next start finds nothing left, and builds no platform adapter to find it out
+    assert hooks["hospital"](SimpleNamespace(store=store)) == {}

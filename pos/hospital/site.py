@@ -40,6 +40,11 @@ def document_printer(site):
 
 def recover(site) -> dict[str, str]:
     """On start-up: settlements and cancellations a crash left half-done are finished, reversed or
-    left in doubt by asking the insurance platform (``discharge.recover``)."""
+    left in doubt by asking the insurance platform (``discharge.recover``). A store with none left
+    builds no platform adapter."""
+    from . import views
+
+    if not views.settlements_left_open(site.store.conn):
+        return {}
     return site.hospital.recover()
 

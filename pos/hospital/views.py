@@ -92,3 +92,11 @@ def last_unit_price(conn, fee_code: str) -> int | None:
     r = conn.execute("SELECT unit_price_fen FROM hosp_charges WHERE fee_code = ? AND reverses_id IS NULL "
                      "ORDER BY id DESC LIMIT 1", (fee_code,)).fetchone()
     return r[0] if r else None
+
+
+def settlements_left_open(conn) -> int:
+    """How many settlements a crash left in ``intent`` or ``cancelling`` (0 in a store without the
+    hospital's tables), so start-up asks the platform only when there is something to ask."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'hosp_settlements'").fetchone():
+        return 0
+    return conn.execute("SELECT count(*) FROM hosp_settlements WHERE state IN ('intent', 'cancelling')").fetchone()[0]
