@@ -24,6 +24,7 @@ def test_club_demo_autoplay_writes_the_role_screens(onestop_env, artifacts, comm
                 "club-greeter-arrival", "club-greeter-arrival-zh-Hant", "club-runner-can-serve",
                 "club-manager", "club-manager-en"]
     expected += ["club-order", "club-order-en", "club-kitchen-ticket", "club-bar-ticket", "club-valet-key-tag"]
+    expected += ["club-bill", "club-receipt", "club-fapiao-request"]          # the cashier's documents
     assert names == sorted(expected)
     paper = {"club-kitchen-ticket", "club-bar-ticket", "club-valet-key-tag"}      # thermal prints: black on white
     for p in out.glob("*.png"):

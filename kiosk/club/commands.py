@@ -44,6 +44,9 @@ def register(sub, parents):
     demo.add_argument("--language", choices=("zh-Hans", "zh-Hant", "en"), default="zh-Hans")
     demo.add_argument("--size", metavar="WxH", default="1280x800")
     demo.set_defaults(func=run_demo)
+    from .cashier_cli import register_cashier
+
+    register_cashier(csub, parents)                   # onestop club cashier
     from kiosk.commands.ui import add_demo_command
 
     add_demo_command("club", run_demo)                # `onestop demo club`: the same command

@@ -181,6 +181,9 @@ def autoplay(app, demo: ClubDemo, folder: Path, done: threading.Event) -> None:
         shot("club-manager")
         shot("club-manager-en", "en")
         service_autoplay(app, demo, folder, on_ui, written)
+        from .cashier_demo import cashier_documents     # the cashier: bill, receipt, fapiao request
+
+        written += cashier_documents(demo.store, demo.res8, folder)
         print("\n".join(str(p) for p in written), flush=True)
         demo.autoplay_ok = True
     except Exception:                                        # noqa: BLE001 - the demo must end, not hang

@@ -129,3 +129,29 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "club.course.ready": CourseReady,
     "club.valet.tag": ValetTag,
 }
+
+
+class BillPaid(msgspec.Struct):
+    bill_no: Id
+    res_id: Id
+    room: Id
+    total_fen: Fen
+    cash_fen: Fen
+    card_fen: Fen
+    member_fen: Fen
+    paid_at: Time
+
+
+class DayClosed(msgspec.Struct):
+    close_id: Id
+    day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\d$")]
+    cashier: Short
+    cash_fen: Fen
+    card_fen: Fen
+    member_fen: Fen
+    fapiao_fen: Fen
+    closed_at: Time
+
+
+KINDS["club.bill.paid"] = BillPaid
+KINDS["club.day.closed"] = DayClosed

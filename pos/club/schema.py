@@ -295,3 +295,58 @@ def m103_service_call_kinds(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS = [m001_calls, m002_shifts, m003_claims_and_reservations, m004_member_cards, m005_fapiao_requests,
               m006_service_prompts, m101_service_orders, m102_service_valet, m103_service_call_kinds]
+
+
+def m201_cashier_bills(db: sqlite_utils.Database) -> None:
+    # what the room ordered, when pos/club/orders.py is not there to say it (pos/club/bill.py)
+    db.execute("""
+        CREATE TABLE club_bill_items (
+            item_id    TEXT PRIMARY KEY,
+            res_id     TEXT NOT NULL REFERENCES club_reservations (res_id),
+            name       TEXT NOT NULL,
+            qty        INTEGER NOT NULL CHECK (qty > 0),
+            unit_fen   INTEGER NOT NULL CHECK (unit_fen >= 0),
+            course     TEXT NOT NULL DEFAULT '',
+            added_at   TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX club_bill_items_res ON club_bill_items (res_id)")
+    # a room's bill: its lines are frozen when the cashier opens it; payments are read from the
+    # platform's ledgers (cash_movements, payment_attempts, club_card_entries) by bill number
+    db.execute("""
+        CREATE TABLE club_bills (
+            bill_no    TEXT PRIMARY KEY,              -- device-prefixed number: never collides offline
+            res_id     TEXT NOT NULL REFERENCES club_reservations (res_id),
+            room       TEXT NOT NULL,
+            total_fen  INTEGER NOT NULL CHECK (total_fen >= 0),
+            state      TEXT NOT NULL CHECK (state IN ('open', 'confirmed', 'paid')),
+            confirm    TEXT CHECK (confirm IN ('signature', 'printed')),
+            signature  TEXT,                          -- PNG file name beside the store
+            call_id    TEXT NOT NULL DEFAULT '',      -- the butler's "coming to pay" call
+            cashier    TEXT NOT NULL DEFAULT '',
+            opened_at  TEXT NOT NULL,
+            confirmed_at TEXT,
+            paid_at    TEXT
+        )""")
+    db.execute("CREATE UNIQUE INDEX club_bills_res ON club_bills (res_id)")
+    db.execute("""
+        CREATE TABLE club_bill_lines (
+            bill_no    TEXT NOT NULL REFERENCES club_bills (bill_no),
+            line_no    INTEGER NOT NULL,
+            name       TEXT NOT NULL,
+            qty        INTEGER NOT NULL,
+            unit_fen   INTEGER NOT NULL,
+            amount_fen INTEGER NOT NULL,
+            course     TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (bill_no, line_no)
+        )""")
+    db.execute("""
+        CREATE TABLE club_day_closes (
+            close_id   TEXT PRIMARY KEY,
+            day        TEXT NOT NULL,                 -- the site's local date
+            cashier    TEXT NOT NULL,
+            totals     TEXT NOT NULL,                 -- JSON, fen
+            closed_at  TEXT NOT NULL
+        )""")
+
+
+MIGRATIONS.append(m201_cashier_bills)
