@@ -72,6 +72,13 @@ class Scheduled(msgspec.Struct):
     scheduled_for: Text
 
 
+class DischargeRequested(msgspec.Struct):
+    inpatient_no: Text
+    ward_code: Text | None = None
+    wanted_for: Text | None = None
+    at: Text | None = None
+
+
 class BedAssigned(msgspec.Struct):
     inpatient_no: Text
     ward_code: Text
@@ -141,6 +148,8 @@ DECLARED: tuple[Kind, ...] = (
     _plain("hospital.discharge.ordered", True),
     Kind("hospital.discharge.scheduled", True, Scheduled, _S + "discharge_scheduled"),
     _plain("hospital.settlement_list.printed", True),
+    # the patient asks at the kiosk for a scheduled discharge; every ward station pulls it
+    _plain("hospital.discharge.requested", True, DischargeRequested, times=_AT),
     # need the server
     Kind("hospital.bed.assigned", False, BedAssigned, _S + "bed_assigned", times=_AT, prefetch=_S + "bed_claim"),
     _plain("hospital.charges.locked", False),
