@@ -16,7 +16,7 @@ _P = "pos.hospital.projections:"
 PACK = Pack(
     name="hospital",
     summary="Inpatient admission to discharge: notices, deposits, beds, charges, insurance settlement",
-    store_migrations=("pos.hospital.schema", "pos.hospital.projections"),
+    store_migrations=("pos.hospital.schema", "pos.hospital.projections", "pos.hospital.photos"),
     server_migrations=("pos.hospital.server_schema", "pos.hospital.his_schema"),
     server="pos.hospital.server",
     kinds=DECLARED + HIS_KINDS,
@@ -38,6 +38,8 @@ PACK = Pack(
                    reset=_P + "reset_discharge_requests", latest_by=(("discharge.requested", "inpatient_no"),)),
         Projection("daily_lists", ("daily_list.printed",), _P + "daily_list_printed", reset=_P + "reset_daily_lists",
                    latest_by=(("daily_list.printed", "inpatient_no"),)),
+        Projection("photos", ("photo.taken",), "pos.hospital.photos:apply_pulled", reset="pos.hospital.photos:reset",
+                   latest_by=(("photo.taken", "inpatient_no"),)),
     ),
     config="pos.hospital.config:SECTIONS",
     services={"hospital": "pos.hospital.site:hospital_service", "gateway": "pos.hospital.site:gateway",
