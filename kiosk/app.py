@@ -40,10 +40,17 @@ __all__ = ["OnestopApp", "load_kv", "screens", "PLATFORM_SCREENS", "IDLE_WARNING
 IDLE_WARNING_S = 15.0
 HELP_CALLED = "Staff have been called. Please wait here."
 
-#: the platform's own front ends -> their screens (module names under kiosk.screens), the first is
-#: the home screen; the site packs add theirs (``Pack.fronts``, see :func:`screens`)
+#: the platform's own front ends -> their screens, the first is the home screen; the site packs add
+#: theirs (``Pack.fronts``, see :func:`screens`)
 PLATFORM_SCREENS = {
     "diag": ["login", "diag", "diag_test", "diag_logs"],
+}
+#: the platform's screens -> their modules (a pack's come from ``Pack.screens``)
+PLATFORM_MODULES = {
+    "login": "kiosk.screens.login",
+    "diag": "kiosk.diag.home",
+    "diag_test": "kiosk.diag.check",
+    "diag_logs": "kiosk.diag.logs",
 }
 
 
@@ -386,13 +393,11 @@ class OnestopApp(App):
             from pos import packs
 
             path = next((p.screens[name] for p in packs.active() if name in p.screens), None)
-            if path is None:
-                mod = importlib.import_module(f"kiosk.screens.{name}")
-                load_kv(name)
-            else:                           # a pack's own screen: its module, with its kv text in KV
-                mod = packs.resolve(path)
-                if getattr(mod, "KV", None):
-                    load_kv_text(name, mod.KV)
+            mod = packs.resolve(path or PLATFORM_MODULES[name])
+            if getattr(mod, "KV", None):    # kv text of the module's own
+                load_kv_text(name, mod.KV)
+            else:                           # or a file: assets/kv/<KV_FILE>.kv
+                load_kv(getattr(mod, "KV_FILE", name))
             self.sm.add_widget(mod.SCREEN(name=name))
         return self.sm.get_screen(name)
 

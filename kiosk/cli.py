@@ -4,7 +4,8 @@ Every command takes ``--config FILE`` and ``--store PATH`` (or ``ONESTOP_STORE``
 the command's name. Failures print
 one clear line on stderr and exit non-zero; the traceback goes to the log file only.
 
-Commands are modules under :mod:`kiosk.commands`, listed explicitly in :data:`COMMANDS`; each has
+The platform's commands are modules under :mod:`kiosk.commands`, listed explicitly in
+:data:`COMMANDS`; a site pack adds its own (``Pack.commands``). Each module has
 ``register(subparsers, parents)`` and sets ``func`` on its parser.
 """
 
@@ -29,7 +30,6 @@ COMMANDS = [
     "kiosk.commands.pay",       # pay, pay recover, pay end-of-day ...
     "kiosk.commands.print",     # print test, print journal, print retry, print reprint
     "kiosk.commands.diag_bundle",  # diag-bundle
-    "kiosk.commands.club",      # club box, club role, club demo (the club pack)
 ]
 
 EXIT_ERROR = 2      # a clear, expected failure (bad input, device missing, declined ...)
@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     parent = common_parent(top=False)
-    for modname in COMMANDS:
+    from pos import packs
+
+    for modname in [*COMMANDS, *(m for p in packs.active() for m in p.commands)]:
         importlib.import_module(modname).register(sub, [parent])
     return parser
 

@@ -25,9 +25,11 @@ What a pack declares (all optional but the name)
     * ``config``: dotted path of the pack's sections of the site configuration
       (section -> key -> ``pos.config.Key``).
     * ``screens``: name -> dotted path of a module exposing ``SCREEN`` (a Kivy screen class) and
-      ``KV`` (its kv rules), so that ``pos`` never imports a front end; the app shell builds them.
+      its kv rules, as text in ``KV`` or as a file ``assets/kv/<KV_FILE>.kv``, so that ``pos``
+      never imports a front end; the app shell builds them. Each front end keeps its screens in a
+      folder of its own (``kiosk/patient/``, ``kiosk/counter/``, ``kiosk/ward/``...).
       ``fronts``: front end (kiosk, counter...) -> its screen names, the first one its home (a name
-      not in ``screens`` is a module of ``kiosk.screens`` with ``assets/kv/<name>.kv``).
+      not in any pack's ``screens`` is one of the platform's: login and diagnostics).
     * ``flows``, ``catalogues``, ``documents``: name -> dotted path (or asset path for catalogues),
       the pack's index of them for its screens and tools.
     * ``posters``: dotted path of ``{purpose: fn(service, tx, attempt_row)}``: how an approved card
@@ -139,6 +141,7 @@ class Pack:
     demo: str = ""
     endpoints: dict[str, str] = field(default_factory=dict)   # name -> dotted path of fn(data, caller, submit)
     server_tasks: dict[str, str] = field(default_factory=dict)  # name -> dotted path of fn(backend), run periodically
+    commands: tuple[str, ...] = ()          # command-line modules, each with register(subparsers, parents)
 
 
 #: command kinds of the platform itself (device activity journalled by every site): record-only,

@@ -61,7 +61,7 @@ def start_counter(bench: Bench, language="zh-Hans", size=(1280, 800), login=True
         ui.wait(lambda: ui.app.sm.current == "counter_home", what="counter home")
         ui.settle()
     if seed:
-        from kiosk.screens.counter_base import desk
+        from kiosk.counter.base import desk
 
         d = desk()
         demo.seed(d.hospital, d.site.gateway)

@@ -139,7 +139,7 @@ def test_paper_notice_and_cash_deposit_with_change(counter_bench, artifacts):
 def test_no_idle_log_out_while_the_card_terminal_works(counter_bench):
     """The patient takes longer over the PIN than the counter's idle time: the cashier is not
     logged out under the payment, sees its outcome, and is logged out only once it is over."""
-    from kiosk.screens.counter_base import desk
+    from kiosk.counter.base import desk
 
     bench = counter_bench
     ui = bench.start(language="en")

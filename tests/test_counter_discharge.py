@@ -4,7 +4,7 @@ settlement list on the virtual printer, the discharge."""
 
 from __future__ import annotations
 
-from kiosk.screens.counter_base import desk
+from kiosk.counter.base import desk
 
 from .counter_support import counter_bench, prepare_discharge, press, scan, shots, tap, texts  # noqa: F401
 

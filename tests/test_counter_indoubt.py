@@ -4,7 +4,7 @@ then the register stopped before it knew where the terminal stood)."""
 
 from __future__ import annotations
 
-from kiosk.screens.counter_base import desk
+from kiosk.counter.base import desk
 from pos.hospital import demo
 from pos.payments.service import terminal_key
 

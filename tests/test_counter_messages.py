@@ -20,7 +20,7 @@ def shown(label) -> str:
 
 @pytest.mark.parametrize("lang", ["zh-Hans", "en"])
 def test_deposit_outcomes_on_the_message_line(counter_bench, lang):
-    from kiosk.screens.counter_base import desk
+    from kiosk.counter.base import desk
 
     bench = counter_bench
     ui = bench.start(language=lang)
@@ -53,7 +53,7 @@ def test_deposit_outcomes_on_the_message_line(counter_bench, lang):
 
 
 def test_cash_short_and_empty_amount_are_said(counter_bench):
-    from kiosk.screens.counter_base import desk
+    from kiosk.counter.base import desk
 
     bench = counter_bench
     ui = bench.start(language="zh-Hant")
@@ -105,7 +105,7 @@ def test_the_shift_opens_with_the_float_counted(counter_bench, lang):
     ui.wait(lambda: home.shift_open, timeout=15, what="shift opened")
     assert shown(line) == tr("Shift opened with a float of {amount}.", lang, amount="¥500.00")
     assert home._float_row.parent is None                # the float row is gone
-    from kiosk.screens.counter_base import desk
+    from kiosk.counter.base import desk
 
     d = desk()
     sh = d.shift_status()
@@ -115,7 +115,7 @@ def test_the_shift_opens_with_the_float_counted(counter_bench, lang):
 def test_amount_fields_get_a_digit_keyboard_that_leaves_the_pay_button_visible(counter_bench):
     from kivy.core.window import Window
 
-    from kiosk.screens.counter_base import NUMERIC_LAYOUT, desk
+    from kiosk.counter.base import NUMERIC_LAYOUT, desk
 
     bench = counter_bench
     ui = bench.start(language="zh-Hans")
@@ -174,7 +174,7 @@ def test_pinyin_initials_find_a_name(counter_bench):
 
 @pytest.mark.parametrize("lang", ["zh-Hans", "en"])
 def test_settling_with_receipts_out_names_them_and_a_receipt_can_be_marked_by_hand(counter_bench, lang):
-    from kiosk.screens.counter_base import desk
+    from kiosk.counter.base import desk
 
     from .counter_support import prepare_discharge
     from .test_counter_discharge import open_discharge
@@ -224,7 +224,7 @@ def test_each_cashier_logs_in_by_name_and_the_supervisor_decides_by_their_own_pi
 def _named_logins(ui):
     from pos.hospital import demo
 
-    from kiosk.screens.counter_base import desk
+    from kiosk.counter.base import desk
 
     from .counter_support import press, type_into
     from .test_counter_indoubt import in_doubt_deposit

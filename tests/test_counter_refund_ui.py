@@ -3,7 +3,7 @@ virtual ZVT terminal (a whole deposit reversed, the rest refunded), touched as t
 
 from __future__ import annotations
 
-from kiosk.screens.counter_base import desk
+from kiosk.counter.base import desk
 
 from .counter_support import counter_bench, prepare_discharge, shots  # noqa: F401
 from .test_counter_discharge import open_discharge

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.screens.counter_base import desk
+from kiosk.counter.base import desk
 
 from .counter_support import counter_bench, press, shots  # noqa: F401
 

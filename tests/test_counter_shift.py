@@ -3,7 +3,7 @@ against the virtual terminal's end-of-day, and the printed shift report."""
 
 from __future__ import annotations
 
-from kiosk.screens.counter_base import desk
+from kiosk.counter.base import desk
 
 from .counter_support import counter_bench, press, shots, type_into  # noqa: F401
 

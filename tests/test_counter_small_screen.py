@@ -3,7 +3,7 @@ tofu, the main action reachable, and a screenshot of each for people to look at.
 
 from __future__ import annotations
 
-from kiosk.screens.counter_base import desk
+from kiosk.counter.base import desk
 
 from .counter_support import counter_bench, prepare_discharge, shots  # noqa: F401
 

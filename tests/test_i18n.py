@@ -17,11 +17,11 @@ _CALL = re.compile(r"""\b(?:app\.t|tr|_)\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|
 def used_msgids() -> set[str]:
     """Literal msgids passed to app.t()/tr()/_() in kv and Python, and the declared msgid tables."""
     found = set()
-    files = list((ROOT / "assets" / "kv").glob("*.kv")) + list((ROOT / "kiosk").rglob("*.py"))
+    files = list((ROOT / "assets" / "kv").rglob("*.kv")) + list((ROOT / "kiosk").rglob("*.py"))
     for f in files:
         for m in _CALL.finditer(f.read_text(encoding="utf-8")):
             found.add(m.group(1) if m.group(1) is not None else m.group(2))
-    from kiosk.screens.home import SERVICES
+    from kiosk.patient.home import SERVICES
     from kiosk.screens.login import LoginScreen  # noqa: F401 - messages are literals in the module
     from kiosk.screens.shell import ROLE_MSGIDS, STATE_MSGIDS
 

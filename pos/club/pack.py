@@ -23,4 +23,5 @@ PACK = Pack(
         f for f in schema.__struct_fields__ if f.endswith("_at"))) for name, schema in KINDS.items()),
     services={"club_calls": "pos.club.site:calls", "club_reservations": "pos.club.site:reservations",
               "club_cards": "pos.club.site:cards"},
+    commands=("kiosk.club.commands",),     # onestop club box | role | demo
 )
