@@ -9,7 +9,8 @@ from ..rows import row, rows
 
 __all__ = ["last_unit_price", "taken_back_receipts", "current_admission", "first_service_date", "latest_receipt_no", "notice_by_id",
            "admission_page", "receipts", "receipt_holder", "wards", "card_deposit_receipt", "scheduled_discharges",
-           "pulled_admission", "discharge_requests", "discharge_notice", "daily_list_given", "bed_marks"]
+           "pulled_admission", "discharge_requests", "discharge_notice", "daily_list_given", "bed_marks",
+           "his_charge_ids", "discharge_order_from_his"]
 
 
 def taken_back_receipts(conn, admission_id: int) -> list[str]:
@@ -140,3 +141,20 @@ def bed_marks(conn, ward_code: str) -> dict[str, dict]:
     return {r["bed_id"].partition("/")[2]: r for r in rows(
         conn, "SELECT bed_id, mark, inpatient_no, staff, at FROM hosp_pulled_bed_marks WHERE bed_id LIKE ? ESCAPE '!'",
         (ward_code.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "/%",))}
+
+
+def his_charge_ids(conn, inpatient_no: str) -> set[int]:
+    """The stay's charge lines that arrived from the HIS (``his.charge``, ref ``HIS-…``): the ward
+    shows them read-only (they are changed at the HIS, which sends the reversal)."""
+    return {r[0] for r in conn.execute("SELECT c.id FROM hosp_charges c JOIN hosp_admissions a ON a.id = c.admission_id "
+                                       "WHERE a.inpatient_no = ? AND c.ref LIKE 'HIS-%'", (inpatient_no,))}
+
+
+def discharge_order_from_his(conn, inpatient_no: str) -> bool:
+    """True when the stay's discharge order was received from the HIS (``his.discharge_ordered``),
+    not entered on this device (which queues ``hospital.discharge.ordered`` for it)."""
+    r = conn.execute("SELECT 1 FROM hosp_discharges d JOIN hosp_admissions a ON a.id = d.admission_id "
+                     "WHERE a.inpatient_no = ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE "
+                     "o.kind = 'hospital.discharge.ordered' AND json_extract(o.payload, '$.inpatient_no') = ?)",
+                     (inpatient_no, inpatient_no)).fetchone()
+    return r is not None
