@@ -93,3 +93,108 @@ def test_a_photo_that_is_not_a_small_jpeg_is_refused_and_nothing_is_queued(store
             photos.save_checkin_photo(svc, no, bad)
     assert store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == queued
     assert photos.checkin_photo(store, no) is None
+
+
+LANG_TEXTS = {"zh-Hans": ("确认后，摄像头将为您拍照", "自助机照片", "没有自助机拍摄的照片"),
+              "zh-Hant": ("確認後，攝像頭將為您拍照", "自助機照片", "沒有自助機拍攝的照片"),
+              "en": ("the camera takes a photo of you", "Kiosk photo", "No photo from the kiosk")}
+
+
+@pytest.mark.x11
+def test_the_kiosk_tells_the_patient_then_its_camera_takes_the_photo_at_check_in(tmp_path, artifacts):
+    from PIL import Image
+
+    from kiosk.demo_env import DemoWorld
+    from kiosk.launch import demo_config_path
+    from pos.config import load_config
+
+    from .kivy_harness import assert_no_tofu, start_app, stop_app
+    from .test_kiosk_flows import go_to
+
+    world = DemoWorld(tmp_path / "world")
+    config = world.config(load_config(demo_config_path()))
+    config.values["devices"]["camera"] = f"camera+file://{face(tmp_path / 'face.png')}"
+    ui = start_app("demo", config=config, store_path=str(tmp_path / "kiosk.sqlite"), demo_world=world,
+                   language="zh-Hans")
+    try:
+        ui.tap(ui.screen().ids.svc_admission)
+        ui.tap(go_to(ui, "identify").ids.demo_card_1)            # 王喆 puts her ID card on the reader
+        scr = go_to(ui, "checkin_confirm")
+        for lang, (notice, _t, _n) in LANG_TEXTS.items():       # told before anything is taken
+            ui.app.set_language(lang)
+            ui.frames(3)
+            assert notice in scr.ids.photo_notice.text
+            assert_no_tofu(ui.app.root)
+        ui.screenshot(artifacts / "checkin-photo", "en")
+        ui.app.set_language("zh-Hans")
+        ui.tap(scr.ids.confirm)
+        go_to(ui, "amount")
+        no = ui.app.flow.admission["inpatient_no"]
+        jpeg = photos.checkin_photo(ui.app.store, no)
+        assert jpeg is not None
+        with Image.open(io.BytesIO(jpeg)) as im:
+            assert im.format == "JPEG" and max(im.size) == photos.MAX_SIDE
+        kinds = [r[0] for r in ui.app.store.conn.execute("SELECT kind FROM outbox ORDER BY device_seq")]
+        assert kinds.index("hospital.admission.registered") < kinds.index("hospital.photo.taken")
+    finally:
+        stop_app(ui)
+        world.stop()
+
+
+@pytest.mark.x11
+def test_the_ward_shows_the_kiosk_photo_beside_the_id_facts(tmp_path, artifacts):
+    from pos.hospital import demo
+    from pos.hospital.gateway_sim import SimGateway
+    from pos.hospital.policy import load_policy
+    from pos.store import Store
+
+    from .kivy_harness import assert_no_tofu, start_app, stop_app
+    from .test_ward_board import arrived, login
+
+    store = Store(tmp_path / "ward.sqlite")
+    policy = load_policy()
+    gateway = SimGateway(policy, "tertiary")
+    svc = HospitalService(store, policy, gateway, level="tertiary", low_balance_fen=50000)
+    demo.seed(svc, gateway)
+    p0, p2 = arrived(svc, 0), arrived(svc, 2)
+    svc.assign_bed(p0, "01")
+    svc.assign_bed(p2, "02")
+    cam = open_device(f"camera+file://{face(tmp_path / 'face.png')}", "camera")
+    try:
+        photos.save_checkin_photo(svc, p0, cam.take_photo())   # what the kiosk kept (and sync brings, above)
+    finally:
+        cam.close()
+    store.close()
+    ui = start_app("ward", store_path=str(tmp_path / "ward.sqlite"), language="zh-Hans", size=(1280, 800))
+    try:
+        ui.settle()
+        login(ui, "nurse", "N07", "1111")
+        ui.wait(lambda: ui.app.sm.current == "ward_board", what="the bed board")
+        ui.settle()
+        b = ui.screen()
+        ui.tap(b.cells["01"])
+        ui.tap(b.ids.id_check)
+        ui.wait(lambda: ui.app.sm.current == "ward_identity", what="the identity check")
+        ui.settle()
+        s = ui.screen()
+        assert s.photo.endswith(".jpg") and s.ids.photo.texture is not None
+        assert tuple(s.ids.photo.texture.size) == (320, 240) and s.ids.photo.opacity == 1
+        assert "张三" in s.id_text and s.ids.no_photo.text == ""
+        for lang, (_n, title, _none) in LANG_TEXTS.items():
+            ui.app.set_language(lang)
+            ui.frames(3)
+            assert ui.find(title) is not None
+            assert_no_tofu(ui.app.root)
+            ui.screenshot(artifacts / "ward-photo", lang)
+        ui.app.set_language("zh-Hans")
+        ui.tap(s.ids.back)
+        ui.wait(lambda: ui.app.sm.current == "ward_board", what="the bed board")
+        ui.settle()
+        ui.tap(b.cells["02"])                                     # no photo for this stay: said so
+        ui.tap(b.ids.id_check)
+        ui.wait(lambda: ui.app.sm.current == "ward_identity", what="the identity check")
+        ui.settle()
+        assert s.photo == "" and s.ids.photo.opacity == 0
+        assert LANG_TEXTS["zh-Hans"][2] in s.ids.no_photo.text
+    finally:
+        stop_app(ui)
