@@ -227,10 +227,14 @@ class IdentifyScreen(Screen):
                     flow.identified(identity)
             else:
                 flow.identified(identity, inpatient_no)
-            if service == "discharge" and flow.state == "not_ready":
+            if service == "discharge" and flow.state in ("not_ready", "not_admitted"):
                 from pos.hospital import views
 
-                flow.notice = views.discharge_notice(app.site_services.hospital.conn, flow.inpatient_no)
+                conn = app.site_services.hospital.conn
+                no = flow.inpatient_no if flow.state == "not_ready" else (inpatient_no or "").strip()
+                # a stay registered on another device: what this kiosk pulled of it (by the wristband)
+                if flow.state == "not_ready" or (no and views.pulled_admission(conn, no)):
+                    flow.notice, flow.notice_no = views.discharge_notice(conn, no), no
             return flow
 
         def decided(flow):
@@ -248,6 +252,11 @@ class IdentifyScreen(Screen):
             self.can_ask, self.date = False, ""
             notice = getattr(flow, "notice", None) if service == "discharge" else None
             if notice is not None:
+                self.number = flow.notice_no
+                if flow.state == "not_admitted":
+                    from pos.flows.discharge import NOT_READY
+
+                    self.message = NOT_READY
                 if notice["scheduled_for"]:
                     self.message, self.date = DISCHARGE_SCHEDULED, notice["scheduled_for"]
                 elif notice["requested_at"]:

@@ -179,8 +179,9 @@ def request_discharge(svc, inpatient_no: str, wanted_for: str | None = None) -> 
         wanted_for = _future_day(svc, inpatient_no, wanted_for).isoformat()
     from .projections import record_discharge_request
 
+    name = svc._patient(svc.conn, a["patient_id"])["name"] if a else None
     req = {"inpatient_no": inpatient_no, "ward_code": (a or known)["ward_code"] or None, "wanted_for": wanted_for or None,
-           "at": svc.now()}
+           "name": name, "at": svc.now()}
     with svc.store.transaction() as tx:
         tx.emit("hospital.discharge.requested", req)
         record_discharge_request(tx, req)              # this device shows it before its own event comes back

@@ -46,7 +46,7 @@ def m003_wardstay_requests_and_lists(db) -> None:
     """The patients' discharge requests (``discharge.requested``, from the kiosk) and the daily
     lists given at the station (``daily_list.printed``), as every device pulls them."""
     db.execute("""CREATE TABLE hosp_pulled_discharge_requests (inpatient_no TEXT PRIMARY KEY, ward_code TEXT,
-                  wanted_for TEXT, at TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 0)""")
+                  wanted_for TEXT, name TEXT, at TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 0)""")
     db.execute("""CREATE TABLE hosp_pulled_daily_lists (inpatient_no TEXT NOT NULL, day TEXT NOT NULL, as_of TEXT NOT NULL,
                   total_fen INTEGER, seq INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (inpatient_no, day))""")
 
@@ -120,11 +120,11 @@ def reset_bed_marks(tx) -> None:
 
 def record_discharge_request(tx, p: dict, seq: int = 0) -> None:
     """A discharge request, pulled (``seq``) or made on this device (seq 0, until its event is pulled)."""
-    tx.execute("INSERT INTO hosp_pulled_discharge_requests (inpatient_no, ward_code, wanted_for, at, seq) "
-               "VALUES (?, ?, ?, ?, ?) ON CONFLICT(inpatient_no) DO UPDATE SET ward_code = excluded.ward_code, "
-               "wanted_for = excluded.wanted_for, at = excluded.at, seq = excluded.seq "
+    tx.execute("INSERT INTO hosp_pulled_discharge_requests (inpatient_no, ward_code, wanted_for, name, at, seq) "
+               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(inpatient_no) DO UPDATE SET ward_code = excluded.ward_code, "
+               "wanted_for = excluded.wanted_for, name = excluded.name, at = excluded.at, seq = excluded.seq "
                "WHERE excluded.seq >= hosp_pulled_discharge_requests.seq",
-               (p["inpatient_no"], p.get("ward_code"), p.get("wanted_for"), p.get("at") or "", seq))
+               (p["inpatient_no"], p.get("ward_code"), p.get("wanted_for"), p.get("name"), p.get("at") or "", seq))
 
 
 def discharge_requested(tx, kind: str, p: dict, seq: int) -> None:

@@ -104,8 +104,8 @@ def pulled_admission(conn, inpatient_no: str) -> dict | None:
 def discharge_requests(conn, ward_code: str) -> list[dict]:
     """The patients of ``ward_code`` who asked at the kiosk for a scheduled discharge that is not
     scheduled yet (pulled from every device, oldest first): ``inpatient_no, wanted_for, at, name``
-    (the name when the admission is this device's own, else '')."""
-    return rows(conn, "SELECT r.inpatient_no, r.wanted_for, r.at, coalesce(p.name, '') AS name "
+    (the patient's name as the kiosk sent it)."""
+    return rows(conn, "SELECT r.inpatient_no, r.wanted_for, r.at, coalesce(p.name, r.name, '') AS name "
                       "FROM hosp_pulled_discharge_requests r "
                       "LEFT JOIN hosp_pulled_admissions pa ON pa.inpatient_no = r.inpatient_no "
                       "LEFT JOIN hosp_admissions a ON a.inpatient_no = r.inpatient_no "
