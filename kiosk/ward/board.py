@@ -78,7 +78,8 @@ class WardBoardScreen(Screen):
         self._scans = ScanCatcher(self.on_scan)
         self._tick = None
         self.shown_ward = ""                     # another ward than the station's, for a transfer
-        App.get_running_app().bind(lang=lambda *_: self.refresh())
+        self._app = App.get_running_app()
+        self._app.bind(lang=lambda *_: self.refresh())
 
     # -- life cycle -------------------------------------------------------------------
     def on_role(self, *_):
@@ -86,7 +87,15 @@ class WardBoardScreen(Screen):
 
     def on_pre_enter(self, *_):
         self._scans.start()
-        self._tick = Clock.schedule_interval(lambda _dt: self.refresh(), 5.0)   # pulled claims come in
+        self._tick = Clock.schedule_interval(self._on_tick, 5.0)   # pulled claims come in
+        self.refresh()
+
+    def _on_tick(self, _dt):
+        """The periodic refresh, only while this app runs and shows the board (an app stopped on
+        the board never leaves it: its tick must not outlive it)."""
+        if App.get_running_app() is not self._app or self.manager is None or self.manager.current != self.name:
+            self._tick = None
+            return False
         self.refresh()
 
     def on_leave(self, *_):
