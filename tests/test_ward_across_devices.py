@@ -12,11 +12,11 @@ import pytest
 
 from pos.hospital import views
 from pos.hospital.errors import BadInput, BedOccupied, HospitalTransitionError
-from pos.hospital.records import IdentityRecord, Payment
 from pos.hospital.service import HospitalService
 from sync.client import SyncClient
 
 from .sync_support import ThreadServer, db_url, new_kiosk  # noqa: F401 - fixture
+from .test_sync_two_devices import admit
 
 
 @pytest.fixture
@@ -31,15 +31,6 @@ def hospital(store, clock=None) -> HospitalService:
     svc.add_ward("W3", "心内科", 5, beds=["11", "12", "13"])
     svc.add_fee_item("B001", "床位费", "甲")
     return svc
-
-
-def admit(svc, name: str, idno: str) -> str:
-    notice = svc.record_notice(patient_name=name, id_number=idno, ward_code="W3", suggested_deposit_fen=100000)
-    no = svc.register_admission(notice["notice_no"], IdentityRecord("counter", name, idno, scheme="self_pay"))[
-        "inpatient_no"]
-    svc.record_deposit(no, Payment(100000))
-    svc.print_wristband(no)
-    return no
 
 
 def sync(*stores) -> None:
