@@ -56,7 +56,10 @@ What a pack declares (all optional but the name)
       batch), ``TABLES`` (column order of the rows they defer) and ``RESOURCES`` (resource type ->
       how its claims speak: events, names, error codes; see ``pos.hospital.server.Bed``).
       Optionally ``admin_overview(cur, start, end, local_day) -> dict``: the pack's part of the
-      server's IT page (the hospital: today's admissions, discharges and deposits).
+      server's IT page (the hospital: today's admissions, discharges and deposits, and its entries
+      of the conflict queue as ``conflicts`` / ``resolved``), ``admin_conflict(cur, conflict_id)``
+      (one entry, or None when it is not the pack's) and ``ADMIN_LABELS`` (``{lang: {key: text}}``,
+      the page's words it adds; see ``pos.hospital.server_admin``).
 
 Everything here is data: nothing of a pack is imported until it is used (:func:`resolve`).
 """

@@ -50,7 +50,23 @@ class OverlapError(IntegrityError):
     """A resource claim overlaps another live claim of the same resource."""
 
 
-class _SqliteCursor:
+class _Cursor:
+    """What both backends' cursors read the same way (``self.cur``: the driver's cursor)."""
+
+    cur: Any
+
+    def fetchone(self):
+        return self.cur.fetchone()
+
+    def fetchall(self):
+        return self.cur.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self.cur.rowcount
+
+
+class _SqliteCursor(_Cursor):
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.cur = conn.cursor()
@@ -76,12 +92,6 @@ class _SqliteCursor:
             self.cur.executemany(sql, rows)
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
-
-    def fetchone(self):
-        return self.cur.fetchone()
-
-    def fetchall(self):
-        return self.cur.fetchall()
 
     def send(self, sql: str, params: Any = ()):
         """Run a statement on a cursor of its own and return it (``fetchone``, ``fetchall``, ``rowcount``).
@@ -120,10 +130,6 @@ class _SqliteCursor:
         rows: list = []
         yield rows.append
         self.copy_rows(table, columns, rows)
-
-    @property
-    def rowcount(self) -> int:
-        return self.cur.rowcount
 
     @contextmanager
     def savepoint(self):
@@ -228,7 +234,7 @@ class SqliteBackend:
             self.conn.close()
 
 
-class _PgCursor:
+class _PgCursor(_Cursor):
     def __init__(self, conn):
         self.conn = conn
         self.cur = conn.cursor()
@@ -254,12 +260,6 @@ class _PgCursor:
             self.cur.executemany(self._sql(sql), rows)
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
-
-    def fetchone(self):
-        return self.cur.fetchone()
-
-    def fetchall(self):
-        return self.cur.fetchall()
 
     def send(self, sql: str, params: Any = ()):
         """Run a statement on a cursor of its own and return it. Inside :meth:`pipeline` it is only sent:
@@ -311,10 +311,6 @@ class _PgCursor:
             raise OverlapError(str(exc)) from exc
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
-
-    @property
-    def rowcount(self) -> int:
-        return self.cur.rowcount
 
     @contextmanager
     def savepoint(self):
