@@ -38,6 +38,23 @@ class Device:
         with self._lock:
             self.counters[name] = self.counters.get(name, 0) + n
 
+    def send_job(self, data: bytes, what: str):
+        """Write a whole print job, then ask the printer how it ended (``self.query``, given time
+        for the bytes to pass a 115200-baud line). Any fault after the write leaves the job *in
+        doubt*: every byte is out and the printer may have printed it."""
+        from .errors import DeviceError, PrintInDoubt
+
+        self.transport.write(data)
+        self.count("jobs")
+        self.count("bytes_out", len(data))
+        try:
+            return self.query(timeout=max(2.0, len(data) / 10_000))
+        except DeviceError as exc:        # timeout, no answer, garbage: the bytes are out
+            self.count("jobs_in_doubt")
+            self.last_error = str(exc)
+            raise PrintInDoubt(f"{self.url.raw}: all {len(data)} bytes of the {what} were sent but the "
+                               f"printer did not answer afterwards ({exc}); it may have printed") from exc
+
     def status(self) -> DeviceStatus:  # pragma: no cover - every driver overrides it
         raise NotImplementedError
 

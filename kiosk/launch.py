@@ -140,16 +140,26 @@ def _exit_after_first_frame(app, args) -> None:
 
     report = {}
 
-    def ready_for_a_patient(_dt):
+    def ready() -> bool:
         """The store is open and every configured device has been probed once."""
         fut = app._store_future
-        if fut is None or not fut.done() or len(app.monitor.snapshot()) < len(app.monitor.devices):
+        return fut is not None and fut.done() and len(app.monitor.snapshot()) >= len(app.monitor.devices)
+
+    def ready_for_a_patient(_dt):
+        if not ready():
             return True                 # look again at the next tick
+        fut = app._store_future
         report.update(ready=time.time(), ready_maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       ready_cpu_s=sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
                       store_ok=fut.exception() is None)
         print(json.dumps(report), flush=True)
         Clock.schedule_once(lambda _dt: app.stop(), 0)
+        return False
+
+    def shoot_when_ready(_dt):
+        if not ready():
+            return True
+        Clock.schedule_once(shoot, 0.5)  # let the device status reach the screen
         return False
 
     def on_flip(*_):
@@ -158,8 +168,8 @@ def _exit_after_first_frame(app, args) -> None:
             report.update(first_frame=time.time(), maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                           cpu_s=sum(resource.getrusage(resource.RUSAGE_SELF)[:2]))
             Clock.schedule_interval(ready_for_a_patient, 0.005)
-        else:
-            Clock.schedule_once(shoot, 1.5)  # let the device status arrive
+        else:               # the screen as a visitor meets it: the store open and the devices probed
+            Clock.schedule_interval(shoot_when_ready, 0.05)
 
     def shoot(_dt):
         produced = Window.screenshot(name=args.screenshot)

@@ -20,10 +20,18 @@ PLATFORM = [
     ROOT / "pos" / "site.py", ROOT / "pos" / "packs.py", ROOT / "pos" / "claims.py", ROOT / "pos" / "errors.py",
     ROOT / "pos" / "fsm.py", ROOT / "pos" / "money.py", ROOT / "pos" / "rows.py",
     ROOT / "sync" / "protocol.py", ROOT / "sync" / "client.py", ROOT / "sync" / "errors.py",
-    *(ROOT / "sync" / "server" / f"{m}.py" for m in ("service", "commands", "db", "schema")),
+    # the whole server (core, routes, the IT page, its labels) but the hospital's two interfaces below
+    *(p for p in sorted((ROOT / "sync" / "server").rglob("*.py")) if p.name not in ("fhir.py", "his.py")
+      or p.parent.name != "server"),
     ROOT / "kiosk" / "app.py",
     *sorted((ROOT / "drivers").rglob("*.py")),
 ]
+
+
+#: hospital modules still inside sync/server (the FHIR view of a stay, the HL7/MLLP interface): they
+#: are the hospital's and wait to move behind the pack's server hooks; the test below fails once
+#: one of them is clean, so it is then added to PLATFORM
+HOSPITAL_IN_SERVER = [ROOT / "sync" / "server" / "fhir.py", ROOT / "sync" / "server" / "his.py"]
 
 
 def site_words(path: Path) -> list[str]:
@@ -47,6 +55,13 @@ def test_platform_modules_name_no_site():
     assert all(p.exists() for p in PLATFORM)
     bad = [line for p in PLATFORM for line in site_words(p)]
     assert not bad, "site words in platform code:\n" + "\n".join(bad)
+
+
+def test_the_server_holds_no_other_site_code():
+    """Every module of sync/server is checked, except the hospital's interfaces still listed."""
+    server = set(sorted((ROOT / "sync" / "server").rglob("*.py")))
+    assert server - set(PLATFORM) == set(HOSPITAL_IN_SERVER)
+    assert all(site_words(p) for p in HOSPITAL_IN_SERVER), "a clean module belongs in PLATFORM"
 
 
 def test_the_check_catches_site_code(tmp_path):
@@ -86,3 +101,30 @@ def test_the_hospital_tables_have_one_owner():
            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
            if any(t in tables for t in re.findall(r"\bhosp_\w+", line))]
     assert not bad, bad
+
+
+def test_the_it_page_of_a_site_without_the_hospital_shows_none_of_it(tmp_path):
+    """The IT page's hospital part (today's admissions, patients, the bed queue, its words) comes
+    from the hospital pack: a server running only the test pack renders the page, and the overview
+    API, without any of it."""
+    import httpx
+
+    from pos import packs
+
+    from .sync_support import ADMIN_TOKEN, ThreadServer
+    packs.enable(["tests.sitepack_demo.pack:PACK"])
+    try:
+        server = ThreadServer(f"sqlite:///{tmp_path / 'server.sqlite'}")
+        try:
+            auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            api = httpx.get(server.url + "/v1/admin/overview", headers=auth).json()
+            assert api["conflicts"] == [] and api["resolved"] == [] and "admissions" not in api
+            page = httpx.get(server.url + "/admin?lang=en", headers=auth)
+            assert page.status_code == 200 and 'id="devices"' in page.text
+            assert "Admissions" not in page.text and "Bed" not in page.text and 'id="conflicts"' in page.text
+            assert httpx.get(server.url + "/admin/conflicts/nope?lang=en", headers=auth,
+                             follow_redirects=False).status_code in (302, 303)
+        finally:
+            server.stop()
+    finally:
+        packs.enable(None)

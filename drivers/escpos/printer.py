@@ -12,7 +12,7 @@ import logging
 import time
 
 from ..base import Device
-from ..errors import CoverOpen, DeviceError, PaperOut, PrinterError, PrinterOffline, PrintInDoubt, ProtocolError
+from ..errors import CoverOpen, PaperOut, PrinterError, PrinterOffline, ProtocolError
 from ..status import DeviceStatus
 from ..url import DeviceURL
 from .profiles import get_profile
@@ -87,16 +87,7 @@ class EscposPrinter(Device):
                 raise_for_state(before, self.url.raw)
             data = self.render(layout)
             t0 = time.monotonic()
-            self.transport.write(data)
-            self.count("jobs")
-            self.count("bytes_out", len(data))
-            try:
-                after = self.query(timeout=max(2.0, len(data) / 10_000))
-            except DeviceError as exc:        # timeout, no answer, garbage: the bytes are out
-                self.count("jobs_in_doubt")
-                self.last_error = str(exc)
-                raise PrintInDoubt(f"{self.url.raw}: all {len(data)} bytes of the job were sent (cut included) "
-                                   f"but the printer did not answer afterwards ({exc}); it may have printed") from exc
+            after = self.send_job(data, "job (cut included)")
             if after is not None and not after.ready:
                 self.count("jobs_failed")
                 try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from ..base import Device
-from ..errors import CoverOpen, DeviceError, PaperOut, PrinterError, PrinterOffline, PrintInDoubt, ProtocolError
+from ..errors import CoverOpen, PaperOut, PrinterError, PrinterOffline, ProtocolError
 from ..status import DeviceStatus
 from ..url import DeviceURL
 from .render import render_zpl
@@ -55,17 +55,9 @@ class ZplPrinter(Device):
         with self._lock:
             self._raise_for(self.query(), self.url.raw)
             data = self.render(layout)
-            self.transport.write(data)
-            self.count("jobs")
-            self.count("bytes_out", len(data))
-            try:
-                # the answer comes once the printer has taken the label: on a serial line (or a
-                # serial adapter) at 115200 baud a 15 kB label takes 1.3 s
-                after = self.query(timeout=max(2.0, len(data) / 10_000))
-            except DeviceError as exc:        # timeout, no answer, garbage: the bytes are out
-                self.count("jobs_in_doubt")
-                raise PrintInDoubt(f"{self.url.raw}: all {len(data)} bytes of the label were sent but the "
-                                   f"printer did not answer afterwards ({exc}); it may have printed") from exc
+            # the answer comes once the printer has taken the label: on a serial line (or a
+            # serial adapter) at 115200 baud a 15 kB label takes 1.3 s
+            after = self.send_job(data, "label")
             if after["paper_out"] or after["head_up"] or after["paused"]:
                 self.count("jobs_failed")
                 self.transport.write(b"~JA")      # cancel all: nothing resumes by itself

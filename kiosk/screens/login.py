@@ -27,6 +27,14 @@ def staff_users(config, role: str) -> list[dict]:
     return [u for u in config.get("staff", "users") or [] if u.get("role") == role]
 
 
+def supervisor_logins(config) -> list[tuple[str, str]]:
+    """``(name, PIN hash)`` of each supervisor: their own logins, then the shared supervisor PIN."""
+    stored = [(u["name"], u["pin"]) for u in staff_users(config, "supervisor")]
+    if config.get("staff", "supervisor_pin"):
+        stored.append(("supervisor", config.get("staff", "supervisor_pin")))
+    return stored
+
+
 class LoginScreen(Screen):
     users = ListProperty([])            # names to choose from (per-staff logins), [] = a shared PIN
     chosen = StringProperty("")

@@ -16,7 +16,7 @@ from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from ..counter.base import ScanCatcher
+from ..screens.scan import ScanCatcher
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from kivy.app import App
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
-from ..counter.base import ScanCatcher
+from ..screens.scan import ScanCatcher
 
 log = logging.getLogger(__name__)
 

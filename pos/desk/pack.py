@@ -29,4 +29,8 @@ PACK = Pack(
     endpoints={"intake": "pos.desk.endpoint:intake"},
     server_tasks={"archive": "pos.desk.archive:render_pending"},
     demo="pos.desk.demo:seed_site",
+    posters="pos.desk.payments_bridge:POSTERS",
+    pages={"report": "pos.desk.pages:report", "report/chart/{name}.png": "pos.desk.pages:chart",
+           "report/pdf": "pos.desk.pages:pdf", "report/analysis": "pos.desk.pages:analysis",
+           "report/sign": "pos.desk.pages:sign", "intake-callers": "pos.desk.pages:intake_callers"},
 )

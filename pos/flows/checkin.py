@@ -33,7 +33,7 @@ from .payment_step import charge
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CheckinFlow", "DepositLimits", "ALREADY_ADMITTED"]
+__all__ = ["CheckinFlow", "DepositLimits", "AmountStep", "ALREADY_ADMITTED"]
 
 ALREADY_ADMITTED = "You are already admitted (inpatient number {number}). You can top up your deposit or see your daily fee list."
 
@@ -51,6 +51,26 @@ class DepositLimits:
         low = max(step, (suggested_fen // 2) // step * step)
         return cls(min_fen=low, max_fen=max(low, suggested_fen * 3), step_fen=step)
 
+    def clamp(self, fen: int) -> int:
+        return min(max(int(fen), self.min_fen), self.max_fen)
+
+
+class AmountStep:
+    """The deposit amount step that check-in and top-up share: whole steps up or down, or a typed
+    or preset amount, always kept within ``self.limits``."""
+
+    def adjust(self, steps: int) -> int:
+        """Raise or lower the deposit by whole steps, kept within the limits."""
+        self.expect("amount", "declined")
+        self.amount_fen = self.limits.clamp(self.amount_fen + steps * self.limits.step_fen)
+        return self.amount_fen
+
+    def set_amount(self, fen: int) -> int:
+        """A typed or preset amount, kept within the limits (whole steps are not required)."""
+        self.expect("amount", "declined")
+        self.amount_fen = self.limits.clamp(fen)
+        return self.amount_fen
+
 
 @dataclass
 class CheckinResult:
@@ -59,7 +79,7 @@ class CheckinResult:
     print_problems: list = field(default_factory=list)   # user messages (where to collect)
 
 
-class CheckinFlow(Flow):
+class CheckinFlow(AmountStep, Flow):
     initial = "identify"
     TRANSITIONS = {
         "identify": ("confirm", "no_notice", "amount", "already_admitted"),
@@ -125,20 +145,7 @@ class CheckinFlow(Flow):
         self.ward = self.site.hospital.ward(self.admission["ward_code"])
         self.amount_fen = int(self.notice["suggested_deposit_fen"])
         self.limits = DepositLimits.around(self.amount_fen)
-        self.amount_fen = min(max(self.amount_fen, self.limits.min_fen), self.limits.max_fen)
-
-    def adjust(self, steps: int) -> int:
-        """Raise or lower the deposit by whole steps, kept within the limits."""
-        self.expect("amount", "declined")
-        lim = self.limits
-        self.amount_fen = min(max(self.amount_fen + steps * lim.step_fen, lim.min_fen), lim.max_fen)
-        return self.amount_fen
-
-    def set_amount(self, fen: int) -> int:
-        """A typed or preset amount, kept within the limits (whole steps are not required)."""
-        self.expect("amount", "declined")
-        self.amount_fen = min(max(int(fen), self.limits.min_fen), self.limits.max_fen)
-        return self.amount_fen
+        self.amount_fen = self.limits.clamp(self.amount_fen)
 
     def pay(self, on_status=None):
         """Charge the deposit on the card terminal. Never sends an in-doubt attempt again."""

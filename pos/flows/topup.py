@@ -9,14 +9,14 @@
 from __future__ import annotations
 
 from .base import Flow
-from .checkin import DepositLimits
-from .lookup import current_admission, patient_name
+from .checkin import AmountStep, DepositLimits
+from .lookup import identify_stay, patient_name
 from .payment_step import charge
 
 __all__ = ["TopupFlow"]
 
 
-class TopupFlow(Flow):
+class TopupFlow(AmountStep, Flow):
     initial = "identify"
     TRANSITIONS = {
         "identify": ("amount", "not_admitted"),
@@ -42,27 +42,12 @@ class TopupFlow(Flow):
         self.new_balance_fen: int | None = None     # after the payment
 
     def identified(self, identity=None, inpatient_no: str | None = None) -> str:
-        self.expect("identify")
-        self.admission = current_admission(self.site.hospital, identity, inpatient_no)
-        if self.admission is None:
-            self.move("not_admitted")
+        if not identify_stay(self, identity, inpatient_no):
             return self.state
         self.balance = self.site.hospital.account(self.admission["inpatient_no"])
         self.patient_name = patient_name(self.site.hospital, self.admission)
         self.move("amount")
         return self.state
-
-    def adjust(self, steps: int) -> int:
-        self.expect("amount", "declined")
-        lim = self.limits
-        self.amount_fen = min(max(self.amount_fen + steps * lim.step_fen, lim.min_fen), lim.max_fen)
-        return self.amount_fen
-
-    def set_amount(self, fen: int) -> int:
-        """A typed or preset amount, kept within the limits (whole steps are not required)."""
-        self.expect("amount", "declined")
-        self.amount_fen = min(max(int(fen), self.limits.min_fen), self.limits.max_fen)
-        return self.amount_fen
 
     def pay(self, on_status=None):
         self.expect("amount", "declined")

@@ -118,6 +118,51 @@ class Discharged(msgspec.Struct):
     at: Text | None = None
 
 
+class TempAdmitted(msgspec.Struct):
+    patient_uid: Text
+    temp_no: Text
+    sex: Text
+    est_age: Annotated[int, msgspec.Meta(ge=0, le=130)]
+    staff: Text
+
+
+class Merged(msgspec.Struct):
+    from_uid: Text
+    to_uid: Text
+    staff: Text
+
+
+class GreenItem(msgspec.Struct):
+    inpatient_no: Text
+    kind: Text
+    staff: Text
+
+
+class GreenChase(msgspec.Struct):
+    inpatient_no: Text
+    kind: Text
+    staff: Text
+    method: Text
+    answer: Text
+
+
+class GreenOverride(msgspec.Struct):
+    inpatient_no: Text
+    supervisor: Text
+    reason: Text
+
+
+class BedsideFlag(msgspec.Struct):
+    inpatient_no: Text
+    unable: bool
+    nurse: Text
+
+
+class BedsideSession(msgspec.Struct):
+    session_id: Text
+    inpatient_no: Text
+
+
 _S = "pos.hospital.server:"
 _MONEY_IDS = ("entry_no", "receipt_no")
 _AT = ("at",)
@@ -174,6 +219,17 @@ DECLARED: tuple[Kind, ...] = (
     _plain("hospital.deposit.reversed", False, Reversal),
     _money("hospital.collection.received", "collection", False),
     Kind("hospital.discharged", False, Discharged, _S + "discharged", times=_AT),
+    # the green channel (pos.hospital.green): the unidentified patient, merges, items, chases, overrides
+    _plain("hospital.patient.temp_admitted", True, TempAdmitted, times=_AT),
+    _plain("hospital.patient.merged", True, Merged, times=_AT),
+    _plain("hospital.green_item.opened", True, GreenItem, times=_AT),
+    _plain("hospital.green_item.chased", True, GreenChase, times=_AT),
+    _plain("hospital.green.overridden", True, GreenOverride, times=_AT),
+    # the bedside discharge (pos.hospital.bedside): the ward opens, the counter joins, the bed settles
+    _plain("hospital.bedside.flagged", True, BedsideFlag, times=_AT),
+    _plain("hospital.bedside.opened", True, BedsideSession, times=_AT),
+    _plain("hospital.bedside.joined", True, BedsideSession, times=_AT),
+    _plain("hospital.bedside.settled", True, BedsideSession, times=_AT),
 )
 
 OFFLINE_SAFE = frozenset(k.name for k in DECLARED if k.offline)
