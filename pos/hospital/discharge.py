@@ -27,7 +27,7 @@ from .records import Payment
 from . import settlement_journal
 from .workflows import ADMISSION, DISCHARGE, RECEIPT, SETTLEMENT
 
-__all__ = ["PreSettlement", "order_discharge", "lock_charges", "unlock_charges", "schedule_discharge",
+__all__ = ["PreSettlement", "order_discharge", "lock_charges", "unlock_charges", "schedule_discharge", "request_discharge",
            "pre_settle", "settle", "cancel_settlement", "refund", "collect", "print_settlement_list",
            "discharge", "recover", "account", "discharge_state", "settlement", "SETTLE_LOOKUP_SQL", "LINES_SQL"]
 
@@ -109,7 +109,10 @@ def unlock_charges(svc, inpatient_no: str, nurse: str, reason: str = "") -> None
 
 
 def schedule_discharge(svc, inpatient_no: str, scheduled_for: str) -> dict:
-    """H-D3: tell the patient and the cashier in advance. Returns the notice for both."""
+    """H-D3: tell the patient and the cashier in advance. Returns the notice for both. The date is
+    checked first (:func:`check_discharge_date`: not in the past in the site's time zone, not
+    before the charge lock), so no caller can schedule a day that has gone."""
+    scheduled_for = check_discharge_date(svc, inpatient_no, scheduled_for)
     with svc.store.transaction() as tx:
         a = svc.admission(inpatient_no, tx)
         d = _dis(svc, tx, a)
@@ -122,6 +125,22 @@ def schedule_discharge(svc, inpatient_no: str, scheduled_for: str) -> dict:
             "notify": ["patient", "cashier"], "charges_total_fen": charges_total(svc.conn, a["id"])}
 
 
+def _future_day(svc, inpatient_no: str, when: str):
+    """``when`` (``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM``, site time) as a date, not before today in
+    the site's time zone; raises BadInput ``bad_date`` or ``date_past``."""
+    import datetime as _dt
+
+    try:
+        day = _dt.date.fromisoformat(when.strip()[:10])
+        if len(when.strip()) > 10:
+            _dt.datetime.fromisoformat(when.strip())
+    except (ValueError, AttributeError):
+        raise BadInput(f"not a date: {when!r}", code="bad_date") from None
+    if day < _dt.date.fromisoformat(svc.today()):
+        raise BadInput(f"{inpatient_no}: {when} is in the past", code="date_past")
+    return day
+
+
 def check_discharge_date(svc, inpatient_no: str, scheduled_for: str) -> str:
     """H-D3 at the ward: the scheduled discharge (``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM``, site
     time) is not before today and not before the day the charges were locked. Returns the date;
@@ -129,14 +148,7 @@ def check_discharge_date(svc, inpatient_no: str, scheduled_for: str) -> str:
     import datetime as _dt
     import zoneinfo
 
-    try:
-        day = _dt.date.fromisoformat(scheduled_for.strip()[:10])
-        if len(scheduled_for.strip()) > 10:
-            _dt.datetime.fromisoformat(scheduled_for.strip())
-    except ValueError:
-        raise BadInput(f"not a date: {scheduled_for!r}", code="bad_date") from None
-    if day < _dt.date.fromisoformat(svc.today()):
-        raise BadInput(f"{inpatient_no}: {scheduled_for} is in the past", code="date_past")
+    day = _future_day(svc, inpatient_no, scheduled_for)
     a = svc.admission(inpatient_no)
     d = svc._discharge_row(svc.conn, a["id"])
     locked = d and svc.conn.execute("SELECT max(at) FROM hosp_transitions WHERE entity = 'discharge' AND "
@@ -147,6 +159,36 @@ def check_discharge_date(svc, inpatient_no: str, scheduled_for: str) -> str:
         if day < lock_day:
             raise BadInput(f"{inpatient_no}: {scheduled_for} is before the lock ({lock_day})", code="date_before_lock")
     return scheduled_for.strip()
+
+
+def request_discharge(svc, inpatient_no: str, wanted_for: str | None = None) -> dict:
+    """H-D3: the patient asks at the kiosk for a scheduled discharge (``wanted_for``: the day they
+    would like, site time, not in the past; or None). The request is offline-safe
+    (``hospital.discharge.requested``); every ward station pulls it and shows it until the
+    discharge is scheduled. The admission is this device's own or one it pulled; one that is
+    discharged or already scheduled is refused."""
+    from . import views
+
+    a = row(svc.conn, "SELECT * FROM hosp_admissions WHERE inpatient_no = ?", (inpatient_no,))
+    known = views.pulled_admission(svc.conn, inpatient_no)
+    if a is None and known is None:
+        raise HospitalNotFound(f"no admission {inpatient_no!r}")
+    d = a and svc._discharge_row(svc.conn, a["id"])
+    if (a and a["state"] == "discharged") or (known and known["discharged_at"]):
+        raise HospitalTransitionError(f"{inpatient_no}: already discharged")
+    if (d and d["scheduled_for"]) or (known and known["scheduled_for"]):
+        raise HospitalTransitionError(f"{inpatient_no}: the discharge is scheduled already")
+    if wanted_for:
+        wanted_for = _future_day(svc, inpatient_no, wanted_for).isoformat()
+    from .projections import record_discharge_request
+
+    name = svc._patient(svc.conn, a["patient_id"])["name"] if a else None
+    req = {"inpatient_no": inpatient_no, "ward_code": (a or known)["ward_code"] or None, "wanted_for": wanted_for or None,
+           "name": name, "at": svc.now()}
+    with svc.store.transaction() as tx:
+        tx.emit("hospital.discharge.requested", req)
+        record_discharge_request(tx, req)              # this device shows it before its own event comes back
+    return req
 
 
 def _identity(svc, conn, a: dict) -> dict:

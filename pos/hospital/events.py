@@ -72,6 +72,20 @@ class Scheduled(msgspec.Struct):
     scheduled_for: Text
 
 
+class DischargeRequested(msgspec.Struct):
+    inpatient_no: Text
+    ward_code: Text | None = None
+    wanted_for: Text | None = None
+    at: Text | None = None
+
+
+class PhotoTaken(msgspec.Struct):
+    inpatient_no: Text
+    sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+    jpeg_b64: Annotated[str, msgspec.Meta(min_length=8, max_length=64_000)]   # pos.hospital.photos.MAX_JPEG
+    taken_at: Text | None = None
+
+
 class BedAssigned(msgspec.Struct):
     inpatient_no: Text
     ward_code: Text
@@ -186,6 +200,10 @@ DECLARED: tuple[Kind, ...] = (
     _plain("hospital.discharge.ordered", True),
     Kind("hospital.discharge.scheduled", True, Scheduled, _S + "discharge_scheduled"),
     _plain("hospital.settlement_list.printed", True),
+    # the patient asks at the kiosk for a scheduled discharge; every ward station pulls it
+    _plain("hospital.discharge.requested", True, DischargeRequested, times=_AT),
+    # the kiosk's check-in photo, the JPEG in the payload (pos.hospital.photos)
+    _plain("hospital.photo.taken", True, PhotoTaken, times=("taken_at",)),
     # need the server
     Kind("hospital.bed.assigned", False, BedAssigned, _S + "bed_assigned", times=_AT, prefetch=_S + "bed_claim"),
     _plain("hospital.charges.locked", False),
