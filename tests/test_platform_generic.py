@@ -125,3 +125,36 @@ def test_the_it_page_of_a_site_without_the_hospital_shows_none_of_it(tmp_path):
             server.stop()
     finally:
         packs.enable(None)
+
+
+def test_a_site_without_the_hospital_serves_no_fhir_resources_and_runs_no_hl7_engine(tmp_path):
+    """The FHIR facade and the HL7 v2 engine take their site part from the active packs: a server
+    running only the test pack answers the facade's metadata with no resource type and a read with
+    a FHIR OperationOutcome 404 (parsed by fhir.resources), and there is no HL7 v2 hooks module."""
+    import httpx
+    import pytest
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+    from fhir.resources.R4B.operationoutcome import OperationOutcome
+
+    from pos import packs
+    from sync.server import his
+
+    from .sync_support import ADMIN_TOKEN, ThreadServer
+    packs.enable(["tests.sitepack_demo.pack:PACK"])
+    try:
+        with pytest.raises(LookupError, match="hl7v2"):
+            his.hooks()
+        server = ThreadServer(f"sqlite:///{tmp_path / 'server.sqlite'}")
+        try:
+            auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            meta = CapabilityStatement.model_validate_json(httpx.get(server.url + "/fhir/metadata").content)
+            assert meta.rest[0].resource is None or meta.rest[0].resource == []
+            r = httpx.get(server.url + "/fhir/Encounter/ZY1/$everything", headers=auth)
+            assert r.status_code == 404 and r.headers["content-type"].startswith("application/fhir+json")
+            assert OperationOutcome.model_validate_json(r.content).issue[0].code == "not-found"
+            assert httpx.get(server.url + "/fhir/Patient/x", headers=auth).status_code == 404
+        finally:
+            server.stop()
+    finally:
+        packs.enable(None)
+    assert his.hooks().__name__ == "pos.hospital.his_interface"        # every installed pack again
