@@ -53,7 +53,9 @@ What a pack declares (all optional but the name)
       to the pack's commands (``"hl7v2"``: the central server's HL7 v2 / MLLP engine,
       ``sync.server.his``, frames, stores and acknowledges; the module plans each message into
       commands, checks them, and follows the command log for what goes back; e.g. the hospital pack's
-      ``pos.hospital.his_interface``). Plain Python over a database cursor, no network.
+      ``pos.hospital.his_interface``). Plain Python over a database cursor, no network. The engine's
+      tables (``his_inbound``, ``his_outbound``, ``his_state``) come from the pack's server migrations
+      (e.g. the hospital's ``pos.hospital.his_schema``).
     * ``fhir``: dotted path of the module whose ``TYPES``, ``resource(cur, type, id)``,
       ``everything(cur, id)`` and ``NotFound`` the server's read-only FHIR facade (``/fhir/...``) serves.
     * ``server_tasks``: name -> dotted path of ``fn(backend)``: work the central server runs every few
