@@ -158,3 +158,16 @@ def test_a_site_without_the_hospital_serves_no_fhir_resources_and_runs_no_hl7_en
     finally:
         packs.enable(None)
     assert his.hooks().__name__ == "pos.hospital.his_interface"        # every installed pack again
+
+
+def test_the_interface_section_speaks_the_packs_words():
+    """The HL7 v2 engine's IT-page words are generic; the hospital pack's hooks name a visit its way."""
+    from pos import packs
+    from sync.server import his
+    assert his.labels("zh-Hans")["visit"] == "住院号" and his.labels("zh-Hant")["visit"] == "住院號"
+    assert his.LABELS["zh-Hans"]["visit"] == "就诊号" and his.labels("xx") == his.labels("zh-Hans")
+    packs.enable(["tests.sitepack_demo.pack:PACK"])
+    try:
+        assert his.labels("zh-Hant") == his.LABELS["zh-Hant"]
+    finally:
+        packs.enable(None)

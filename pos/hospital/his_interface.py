@@ -15,7 +15,10 @@ from .his_inbound import plan as _plan
 from .his_outbound import OUTBOUND_KINDS, ack, outbound
 
 __all__ = ["Refused", "Held", "parse", "component", "header", "ack", "load_mapping", "plan", "applied", "follow",
-           "HisMapping"]
+           "HisMapping", "LABELS"]
+
+#: the IT page's interface section in the hospital's words (over the engine's, ``sync.server.his``)
+LABELS = {"zh-Hans": {"visit": "住院号"}, "zh-Hant": {"visit": "住院號"}, "en": {"visit": "Visit"}}
 
 _VISIT = ("visit", "notice_no", "patient_id", "inpatient_no", "state", "ward", "bed")
 

@@ -380,12 +380,12 @@ def from_options(backend, listen: str, mapping: str | None = None, endpoint: str
 LABELS = {
     "zh-Hans": {"title": "接口（HIS）", "state": "连接", "listening": "监听中", "peers": "已连接 {n} 个", "off": "未启用",
                 "last_in": "最近收到", "last_out": "最近发出", "queue": "暂存或出错的消息", "control_id": "消息号",
-                "type": "类型", "visit": "住院号", "status": "状态", "reason": "原因", "at": "时间",
+                "type": "类型", "visit": "就诊号", "status": "状态", "reason": "原因", "at": "时间",
                 "resend": "重发", "held": "等待前序消息", "flagged": "等待超时", "error": "出错", "queued": "待发送",
                 "direction_in": "收", "direction_out": "发", "dropped": "中途断开 {n} 次", "none": "无"},
     "zh-Hant": {"title": "介面（HIS）", "state": "連線", "listening": "監聽中", "peers": "已連線 {n} 個", "off": "未啟用",
                 "last_in": "最近收到", "last_out": "最近發出", "queue": "暫存或出錯的訊息", "control_id": "訊息號",
-                "type": "類型", "visit": "住院號", "status": "狀態", "reason": "原因", "at": "時間",
+                "type": "類型", "visit": "就診號", "status": "狀態", "reason": "原因", "at": "時間",
                 "resend": "重發", "held": "等待前序訊息", "flagged": "等待逾時", "error": "出錯", "queued": "待發送",
                 "direction_in": "收", "direction_out": "發", "dropped": "中途斷開 {n} 次", "none": "無"},
     "en": {"title": "Interfaces (HIS)", "state": "Connection", "listening": "listening", "peers": "{n} connected",
@@ -411,4 +411,10 @@ def page_context(settings) -> dict:
 
 
 def labels(lang: str) -> dict:
-    return LABELS.get(lang, LABELS["zh-Hans"])
+    """The section's words, with the hooks' own ``LABELS`` over them (the pack's name for a visit, say)."""
+    lang = lang if lang in LABELS else "zh-Hans"
+    try:
+        own = getattr(hooks(), "LABELS", {})
+    except LookupError:
+        own = {}
+    return {**LABELS[lang], **own.get(lang, {})}
