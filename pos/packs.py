@@ -49,6 +49,15 @@ What a pack declares (all optional but the name)
       ``fn`` is plain Python (no web framework) and runs in the server's thread pool;
       ``page.render(template, **context)`` renders the pack's Jinja2 template (``templates/`` beside
       the handler's module, which may extend the IT page's ``base.html``).
+    * ``interfaces``: protocol -> dotted path of the module that maps a standard interface's messages
+      to the pack's commands (``"hl7v2"``: the central server's HL7 v2 / MLLP engine,
+      ``sync.server.his``, frames, stores and acknowledges; the module plans each message into
+      commands, checks them, and follows the command log for what goes back; e.g. the hospital pack's
+      ``pos.hospital.his_interface``). Plain Python over a database cursor, no network. The engine's
+      tables (``his_inbound``, ``his_outbound``, ``his_state``) come from the pack's server migrations
+      (e.g. the hospital's ``pos.hospital.his_schema``).
+    * ``fhir``: dotted path of the module whose ``TYPES``, ``resource(cur, type, id)``,
+      ``everything(cur, id)`` and ``NotFound`` the server's read-only FHIR facade (``/fhir/...``) serves.
     * ``server_tasks``: name -> dotted path of ``fn(backend)``: work the central server runs every few
       seconds in a thread of its own (``sync.server.tasks``), outside any request (e.g. rendering
       archive copies of closed orders).
@@ -153,6 +162,8 @@ class Pack:
     commands: tuple[str, ...] = ()          # command-line modules, each with register(subparsers, parents)
     recover: str = ""                       # dotted path of fn(site): on start-up, finish what a crash left half-done
     pages: dict[str, str] = field(default_factory=dict)   # path -> dotted path of fn(PageRequest) -> PageResponse
+    interfaces: dict[str, str] = field(default_factory=dict)  # protocol -> module of its message hooks (below)
+    fhir: str = ""                          # module of the pack's read-only FHIR resources (below)
 
 
 @dataclass

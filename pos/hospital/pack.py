@@ -68,4 +68,6 @@ PACK = Pack(
     posters="pos.hospital.payments_bridge:POSTERS",
     demo="pos.hospital.demo:seed_site",
     recover="pos.hospital.site:recover",
+    interfaces={"hl7v2": "pos.hospital.his_interface"},
+    fhir="pos.hospital.fhir_view",
 )
