@@ -170,3 +170,41 @@ def test_the_count_split():
     assert split_count(0) == {}
     with pytest.raises(ValueError):
         split_count(22055)
+
+
+def test_the_printer_down_says_so_and_the_cash_is_kept(tmp_path):
+    """A printer that is not there: the cash and the payment are recorded all the same, and the
+    screen says the receipt did not print (the print journal keeps the job for a reprint)."""
+    from kiosk.launch import demo_config_path
+
+    store_path = tmp_path / "down.sqlite"
+    store = Store(store_path)
+    no = _awaiting_payment(DeskService(store), "1-0101", "预约家庭深度保洁", "paid.cleaning", 12000)
+    store.close()
+    config = load_config(demo_config_path())
+    config.values["devices"] = {"receipt_printer": "escpos+tcp://127.0.0.1:9?profile=cn80"}    # nobody listens
+    ui = start_app("desk", config=config, store_path=str(store_path), language="en")
+    try:
+        ui.settle()
+        ui.tap(ui.screen().ids.to_cash)
+        ui.settle()
+        s = ui.screen()
+        s.ids.me.text = "Zhang"
+        ui.tap(s.ids.open_shift)
+        assert "opening float" in s.message
+        _type(ui, s, "0")
+        ui.tap(s.ids.open_shift)
+        assert "¥0.00" in s.message
+        ui.tap(s.rows[no])
+        ui.tap(s.ids.take)                                    # nothing typed: said what to do
+        assert s.message == "Type the cash given on the keypad."
+        _type(ui, s, "120")
+        ui.tap(s.ids.take)
+        ui.wait(lambda: not s.busy and s.message.startswith("Paid"), timeout=60, what="the cash payment")
+        assert "did not print" in s.message and "¥0.00" in s.message      # exact cash: no change
+        desk, cash = ui.app.site_services.desk, ui.app.site_services.cash
+        assert desk.order(no)["state"] == "follow_up"
+        assert cash.expected_fen(cash.shift("desk")["shift_id"]) == 12000
+        assert not s.last_receipt.drawer_opened                # the drawer is opened by key
+    finally:
+        stop_app(ui)

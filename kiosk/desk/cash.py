@@ -281,7 +281,13 @@ class DeskCashScreen(Says, Screen):
 
     # -- what is shown -----------------------------------------------------------------------------
     def shift(self) -> dict | None:
-        return self.cash._open_shift_row(CASHIER)
+        """The desk's open cash shift, or None."""
+        from pos.errors import NotFound
+
+        try:
+            return self.cash.shift(CASHIER)
+        except NotFound:
+            return None
 
     def refresh(self) -> None:
         app = App.get_running_app()
@@ -378,20 +384,25 @@ class DeskCashScreen(Says, Screen):
         self.figures()
 
     # -- the shift ------------------------------------------------------------------------------------
+    def _keypad_for(self, mode: str) -> int | None:
+        """The first tap turns the keypad to ``mode`` (the float, the count) and says what to type;
+        the next one gives the amount typed (fen), once the person's name is there."""
+        if self.mode != mode:
+            self.mode, self.typed = mode, ""
+            self.say(HINTS[mode])
+            self.figures()
+            return None
+        if self._name_or_say() is None:
+            return None
+        return self._typed_or_say()
+
     def open_shift(self) -> None:
         from pos.errors import DomainError
 
         if self.shift() is not None:
             self.say("The desk's cash shift is already open.")
             return
-        if self.mode != "float":
-            self.mode, self.typed = "float", ""
-            self.say(HINTS["float"])
-            self.figures()
-            return
-        if self._name_or_say() is None:
-            return
-        fen = self._typed_or_say()
+        fen = self._keypad_for("float")
         if fen is None:
             return
         try:
@@ -414,14 +425,7 @@ class DeskCashScreen(Says, Screen):
         if sh is None:
             self.say("No cash shift open at the desk.")
             return
-        if self.mode != "count":
-            self.mode, self.typed = "count", ""
-            self.say(HINTS["count"])
-            self.figures()
-            return
-        if self._name_or_say() is None:
-            return
-        fen = self._typed_or_say()
+        fen = self._keypad_for("count")
         if fen is None:
             return
         try:
