@@ -201,7 +201,7 @@ def test_the_printer_down_says_so_and_the_cash_is_kept(tmp_path):
         _type(ui, s, "120")
         ui.tap(s.ids.take)
         ui.wait(lambda: not s.busy and s.message.startswith("Paid"), timeout=60, what="the cash payment")
-        assert "did not print" in s.message and "¥0.00" in s.message      # exact cash: no change
+        assert "did not print" in s.message and "kept for a reprint" in s.message and "Give back ¥0.00" in s.message
         desk, cash = ui.app.site_services.desk, ui.app.site_services.cash
         assert desk.order(no)["state"] == "follow_up"
         assert cash.expected_fen(cash.shift("desk")["shift_id"]) == 12000

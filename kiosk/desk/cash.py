@@ -490,7 +490,7 @@ class DeskCashScreen(Says, Screen):
                      receipt.change_fen, receipt.receipt_no)
             self.say("Paid {amount} in cash for {no}. Give back {change}. Receipt {receipt}." if printed else
                      "Paid {amount} in cash for {no}. Give back {change}. The receipt did not print; "
-                     "reprint it from the print queue.", amount=app.money(receipt.amount_fen), no=no,
+                     "it is kept for a reprint.", amount=app.money(receipt.amount_fen), no=no,
                      change=app.money(receipt.change_fen), receipt=receipt.receipt_no)
             self.refresh()
 
