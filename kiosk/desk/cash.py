@@ -85,7 +85,7 @@ KV = """
                 text: app.t("Cash at the desk", app.lang)
             CashInput:
                 id: me
-                size_hint_x: 0.22
+                size_hint_x: 0.18
                 hint_text: app.t("Your name", app.lang)
             SecondaryButton:
                 id: lang_hans
@@ -101,7 +101,7 @@ KV = """
                 on_release: app.set_language("zh-Hant")
             SecondaryButton:
                 id: lang_en
-                size_hint_x: 0.1
+                size_hint_x: 0.13
                 font_size: 16 * app.scale
                 text: app.fx("English", app.lang)
                 on_release: app.set_language("en")
