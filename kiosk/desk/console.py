@@ -31,6 +31,7 @@ ERRORS = {
     "not_allowed": _("This step does not fit the order's state."),
     "follow_up_before_qc": _("A follow-up needs a passed QC first."),
 }
+PAID_MSGIDS = {"cash": _("{amount} paid in cash"), "card": _("{amount} paid by card")}
 CHANNEL_MSGIDS = {"hotline": _("Hotline"), "service_desk": _("Walk-in")}
 STATE_MSGIDS = {"received": _("New order"), "classified": _("Classified"), "dispatched": _("Dispatched"),
                 "in_progress": _("In progress"), "deferred": _("Deferred"), "completed": _("Completed"),
@@ -77,6 +78,12 @@ KV = """
                 font_size: 18 * app.scale
                 text: app.t("QC and follow-up", app.lang)
                 on_release: app.go("desk_qc")
+            OButton:
+                id: to_cash
+                size_hint_x: 0.22
+                font_size: 18 * app.scale
+                text: app.t("Cash", app.lang)
+                on_release: app.go("desk_cash")
             SecondaryButton:
                 id: lang_hans
                 size_hint_x: 0.12
@@ -328,8 +335,12 @@ class DeskConsoleScreen(Says, Screen):
         self.tick()
         fin = self.ids.finance
         fin.clear_widgets()
-        for f in self.desk.finance_queue():
+        for f in self.desk.finance_queue("all"):
+            if f["state"] == "cancelled":
+                continue
             amount = app.money(f["amount_fen"]) if f["amount_fen"] is not None else app.t("amount to be set", app.lang)
+            if f["state"] == "charged":     # paid: how, so the finance staff see it settled
+                amount = app.t(PAID_MSGIDS.get(f["pay_method"], PAID_MSGIDS["card"]), amount=app.money(f["paid_fen"]))
             row = Factory.OLabel(size_hint_y=None, height=28 * app.scale,
                                  text=app.fx(f"{f['order_no']}  {f['unit'] or ''}  ", app.lang) + amount)
             row.font_size = 16 * app.scale
