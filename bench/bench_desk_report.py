@@ -2,6 +2,11 @@
 aggregates of the same figures in the same run (goal ≤ 1.5×), and the archive's rendering time
 per order (PDF/A-3b with WeasyPrint).
 
+The report measured is the server's (:func:`pos.desk.report_sql.monthly_sql`, what the report page
+shows): the database aggregates the transition log, seven grouped queries per month, Python only
+over their grouped rows. The fold of the whole event log (:func:`pos.desk.report.monthly`, the
+device-side report from any copy of the log) is measured beside it, cold and warm.
+
 The month's log is generated in-process with the shapes the server logs (``desk.order.received``
 and one ``desk.order.<event>`` per transition with ``to_state`` and ``version``) and written to
 a server database (SQLite, the server's own schema) twice over: as the event log (``events``) and
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sqlite3
 import sys
@@ -100,6 +106,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from pos.desk.report import Folder, month_bounds, monthly
+    from pos.desk.report_sql import monthly_sql
     from sync.server import open_backend
     from sync.server.service import read_events
     from tests.test_desk_report import check, independent
@@ -144,8 +151,15 @@ def main(argv=None) -> int:
     def bare():
         return [independent(backend, *month_bounds(m, "Asia/Shanghai")) for m in ("2026-11", "2026-10")]
 
-    samples_r, samples_w, samples_b = [], [], []
+    def server_report():
+        with backend.tx() as cur:
+            return monthly_sql(cur, "2026-11")
+
+    samples_r, samples_w, samples_b, samples_s = [], [], [], []
     for _ in range(3):                                   # interleaved: all see the same machine load
+        t0 = time.perf_counter()
+        s_rep = server_report()
+        samples_s.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         r, folder = report()
         samples_r.append(time.perf_counter() - t0)
@@ -155,11 +169,13 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         x = bare()
         samples_b.append(time.perf_counter() - t0)
-    for got in (r, w):
+    for got in (r, w, s_rep):
         check(got["current"], x[0])
         check(got["previous"], x[1])
-    tr, tw, tb = min(samples_r), min(samples_w), min(samples_b)
-    print(f"cold {tr:.2f} s, warm {tw:.2f} s, bare SQL {tb:.2f} s, ratios {tr / tb:.2f} {tw / tb:.2f}", flush=True)
+    assert s_rep == r
+    tr, tw, tb, ts = min(samples_r), min(samples_w), min(samples_b), min(samples_s)
+    print(f"server report (SQL) {ts:.2f} s, fold cold {tr:.2f} s, warm {tw:.2f} s, bare SQL {tb:.2f} s, "
+          f"ratios {ts / tb:.2f} {tr / tb:.2f} {tw / tb:.2f}", flush=True)
 
     from pos.desk.archive import order_history, render_order
     with backend.tx() as cur:
@@ -173,26 +189,34 @@ def main(argv=None) -> int:
     per = (time.perf_counter() - t0) / len(hist)
     print(f"archive {per * 1000:.0f} ms per order", flush=True)
     backend.close()
+    load = os.getloadavg()[0]
     if not args.no_write:
         write_section("desk_report", f"""## Desk: monthly report and archive (`bench/bench_desk_report.py`)
 
-The monthly report from the event log ({args.orders:,} orders this month, {prev_n:,} the month before,
-{len(events):,} events read through the server's pull query, parsed, folded, both months counted),
-against the bare SQL aggregates of the same figures over the server's desk tables (the test's
-independent computation), best of 3 each, interleaved, SQLite. The figures agree.
+The monthly report of {args.orders:,} orders this month ({prev_n:,} the month before,
+{len(events):,} events in the log), both months counted, against the bare SQL aggregates of the
+same figures over the server's desk tables (the test's independent computation), best of 3 each,
+interleaved, SQLite. Every figure agrees (checked in the bench, as in the test).
 
 | monthly report, {args.orders:,} orders | time | bare SQL aggregates | ratio | goal |
 |---|---|---|---|---|
-| warm: the fold kept (`pos.desk.report.Folder`), new events only | {tw:.2f} s | {tb:.2f} s | **{tw / tb:.2f}×** | ≤ 1.5× |
-| cold: the whole log read, parsed and folded | {tr:.2f} s | {tb:.2f} s | **{tr / tb:.2f}×** | (not met) |
+| the server's report (`pos.desk.report_sql`, the report page's): grouped SQL over the transition log | {ts:.2f} s | {tb:.2f} s | **{ts / tb:.2f}×** | ≤ 1.5× |
+| the fold kept (`pos.desk.report.Folder`), new events only | {tw:.2f} s | {tb:.2f} s | {tw / tb:.2f}× | |
+| the fold of the whole log, read through the pull query, parsed, folded | {tr:.2f} s | {tb:.2f} s | {tr / tb:.2f}× | |
 
-The warm report is the like-for-like figure: the SQL baseline reads tables the server's handlers
-keep up to date batch by batch, and the kept fold is the report's equivalent. A cold report (a new
-report process, or a month far back) replays the log: about {(tr - tw) / max(tr, 1e-9) * 100:.0f} % of
-its time is reading, parsing and folding {len(events):,} events.
+What made the server's report fast (it was the cold fold, 2.56×): no pass over the event log in
+Python (no parsing of {len(events):,} JSON payloads, no per-order or per-event Python); the
+database groups the month's rows (one query for the month's orders by channel, kind, category,
+cause and quarter hour; one for the backlog at the month's end; one for the month's transitions by
+event, assignee, rating and state; the first dispatch and completion per order through the
+transitions' `(order_no, at)` index), and Python only adds up a few hundred grouped rows. The
+fold stays the device's report over any copy of the log.
 
 Archive: one closed order with its history rendered as PDF/A-3b (WeasyPrint, CJK font embedded,
-history attached): **{per * 1000:.0f} ms** per order (mean of {len(hist)}, after one warm-up).""")
+history attached): **{per * 1000:.0f} ms** per order (mean of {len(hist)}, after one warm-up).
+
+The machine's load average during the run was {load:.1f} (its cores shared with other work): the
+absolute times move with it, the ratios are of measurements interleaved in the same run.""")
     return 0
 
 

@@ -7,7 +7,8 @@ URL format::
 
 Frames are decoded with OpenCV's QRCodeDetector, falling back to zxing-cpp (``engine=auto``).
 The result is an identity with ``source: evoucher`` and the token; the insurance gateway turns
-the token into a person later.
+the token into a person later. :meth:`CameraScanner.take_photo` takes a still JPEG instead (the
+kiosk's check-in photo).
 """
 
 from __future__ import annotations
@@ -111,6 +112,33 @@ class CameraScanner(Device):
                     time.sleep(0.02)
 
     _frame = read_frame          # the name kiosk/selftest.py used before read_frame existed
+
+    def take_photo(self, max_side: int = 320, quality: int = 75, timeout: float = 3.0) -> bytes:
+        """A still photo (a person at a kiosk): the next frame, scaled down so that its long side is
+        at most ``max_side`` pixels, as JPEG bytes (OpenCV's encoder, ``quality`` 1-100). Raises
+        DeviceTimeout when the camera gives no frame within ``timeout`` seconds."""
+        import cv2
+
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self.read_frame()
+            if frame is not None:
+                break
+            if self._closed.is_set() or time.monotonic() >= deadline:
+                raise DeviceTimeout(f"{self.url.raw}: no frame for a photo within {timeout:g} s",
+                                    user_message="The camera is not working. Please ask at the counter.")
+            time.sleep(0.02)
+        h, w = frame.shape[:2]
+        scale = min(1.0, max_side / max(h, w))
+        if scale < 1.0:
+            frame = cv2.resize(frame, (max(1, round(w * scale)), max(1, round(h * scale))),
+                               interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".jpg", frame, [int(cv2.IMWRITE_JPEG_QUALITY), int(quality)])
+        if not ok:
+            raise DeviceTimeout(f"{self.url.raw}: the frame could not be encoded as JPEG")
+        self.count("photos")
+        log.info("%s: photo taken (%dx%d, %d bytes)", self.url.raw, frame.shape[1], frame.shape[0], len(buf))
+        return buf.tobytes()
 
     def status(self) -> DeviceStatus:
         try:

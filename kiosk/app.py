@@ -176,9 +176,14 @@ class OnestopApp(App):
             self._services.printing.recover()
         except Exception:  # noqa: BLE001 - the front must still start; the technician sees the log
             log.exception("print journal recovery failed")
-        if self.demo_world is not None:
-            from pos import packs
+        from pos import packs
 
+        for pack, recover in packs.hooks("recover"):   # e.g. a settlement cut off by a crash
+            try:
+                log.info("%s pack recovery: %s", pack.name, recover(self._services))
+            except Exception:  # noqa: BLE001 - what is left stays recorded; the next start tries again
+                log.exception("%s pack recovery failed; it is tried again at the next start", pack.name)
+        if self.demo_world is not None:
             for _pack, seed in packs.hooks("demo"):
                 seed(self._services)
         return store

@@ -13,8 +13,16 @@ The pattern (docs/payments.md has it for card payments):
 5. at start and before the next call, every row still in an active state is **recovered**: the
    other side is asked what happened, and the row ends as it says, or goes to a person.
 
+:meth:`IntentJournal.attempt` runs steps 3-5 for a call that has no progress of its own (an
+insurance settlement, a fapiao request): the call, then ``record`` of its result; a call that
+may have reached the other side (``in_doubt`` errors) is handed to ``resolve`` at once, a refused
+one to ``fail``. :meth:`IntentJournal.recover` is step 5 over every unfinished row. A pack keeps
+its own table, state names, event log and outbox payloads (``JournalSpec.log_event``,
+``JournalSpec.payload``, ``also``); the journal keeps the order of the commits.
+
 Every state change writes the row, a row in the events table and an outbox command
-``<prefix>.<state>`` in one transaction. Which of those commits are flushed to the disk is the
+``<prefix>.<state>`` in one transaction, the command after those of the domain change made with
+it (``also``: a booked deposit comes before the payment's ``posted``). Which of those commits are flushed to the disk is the
 spec's ``lazy`` set: a state in it is committed with ``durable=False`` (see
 :meth:`pos.store.Store.transaction`). That is safe because a power cut loses only a *suffix* of
 the commits: a lost lazy state leaves the row in the state before it, which recovery already
@@ -28,7 +36,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, TypeVar
 
 from .errors import InvalidTransition, NotFound
 from .ids import utcnow_iso
@@ -37,6 +45,11 @@ from .store import Store, Tx
 __all__ = ["JournalSpec", "IntentJournal"]
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+#: ``also(tx, row)``: the domain change committed with a state change; a dict it returns is added
+#: to the outbox payload
+Also = Callable[[Tx, dict], "dict | None"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,17 @@ class JournalSpec:
     lazy: frozenset[str] = frozenset()           # states committed without a flush
     emit_fields: tuple[str, ...] = ()            # row columns carried in the outbox payload
     clean: Callable[[dict], dict] = field(default=lambda fields: fields)   # filters written fields
+    #: writes one state change to the pack's own log instead of the ``events`` table:
+    #: ``log_event(tx, row, from_state, to_state, at, detail)``
+    log_event: Callable[[Tx, dict, str | None, str, str, str | None], None] | None = None
+    #: the outbox payload of ``<prefix>.<state>`` from the row (default: ``emit_fields`` and the
+    #: state); what ``also`` returns (a dict) is added to it
+    payload: Callable[[dict, str], dict] | None = None
+    updated_at: str | None = "updated_at"        # the column stamped on every change (None: none)
+    #: the states whose change is an outbox command (None: every state); a pack whose other
+    #: devices need only the end (a fapiao issued) names just that
+    outbox: frozenset[str] | None = None
+    error: type[Exception] = InvalidTransition   # raised for a transition the machine refuses
 
     @property
     def active_sql(self) -> str:
@@ -65,9 +89,10 @@ class JournalSpec:
 
 
 class IntentJournal:
-    def __init__(self, store: Store, spec: JournalSpec):
+    def __init__(self, store: Store, spec: JournalSpec, now: Callable[[], str] = utcnow_iso):
         self.store = store
         self.spec = spec
+        self.now = now
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, key: str) -> dict:
@@ -90,51 +115,114 @@ class IntentJournal:
         return self.rows(self.spec.active_sql + (f" AND {where}" if where else ""), params)
 
     def events(self, key: str) -> list[tuple[str | None, str]]:
+        """(from_state, to_state) of one row, in order (the ``events`` table)."""
         sp = self.spec
         return [tuple(r) for r in self.store.conn.execute(
             f"SELECT from_state, to_state FROM {sp.events} WHERE {sp.key} = ? ORDER BY id", (key,))]
 
     # -- writes --------------------------------------------------------------------------
-    def emit(self, tx: Tx, row: dict, state: str) -> None:
-        payload = {k: row.get(k) for k in self.spec.emit_fields}
-        payload["state"] = state
-        tx.emit(f"{self.spec.prefix}.{state}", payload)
+    def emit(self, tx: Tx, row: dict, state: str, extra: dict | None = None) -> None:
+        if self.spec.outbox is not None and state not in self.spec.outbox:
+            return
+        if self.spec.payload is not None:
+            payload = self.spec.payload(row, state)
+        else:
+            payload = {k: row.get(k) for k in self.spec.emit_fields}
+            payload["state"] = state
+        tx.emit(f"{self.spec.prefix}.{state}", {**payload, **(extra or {})})
 
     def durable(self, state: str) -> bool:
         return state not in self.spec.lazy
 
-    def begin(self, row: dict, also: Callable[[Tx, dict], None] | None = None) -> dict:
-        """Record a new intent (``row`` holds its key, its first state and created_at)."""
-        sp, state = self.spec, row["state"]
-        with self.store.transaction(durable=self.durable(state)) as tx:
-            tx.insert(sp.table, row)
-            tx.insert(sp.events, {sp.key: row[sp.key], "at": row["created_at"], "from_state": None,
-                                  "to_state": state, "detail": None})
-            self.emit(tx, row, state)
-            if also is not None:
-                also(tx, row)
+    def _log(self, tx: Tx, row: dict, frm: str | None, to: str, at: str, detail: str | None) -> None:
+        sp = self.spec
+        if sp.log_event is not None:
+            sp.log_event(tx, row, frm, to, at, detail)
+        else:
+            tx.insert(sp.events, {sp.key: row[sp.key], "at": at, "from_state": frm, "to_state": to,
+                                  "detail": detail})
+
+    def begin(self, row: dict | Callable[[Tx], dict], also: Also | None = None) -> dict:
+        """Record a new intent: ``row`` holds its key, its first state and created_at, or is a
+        function that builds it inside the transaction (after the checks it makes there)."""
+        sp = self.spec
+        # a row built in the transaction is flushed: its first state is not known before
+        with self.store.transaction(durable=callable(row) or self.durable(row["state"])) as tx:
+            if callable(row):
+                row = row(tx)
+            state = row["state"]
+            if state not in sp.transitions:
+                raise sp.error(f"{sp.prefix}: unknown first state {state!r}")
+            rowid = tx.insert(sp.table, row)
+            row.setdefault(sp.key, rowid)              # a table keyed by its INTEGER PRIMARY KEY
+            self._log(tx, row, None, state, row["created_at"], None)
+            self.emit(tx, row, state, also(tx, row) if also is not None else None)
         return row
 
-    def transition(self, key: str, to: str, fields: dict | None = None, *,
-                   also: Callable[[Tx, dict], None] | None = None, detail: str | None = None) -> dict:
-        """Move one row to ``to`` (refused unless the state machine allows it), with its event and
-        outbox command, and ``also(tx, row)`` in the same transaction."""
+    def transition(self, key, to: str, fields: dict | None = None, *,
+                   also: Also | None = None, detail: str | None = None) -> dict:
+        """Move one row to ``to`` (refused unless the state machine allows it), with its logged
+        change and outbox command, and ``also(tx, row)`` in the same transaction."""
         sp = self.spec
         fields = sp.clean(fields or {})
         with self.store.transaction(durable=self.durable(to)) as tx:
             row = self.get(key)
             frm = row["state"]
             if to not in sp.transitions[frm]:
-                raise InvalidTransition(f"{sp.prefix} {key}: {frm} -> {to} is not allowed")
-            now = utcnow_iso()
+                raise sp.error(f"{sp.prefix} {key}: {frm} -> {to} is not allowed")
+            now = self.now()
             row.update(fields)
-            row["state"], row["updated_at"] = to, now
-            sets = ", ".join(f'"{k}" = ?' for k in (*fields, "state", "updated_at"))
-            tx.execute(f"UPDATE {sp.table} SET {sets} WHERE {sp.key} = ?", (*fields.values(), to, now, key))
-            tx.insert(sp.events, {sp.key: key, "at": now, "from_state": frm, "to_state": to, "detail": detail})
-            self.emit(tx, row, to)
-            if also is not None:
-                also(tx, row)
+            row["state"] = to
+            stamp = {sp.updated_at: now} if sp.updated_at else {}
+            row.update(stamp)
+            sets = ", ".join(f'"{k}" = ?' for k in (*fields, "state", *stamp))
+            cur = tx.execute(f"UPDATE {sp.table} SET {sets} WHERE {sp.key} = ? AND state = ?",
+                             (*fields.values(), to, *stamp.values(), key, frm))
+            if cur.rowcount != 1:
+                raise sp.error(f"{sp.prefix} {key} changed under us (expected {frm})")
+            self._log(tx, row, frm, to, now, detail)
+            self.emit(tx, row, to, also(tx, row) if also is not None else None)
         log.info("%s %s %s: %s -> %s%s", sp.prefix, key, row.get("kind", ""), frm, to,
                  f" ({detail})" if detail else "")
         return row
+
+    # -- the call and its recovery ------------------------------------------------------
+    def attempt(self, key, call: Callable[[dict], R], *, record: Callable[[dict, R], object],
+                resolve: Callable[[dict], str], fail: Callable[[dict, BaseException], object],
+                in_doubt: tuple[type[BaseException], ...] = (),
+                refused: tuple[type[BaseException], ...] = ()) -> dict:
+        """Steps 3-5 for the intent ``key`` (already committed by :meth:`begin`): ``call(row)``,
+        then ``record(row, result)``, which makes the row's next state with what follows from it.
+
+        An ``in_doubt`` error (a timeout, a lost reply: the other side may have acted) is handed to
+        ``resolve(row)`` at once, which asks the other side and ends the row; unless it answers
+        ``'completed'`` the error is raised again. A ``refused`` error (the other side said no and
+        did nothing) is ``fail(row, error)``, then raised. Anything else (a crash) leaves the row
+        active for :meth:`recover`. Returns the row as it is at the end."""
+        row = self.get(key)
+        try:
+            result = call(row)
+        except in_doubt as exc:
+            log.warning("%s %s in doubt after the call: %s", self.spec.prefix, key, exc)
+            if resolve(self.get(key)) != "completed":
+                raise
+            return self.get(key)
+        except refused as exc:
+            fail(row, exc)
+            raise
+        record(row, result)
+        return self.get(key)
+
+    def recover(self, resolve: Callable[[dict], str], *, where: str = "", params=(),
+                unavailable: tuple[type[BaseException], ...] = ()) -> dict:
+        """Step 5: ``resolve(row)`` for every unfinished row, oldest first. Returns key -> what
+        ``resolve`` answered, or ``'in_doubt'`` when the other side could not be asked
+        (``unavailable``; the row stays active for the next recovery)."""
+        out = {}
+        for row in self.unfinished(where, params):
+            try:
+                out[row[self.spec.key]] = resolve(row)
+            except unavailable as exc:
+                log.warning("%s %s still in doubt: %s", self.spec.prefix, row[self.spec.key], exc)
+                out[row[self.spec.key]] = "in_doubt"
+        return out

@@ -43,6 +43,21 @@ What a pack declares (all optional but the name)
       parsed JSON body, ``caller`` the device ID, ``submit(commands)`` applies ``[{command_id, kind,
       payload, created_at?}]`` as that device's pushed batch (validated like a push) and returns the
       push answer. ``fn`` is plain Python and runs in the server's thread pool.
+    * ``pages``: path -> dotted path of ``fn(page: PageRequest) -> PageResponse``: a page of the
+      central server's IT site at ``/admin/packs/<pack>/<path>`` (GET and POST; ``{name}`` parts of
+      the path are parameters), behind the admin's login like the IT page, in its three languages.
+      ``fn`` is plain Python (no web framework) and runs in the server's thread pool;
+      ``page.render(template, **context)`` renders the pack's Jinja2 template (``templates/`` beside
+      the handler's module, which may extend the IT page's ``base.html``).
+    * ``interfaces``: protocol -> dotted path of the module that maps a standard interface's messages
+      to the pack's commands (``"hl7v2"``: the central server's HL7 v2 / MLLP engine,
+      ``sync.server.his``, frames, stores and acknowledges; the module plans each message into
+      commands, checks them, and follows the command log for what goes back; e.g. the hospital pack's
+      ``pos.hospital.his_interface``). Plain Python over a database cursor, no network. The engine's
+      tables (``his_inbound``, ``his_outbound``, ``his_state``) come from the pack's server migrations
+      (e.g. the hospital's ``pos.hospital.his_schema``).
+    * ``fhir``: dotted path of the module whose ``TYPES``, ``resource(cur, type, id)``,
+      ``everything(cur, id)`` and ``NotFound`` the server's read-only FHIR facade (``/fhir/...``) serves.
     * ``server_tasks``: name -> dotted path of ``fn(backend)``: work the central server runs every few
       seconds in a thread of its own (``sync.server.tasks``), outside any request (e.g. rendering
       archive copies of closed orders).
@@ -50,7 +65,10 @@ What a pack declares (all optional but the name)
       batch), ``TABLES`` (column order of the rows they defer) and ``RESOURCES`` (resource type ->
       how its claims speak: events, names, error codes; see ``pos.hospital.server.Bed``).
       Optionally ``admin_overview(cur, start, end, local_day) -> dict``: the pack's part of the
-      server's IT page (the hospital: today's admissions, discharges and deposits).
+      server's IT page (the hospital: today's admissions, discharges and deposits, and its entries
+      of the conflict queue as ``conflicts`` / ``resolved``), ``admin_conflict(cur, conflict_id)``
+      (one entry, or None when it is not the pack's) and ``ADMIN_LABELS`` (``{lang: {key: text}}``,
+      the page's words it adds; see ``pos.hospital.server_admin``).
 
 Everything here is data: nothing of a pack is imported until it is used (:func:`resolve`).
 """
@@ -67,7 +85,7 @@ from typing import Any, Callable, Iterable
 
 __all__ = ["Pack", "Kind", "Projection", "installed", "enable", "enabled", "active", "resolve", "kinds", "kind",
            "is_offline_safe", "store_migration_modules", "server_migrations", "projections", "config_sections",
-           "PLATFORM_KINDS", "PackError", "PayloadInvalid", "check_payload", "hooks", "payload_schemas"]
+           "PLATFORM_KINDS", "PackError", "PageRequest", "PageResponse", "PayloadInvalid", "check_payload", "hooks", "payload_schemas"]
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +160,43 @@ class Pack:
     endpoints: dict[str, str] = field(default_factory=dict)   # name -> dotted path of fn(data, caller, submit)
     server_tasks: dict[str, str] = field(default_factory=dict)  # name -> dotted path of fn(backend), run periodically
     commands: tuple[str, ...] = ()          # command-line modules, each with register(subparsers, parents)
+    recover: str = ""                       # dotted path of fn(site): on start-up, finish what a crash left half-done
+    pages: dict[str, str] = field(default_factory=dict)   # path -> dotted path of fn(PageRequest) -> PageResponse
+    interfaces: dict[str, str] = field(default_factory=dict)  # protocol -> module of its message hooks (below)
+    fhir: str = ""                          # module of the pack's read-only FHIR resources (below)
+
+
+@dataclass
+class PageRequest:
+    """One request to a pack's page (``Pack.pages``), as the server hands it to the pack.
+
+    ``params``: the path's ``{name}`` parts; ``query``, ``form``: the query string and the posted
+    form (last value of each name); ``lang``: zh-Hans, zh-Hant or en (``?lang=``, else the browser's);
+    ``tz``: the site's time zone; ``backend``: the server's database (``with backend.tx() as cur``);
+    ``render(template, **context)`` -> HTML text; ``url(path, **query)`` -> the URL of another of
+    the pack's pages (the language kept)."""
+
+    method: str
+    path: str
+    params: dict
+    query: dict
+    form: dict
+    lang: str
+    tz: str
+    backend: Any
+    render: Callable[..., str]
+    url: Callable[..., str]
+
+
+@dataclass
+class PageResponse:
+    """What a pack's page answers: HTML text (or bytes with their ``content_type``), a status, or a
+    redirect (``location``: 303 after a POST)."""
+
+    body: str | bytes = ""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    location: str = ""
 
 
 #: command kinds of the platform itself (device activity journalled by every site): record-only,

@@ -31,7 +31,9 @@ fi
 UI_TESTS=(tests/test_kiosk_*.py tests/test_staff_ui.py tests/test_counter_*.py tests/test_diag_screens.py
           tests/test_diag_selftests.py tests/test_launch.py tests/test_autoplay.py tests/test_club_screens.py
           tests/test_club_demo.py tests/test_desk_demo.py tests/test_desk_console.py tests/test_desk_tech.py tests/test_desk_lobby.py
-          tests/test_ward_*.py)
+          tests/test_ward_*.py tests/test_club_orders_screen.py tests/test_club_valet_phones.py)
+UI_TESTS+=(tests/test_desk_*ui*.py)   # the desk front ends' new screens (QC and follow-up, lobby steps)
+UI_TESTS+=(tests/test_club_cashier_screen.py tests/test_club_evening_screens.py)   # the club cashier (issue 18)
 # the card-terminal tests time ZVT dialogues over ptys: they get a process of their own
 TERMINAL_TESTS=(tests/test_zvt_*.py tests/test_pay_cli.py tests/test_payment_*.py tests/test_cash.py)
 ignore=()

@@ -119,7 +119,7 @@ def run(world: World, case: Case) -> dict:
         h.add_charge(no, code, price_uyuan=price, qty_e4=qty)
     h.order_discharge(no, summary="好轉出院", ebill_no="EB-" + no, doctor="主治醫師")
     h.lock_charges(no, "護士長")
-    h.schedule_discharge(no, "2026-12-08T10:00")
+    h.schedule_discharge(no, h.today() + "T10:00")
     pre = d.pre_settle(no)
     st = d.settle(no)
     refunded = {"card": 0, "cash": 0}

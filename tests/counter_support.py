@@ -173,5 +173,5 @@ def prepare_discharge(d, person: int, extra=()) -> str:
         d.hospital.add_charge(no, code, qty, unit_price_fen=prices[code])
     d.hospital.order_discharge(no, summary="好转出院", ebill_no="EB-" + no, doctor="主治醫師")
     d.hospital.lock_charges(no, "護士長")
-    d.hospital.schedule_discharge(no, "2026-12-01T10:00")
+    d.hospital.schedule_discharge(no, d.hospital.today() + "T10:00")
     return no

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from pos.desk.service import DeskService
+from pos.payments.cash import CashDrawer
 from sync.client import SyncClient
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -40,9 +41,21 @@ def iso(dt: datetime) -> str:
 
 
 class Month:
-    def __init__(self, desk_store, mon, rc, seed: int = 17, per_day: int = 58):
+    def __init__(self, desk_store, mon, rc, seed: int = 17, per_day: int = 58, lobby_store=None, tech_store=None,
+                 tech_share: float = 0.05):
+        """``lobby_store``: the lobby kiosk, a device of its own: residents' requests are made there
+        and reach the desk through the server (else the desk keys them in). ``tech_store``: a
+        technician's phone: ``tech_share`` of the orders are started, deferred and completed there,
+        each hand-over between the desk and the phone going through the server."""
+        self.tech = DeskService(tech_store) if tech_store is not None else None
+        self.tech_sync = SyncClient(tech_store) if tech_store is not None else None
+        self.tech_share = tech_share
         self.store, self.mon, self.rc = desk_store, mon, rc
+        self.lobby = DeskService(lobby_store) if lobby_store is not None else None
+        self.lobby_sync = SyncClient(lobby_store) if lobby_store is not None else None
         self.desk = DeskService(desk_store)
+        self.cash = CashDrawer(desk_store)              # paid services: cash at the desk, through the drawer
+        self.cash.open_shift("disp1", 0)
         self.sync = SyncClient(desk_store)
         self.rng = random.Random(seed)
         self.per_day = per_day
@@ -59,6 +72,14 @@ class Month:
         rng = self.rng
         n = max(1, int(self.per_day * scale * rng.uniform(0.8, 1.2)))
         times = sorted(day + timedelta(seconds=rng.randint(7 * 3600, 22 * 3600)) for _ in range(n))
+        picks = [(t, _pick(rng, CATEGORIES), _pick(rng, CHANNELS)) for t in times]
+        lobby = []
+        if self.lobby is not None:                       # residents at the lobby kiosk, synced to the server
+            for t, cat, ch in picks:
+                if ch == "lobby_kiosk":
+                    lobby.append((self.lobby.receive("lobby_kiosk", unit=self._unit(), party="", description=TEXT[cat],
+                                                     by="kiosk", at=iso(t)), cat, t))
+            self.lobby_sync.sync_once()
         # outside systems first: alarms (bursts per point, merged) and the repair centre's orders
         alarms = []
         for _ in range(max(1, int(3 * scale))):
@@ -85,15 +106,19 @@ class Month:
         for no in pulled:
             o = self.desk.order(no)
             self.work(no, o["category"] or "security.fire", o["received_at"])
-        for t in times:
-            cat = _pick(rng, CATEGORIES)
-            ch = _pick(rng, CHANNELS)
+        for no, cat, t in lobby:                         # pulled by the desk with the alarms and imports
+            self.work(no, cat, iso(t))
+        for t, cat, ch in picks:
+            if lobby and ch == "lobby_kiosk":
+                continue
             anonymous = ch == "complaint_box" and rng.random() < 0.4
             no = self.desk.receive(ch, unit=self._unit(), party="" if anonymous else rng.choice(["王芳", "李雷", "张伟"]),
                                    party_role="" if anonymous else rng.choice(["owner", "tenant"]),
                                    description=TEXT[cat], by="disp1", at=iso(t),
                                    fee_related=cat == "complaint.fee")
             self.work(no, cat, iso(t))
+        if self.tech is not None:
+            self.tech_sync.sync_once()                   # what the phone did last reaches the server
         self.sync.sync_once()
 
     def _unit(self) -> str:
@@ -127,28 +152,39 @@ class Month:
         o = d.order(no)
         kind_causes = CAUSES["complaint" if o["kind"] == "complaint" else "service_request"]
         rounds = 0
+        on_phone = self.tech is not None and rng.random() < self.tech_share
+        holder = [d]
+
+        def hold(side):
+            """The order's next step is made on ``side``: hand it over through the server first."""
+            if side is not holder[0]:
+                (self.sync if holder[0] is d else self.tech_sync).sync_once()
+                (self.sync if side is d else self.tech_sync).sync_once()
+                holder[0] = side
+            return side
+        w = self.tech if on_phone else d
         while True:
             if (at := step(5, 240)) is None:
                 return
-            d.start(no, by=o["assignee"] or "tech", at=at)
+            hold(w).start(no, by=o["assignee"] or "tech", at=at)
             if rng.random() < 0.1:
                 if (at := step(30, 600)) is None:
                     return
-                d.defer(no, by="tech", reason="等配件", at=at)
+                w.defer(no, by="tech", reason="等配件", at=at)
                 if (at := step(60, 1440)) is None:
                     return
-                d.resume(no, by="tech", at=at)
+                w.resume(no, by="tech", at=at)
             while True:
                 if (at := step(20, 900 if rng.random() < 0.8 else 4000)) is None:
                     return
-                d.complete(no, by="tech", note="已处理", photos=[f"{no}-{rounds}.jpg"],
-                           cause_code=_pick(rng, kind_causes), at=at)
+                hold(w).complete(no, by="tech", note="已处理", photos=[f"{no}-{rounds}.jpg"],
+                                 cause_code=_pick(rng, kind_causes), at=at)
                 if (at := step(10, 600)) is None:
                     return
                 if rng.random() < 0.08:
-                    d.qc(no, by="sup", passed=False, reasons=["返工"], at=at)
+                    hold(d).qc(no, by="sup", passed=False, reasons=["返工"], at=at)
                     continue
-                d.qc(no, by="sup", passed=True, at=at)
+                hold(d).qc(no, by="sup", passed=True, at=at)
                 break
             if o["payable"] and rounds == 0:
                 if (at := step(5, 120)) is None:
@@ -157,7 +193,7 @@ class Month:
                 d.request_payment(no, by="disp1", amount_fen=fee, at=at)
                 if rng.random() < 0.15 or (at := step(30, 2880)) is None:
                     return                                       # unpaid (awaiting payment)
-                d.paid(no, by="disp1", amount_fen=fee, at=at)
+                d.pay_cash(self.cash, no, cashier="disp1", tendered_fen=fee + rng.choice([0, 0, 500, 2000]), at=at)
             elif not o["payable"]:
                 if (at := step(5, 120)) is None:
                     return

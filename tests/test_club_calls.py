@@ -277,7 +277,7 @@ def test_a_tap_survives_the_phone_app_being_killed_before_the_box_stored_it(tmp_
         wait_for(lambda: not again.board.pending_calls, what="the call confirmed")
         # the ack for an unknown call is refused by the box with its reason, and dropped
         wait_for(lambda: not again.board.pending_acks, what="the refused ack dropped")
-        assert group not in state.read_text(encoding="utf-8")
+        wait_for(lambda: group not in state.read_text(encoding="utf-8"), what="the state file without it")  # saved just after
     finally:
         again.stop()
         box.stop()

@@ -20,11 +20,19 @@ def test_club_demo_autoplay_writes_the_role_screens(onestop_env, artifacts, comm
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     names = sorted(p.stem for p in out.glob("*.png"))
-    assert names == sorted(["club-butler-checklist", "club-butler-arrival", "club-butler-arrival-en",
-                            "club-greeter-arrival", "club-greeter-arrival-zh-Hant", "club-runner-can-serve",
-                            "club-manager", "club-manager-en"])
+    expected = ["club-butler-checklist", "club-butler-arrival", "club-butler-arrival-en",
+                "club-greeter-arrival", "club-greeter-arrival-zh-Hant", "club-runner-can-serve",
+                "club-manager", "club-manager-en"]
+    expected += ["club-order", "club-order-en", "club-kitchen-ticket", "club-bar-ticket", "club-valet-key-tag"]
+    expected += ["club-bill", "club-receipt", "club-fapiao-request"]          # the cashier's documents
+    assert names == sorted(expected)
+    paper = {"club-kitchen-ticket", "club-bar-ticket", "club-valet-key-tag"}      # thermal prints: black on white
     for p in out.glob("*.png"):
         with Image.open(p) as im:
+            if p.stem in paper:
+                ink = sum(1 for v in im.convert("L").getdata() if v < 128) / (im.size[0] * im.size[1])
+                assert im.size[0] >= 640 and 0.02 < ink < 0.6, (p, ink)            # printed, not blank
+                continue
             assert im.size[0] >= 640 and len(set(im.convert("L").getdata())) > 8, p   # drawn, not blank
 
 

@@ -19,7 +19,7 @@ def test_counter_refunds_the_surplus_to_the_cards(counter_bench, artifacts):
     d.hospital.unlock_charges(no, "護士長")
     assert d.deposit_card(no, 100000).ok and d.deposit_card(no, 200000).ok
     d.hospital.lock_charges(no, "護士長")
-    d.hospital.schedule_discharge(no, "2026-12-01T10:00")
+    d.hospital.schedule_discharge(no, d.hospital.today() + "T10:00")
     dis = open_discharge(ui, no)
     ui.tap(dis.ids.settle)
     ui.wait(lambda: dis.error, what="receipts warning")

@@ -1,8 +1,9 @@
 """The monthly statistics (C-5) over a generated month of at least 2,000 orders that went through
 the real paths (the signed endpoint, the desk's service on a device store, sync to the real server
-on SQLite and PostgreSQL): every figure the report computes from the event log is checked against
-an independent SQL computation over the server's desk tables (written by the server's handlers,
-not by the report). The charts and the PDF are made from the same report."""
+on SQLite and PostgreSQL): every figure the report computes from the event log, and every figure the
+server's report computes in SQL (pos.desk.report_sql, the report page's), is checked against an
+independent SQL computation over the server's desk tables (written by the server's handlers, not by
+the report). The charts and the PDF are made from the same report."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pikepdf
 import pytest
 
 from pos.desk.report import AGE_BUCKETS, RATING_SCORE, fold, month_bounds, monthly, pct
+from pos.desk.report_sql import monthly_sql
 from sync.server.service import read_events
 
 from .desk_month import TZ, Month
@@ -144,7 +146,9 @@ def check(r: dict, x: dict) -> None:
 def test_a_generated_month_and_every_figure_checked_against_sql(server, tmp_path, artifacts):
     mon, rc = Caller(server.url, "MON1"), Caller(server.url, "RC1")
     store = new_kiosk(tmp_path, "DESK1", server.url)
-    gen = Month(store, mon, rc, seed=17, per_day=int(62 * SCALE) or 1)
+    lobby = new_kiosk(tmp_path, "LOBBY1", server.url)             # the residents' kiosk: a device of its own
+    tech = new_kiosk(tmp_path, "TECH1", server.url)               # a technician's phone (the staff front end)
+    gen = Month(store, mon, rc, seed=17, per_day=int(62 * SCALE) or 1, lobby_store=lobby, tech_store=tech)
     start = datetime(2026, 10, 18, tzinfo=TZ)
     stop = datetime(2026, 12, 1, 6, tzinfo=TZ)                    # the report is made on 1 December
     gen.run(start, 44, stop)
@@ -155,12 +159,20 @@ def test_a_generated_month_and_every_figure_checked_against_sql(server, tmp_path
     cur, prev = report["current"], report["previous"]
     if SCALE >= 1:
         assert cur["received"] >= 2000
+    assert sql(b, "SELECT count(*) FROM desk_orders WHERE channel = 'lobby_kiosk' AND device_id = 'LOBBY1'")[0][0] > 0
+    assert sql(b, "SELECT count(DISTINCT order_no) FROM desk_transitions WHERE device_id = 'TECH1' AND "
+                  "event = 'completed'")[0][0] > 0
     channels = {k.split("/")[0] for k in cur["volume"]["channel_kind"]}
     assert {"monitoring", "repair_centre", "hotline", "complaint_box", "lobby_kiosk"} <= channels
     assert cur["timeliness"]["reopened"] > 0 and cur["paid"]["count"] > 0 and cur["quality"]["qc_failed"] > 0
     assert cur["backlog"]["total"] > 0 and cur["causes"] and prev["received"] > 0
-    for month, r in (("2026-11", cur), ("2026-10", prev)):
-        check(r, independent(b, *month_bounds(month, "Asia/Shanghai")))
+    with b.tx() as c:
+        by_sql = monthly_sql(c, "2026-11", "Asia/Shanghai")      # the server's report (the page's)
+    for month, r, r_sql in (("2026-11", cur, by_sql["current"]), ("2026-10", prev, by_sql["previous"])):
+        x = independent(b, *month_bounds(month, "Asia/Shanghai"))
+        check(r, x)
+        check(r_sql, x)
+    assert by_sql == report                                       # the two reports agree on every figure
     assert report["change"]["received"]["delta"] == cur["received"] - prev["received"]
     assert cur["causes"][-1]["cumulative_pct"] == 100.0
     assert pct(1, 3) == 33.3 and pct(2, 3) == 66.7 and pct(1, 8) == 12.5

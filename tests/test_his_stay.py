@@ -85,7 +85,7 @@ def test_a_stay_driven_by_the_his(stack, tmp_path):
 
     # the counter
     svc.lock_charges(no, "護士")
-    svc.schedule_discharge(no, "2026-12-08")
+    svc.schedule_discharge(no, svc.today())
     st = svc.settle(no)
     assert st["total_fen"] == 32100
     if st["refund_due_fen"]:
@@ -235,7 +235,7 @@ def test_the_kiosk_checks_in_an_his_notice_with_the_card_and_the_terminal(stack,
     sync.sync_once()
     h.confirm_identity(no, "護士長")
     h.lock_charges(no, "護士")
-    h.schedule_discharge(no, "2026-12-08")
+    h.schedule_discharge(no, h.today())
     desk = CounterDesk(site, cashier="李會計")
     site.cash.open_shift("李會計", 300000)                               # the drawer's float
     assert desk.pre_settle(no)["total_fen"] == 5600

@@ -90,3 +90,54 @@ def test_a_charge_from_the_his_brings_its_catalogue_entry(svc):
                    name="頭孢呋辛鈉注射劑", spec="0.75g", unit="支", category="乙", ref="HIS-ORDER-1")
     (line,) = svc.daily_list(no, "2026-03-02").items
     assert (line.name, line.spec, line.category, line.amount_fen) == ("頭孢呋辛鈉注射劑", "0.75g", "乙", 3085)
+
+
+def test_daily_list_is_one_indexed_statement(svc, store):
+    """The list runs one statement (the screen and the paper both come from build_daily_list), and
+    SQLite's planner reaches every table of it through an index, also with a big store's statistics."""
+    from pos.hospital.daily import DAILY_SQL, day_end_utc
+
+    no = admitted(svc, 1, deposit=100000)
+    svc.add_charge(no, "B001", 1000, unit_price_fen=4500, service_date="2026-03-01")
+    sent = []
+    store.conn.set_trace_callback(sent.append)
+    try:
+        svc.daily_list(no, "2026-03-01")
+    finally:
+        store.conn.set_trace_callback(None)
+    assert [s for s in sent if s.lstrip().upper().startswith("SELECT")] and len(sent) == 1, sent
+    # the statistics of a year of a 1,000-bed hospital (bench_domain's store): with them, a join
+    # left to the planner started from the charges and skip-scanned every admission's lines
+    store.conn.execute("ANALYZE")
+    store.conn.execute("DELETE FROM sqlite_stat1 WHERE tbl LIKE 'hosp_%'")
+    store.conn.executemany("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", [
+        ("hosp_charges", "hosp_charges_day", "5000000 124 12 4 1"),
+        ("hosp_admissions", "sqlite_autoindex_hosp_admissions_2", "40982 1"),
+        ("hosp_patients", "sqlite_autoindex_hosp_patients_1", "40982 1"),
+        ("hosp_fee_items", "sqlite_autoindex_hosp_fee_items_1", "400 1"),
+        ("hosp_ledger", "hosp_ledger_adm", "41000 1 1"),
+        ("hosp_charge_days", "hosp_charge_days", "400000 10 1")])
+    store.conn.execute("ANALYZE sqlite_schema")              # reload the statistics
+    steps = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + DAILY_SQL,
+                                              (no, "2026-03-01", day_end_utc("2026-03-01", svc.tz)))]
+    tables = [s for s in steps if s.startswith(("SEARCH", "SCAN")) and "subquery" not in s]
+    assert tables and all(s.startswith("SEARCH") and "ANY(" not in s for s in tables), steps     # ANY: skip-scan
+    for index in ("hosp_charge_days", "hosp_ledger_adm", "hosp_charges_day", "hosp_green_items"):
+        assert any(index in s for s in tables), (index, steps)
+
+
+def test_the_day_totals_follow_every_charge_line(svc, store):
+    """hosp_charge_days (the running total's source) is kept by a trigger: it equals the lines' sums
+    after charges, a back-dated charge and a reversal."""
+    no = admitted(svc, 1, deposit=100000)
+    svc.add_charge(no, "B001", 1000, unit_price_fen=4500, service_date="2026-03-02")
+    svc.add_charge(no, "D205", 1500, unit_price_fen=3333, service_date="2026-03-02")
+    wrong = svc.add_charge(no, "I001", 1000, unit_price_fen=28000, service_date="2026-03-03")
+    svc.add_charge(no, "B001", 1000, unit_price_fen=4500, service_date="2026-03-01")      # back-dated
+    svc.reverse_charge(no, wrong["id"])
+    q = "SELECT admission_id, service_date, {} FROM {} GROUP BY 1, 2 ORDER BY 1, 2"
+    lines = store.conn.execute(q.format("SUM(amount_fen)", "hosp_charges")).fetchall()
+    days = store.conn.execute(q.format("SUM(total_fen)", "hosp_charge_days")).fetchall()
+    assert lines == days and len(days) == 3
+    assert [svc.daily_list(no, d).running_total_fen for d in ("2026-03-01", "2026-03-02", "2026-03-03")] == [
+        4500, 4500 + 4500 + 5000, 4500 + 4500 + 5000]

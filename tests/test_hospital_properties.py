@@ -86,7 +86,7 @@ def test_random_stays_balance_to_the_fen(ops, who, pooled_used, ded_used, late_c
                     raise AssertionError("a charge was accepted after the lock")
                 except ChargesLocked:
                     pass
-            svc.schedule_discharge(no, "2026-03-05")
+            svc.schedule_discharge(no, svc.today())
             pre = svc.pre_settle(no)
             s = svc.settle(no)
             assert s["total_fen"] == total == s["pooled_fen"] + s["selfpay_fen"]

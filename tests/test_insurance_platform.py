@@ -157,7 +157,7 @@ def test_settlement_in_doubt_over_http_is_completed_from_the_platform(tmp_path):
             svc.add_charge(no, "B01", price_uyuan=10000 * Y, qty_e4=Q)
             svc.order_discharge(no, summary="s", ebill_no="e")
             svc.lock_charges(no, "n")
-            svc.schedule_discharge(no, "2026-12-08")
+            svc.schedule_discharge(no, svc.today())
             sim.lose_reply_next.add("settle")
             st = svc.settle(no)                      # answer lost; found again by its message ID
             assert st["state"] == "recorded" and st["pooled_fen"] == 739500 and st["refund_due_fen"] == 39500

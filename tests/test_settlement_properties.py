@@ -112,7 +112,7 @@ def test_printed_settlement_list_equals_the_ledger(ops, scheme, acct, fund_used,
             svc.confirm_identity(no, "n")
             svc.order_discharge(no, summary="s", ebill_no="e")
             svc.lock_charges(no, "n")
-            svc.schedule_discharge(no, "2026-12-08")
+            svc.schedule_discharge(no, svc.today())
             s = svc.settle(no)
             assert s["refund_due_fen"] == 0 or s["collect_due_fen"] == 0
             if s["refund_due_fen"]:

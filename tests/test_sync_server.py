@@ -605,6 +605,41 @@ def test_pull_passes_stored_payloads_through_as_the_decoded_pull_gives_them(serv
     assert r.json()["events"] == page["events"]
 
 
+def test_kiosks_asking_for_one_window_share_its_page_and_a_partial_page_grows(server, tmp_path):
+    """Through HTTP: the second kiosk asking for the window a first one read gets the same events
+    from the page cache (no read of the log); a page short of its limit is keyed by the head, so
+    after another push the same request gets the new events; a replayed request is still refused
+    (the nonce is spent before the cache is looked at)."""
+    a, b = new_kiosk(tmp_path, "KA", server.url), new_kiosk(tmp_path, "KB", server.url)
+    emit_workload(a, 12, beds=["1", "2"])
+    SyncClient(a).sync_once()
+    pages = server.backend.pages
+
+    def get(kiosk, path):
+        r = httpx.get(server.url + path, headers=signed(kiosk, "GET", path))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    first = get(a, "/v1/events?after=0&limit=5")
+    hits = pages.hits
+    second = get(b, "/v1/events?after=0&limit=5")
+    assert second == first and len(first["events"]) == 5 and first["more"] is True
+    assert pages.hits == hits + 1
+    whole = get(b, "/v1/events?after=0&limit=500")
+    assert whole["more"] is False and whole["next_after"] == whole["head"] == whole["events"][-1]["seq"]
+    emit_workload(a, 4, beds=["3"], start=12)
+    SyncClient(a).sync_once()
+    grown = get(b, "/v1/events?after=0&limit=500")
+    assert grown["head"] > whole["head"] and grown["events"][:len(whole["events"])] == whole["events"]
+    assert grown["next_after"] == grown["head"] and len(grown["events"]) > len(whole["events"])
+    path = "/v1/events?after=0&limit=5"
+    headers = signed(b, "GET", path)
+    assert httpx.get(server.url + path, headers=headers).status_code == 200
+    assert httpx.get(server.url + path, headers=headers).status_code == 401
+    row = server.backend.query("SELECT last_seq_pulled FROM devices WHERE device_id = 'KB'")[0]
+    assert row[0] == first["next_after"]
+
+
 def test_server_with_two_workers_syncs_and_its_worker_ends_with_it(db_url, tmp_path):
     import os
     from pathlib import Path

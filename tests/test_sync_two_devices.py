@@ -4,6 +4,8 @@ comes from what it pulled, so it never offers a bed the server gave to someone e
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from pos.hospital.errors import BedOccupied
@@ -46,14 +48,15 @@ def test_a_scheduled_discharge_and_a_bed_reach_the_other_device(server, tmp_path
     a.add_charge(no, "B001", 2000, unit_price_fen=4500)
     a.order_discharge(no, summary="好轉出院", ebill_no="EB-1")
     a.lock_charges(no, "護士")
-    a.schedule_discharge(no, "2026-12-09")
+    day = (dt.date.fromisoformat(a.today()) + dt.timedelta(days=1)).isoformat()      # tomorrow, site time
+    a.schedule_discharge(no, day)
     assert b.free_beds("W3") == ["11", "12", "13"]          # nothing pulled yet
     SyncClient(a_store).sync_once()
     SyncClient(b_store).sync_once()
 
     row = b_store.conn.execute("SELECT scheduled_for, ward_code FROM hosp_pulled_admissions WHERE inpatient_no = ?",
                                (no,)).fetchone()
-    assert row == ("2026-12-09", "W3")
+    assert row == (day, "W3")
     assert b_store.conn.execute("SELECT count(*) FROM hosp_admissions").fetchone()[0] == 0     # not B's own
     assert b_store.conn.execute("SELECT inpatient_no, amount_fen FROM hosp_pulled_charges").fetchall() == [(no, 9000)]
     assert b_store.conn.execute("SELECT ward_code, suggested_deposit_fen FROM hosp_pulled_notices").fetchall() == [

@@ -52,8 +52,10 @@ class CardFS:
     """The APDU processor of the virtual card."""
 
     def __init__(self, atr: bytes, apps: list[Application], *, strict_le: bool = True,
-                 select_61: bool = False, chunk: int = 0, pin: str | None = None, record_ids: bool = True):
+                 select_61: bool = False, chunk: int = 0, pin: str | None = None, record_ids: bool = True,
+                 uid: bytes | None = None):
         self.record_ids = record_ids
+        self.uid = uid
         self.atr = atr
         self.apps = apps
         self.strict_le = strict_le
@@ -100,6 +102,8 @@ class CardFS:
             le = rest[0] if rest else None
         if ins != 0xC0:
             self.pending = b""
+        if cla == 0xFF and ins == 0xCA:
+            return self._get_data(p1, p2, le)
         if ins == 0xA4:
             return self._select(p1, p2, data)
         if ins == 0xB2:
@@ -114,6 +118,22 @@ class CardFS:
                 return SW_OK
             return sw(0x63C2)
         return sw(0x6D00)
+
+    def _get_data(self, p1: int, p2: int, le: int | None) -> bytes:
+        """PC/SC Part 3 GET DATA (``FF CA 00 00 00``: the card's UID; ``P1 = 01``: the historical
+        bytes of the ATR). Le 00 = all of it; a shorter Le gets ``6Cxx``; no UID ``6A81``."""
+        if p2 != 0 or p1 not in (0, 1):
+            return sw(0x6A81)
+        if p1 == 0:
+            data = self.uid
+        else:
+            k = self.atr[1] & 0x0F if len(self.atr) > 1 else 0
+            data = self.atr[-1 - k:-1] if k else None
+        if not data:
+            return sw(0x6A81)
+        if le not in (None, 0) and le != len(data):
+            return sw(0x6C00 | len(data))
+        return data + SW_OK
 
     def _select(self, p1: int, p2: int, data: bytes) -> bytes:
         if p1 == 0x04:

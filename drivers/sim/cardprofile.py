@@ -11,6 +11,8 @@ card stores it (SSSE records, eGK gzip XML). Profiles live in ``assets/cards/``.
                     each record's number is its tag, 08-0D and 4E in EF06) or ``"compact"`` (the
                     records in physical order 1, 2, 3 ..., so EF06 has 7 records and record
                     *number* 08 does not exist)
+``uid``             hex: the UID a contactless reader returns for PC/SC GET DATA ``FF CA 00 00 00``
+                    (a member card of the club is a ``blank`` card with a UID)
 ``[raw]``           fault rehearsal: ``"EF06:09" = "hex"`` replaces one raw record,
                     ``"EF.PD" = "hex"`` / ``"EF.VD" = "hex"`` replace a whole eGK file
 """
@@ -165,4 +167,5 @@ def build_card(prof: dict) -> CardFS:
     b = prof.get("behaviour", {})
     atr = bytes.fromhex(prof["atr"]) if "atr" in prof else atr
     return CardFS(atr, apps, strict_le=b.get("strict_le", True), select_61=b.get("select_61", False),
-                  chunk=int(b.get("chunk", 0)), pin=b.get("pin"), record_ids=b.get("record_ids", True))
+                  chunk=int(b.get("chunk", 0)), pin=b.get("pin"), record_ids=b.get("record_ids", True),
+                  uid=bytes.fromhex(prof["uid"]) if prof.get("uid") else None)

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 class ClubBox:
     def __init__(self, store, site: str, broker_url: str, *, ack_timeout: float = 20.0, tick: float = 0.25,
                  message_expiry: int = 3600, client_id: str | None = None, tz: str = "Asia/Shanghai",
-                 venue: str = "", einvoice_url: str = "", einvoice_interval: float = 2.0):
+                 venue: str = "", einvoice_url: str = "", einvoice_interval: float = 2.0,
+                 printers: dict[str, str] | None = None):
         self.store = store
         self.book = CallBook(store, ack_timeout=ack_timeout)
         self.reservations = Reservations(store, self.book, tz=tz, venue=venue)
@@ -50,6 +51,23 @@ class ClubBox:
                        will=(t.box, {"state": "offline"}), online=(t.box, {"state": "online", "boot": self.boot}))
         self.bus.subscribe(t.inboxes)
         self.bus.subscribe(t.presence("+"))
+        self._service(printers or {}, tz, venue)
+
+    def _service(self, printers: dict[str, str], tz: str, venue: str) -> None:
+        """Orders, station tickets and valet key tags (``printers``: kitchen_printer, bar_printer,
+        valet_printer -> device URL). Tickets and tags print on a thread of their own."""
+        from drivers.registry import open_device
+        from pos.club.orders import Orders
+        from pos.club.valet import Valet
+        from pos.printing import PrintJournal
+
+        self.journal = PrintJournal(self.store, devices=printers,
+                                    opener=lambda url, _role: open_device(url, "receipt_printer"))
+        self.orders = Orders(self.store, self.book, self.journal, venue=venue, tz=tz)
+        self.valet = Valet(self.store, self.book, self.journal, venue=venue, tz=tz)
+        self._print_kick = threading.Event()
+        self._printer: threading.Thread | None = None
+        self.on_printed = None                  # callback(outcomes), e.g. the order screen's refresh
 
     # -- life ---------------------------------------------------------------------------
     def start(self, wait: float | None = 10.0) -> "ClubBox":
@@ -61,11 +79,15 @@ class ClubBox:
         if self.einvoice_url:
             self._einvoice = threading.Thread(target=self._run_einvoice, name="club-box-einvoice", daemon=True)
             self._einvoice.start()
+        self.journal.recover()                      # a job cut off by a crash is in doubt, never resent
+        self._printer = threading.Thread(target=self._run_printer, name="club-box-printer", daemon=True)
+        self._printer.start()
         return self
 
     def stop(self, clean: bool = True) -> None:
         self._stop.set()
-        for t in (self._timer, self._einvoice):
+        self._print_kick.set()
+        for t in (self._timer, self._einvoice, self._printer):
             if t is not None:
                 t.join(10)
         self.bus.stop(clean=clean)
@@ -93,6 +115,65 @@ class ClubBox:
                     log.exception("club box: e-invoice pass failed")
         finally:
             client.close()
+
+    def _run_printer(self) -> None:
+        """Print every station ticket and key tag without a print job (after a fire, a void, a park
+        or a restart). Faults stay in the journal: the order screen offers the retry or the copy."""
+        first = True                                # at start: what a crash left unprinted
+        while not self._stop.is_set():
+            if not first:
+                self._print_kick.wait()
+            first = False
+            self._print_kick.clear()
+            if self._stop.is_set():
+                return
+            try:
+                outs = self.orders.print_tickets() + self.valet.print_tags()
+                if outs and self.on_printed is not None:
+                    self.on_printed(outs)
+            except Exception:                              # noqa: BLE001 - the printer thread must keep running
+                log.exception("club box: printing tickets failed")
+
+    def print_soon(self) -> None:
+        self._print_kick.set()
+
+    def publish_order(self, order_id: str) -> None:
+        """The room's order as its butler's phone shows it (retained on ``club/{site}/order/{room}``)."""
+        room = self.orders.order(order_id)["room"]
+        self.bus.publish(f"{self.topics.base}/order/{room}", self.orders.view(room), retain=True)
+
+    def add(self, order_id: str, dish: str, qty: int = 1, staff: str = "", note: str = "",
+            request: str | None = None) -> str:
+        line_id = self.orders.add(order_id, dish, qty, staff, note, request)
+        self.publish_order(order_id)
+        return line_id
+
+    def fire(self, order_id: str, course: int, staff: str = "", request: str | None = None) -> list[str]:
+        """Fire a course; its station tickets print on the printer thread."""
+        made = self.orders.fire(order_id, course, staff, request)
+        self.print_soon()
+        self.publish_order(order_id)
+        return made
+
+    def void(self, line_id: str, qty: int | None = None, staff: str = "", reason: str = "") -> str:
+        void_id = self.orders.void(line_id, qty, staff, reason)
+        self.print_soon()
+        self.publish_order(self.orders.lines_of(void_id))
+        return void_id
+
+    def course_ready(self, order_id: str, course: int, staff: str = "") -> list[dict]:
+        """The kitchen says the course is ready: the "can serve" call goes to one runner."""
+        calls = self.orders.ready(order_id, course, staff)
+        for call in calls:
+            self.publish_call(call)
+        self.publish_order(order_id)
+        return calls
+
+    def park(self, res_id: str | None = None, room: str | None = None, plate: str = "", staff: str = "",
+             request: str | None = None) -> str:
+        tag_no = self.valet.park(res_id, room, plate, staff, request)
+        self.print_soon()
+        return tag_no
 
     # -- out ----------------------------------------------------------------------------
     def publish_call(self, call: dict) -> None:
@@ -134,7 +215,14 @@ class ClubBox:
         what = t.tail(topic, "in")
         device = str(body.get("device", ""))
         try:
-            if what == "call":
+            if what == "call" and body.get("kind") == "car":        # "bring the car": the room's key tags
+                calls = self.valet.request(str(body["room"]), body["from_role"], from_device=device,
+                                           group_id=body["group_id"])
+                for call in calls:
+                    self.publish_call(call)
+                if not calls:
+                    self._reply(device, {"type": "calls", "calls": self.book.calls("group_id = ?", (body["group_id"],))}, msg)
+            elif what == "call":
                 calls = self.book.raise_call(body["room"], body["kind"], body["from_role"], from_device=device,
                                              to_roles=body.get("to_roles"), text=body.get("text", ""),
                                              detail=body.get("detail"), group_id=body["group_id"])
@@ -157,6 +245,22 @@ class ClubBox:
                     self.publish_call(call)
             elif what == "arrive":
                 self.arrive(body["res_id"], body.get("role", "security"), device)
+            elif what == "order":                                  # the butler's phone: a dish, or fire a course
+                order_id = self.orders.open_order(str(body["room"]), body.get("staff", ""))
+                if body.get("op") == "fire":
+                    self.fire(order_id, int(body["course"]), body.get("staff", ""), body["request"])
+                else:
+                    self.add(order_id, str(body["dish"]), int(body.get("qty", 1)), body.get("staff", ""),
+                             str(body.get("note", "")), body["request"])
+            elif what == "valet":                                  # the valet's phone: park, or the QR at return
+                if body.get("op") == "park":
+                    self.park(body.get("res_id") or None, body.get("room") or None, body.get("plate", ""),
+                              body.get("staff", ""), request=body.get("request") or None)
+                else:
+                    _tag, call = self.valet.returned(body["code"], body["staff"], device, body.get("request") or None)
+                    if call is not None:
+                        self.publish_call(call)
+                self._reply(device, {"type": "valet", "ok": True, "op": body.get("op", "return")}, msg)
             elif what == "shift":
                 if body.get("on", True):
                     self.book.start_shift(device, body["staff"], body["role"], body.get("rooms") or [])

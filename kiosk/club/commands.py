@@ -18,11 +18,14 @@ def register(sub, parents):
     box.add_argument("--site", default="club", help="site name in the topics (default: club)")
     box.add_argument("--broker", default=None, help="MQTT broker URL (default: club.broker)")
     box.add_argument("--einvoice", default="", help="e-invoice provider URL (empty: no fapiao requests sent)")
+    box.add_argument("--order-screen", metavar="ROOM", default="",
+                     help="also show the order screen (courses, fire, tickets) for ROOM on this box's display")
+    box.add_argument("--staff", default="", help="who takes orders on the order screen")
     box.set_defaults(func=run_box)
     role = csub.add_parser("role", parents=parents, help="a role's screen on a phone or a tablet",
                            description="Show one role's screen (calls, one large acknowledge button).")
     role.add_argument("--role", required=True, choices=("security", "greeter", "butler", "sommelier", "runner",
-                                                         "cashier", "manager"))
+                                                         "cashier", "manager", "valet"))
     role.add_argument("--staff", required=True, help="the staff member signing in")
     role.add_argument("--rooms", default="", help="rooms this butler covers, comma-separated (default: all)")
     role.add_argument("--device", default=None, help="this device's id (default: made once and kept)")
@@ -41,6 +44,9 @@ def register(sub, parents):
     demo.add_argument("--language", choices=("zh-Hans", "zh-Hant", "en"), default="zh-Hans")
     demo.add_argument("--size", metavar="WxH", default="1280x800")
     demo.set_defaults(func=run_demo)
+    from .cashier_cli import register_cashier
+
+    register_cashier(csub, parents)                   # onestop club cashier
     from kiosk.commands.ui import add_demo_command
 
     add_demo_command("club", run_demo)                # `onestop demo club`: the same command
@@ -70,9 +76,15 @@ def run_box(args: argparse.Namespace) -> int:
     box = ClubBox(store, args.site, args.broker or _club(config, "broker", "mqtt://127.0.0.1:1883"),
                   ack_timeout=float(_club(config, "ack_timeout", 20)), venue=_club(config, "venue", ""),
                   message_expiry=int(_club(config, "message_expiry", 3600)), einvoice_url=args.einvoice,
-                  tz=config.get("site", "timezone")).start()
+                  tz=config.get("site", "timezone"),
+                  printers={f"{s}_printer": _club(config, f"{s}_printer", "") for s in ("kitchen", "bar", "valet")}).start()
     print(f"club box {box.boot} on {box.bus.host}:{box.bus.port}, store {store.path}", flush=True)
     try:
+        if args.order_screen:                        # the order screen runs in the box (it owns the store)
+            from .order import OrderApp
+
+            _run_app(OrderApp(box, args.order_screen, args.staff, language=config.language), "1280x800")
+            return 0
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

@@ -66,7 +66,12 @@ class ClubDemo:
             _wait(lambda: self._listening(port), 10, "the demo's Mosquitto")
         self.url = broker_url
         self.store = open_club_store(self.tmp / "box.sqlite")
-        self.box = ClubBox(self.store, SITE, broker_url, ack_timeout=ack_timeout, tick=0.2, venue="red.逸香")
+        from drivers.sim.printer import VirtualPrinter
+
+        # the kitchen's, the bar's and the valet's printers: virtual ESC/POS printers on loopback sockets
+        self.printers = {role: VirtualPrinter().start() for role in ("kitchen_printer", "bar_printer", "valet_printer")}
+        self.box = ClubBox(self.store, SITE, broker_url, ack_timeout=ack_timeout, tick=0.2, venue="red.逸香",
+                           printers={r: f"escpos+tcp://127.0.0.1:{p.port}" for r, p in self.printers.items()})
         self.phones: dict[str, ClubDevice] = {}
         self.autoplay_ok = False
 
@@ -107,6 +112,8 @@ class ClubDemo:
             d.stop()
         self.box.stop()
         self.store.close()
+        for p in self.printers.values():
+            p.stop()
         if self.broker_proc is not None:
             self.broker_proc.terminate()
             self.broker_proc.wait(10)
@@ -173,6 +180,10 @@ def autoplay(app, demo: ClubDemo, folder: Path, done: threading.Event) -> None:
         _wait(lambda: len(manager.current()) >= 2, what="the manager's calls")
         shot("club-manager")
         shot("club-manager-en", "en")
+        service_autoplay(app, demo, folder, on_ui, written)
+        from .cashier_demo import cashier_documents     # the cashier: bill, receipt, fapiao request
+
+        written += cashier_documents(demo.store, demo.res8, folder)
         print("\n".join(str(p) for p in written), flush=True)
         demo.autoplay_ok = True
     except Exception:                                        # noqa: BLE001 - the demo must end, not hang
@@ -180,3 +191,40 @@ def autoplay(app, demo: ClubDemo, folder: Path, done: threading.Event) -> None:
     finally:
         done.set()
         Clock.schedule_once(lambda _dt: app.stop())
+
+
+def service_autoplay(app, demo: ClubDemo, folder: Path, on_ui, written: list) -> None:
+    """The service part of the autoplay: room 8's order screen (three courses taken, the first
+    fired), the kitchen and the bar tickets the virtual printers received (rendered to PNG from
+    the ESC/POS bytes they decoded), and the valet's key tag."""
+    from drivers.sim.printer import render_doc
+
+    from .order import OrderScreen
+
+    box = demo.box
+    order = box.orders.open_order("8", "小王")
+    for dish in ("K101", "K101", "B101", "B103", "K201", "K301", "K303"):
+        box.orders.add(order, dish, 1, "小王")
+    box.fire(order, 1, "小王")
+    kitchen, bar, valet = (demo.printers[r] for r in ("kitchen_printer", "bar_printer", "valet_printer"))
+    kitchen.wait_docs(1, 20)
+    bar.wait_docs(1, 20)
+    _wait(lambda: all(t["print_state"] == "printed" for t in box.orders.tickets(order)), 20, "the tickets printed")
+    screen = on_ui(lambda: OrderScreen(box, "8", "小王", name="order"))
+    on_ui(lambda: (app.sm.add_widget(screen), setattr(app.sm, "current", "order")))
+    for name, lang in (("club-order", "zh-Hans"), ("club-order-en", "en")):
+        on_ui(lambda: app.set_language(lang))
+        time.sleep(0.3)
+        on_ui(screen.refresh)
+        time.sleep(0.3)
+        path = folder / f"{name}.png"
+        on_ui(lambda: app.root.export_to_png(str(path)))
+        written.append(path)
+    on_ui(lambda: (setattr(app.sm, "current", "role"), app.sm.remove_widget(screen), app.set_language("zh-Hans")))
+    tag = box.park(demo.res8, plate="沪A·88888", staff="老张")
+    valet.wait_docs(1, 20)
+    for name, printer in (("club-kitchen-ticket", kitchen), ("club-bar-ticket", bar), ("club-valet-key-tag", valet)):
+        path = folder / f"{name}.png"
+        render_doc(printer.docs[0], width=640).save(path)        # the strip at a readable size
+        written.append(path)
+    log.info("club demo: tickets %s and key tag %s printed", [t["ticket_no"] for t in box.orders.tickets(order)], tag)

@@ -58,6 +58,9 @@ class ClubDevice:
         self.bus.subscribe(t.box)
         if role == "runner":
             self.bus.subscribe(t.shared_offer("runner"))
+        self.orders: dict[str, dict] = {}          # a butler's rooms' orders (retained, from the box)
+        if role == "butler":
+            self.bus.subscribe(f"{t.base}/order/+")
         self.presence: dict[str, dict] = {}    # device -> its retained presence (the manager's screen)
         if role == "manager":
             self.bus.subscribe(t.presence("+"))
@@ -144,6 +147,13 @@ class ClubDevice:
         self.bus.publish(self.topics.inbox("call"), body)
         return body["group_id"]
 
+    def order(self, op: str, room: str, **fields) -> str:
+        """A dish for the room's order (``op="add"``, ``dish``, ``qty``) or fire a course
+        (``op="fire"``, ``course``); the box does each request once (its ULID)."""
+        body = {"request": ulid(), "op": op, "room": room, "staff": self.staff, "device": self.device, **fields}
+        self.bus.publish(self.topics.inbox("order"), body, response_topic=self.topics.reply(self.device))
+        return body["request"]
+
     def tick(self, res_id: str, item: str) -> None:
         with self.lock:
             body = self.board.tick(res_id, item, self.staff)
@@ -222,6 +232,10 @@ class ClubDevice:
                     self.board.pending_acks.pop(body.get("call_id", ""), None)
                     self.board.pending_calls.pop(body.get("group_id", ""), None)
                     self.message = body.get("message", "")
+            self._changed(False)
+        elif t.tail(topic, "order") is not None:
+            with self.lock:
+                self.orders[t.tail(topic, "order")] = body
             self._changed(False)
         elif t.tail(topic, "presence") is not None:
             with self.lock:

@@ -163,11 +163,11 @@ class CounterDischargeScreen(CounterScreen):
         shared supervisor PIN), typed in the field under the receipts."""
         from pos.staff import verify_pin
 
-        from ..screens.login import supervisor_pins
+        from ..screens.login import supervisor_logins
 
         app = App.get_running_app()
         pin = self.ids.void_pin.text.strip()
-        stored = supervisor_pins(app.site)
+        stored = supervisor_logins(app.site)
         if not stored:
             self.say("No supervisor PIN is configured. Technician: set staff.supervisor_pin.", error=True)
             return

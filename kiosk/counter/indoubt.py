@@ -59,14 +59,12 @@ class CounterInDoubtScreen(CounterScreen):
     def resolve(self, attempt_id: str, resolution: str) -> None:
         """Step 1: the supervisor's own PIN; step 2 (:meth:`confirm`): a confirmation naming the
         payment and the decision."""
-        from ..screens.login import staff_users
+        from ..screens.login import supervisor_logins
 
         app = App.get_running_app()
         pin = self.ids.supervisor.text.strip()
         # the supervisors' own logins ([[staff.users]], role supervisor), else the shared supervisor PIN
-        stored = [(u["name"], u["pin"]) for u in staff_users(app.site, "supervisor")]
-        if app.site.get("staff", "supervisor_pin"):
-            stored.append(("supervisor", app.site.get("staff", "supervisor_pin")))
+        stored = supervisor_logins(app.site)
         if not stored:
             self.say("No supervisor PIN is configured. Technician: set staff.supervisor_pin.", error=True)
             return

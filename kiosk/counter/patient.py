@@ -19,6 +19,24 @@ GREEN_KINDS = {"deposit": _("Deposit"), "id_document": _("ID document"), "insura
 SETTLEABLE = ("scheduled", "settled", "balanced", "list_printed")
 
 
+TEXTS = (_("Daily list given at the ward: {day} {time}"), _("No daily list given at the ward yet"))
+
+
+def daily_given(d, inpatient_no: str) -> dict | None:
+    """The newest daily list the ward station gave this patient, as this counter pulled it."""
+    from pos.hospital import views
+
+    return views.daily_list_given(d.hospital.conn, inpatient_no)
+
+
+def local_hhmm(app, at: str) -> str:
+    import datetime as dt
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(app.site.get("site", "timezone"))
+    return dt.datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(tz).strftime("%H:%M")
+
+
 class CounterPatientScreen(CounterScreen):
     inpatient_no = StringProperty("")
     info = DictProperty({})
@@ -29,7 +47,8 @@ class CounterPatientScreen(CounterScreen):
         self.load()
 
     def load(self) -> None:
-        self.call(lambda d: d.patient(self.inpatient_no), self._show)
+        self.call(lambda d: dict(d.patient(self.inpatient_no), daily_list_given=daily_given(d, self.inpatient_no)),
+                  self._show)
 
     def _show(self, info: dict) -> None:
         app = App.get_running_app()
@@ -45,6 +64,10 @@ class CounterPatientScreen(CounterScreen):
             self.line(t("Deposits") + f": {yuan(acc['deposit_fen'])}   " + t("Charges") +
                       f": {yuan(acc['charges_total_fen'])}   " + t("Available") + f": {yuan(acc['available_fen'])}"),
         ]
+        given = info.get("daily_list_given")
+        lines.append(self.line(t("Daily list given at the ward: {day} {time}", day=given["day"],
+                                 time=local_hhmm(app, given["as_of"])) if given else
+                               t("No daily list given at the ward yet")))
         if a["green_channel"]:
             items = ", ".join(t(GREEN_KINDS.get(g["kind"], g["kind"])) for g in info["green_items"]
                               if g["state"] == "open")

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
+
+from . import Says
 
 __all__ = ["SCREEN", "KV", "DeskConsoleScreen", "due_text"]
 
@@ -28,6 +31,7 @@ ERRORS = {
     "not_allowed": _("This step does not fit the order's state."),
     "follow_up_before_qc": _("A follow-up needs a passed QC first."),
 }
+PAID_MSGIDS = {"cash": _("{amount} paid in cash"), "card": _("{amount} paid by card")}
 CHANNEL_MSGIDS = {"hotline": _("Hotline"), "service_desk": _("Walk-in")}
 STATE_MSGIDS = {"received": _("New order"), "classified": _("Classified"), "dispatched": _("Dispatched"),
                 "in_progress": _("In progress"), "deferred": _("Deferred"), "completed": _("Completed"),
@@ -65,8 +69,21 @@ KV = """
                 bold: True
                 text: app.t("Service desk", app.lang)
             OLabel:
+                size_hint_x: 0.4
                 font_size: 16 * app.scale
                 text: app.sync_text
+            OButton:
+                id: to_qc
+                size_hint_x: 0.4
+                font_size: 18 * app.scale
+                text: app.t("QC and follow-up", app.lang)
+                on_release: app.go("desk_qc")
+            OButton:
+                id: to_cash
+                size_hint_x: 0.22
+                font_size: 18 * app.scale
+                text: app.t("Cash", app.lang)
+                on_release: app.go("desk_cash")
             SecondaryButton:
                 id: lang_hans
                 size_hint_x: 0.12
@@ -81,7 +98,7 @@ KV = """
                 on_release: root.set_lang("zh-Hant")
             SecondaryButton:
                 id: lang_en
-                size_hint_x: 0.14
+                size_hint_x: 0.16
                 font_size: 16 * app.scale
                 text: app.fx("English", app.lang)
                 on_release: root.set_lang("en")
@@ -121,7 +138,7 @@ KV = """
                 hint_text: "3-1201"
             DeskInput:
                 id: description
-                on_text_validate: root.receive()
+                on_text_validate: root.receive(by_keyboard=True)
             OButton:
                 id: receive
                 size_hint_x: 0.16
@@ -222,7 +239,7 @@ KV = """
 """
 
 
-class DeskConsoleScreen(Screen):
+class DeskConsoleScreen(Says, Screen):
     message = StringProperty("")
     selected_text = StringProperty("")
     suggestion_text = StringProperty("")
@@ -246,26 +263,41 @@ class DeskConsoleScreen(Screen):
         app.bind(lang=lambda *_: self.refresh(), site_services=lambda *_: self.refresh())
         self.refresh()
         self._timer = Clock.schedule_interval(lambda dt: self.tick(), 1.0)
+        Window.bind(on_key_down=self._arrow)
 
     def on_leave(self, *_):
         if self._timer is not None:
             self._timer.cancel()
+        Window.unbind(on_key_down=self._arrow)
+
+    def cancel_waits(self) -> None:
+        """The app stops: no key of a later app reaches this screen."""
+        Window.unbind(on_key_down=self._arrow)
+
+    def _arrow(self, _win, key, *_args) -> bool:
+        """Up and down move the selection through the queue (when no field has the keyboard)."""
+        from kivy.uix.textinput import TextInput
+
+        if key not in (273, 274) or not self.rows or self.get_root_window() is None or \
+                self.manager is None or self.manager.current != self.name:
+            return False
+        if any(isinstance(w, TextInput) and w.focus for w in self.walk()):
+            return False
+        nos = list(self.rows)
+        i = nos.index(self.selected) if self.selected in nos else -1
+        i = min(len(nos) - 1, i + 1) if key == 274 else max(0, i - 1)
+        self.select(nos[i])
+        return True
 
     def set_lang(self, lang: str) -> None:
         App.get_running_app().set_language(lang)
         self.refresh()
 
-    def say(self, msgid: str, **kw) -> None:
-        """Show ``msgid`` (kept, so a change of language shows it in the new one)."""
-        app = App.get_running_app()
-        self._said = (msgid, kw)
-        self.message = app.t(msgid, app.lang, **kw) if msgid else ""
-
     def _fail(self, exc) -> None:
         self.say(ERRORS.get(getattr(exc, "code", ""), "This step does not fit the order's state."))
 
     # -- intake ---------------------------------------------------------------------------------
-    def receive(self) -> None:
+    def receive(self, by_keyboard: bool = False) -> None:
         from pos.desk.service import DeskError
 
         channel = "hotline" if self.ids.ch_hotline.state == "down" else "service_desk"
@@ -281,14 +313,15 @@ class DeskConsoleScreen(Screen):
         self.selected = no
         self.refresh()
         self.say("Order {no} received.", no=no)
+        if by_keyboard:                     # Enter received it: the unit field is ready for the next call
+            Clock.schedule_once(lambda _dt: setattr(self.ids.unit, "focus", True))
 
     # -- the queue --------------------------------------------------------------------------------
     def refresh(self) -> None:
         app = App.get_running_app()
         if app.site_services is None:
             return                          # the store is still opening: refreshed when it is open
-        if getattr(self, "_said", None):
-            self.message = app.t(self._said[0], app.lang, **self._said[1])
+        self.retell()
         box = self.ids.queue
         box.clear_widgets()
         self.rows = {}
@@ -302,8 +335,12 @@ class DeskConsoleScreen(Screen):
         self.tick()
         fin = self.ids.finance
         fin.clear_widgets()
-        for f in self.desk.finance_queue():
+        for f in self.desk.finance_queue("all"):
+            if f["state"] == "cancelled":
+                continue
             amount = app.money(f["amount_fen"]) if f["amount_fen"] is not None else app.t("amount to be set", app.lang)
+            if f["state"] == "charged":     # paid: how, so the finance staff see it settled
+                amount = app.t(PAID_MSGIDS.get(f["pay_method"], PAID_MSGIDS["card"]), amount=app.money(f["paid_fen"]))
             row = Factory.OLabel(size_hint_y=None, height=28 * app.scale,
                                  text=app.fx(f"{f['order_no']}  {f['unit'] or ''}  ", app.lang) + amount)
             row.font_size = 16 * app.scale
@@ -328,6 +365,8 @@ class DeskConsoleScreen(Screen):
             b.text = (app.fx(f"{no}  {o['unit']}  {c.label(app.lang) if c else ''}  ", app.lang)
                       + app.t(STATE_MSGIDS[o["state"]], app.lang) + "  " + due_text(app, due))
             b.overdue = due is not None and due < 0
+            b.color = (0.75, 0.05, 0.05, 1) if b.overdue else (0.07, 0.09, 0.12, 1)     # overdue: red
+            b.bold = b.overdue
 
     def select(self, no: str) -> None:
         app = App.get_running_app()

@@ -5,12 +5,12 @@ command; sync sends it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kivy.app import App
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
+
+from . import Says
 
 __all__ = ["SCREEN", "KV", "DeskTechScreen"]
 
@@ -119,7 +119,7 @@ KV = """
 """
 
 
-class DeskTechScreen(Screen):
+class DeskTechScreen(Says, Screen):
     message = StringProperty("")
     detail = StringProperty("")
 
@@ -135,20 +135,17 @@ class DeskTechScreen(Screen):
         return App.get_running_app().site_services.desk
 
     def on_pre_enter(self, *_):
+        from . import demo_camera
+
+        demo_camera(App.get_running_app())
         App.get_running_app().bind(lang=lambda *_: self.refresh(), site_services=lambda *_: self.refresh())
         self.refresh()
-
-    def say(self, msgid: str, **kw) -> None:
-        app = App.get_running_app()
-        self._said = (msgid, kw)
-        self.message = app.t(msgid, app.lang, **kw)
 
     def refresh(self) -> None:
         app = App.get_running_app()
         if app.site_services is None:
             return
-        if self._said:
-            self.message = app.t(self._said[0], app.lang, **self._said[1])
+        self.retell()
         me = self.ids.me.text.strip()
         box = self.ids.mine
         box.clear_widgets()
@@ -175,36 +172,32 @@ class DeskTechScreen(Screen):
         self.selected = no
         o = self.desk.order(no)
         self.detail = app.fx(f"{no}  {o['unit']}\n{o['description']}", app.lang)
+        last = self.desk.history(no)[-1]
+        if last["event"] == "qc_failed":            # back from QC: what the supervisor found
+            from .qc import REASON_MSGIDS
+
+            said = [app.t(REASON_MSGIDS[r]) if r in REASON_MSGIDS else app.fx(r) for r in last["data"]["reasons"]]
+            self.detail += "\n" + app.t("QC failed: {reasons}", reasons="、".join(said) if app.lang != "en"
+                                         else ", ".join(said))
 
     def take_photo(self) -> None:
-        """A frame from the ``camera`` device, kept as a JPEG beside the store (named after the order)."""
-        from drivers.errors import OnestopError
-        from drivers.registry import open_device
+        """A frame from the ``camera`` device (read in a worker), kept as a JPEG beside the store
+        (named after the order)."""
+        from . import take_photo
 
         app = App.get_running_app()
         if not self.selected:
             self.say("Pick an order first.")
             return
-        url = app.site_services.device("camera")
-        try:
-            cam = open_device(url, "camera")
-            try:
-                frame = cam.read_frame()
-            finally:
-                cam.close()
-        except (OnestopError, ValueError):
-            frame = None
-        if frame is None:
-            self.say("The camera is not working.")
-            return
-        import cv2
+        no = self.selected
 
-        folder = Path(app.store_path).parent / "desk-photos"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{self.selected}-{len(self.photos) + 1}.jpg"
-        cv2.imwrite(str(path), frame)
-        self.photos.append(path.name)
-        self.say("Photo {n} taken.", n=len(self.photos))
+        def taken(name):
+            if name is None:
+                self.say("The camera is not working.")
+            elif self.selected == no:
+                self.photos.append(name)
+                self.say("Photo {n} taken.", n=len(self.photos))
+        take_photo(app, f"{no}-{len(self.photos) + 1}", taken)
 
     def act(self, step: str) -> None:
         from pos.desk.service import DeskError

@@ -51,6 +51,10 @@ MESSAGES = {
     "no_notice": "No admission notice was found for you. Please go to window {window}.",
     "not_admitted": "No current hospital stay was found for you. Please go to window {window}.",
 }
+#: H-D3 at the kiosk: what a patient whose discharge is not ready is told (the ward's notice, pulled)
+DISCHARGE_SCHEDULED = "Your discharge is scheduled for {date}. Please come back then, or ask the nurse station."
+DISCHARGE_ASKED = "Your request for a scheduled discharge has reached the nurse station list. They will tell you the day."
+DISCHARGE_ASK = "Ask for a scheduled discharge"
 
 
 def _valid_inpatient_no(text: str) -> bool:
@@ -65,11 +69,14 @@ class IdentifyScreen(Screen):
     offers = ListProperty([])           # services offered instead (already admitted)
     working = BooleanProperty(False)
     demo_cards = ListProperty([])
+    date = StringProperty("")           # {date} in the message (a scheduled discharge)
+    can_ask = BooleanProperty(False)    # the discharge is not ready: the patient may ask the ward for a date
 
     def prepare(self, service: str, identity=None) -> None:
         self.service = service
         self.service_title = dict(SERVICES)[service]
-        self.message = self.number = ""
+        self.message = self.number = self.date = ""
+        self.can_ask = False
         self.offers = []
         self._refused = None
         self._carried = identity         # the identity read for another service (an offer taken)
@@ -94,7 +101,8 @@ class IdentifyScreen(Screen):
         self._stop_waiting()
         self.service = ""
         self.service_title = ""
-        self.message = self.number = ""
+        self.message = self.number = self.date = ""
+        self.can_ask = False
         self.offers = []
         self.working = False
         self._carried = self._refused = None
@@ -219,6 +227,14 @@ class IdentifyScreen(Screen):
                     flow.identified(identity)
             else:
                 flow.identified(identity, inpatient_no)
+            if service == "discharge" and flow.state in ("not_ready", "not_admitted"):
+                from pos.hospital import views
+
+                conn = app.site_services.hospital.conn
+                no = flow.inpatient_no if flow.state == "not_ready" else (inpatient_no or "").strip()
+                # a stay registered on another device: what this kiosk pulled of it (by the wristband)
+                if flow.state == "not_ready" or (no and views.pulled_admission(conn, no)):
+                    flow.notice, flow.notice_no = views.discharge_notice(conn, no), no
             return flow
 
         def decided(flow):
@@ -233,6 +249,20 @@ class IdentifyScreen(Screen):
             self.message = flow.problem or MESSAGES.get(flow.state, "Please go to window {window}.")
             self.number = (getattr(flow, "admission", None) or {}).get("inpatient_no") or ""
             self.offers = OFFERS.get((service, flow.state), [])
+            self.can_ask, self.date = False, ""
+            notice = getattr(flow, "notice", None) if service == "discharge" else None
+            if notice is not None:
+                self.number = flow.notice_no
+                if flow.state == "not_admitted":
+                    from pos.flows.discharge import NOT_READY
+
+                    self.message = NOT_READY
+                if notice["scheduled_for"]:
+                    self.message, self.date = DISCHARGE_SCHEDULED, notice["scheduled_for"]
+                elif notice["requested_at"]:
+                    self.message = DISCHARGE_ASKED
+                else:
+                    self.can_ask = True
             self._offer_identity = identity
             log.info("%s: %s for the card presented; waiting for the next card", service, flow.state)
             if identity is not None:
@@ -252,6 +282,27 @@ class IdentifyScreen(Screen):
         self._stop_waiting()
         self.prepare(service, identity=identity)
         self.on_enter()
+
+    def ask_discharge(self) -> None:
+        """H-D3: the patient asks for a scheduled discharge; the request reaches every ward station
+        through sync (``hospital.discharge.requested``)."""
+        app = App.get_running_app()
+        no = self.number
+        if not no or self.working:
+            return
+        self.working, self.can_ask = True, False
+
+        def asked(_req):
+            self.working = False
+            self.message = DISCHARGE_ASKED
+            log.info("discharge: %s asked for a scheduled discharge", no)
+
+        def failed(exc):
+            self.working = False
+            log.warning("discharge: the request of %s was refused: %s", no, exc)
+            self.message = getattr(exc, "user_message", "Please go to window {window}.")
+
+        app.with_store(lambda _s: app.site_services.hospital.request_discharge(no), asked, failed)
 
     def place_demo_card(self, index: int) -> None:
         App.get_running_app().demo_world.place_card(self.demo_cards[index])

@@ -27,13 +27,12 @@ def staff_users(config, role: str) -> list[dict]:
     return [u for u in config.get("staff", "users") or [] if u.get("role") == role]
 
 
-def supervisor_pins(config) -> list[tuple[str, str]]:
-    """(name, PIN hash) of whoever may approve as supervisor: the supervisors' own logins
-    (``[[staff.users]]``, role supervisor), then the shared ``staff.supervisor_pin``."""
-    out = [(u["name"], u["pin"]) for u in staff_users(config, "supervisor")]
+def supervisor_logins(config) -> list[tuple[str, str]]:
+    """``(name, PIN hash)`` of each supervisor: their own logins, then the shared supervisor PIN."""
+    stored = [(u["name"], u["pin"]) for u in staff_users(config, "supervisor")]
     if config.get("staff", "supervisor_pin"):
-        out.append(("supervisor", config.get("staff", "supervisor_pin")))
-    return out
+        stored.append(("supervisor", config.get("staff", "supervisor_pin")))
+    return stored
 
 
 class LoginScreen(Screen):

@@ -44,7 +44,8 @@ TEXTS = (_("Free"), _("Days in: {days}"), _("Balance {amount}"), _("Low balance"
          _("Tap a free bed to mark it for cleaning."), _("Bed {bed} is reserved for {no}."),
          _("Bed {bed} is marked for cleaning."), _("Bed {bed} is clean and free."),
          _("Scan or pick the patient first."), _("Bed {bed} is reserved for {no}. Pick another bed."),
-         _("Other ward"))
+         _("Other ward"), _("Discharge requests from the kiosk: {list}"), _("{who} for {date}"),
+         _("{who}, no date given"), _("Asks for discharge"))
 
 
 def _kv() -> str:
@@ -66,6 +67,7 @@ class WardBoardScreen(Screen):
     picked_no = StringProperty("")
     printing = BooleanProperty(False)
     mode = StringProperty("")                   # "", "reserve" or "cleaning": what a tap on a free bed does
+    requests_text = StringProperty("")         # the patients' discharge requests from the kiosk, pulled
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -76,7 +78,8 @@ class WardBoardScreen(Screen):
         self._scans = ScanCatcher(self.on_scan)
         self._tick = None
         self.shown_ward = ""                     # another ward than the station's, for a transfer
-        App.get_running_app().bind(lang=lambda *_: self.refresh())
+        self._app = App.get_running_app()
+        self._app.bind(lang=lambda *_: self.refresh())
 
     # -- life cycle -------------------------------------------------------------------
     def on_role(self, *_):
@@ -84,7 +87,15 @@ class WardBoardScreen(Screen):
 
     def on_pre_enter(self, *_):
         self._scans.start()
-        self._tick = Clock.schedule_interval(lambda _dt: self.refresh(), 5.0)   # pulled claims come in
+        self._tick = Clock.schedule_interval(self._on_tick, 5.0)   # pulled claims come in
+        self.refresh()
+
+    def _on_tick(self, _dt):
+        """The periodic refresh, only while this app runs and shows the board (an app stopped on
+        the board never leaves it: its tick must not outlive it)."""
+        if App.get_running_app() is not self._app or self.manager is None or self.manager.current != self.name:
+            self._tick = None
+            return False
         self.refresh()
 
     def on_leave(self, *_):
@@ -135,6 +146,7 @@ class WardBoardScreen(Screen):
             return
         code = self.ward_code()
         self.board = self.hospital.bed_board(code) if code else []
+        self.show_requests(code)
         box = self.ids.beds
         box.clear_widgets()
         self.cells = {}
@@ -154,6 +166,21 @@ class WardBoardScreen(Screen):
         elif self._said:
             self.message = app.t(self._said[0], **self._said[1])
 
+    def show_requests(self, code: str) -> None:
+        """H-D3: the patients of this ward who asked at the kiosk for a scheduled discharge (pulled
+        from every kiosk) and are not scheduled yet."""
+        from pos.hospital import views
+
+        app = App.get_running_app()
+        reqs = views.discharge_requests(self.hospital.conn, code) if code else []
+        self.requested = {r["inpatient_no"] for r in reqs}
+        parts = []
+        for r in reqs:
+            who = (app.fx(r["name"]) + " " if r["name"] else "") + r["inpatient_no"]
+            parts.append(app.t("{who} for {date}", who=who, date=r["wanted_for"]) if r["wanted_for"]
+                         else app.t("{who}, no date given", who=who))
+        self.requests_text = app.t("Discharge requests from the kiosk: {list}", list="; ".join(parts)) if parts else ""
+
     def cell_text(self, c: dict) -> str:
         app = App.get_running_app()
         head = app.t("Bed {bed}", bed=c["bed_no"])
@@ -170,6 +197,8 @@ class WardBoardScreen(Screen):
                                                                           amount=app.money(c["balance_fen"]))]
         if c["low_balance"]:
             lines.append(app.t("Low balance"))
+        if c["inpatient_no"] in getattr(self, "requested", ()):
+            lines.append(app.t("Asks for discharge"))
         if c["id_check"] == "refused":
             lines.append(app.t("ID check refused"))
         elif c["id_check"] == "":

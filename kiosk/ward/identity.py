@@ -2,7 +2,9 @@
 birth date, ID number masked to its last four) and the wristband the nurse scans on the patient.
 She confirms (only after a matching scan) or refuses with a reason; her staff ID and the time are
 recorded (the hospital pack's identity checks). A refusal stops charges and the discharge order until a
-confirmation; a second confirmation is refused. The kiosk's check-in photo is not shown yet."""
+confirmation; a second confirmation is refused. Beside the ID facts: the photo the kiosk's camera
+took at check-in (:mod:`pos.hospital.photos`, pulled with the other devices' events), or a line
+saying there is none. The ID card readers we drive give no card photo, so none is shown."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ TEXTS = (_("Name: {name}"), _("Sex: {sex}"), _("Birth date: {date}"), _("ID numb
          _("Scan the wristband first."), _("Say why you refuse."),
          _("Confirmed by {staff} at {time}."), _("Refused by {staff} at {time}: {reason}"),
          _("Already confirmed by {staff} at {time}. A second confirmation is not needed."),
-         _("Only nurses confirm the identity."))
+         _("Only nurses confirm the identity."), _("Kiosk photo"), _("No photo from the kiosk for this stay."))
 
 
 def _kv() -> str:
@@ -46,6 +48,7 @@ class WardIdentityScreen(Screen):
     id_text = StringProperty("")
     band_text = StringProperty("")
     message = StringProperty("")
+    photo = StringProperty("")                  # the kiosk's check-in photo (a file beside the store), or ''
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -101,7 +104,10 @@ class WardIdentityScreen(Screen):
         app = App.get_running_app()
         if self.inpatient_no is None or getattr(app, "site_services", None) is None:
             return
+        from pos.hospital import photos
+
         f = self.hospital.id_facts(self.inpatient_no)
+        self.photo = photos.photo_path(self.hospital.store, self.inpatient_no)
         self.id_text = "\n".join((app.t("Name: {name}", name=f["name"]),
                                   app.t("Sex: {sex}", sex=app.t(SEX[f["sex"]]) if f["sex"] in SEX else ""),
                                   app.t("Birth date: {date}", date=f["birth_date"] or ""),

@@ -18,7 +18,7 @@ from ..screens.login import LOCKOUT_S, MAX_FAILURES
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SCREEN", "KV", "WardLoginScreen", "ROLES"]
+__all__ = ["SCREEN", "KV", "WardLoginScreen", "ROLES", "AUTOPLAY"]
 
 
 def _(msgid: str) -> str:
@@ -101,3 +101,5 @@ class WardLoginScreen(Screen):
 
 
 SCREEN = WardLoginScreen
+#: what ``onestop demo ward --autoplay DIR`` plays (kiosk.launch finds it on the front end's home screen)
+AUTOPLAY = "kiosk.ward.autoplay:WardAutoplay"

@@ -5,7 +5,9 @@ never deleted: a line is taken back by a reversal line. The doctor orders the di
 summary and the e-bill number; the nurse ticks every line as reviewed and locks the charges; after
 the lock a charge is refused until the charge nurse unlocks with a reason; the scheduled date is
 checked (not in the past, not before the lock) and, once scheduled, reaches the counter and the
-patient's kiosk through sync (``hospital.discharge.scheduled``)."""
+patient's kiosk through sync (``hospital.discharge.scheduled``). Lines that arrived from the HIS
+are read-only here (marked "from HIS", no reversal: the HIS sends its own), and an order received
+from the HIS says so. The patient's discharge request from the kiosk shows above the order."""
 
 from __future__ import annotations
 
@@ -46,7 +48,10 @@ TEXTS = (_("Review"), _("Reviewed"), _("Reverse"), _("Reversed"), _("Reversal"),
          _("Tick every line as reviewed before the lock."), _("Only the doctor orders a discharge."),
          _("Only the charge nurse unlocks the charges."), _("Say why the charges are unlocked."),
          _("Give the summary and the e-bill number."), _("Only nurses post charges."),
-         _("Pick a fee item or give a fee code."), _("Give the discharge date."), _("Give the unit price."))
+         _("Pick a fee item or give a fee code."), _("Give the discharge date."), _("Give the unit price."),
+         _("From HIS"), _("This line came from the HIS: it is changed there, not at the ward."),
+         _("Order received from the HIS."), _("The patient asked at the kiosk for a discharge on {date}."),
+         _("The patient asked at the kiosk for a scheduled discharge."))
 
 
 def _kv() -> str:
@@ -70,6 +75,7 @@ class WardStayScreen(Screen):
         self.reviewed: set[int] = set()
         self.rows: dict[int, dict] = {}          # charge id -> {"tick", "reverse", "label"}
         self.fee_buttons: dict[str, object] = {}
+        self.his_lines: set[int] = set()         # charge ids that came from the HIS (read-only here)
         self._said = None
         App.get_running_app().bind(lang=lambda *_: self.refresh())
 
@@ -117,7 +123,15 @@ class WardStayScreen(Screen):
         self.who = app.fx(f"{page['name']}  {self.inpatient_no}  {page['bed']}")
         d = self.discharge()
         state = d["state"] if d else None
-        self.state_text = app.t(STATES.get(state, STATES[None]), date=(d or {}).get("scheduled_for") or "")
+        said = [app.t(STATES.get(state, STATES[None]), date=(d or {}).get("scheduled_for") or "")]
+        if d and views.discharge_order_from_his(self.hospital.conn, self.inpatient_no):
+            said.append(app.t("Order received from the HIS."))
+        asked = views.discharge_notice(self.hospital.conn, self.inpatient_no)
+        if asked["requested_at"] and not asked["scheduled_for"]:
+            said.append(app.t("The patient asked at the kiosk for a discharge on {date}.", date=asked["wanted_for"])
+                        if asked["wanted_for"] else app.t("The patient asked at the kiosk for a scheduled discharge."))
+        self.state_text = "  ".join(said)
+        self.his_lines = views.his_charge_ids(self.hospital.conn, self.inpatient_no)
         box = self.ids.lines
         box.clear_widgets()
         self.rows = {}
@@ -137,7 +151,9 @@ class WardStayScreen(Screen):
             label.bind(size=lambda w, s: setattr(w, "text_size", s))
             rev = Factory.OButton(size_hint_x=0.18)
             rev.font_size = small
-            if c["reverses_id"] is not None:
+            if c["id"] in self.his_lines:
+                rev.text, rev.disabled = app.t("From HIS"), True
+            elif c["reverses_id"] is not None:
                 rev.text, rev.disabled = app.t("Reversal"), True
             elif c["reversed_by"] is not None:
                 rev.text, rev.disabled = app.t("Reversed"), True
@@ -224,6 +240,9 @@ class WardStayScreen(Screen):
             self.say("Only nurses post charges.")
             return
         name = self.rows[cid]["line"]["name"]
+        if cid in self.his_lines:
+            self.say("This line came from the HIS: it is changed there, not at the ward.")
+            return
         try:
             self.hospital.reverse_charge(self.inpatient_no, cid)
         except HospitalError as exc:

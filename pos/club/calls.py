@@ -33,6 +33,7 @@ from .schema import CALL_KINDS
 __all__ = ["ROLES", "ROUTES", "CallBook", "ACTIVE_STATES", "emit_closed"]
 
 ROLES = ("security", "greeter", "butler", "sommelier", "runner", "cashier", "manager")
+ROLES += ("valet",)                     # service: the car park's valet (pos.club.valet)
 
 #: kind -> the roles it is addressed to by default
 ROUTES: dict[str, tuple[str, ...]] = {
@@ -46,6 +47,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "prep": ("butler",),
     "prompt": ("butler",),
     "prep_missing": ("manager",),
+    "car": ("valet",),
 }
 
 ACTIVE_STATES = ("open", "resounded", "escalated")

@@ -70,3 +70,13 @@ class FapiaoRefused(ClubError):
 
 class CallRefused(ClubError):
     code = "call_not_allowed"
+
+# the cashier's refusals (pos/club/cashier.py)
+REASONS.update({
+    "bill_not_confirmed": "Confirm the bill with the guest first: a signature on the screen or on the printed bill.",
+    "card_in_doubt": "A card payment for this bill is not confirmed yet. Check the card terminal before taking another payment.",
+    "more_than_due": "That is more than the {due} yuan still due on this bill.",
+    "no_terminal": "No card terminal is set up for this cash desk.",
+    "not_a_title_qr": "This is not a WeChat invoice-title QR code. Scan the title from the guest's WeChat (我的发票抬头) or type it.",
+    "title_lookup_failed": "The invoice title could not be read from WeChat. Please type the title.",
+})

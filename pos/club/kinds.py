@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-__all__ = ["KINDS", "CallClosed", "ReservationBooked", "ReservationCancelled", "ReservationArrived", "CardEntry", "FapiaoIssued"]
+__all__ = ["KINDS", "CallClosed", "ReservationBooked", "ReservationCancelled", "ReservationArrived", "CardEntry", "FapiaoIssued",
+           "OrderLine", "CourseFired", "CourseReady", "ValetTag"]
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
 Short = Annotated[str, msgspec.Meta(max_length=80)]
@@ -77,6 +78,44 @@ class FapiaoIssued(msgspec.Struct):
     invoice_no: Id
 
 
+class OrderLine(msgspec.Struct):
+    """A line of a room's order, or its reversal (negative qty, ``void_of``): no names."""
+    line_id: Id
+    order_id: Id
+    course: Annotated[int, msgspec.Meta(ge=1, le=9)]
+    dish: Id
+    station: Literal["kitchen", "bar"]
+    qty: Annotated[int, msgspec.Meta(ge=-99, le=99)]
+    unit_fen: Annotated[int, msgspec.Meta(ge=0, le=10 ** 9)]
+    created_at: Time
+    void_of: Short = ""
+    staff: Short = ""
+
+
+class CourseFired(msgspec.Struct):
+    order_id: Id
+    room: Id
+    course: Annotated[int, msgspec.Meta(ge=1, le=9)]
+    fired_by: Short
+    fired_at: Time
+
+
+class CourseReady(msgspec.Struct):
+    order_id: Id
+    room: Id
+    course: Annotated[int, msgspec.Meta(ge=1, le=9)]
+    ready_by: Short
+    ready_at: Time
+
+
+class ValetTag(msgspec.Struct):
+    """A valet key tag changed state (parked, requested, returned): no plate, no names."""
+    tag_no: Id
+    room: Id
+    state: Literal["parked", "requested", "returned"]
+    changed_at: Time
+
+
 #: kind -> payload schema
 KINDS: dict[str, type[msgspec.Struct]] = {
     "club.call.closed": CallClosed,
@@ -85,4 +124,34 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "club.reservation.arrived": ReservationArrived,
     "club.card.entry": CardEntry,
     "club.fapiao.issued": FapiaoIssued,
+    "club.order.line": OrderLine,
+    "club.course.fired": CourseFired,
+    "club.course.ready": CourseReady,
+    "club.valet.tag": ValetTag,
 }
+
+
+class BillPaid(msgspec.Struct):
+    bill_no: Id
+    res_id: Id
+    room: Id
+    total_fen: Fen
+    cash_fen: Fen
+    card_fen: Fen
+    member_fen: Fen
+    paid_at: Time
+
+
+class DayClosed(msgspec.Struct):
+    close_id: Id
+    day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\d$")]
+    cashier: Short
+    cash_fen: Fen
+    card_fen: Fen
+    member_fen: Fen
+    fapiao_fen: Fen
+    closed_at: Time
+
+
+KINDS["club.bill.paid"] = BillPaid
+KINDS["club.day.closed"] = DayClosed

@@ -22,6 +22,8 @@ PACK = Pack(
     kinds=tuple(Kind(name, offline=True, payload=schema, times=tuple(
         f for f in schema.__struct_fields__ if f.endswith("_at"))) for name, schema in KINDS.items()),
     services={"club_calls": "pos.club.site:calls", "club_reservations": "pos.club.site:reservations",
-              "club_cards": "pos.club.site:cards"},
+              "club_cards": "pos.club.site:cards",
+              "club": "pos.club.cashier:service"},
     commands=("kiosk.club.commands",),     # onestop club box | role | demo
+    posters="pos.club.cashier:POSTERS",
 )

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 CALL_KINDS = ("arrival", "room_ready", "can_serve", "wine", "clear", "pay", "help", "prep", "prep_missing", "prompt")
 CALL_STATES = ("open", "resounded", "escalated", "acked")
+CALL_KINDS += ("car",)                    # service: "bring the car" to the valet (m103_service_call_kinds)
 
 
 def _in(values) -> str:
@@ -183,5 +184,169 @@ def m006_service_prompts(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def m101_service_orders(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE club_orders (
+            order_id  TEXT PRIMARY KEY,               -- ULID
+            room      TEXT NOT NULL,
+            res_id    TEXT REFERENCES club_reservations (res_id),
+            state     TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+            opened_by TEXT NOT NULL DEFAULT '',
+            opened_at TEXT NOT NULL,
+            closed_at TEXT
+        )""")
+    db.execute("CREATE UNIQUE INDEX club_orders_open_room ON club_orders (room) WHERE state = 'open'")
+    db.execute("""
+        CREATE TABLE club_courses (
+            order_id  TEXT NOT NULL REFERENCES club_orders (order_id),
+            course    INTEGER NOT NULL CHECK (course BETWEEN 1 AND 9),
+            state     TEXT NOT NULL CHECK (state IN ('held', 'fired', 'ready')),
+            fired_by  TEXT,
+            fired_at  TEXT,
+            ready_by  TEXT,
+            ready_at  TEXT,
+            call_id   TEXT,                           -- the runner's can-serve call
+            PRIMARY KEY (order_id, course)
+        )""")
+    # append-only: a void is a reversal line (negative qty, void_of), never a delete
+    db.execute("""
+        CREATE TABLE club_order_lines (
+            line_id   TEXT PRIMARY KEY,               -- ULID
+            order_id  TEXT NOT NULL REFERENCES club_orders (order_id),
+            course    INTEGER NOT NULL,
+            dish      TEXT NOT NULL,                  -- menu code
+            station   TEXT NOT NULL CHECK (station IN ('kitchen', 'bar')),
+            qty       INTEGER NOT NULL CHECK (qty != 0),
+            unit_fen  INTEGER NOT NULL CHECK (unit_fen >= 0),
+            note      TEXT NOT NULL DEFAULT '',
+            void_of   TEXT REFERENCES club_order_lines (line_id),
+            staff     TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            ticket_no TEXT,                           -- the station ticket that carried it (NULL: not sent yet)
+            CHECK ((void_of IS NULL) = (qty > 0))
+        )""")
+    db.execute("CREATE INDEX club_order_lines_order ON club_order_lines (order_id, course)")
+    db.execute("""
+        CREATE TABLE club_tickets (
+            ticket_no TEXT PRIMARY KEY,               -- <device>-<n>: the print job's ref
+            order_id  TEXT NOT NULL REFERENCES club_orders (order_id),
+            room      TEXT NOT NULL,
+            course    INTEGER NOT NULL,
+            station   TEXT NOT NULL CHECK (station IN ('kitchen', 'bar')),
+            kind      TEXT NOT NULL CHECK (kind IN ('fire', 'add', 'void')),
+            staff     TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        )""")
+    # a phone's order actions, by its ULID: a message the broker delivers twice is done once
+    db.execute("""
+        CREATE TABLE club_order_requests (
+            request   TEXT PRIMARY KEY,
+            op        TEXT NOT NULL,
+            result    TEXT NOT NULL,                  -- JSON: what the first one returned
+            at        TEXT NOT NULL
+        )""")
+
+
+def m102_service_valet(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE club_valet (
+            tag_no     TEXT PRIMARY KEY,              -- <device>-<n>: the key tag's QR code
+            res_id     TEXT REFERENCES club_reservations (res_id),
+            room       TEXT NOT NULL,
+            plate      TEXT NOT NULL DEFAULT '',
+            state      TEXT NOT NULL CHECK (state IN ('parked', 'requested', 'returned')),
+            parked_by  TEXT NOT NULL DEFAULT '',
+            parked_at  TEXT NOT NULL,
+            call_id    TEXT,                          -- the "bring the car" call
+            requested_at TEXT,
+            returned_by TEXT,
+            returned_at TEXT,
+            park_request TEXT UNIQUE,                 -- the phone's ULID for the park (sent again: one tag)
+            return_request TEXT                       -- the phone's ULID for the scan at return
+        )""")
+    db.execute("CREATE INDEX club_valet_room ON club_valet (room, state)")
+
+
+def m103_service_call_kinds(db: sqlite_utils.Database) -> None:
+    """club_calls' kind CHECK widened to today's CALL_KINDS. SQLite cannot alter a CHECK, and a
+    rebuild (new table, copy, drop) is not possible with foreign keys on inside the migration's
+    transaction (the acks reference the table). A wider IN list changes no stored row, so the
+    table's definition is edited in place, as SQLite's ALTER TABLE page describes for changes that
+    do not touch the on-disk format (writable_schema, then a new schema_version); every row is
+    checked against the new definition before the commit."""
+    import re
+
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'club_calls'").fetchone()[0]
+    new, n = re.subn(r"kind(\s+)TEXT NOT NULL CHECK \(kind IN \([^)]*\)\)",
+                     lambda m: f"kind{m.group(1)}TEXT NOT NULL CHECK (kind IN ({_in(CALL_KINDS)}))", sql, count=1)
+    if n != 1:
+        raise RuntimeError("m103_service_call_kinds: club_calls has no kind CHECK to widen")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'club_calls'", [new])
+        db.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+    bad = db.execute(f"SELECT count(*) FROM club_calls WHERE kind NOT IN ({_in(CALL_KINDS)})").fetchone()[0]
+    if bad or db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+        raise RuntimeError("m103_service_call_kinds: club_calls does not fit its new definition")
+
+
 MIGRATIONS = [m001_calls, m002_shifts, m003_claims_and_reservations, m004_member_cards, m005_fapiao_requests,
-              m006_service_prompts]
+              m006_service_prompts, m101_service_orders, m102_service_valet, m103_service_call_kinds]
+
+
+def m201_cashier_bills(db: sqlite_utils.Database) -> None:
+    # what the room ordered, when pos/club/orders.py is not there to say it (pos/club/bill.py)
+    db.execute("""
+        CREATE TABLE club_bill_items (
+            item_id    TEXT PRIMARY KEY,
+            res_id     TEXT NOT NULL REFERENCES club_reservations (res_id),
+            name       TEXT NOT NULL,
+            qty        INTEGER NOT NULL CHECK (qty > 0),
+            unit_fen   INTEGER NOT NULL CHECK (unit_fen >= 0),
+            course     TEXT NOT NULL DEFAULT '',
+            added_at   TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX club_bill_items_res ON club_bill_items (res_id)")
+    # a room's bill: its lines are frozen when the cashier opens it; payments are read from the
+    # platform's ledgers (cash_movements, payment_attempts, club_card_entries) by bill number
+    db.execute("""
+        CREATE TABLE club_bills (
+            bill_no    TEXT PRIMARY KEY,              -- device-prefixed number: never collides offline
+            res_id     TEXT NOT NULL REFERENCES club_reservations (res_id),
+            room       TEXT NOT NULL,
+            total_fen  INTEGER NOT NULL CHECK (total_fen >= 0),
+            state      TEXT NOT NULL CHECK (state IN ('open', 'confirmed', 'paid')),
+            confirm    TEXT CHECK (confirm IN ('signature', 'printed')),
+            signature  TEXT,                          -- PNG file name beside the store
+            call_id    TEXT NOT NULL DEFAULT '',      -- the butler's "coming to pay" call
+            cashier    TEXT NOT NULL DEFAULT '',
+            opened_at  TEXT NOT NULL,
+            confirmed_at TEXT,
+            paid_at    TEXT
+        )""")
+    db.execute("CREATE UNIQUE INDEX club_bills_res ON club_bills (res_id)")
+    db.execute("""
+        CREATE TABLE club_bill_lines (
+            bill_no    TEXT NOT NULL REFERENCES club_bills (bill_no),
+            line_no    INTEGER NOT NULL,
+            name       TEXT NOT NULL,
+            qty        INTEGER NOT NULL,
+            unit_fen   INTEGER NOT NULL,
+            amount_fen INTEGER NOT NULL,
+            course     TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (bill_no, line_no)
+        )""")
+    db.execute("""
+        CREATE TABLE club_day_closes (
+            close_id   TEXT PRIMARY KEY,
+            day        TEXT NOT NULL,                 -- the site's local date
+            cashier    TEXT NOT NULL,
+            totals     TEXT NOT NULL,                 -- JSON, fen
+            closed_at  TEXT NOT NULL
+        )""")
+
+
+MIGRATIONS.append(m201_cashier_bills)

@@ -140,16 +140,22 @@ class CounterDesk:
     def deposit_cash(self, inpatient_no: str, amount_fen: int, tendered_fen: int) -> DepositResult:
         """Cash into the drawer and the deposit on the ledger, in one transaction."""
         self.hospital.admission(inpatient_no)
+        res = self._cash_in(inpatient_no, amount_fen, tendered_fen, "deposit", self.hospital.record_deposit_in)
+        self._after_deposit(inpatient_no, res)
+        return res
+
+    def _cash_in(self, inpatient_no: str, amount_fen: int, tendered_fen: int, purpose: str, book) -> DepositResult:
+        """Cash into the drawer and ``book(tx, inpatient_no, payment)`` on the ledger in the same
+        transaction: a booking the hospital refuses leaves the drawer's expected cash as it was.
+        The drawer opens after the commit."""
         self.ensure_shift()
         cash = self.site.cash
         with self.site.store.transaction() as tx:
-            cr = cash.take_in(tx, self.cashier, amount_fen, tendered_fen, account=inpatient_no, purpose="deposit")
-            dep = self.hospital.record_deposit_in(tx, inpatient_no, Payment(amount_fen, "cash", reference=cr.receipt_no))
+            cr = cash.take_in(tx, self.cashier, amount_fen, tendered_fen, account=inpatient_no, purpose=purpose)
+            booked = book(tx, inpatient_no, Payment(amount_fen, "cash", reference=cr.receipt_no))
         cr = cash.open_drawer(cr)
-        res = DepositResult("posted", amount_fen, "cash", receipt_no=dep["receipt_no"], change_fen=cr.change_fen,
-                            drawer_opened=cr.drawer_opened)
-        self._after_deposit(inpatient_no, res)
-        return res
+        return DepositResult("posted", amount_fen, "cash", receipt_no=booked["receipt_no"], change_fen=cr.change_fen,
+                             drawer_opened=cr.drawer_opened)
 
     def _after_deposit(self, inpatient_no: str, res: DepositResult) -> None:
         if res.receipt_no:
@@ -236,7 +242,8 @@ class CounterDesk:
         a refund), spread over several cards when one is not enough; what the cards cannot take
         is ``left_fen``, which the cashier may pay with :meth:`refund_cash`."""
         self.hospital._need_server("hospital.refund.paid")
-        return card_refunds.refund_to_cards(self.site.payments, inpatient_no, amount_fen, parts, on_status)
+        return card_refunds.refund_to_cards(self.site.payments, inpatient_no, amount_fen, parts, on_status,
+                                            hospital=self.hospital)
 
     # -- deposit reversal (沖銷) -----------------------------------------------------------------
     def reverse_deposit(self, receipt_no: str, supervisor: str, reason: str, *, supervisor_pin: str,
@@ -261,7 +268,8 @@ class CounterDesk:
                 raise DomainError(f"receipt {receipt_no}: its card payment is not in the journal",
                                   user_message="This card payment cannot be found; refund it in cash.")
             res = card_refunds.refund_to_cards(self.site.payments, r["inpatient_no"], r["amount_fen"],
-                                               [(cands[0]["attempt_id"], r["amount_fen"])], on_status)
+                                               [(cands[0]["attempt_id"], r["amount_fen"])], on_status,
+                                               hospital=self.hospital)
             out.update(status=res.status, reason=res.reason)
         else:
             self.ensure_shift()
@@ -284,14 +292,7 @@ class CounterDesk:
     def collect_cash(self, inpatient_no: str, amount_fen: int, tendered_fen: int) -> DepositResult:
         """Cash into the drawer and the collection on the ledger, in one transaction."""
         self.hospital._need_server("hospital.collection.received")
-        self.ensure_shift()
-        cash = self.site.cash
-        with self.site.store.transaction() as tx:
-            cr = cash.take_in(tx, self.cashier, amount_fen, tendered_fen, account=inpatient_no, purpose="collection")
-            c = self.hospital.collect_in(tx, inpatient_no, Payment(amount_fen, "cash", reference=cr.receipt_no))
-        cr = cash.open_drawer(cr)
-        return DepositResult("posted", amount_fen, "cash", receipt_no=c["receipt_no"], change_fen=cr.change_fen,
-                             drawer_opened=cr.drawer_opened)
+        return self._cash_in(inpatient_no, amount_fen, tendered_fen, "collection", self.hospital.collect_in)
 
     def finish_discharge(self, inpatient_no: str):
         """Print the settlement list, then discharge (frees the bed)."""

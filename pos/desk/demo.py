@@ -67,14 +67,20 @@ _RANK = {"received": 0, "classified": 1, "dispatched": 2, "in_progress": 3, "def
 
 def seed_site(site) -> list[str]:
     """The pack's demo hook (``Pack.demo``): seed the demo community of ``site`` (a pos.site.Site)."""
-    return seed(site.desk)
+    return seed(site.desk, cash=site.cash)
 
 
-def seed(desk, now: float | None = None) -> list[str]:
+def seed(desk, now: float | None = None, cash=None) -> list[str]:
     """Every order of :data:`ORDERS`, received ``hours ago`` before ``now`` (a Unix time) and walked
-    to its state. Nothing is done if the store already has work orders. Returns the new numbers."""
+    to its state (a paid one paid in cash at the desk, through ``cash``: a CashDrawer). Nothing is
+    done if the store already has work orders. Returns the new numbers."""
     if desk.store.conn.execute("SELECT count(*) FROM desk_orders").fetchone()[0]:
         return []
+    if cash is None:
+        from ..payments.cash import CashDrawer
+        cash = CashDrawer(desk.store)
+    if not desk.store.conn.execute("SELECT 1 FROM cash_shifts WHERE cashier = 'demo' AND closed_at IS NULL").fetchone():
+        cash.open_shift("demo", 0)
     base = time.time() if now is None else now
     made = []
     for hours, channel, unit_i, text, category, state, fee in ORDERS:
@@ -115,7 +121,7 @@ def seed(desk, now: float | None = None) -> list[str]:
                 fen = desk.catalogue.get(category).fee_fen or 6000
                 desk.request_payment(no, "demo", fen, at=at())
                 if rank >= 7:
-                    desk.paid(no, "demo", fen, at=at())
+                    desk.pay_cash(cash, no, cashier="demo", tendered_fen=fen, at=at())
             else:
                 desk.open_follow_up(no, "demo", at=at())
         if rank >= 8:

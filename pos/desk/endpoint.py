@@ -12,6 +12,7 @@ point are merged into the point's open order by the server (:func:`pos.desk.serv
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from .catalogue import load_catalogue
@@ -20,6 +21,7 @@ from .service import deadline_for
 __all__ = ["intake", "MAX_ITEMS"]
 
 MAX_ITEMS = 500
+log = logging.getLogger(__name__)
 _NS = uuid.UUID("6f1c7a52-5d0e-4c61-9a57-0d3e0b8c2f11")
 
 
@@ -27,7 +29,30 @@ def _cid(caller: str, what: str, ref: str) -> str:
     return str(uuid.uuid5(_NS, f"{caller}/{what}/{ref}"))
 
 
-def intake(data, caller: str, submit):
+def _role_refused(caller: str, query, alarms: list, orders: list):
+    """Only a device the admin enrolled for intake (``desk_intake_callers``), and only for what its
+    role sends: the monitoring centre alarms, the repair centre orders. Else 403 and a log line."""
+    rows = query("SELECT role FROM desk_intake_callers WHERE device_id = ?", (caller,)) if query else []
+    role = rows[0][0] if rows else None
+    want = ({"monitoring"} if alarms else set()) | ({"repair_centre"} if orders else set())
+    if role is None:
+        log.warning("desk intake refused: device %s is not enrolled for intake", caller)
+        return 403, {"error": "not_intake_caller",
+                     "detail": f"device {caller} is not enrolled for the desk's intake; the admin allows it on "
+                               "the IT site (desk: intake callers)"}
+    if want - {role}:
+        log.warning("desk intake refused: device %s (role %s) sent %s", caller, role, ", ".join(sorted(want - {role})))
+        return 403, {"error": "wrong_role",
+                     "detail": f"device {caller} is enrolled for intake as {role}; "
+                               f"{'alarms' if 'monitoring' in want - {role} else 'orders'} need the role "
+                               f"{' and '.join(sorted(want - {role}))}"}
+    return None
+
+
+def intake(data, caller: str, submit, query=None):
+    refused = _role_refused(caller, query, [], [])          # not enrolled for intake: refused before anything
+    if refused is not None:
+        return refused
     if not isinstance(data, dict):
         return 422, {"error": "invalid", "detail": "expected an object with 'alarms' and/or 'orders'"}
     alarms, orders = data.get("alarms") or [], data.get("orders") or []
@@ -35,6 +60,9 @@ def intake(data, caller: str, submit):
         return 422, {"error": "invalid", "detail": "'alarms' and 'orders' are lists; give at least one item"}
     if len(alarms) + len(orders) > MAX_ITEMS:
         return 413, {"error": "too_large", "detail": f"at most {MAX_ITEMS} items per call"}
+    refused = _role_refused(caller, query, alarms, orders)
+    if refused is not None:
+        return refused
     cmds = []
     for a in alarms:
         if not isinstance(a, dict) or not isinstance(a.get("alarm_id"), str):

@@ -74,6 +74,8 @@ class Transition(msgspec.Struct):
     comment: Long | None = None
     method: Literal["call", "visit"] | None = None
     amount_fen: Fen | None = None
+    pay_method: Literal["card", "cash"] | None = None
+    payment_ref: Annotated[str, msgspec.Meta(max_length=80)] | None = None
 
 
 class Alarm(msgspec.Struct):

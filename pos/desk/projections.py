@@ -40,6 +40,16 @@ def order_event(tx, kind: str, p: dict, seq: int) -> None:
     row = tx.execute("SELECT version FROM desk_orders WHERE order_no = ?", (p["order_no"],)).fetchone()
     if row is None or row[0] >= p["version"]:
         return                                  # this device made it (or a later one) already
+    if kind == "desk.order.payment_requested":
+        tx.execute("UPDATE desk_finance SET amount_fen = ? WHERE order_no = ? AND state = 'open'",
+                   (p.get("amount_fen"), p["order_no"]))
+    elif kind == "desk.order.paid":
+        tx.execute("UPDATE desk_finance SET state = 'charged', paid_fen = ?, pay_method = ?, payment_ref = ?, "
+                   "paid_at = ? WHERE order_no = ? AND state = 'open'",
+                   (p.get("amount_fen"), p.get("pay_method"), p.get("payment_ref"), p["at"], p["order_no"]))
+    elif kind == "desk.order.cancelled":
+        tx.execute("UPDATE desk_finance SET state = 'cancelled' WHERE order_no = ? AND state = 'open'",
+                   (p["order_no"],))
     sets = {k: p[k] for k in _CARRIED if k in p}
     sets.update(state=p["to_state"], version=p["version"], updated_at=p["at"], seq=seq)
     tx.execute(f"UPDATE desk_orders SET {', '.join(f'{k} = ?' for k in sets)} WHERE order_no = ?",

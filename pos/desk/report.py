@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-__all__ = ["fold", "Folder", "monthly", "month_bounds", "pct", "RATING_SCORE", "AGE_BUCKETS", "OrderHistory"]
+__all__ = ["fold", "Folder", "monthly", "compare", "previous_month", "month_bounds", "pct", "RATING_SCORE", "AGE_BUCKETS", "OrderHistory"]
 
 RATING_SCORE = {"satisfied": 3, "acceptable": 2, "dissatisfied": 1}
 AGE_BUCKETS = (("0-1", 0, 1), ("1-3", 1, 3), ("3-7", 3, 7), ("7+", 7, None))
@@ -194,27 +194,40 @@ def _month(orders: dict[str, OrderHistory], month: str, tz: str) -> dict:
             awaiting_fen += next(p.get("amount_fen") or 0 for ev, to, p in reversed(before)
                                  if ev == "payment_requested")
     causes = Counter(o.fields.get("cause_code") or "" for o in received if o.fields.get("kind") == "complaint")
+    requests = Counter(o.fields.get("category") or "" for o in received if o.fields.get("kind") == "service_request")
+    z = ZoneInfo(tz)
+    daily = Counter(datetime.fromtimestamp(_s(o.received_at), z).strftime("%Y-%m-%d") for o in received)
+    return figures(month, S, E, len(received), vol_ck, vol_cat, backlog_b, backlog_age, staff,
+                   (resp_s, resp_n, res_s, res_n, sla_ok, sla_n, overdue, reopened),
+                   (len(fu_orders), len(qc_orders), followups, satisfied, qc_failed), causes, requests,
+                   (paid_n, paid_fen, awaiting_n, awaiting_fen), daily)
+
+
+def figures(month: str, S: str, E: str, received: int, vol_ck: Counter, vol_cat: Counter, backlog_b: Counter,
+            backlog_age: Counter, staff: dict, timeliness: tuple, quality: tuple, causes: Counter,
+            requests: Counter, paid: tuple, daily: Counter) -> dict:
+    """One month's figures from its counts (the fold's here, the database's in :mod:`.report_sql`):
+    the percentages, the cause Pareto and the top requests made the same way for both."""
+    resp_s, resp_n, res_s, res_n, sla_ok, sla_n, overdue, reopened = timeliness
+    fu_orders, qc_orders, followups, satisfied, qc_failed = quality
     pareto, run, total = [], 0, sum(causes.values())
     for cause, n in sorted(causes.items(), key=lambda kv: (-kv[1], kv[0])):
         run += n
         pareto.append({"cause": cause, "count": n, "cumulative_pct": pct(run, total)})
-    requests = Counter(o.fields.get("category") or "" for o in received if o.fields.get("kind") == "service_request")
-    z = ZoneInfo(tz)
-    daily = Counter(datetime.fromtimestamp(_s(o.received_at), z).strftime("%Y-%m-%d") for o in received)
     return {
-        "month": month, "start": S, "end": E, "received": len(received),
+        "month": month, "start": S, "end": E, "received": received,
         "volume": {"channel_kind": dict(vol_ck), "category": dict(vol_cat)},
         "backlog": {"building": dict(backlog_b), "age": dict(backlog_age), "total": sum(backlog_b.values())},
         "staff": {k: dict(v) for k, v in staff.items()},
         "timeliness": {"response_s": resp_s, "response_n": resp_n, "resolution_s": res_s, "resolution_n": res_n,
                        "within_sla": sla_ok, "sla_n": sla_n, "within_sla_pct": pct(sla_ok, sla_n),
                        "overdue": overdue, "reopened": reopened},
-        "quality": {"followed_up_orders": len(fu_orders), "qc_passed_orders": len(qc_orders),
-                    "coverage_pct": pct(len(fu_orders), len(qc_orders)), "follow_ups": followups,
+        "quality": {"followed_up_orders": fu_orders, "qc_passed_orders": qc_orders,
+                    "coverage_pct": pct(fu_orders, qc_orders), "follow_ups": followups,
                     "satisfied": satisfied, "satisfaction_pct": pct(satisfied, followups), "qc_failed": qc_failed},
         "causes": pareto,
         "top_requests": sorted(requests.items(), key=lambda kv: (-kv[1], kv[0]))[:5],
-        "paid": {"count": paid_n, "amount_fen": paid_fen, "awaiting": awaiting_n, "awaiting_fen": awaiting_fen},
+        "paid": {"count": paid[0], "amount_fen": paid[1], "awaiting": paid[2], "awaiting_fen": paid[3]},
         "daily": dict(sorted(daily.items())),
     }
 
@@ -222,7 +235,11 @@ def _month(orders: dict[str, OrderHistory], month: str, tz: str) -> dict:
 def monthly(events, month: str, tz: str = "Asia/Shanghai") -> dict:
     """The month's figures, the previous month's, and the change of each headline figure."""
     orders = events if isinstance(events, dict) else fold(events)
-    cur, prev = _month(orders, month, tz), _month(orders, previous_month(month), tz)
+    return compare(_month(orders, month, tz), _month(orders, previous_month(month), tz))
+
+
+def compare(cur: dict, prev: dict) -> dict:
+    """``{current, previous, change}``: the change of each headline figure and of each category."""
     heads = {"received": lambda r: r["received"], "backlog": lambda r: r["backlog"]["total"],
              "qc_failed": lambda r: r["quality"]["qc_failed"], "overdue": lambda r: r["timeliness"]["overdue"],
              "paid_fen": lambda r: r["paid"]["amount_fen"]}

@@ -33,6 +33,27 @@ _T = {
     "Backlog by building": ("按楼栋积压", "按樓棟積壓"), "Backlog by age (days)": ("按时长积压（天）", "按時長積壓（天）"),
     "Top requests": ("主要服务需求", "主要服務需求"), "Satisfied or acceptable": ("满意或基本满意", "滿意或基本滿意"),
     "Dissatisfied": ("不满意", "不滿意"),
+    # the server's report page (pos.desk.pages)
+    "Month": ("月份", "月份"), "Show": ("查看", "查看"), "Figures": ("统计数字", "統計數字"),
+    "Charts": ("图表", "圖表"), "Month-over-month": ("环比", "環比"), "Category": ("类别", "類別"),
+    "Save the analysis": ("保存分析", "儲存分析"), "Written by": ("撰写人", "撰寫人"),
+    "Sign off": ("签字确认", "簽字確認"), "Manager's name": ("物业经理姓名", "物業經理姓名"),
+    "Signed by": ("签字人", "簽字人"), "Signed at": ("签字时间", "簽字時間"), "Not signed yet": ("尚未签字", "尚未簽字"),
+    "PDF of the report": ("报表PDF", "報表PDF"), "Draft PDF": ("草稿PDF", "草稿PDF"),
+    "The analysis is saved.": ("分析已保存。", "分析已儲存。"), "The report is signed off.": ("报表已签字确认。", "報表已簽字確認。"),
+    "The report is signed off and can no longer be changed.": ("报表已签字确认，不能再修改。", "報表已簽字確認，不能再修改。"),
+    "Give the manager's name to sign off.": ("请填写物业经理姓名后再签字。", "請填寫物業經理姓名後再簽字。"),
+    "Write the analysis before signing off.": ("请先填写分析再签字。", "請先填寫分析再簽字。"),
+    "Give the month as YYYY-MM.": ("月份格式应为 YYYY-MM。", "月份格式應為 YYYY-MM。"),
+    "No such chart.": ("没有这个图表。", "沒有這個圖表。"),
+    "The analysis is too long.": ("分析内容太长。", "分析內容太長。"),
+    "Orders received": ("受理工单", "受理工單"), "Channel / kind": ("渠道 / 类型", "渠道 / 類型"),
+    "Paid": ("已付", "已付"), "Avg response": ("平均响应", "平均響應"),
+    "IT page": ("信息管理页", "資訊管理頁"),
+    "Intake callers": ("接入系统", "接入系統"), "Device": ("设备", "設備"), "Role": ("角色", "角色"),
+    "Allow intake": ("允许接入", "允許接入"), "Withdraw": ("撤销", "撤銷"),
+    "monitoring": ("监控中心", "監控中心"), "repair_centre": ("报修中心", "報修中心"),
+    "Unknown device or role.": ("设备或角色无效。", "設備或角色無效。"),
 }
 
 
@@ -149,7 +170,7 @@ img {{ max-width: 100%; }} h1 {{ font-size: 15pt }} h2 {{ font-size: 11pt; margi
 <h2>{L('Staff')}</h2>{_table([L('Staff'), L('Dispatched'), L('Returned'), L('Completed'), L('Followed up'), L('Avg rating')], staff)}
 <h2>{L('Paid services')}</h2>{_table([L('Count'), L('Paid (fen)'), L('Unpaid'), L('Unpaid') + ' (fen)'],
         [[cur['paid']['count'], cur['paid']['amount_fen'], cur['paid']['awaiting'], cur['paid']['awaiting_fen']]])}
-<h2>{L('Analysis')}</h2><p>{html.escape(analysis)}</p>
+<h2>{L('Analysis')}</h2><p>{html.escape(analysis).replace(chr(10), "<br>")}</p>
 <p>{L("Manager's sign-off")}: {html.escape(signed_by)}</p>
 </body></html>"""
 

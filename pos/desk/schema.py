@@ -43,4 +43,11 @@ def m001_desk(db) -> None:
         seq INTEGER PRIMARY KEY)""")
 
 
-MIGRATIONS = [m001_desk]
+def m301_desk_payments(db) -> None:
+    """What a paid special service was paid with: the fen, card or cash, and the journal attempt or
+    the cash receipt number (never card data)."""
+    for col in ("paid_fen INTEGER CHECK (paid_fen >= 0)", "pay_method TEXT", "payment_ref TEXT", "paid_at TEXT"):
+        db.execute(f"ALTER TABLE desk_finance ADD COLUMN {col}")
+
+
+MIGRATIONS = [m001_desk, m301_desk_payments]

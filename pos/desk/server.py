@@ -105,6 +105,16 @@ def transition(ctx, cmd):
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (cmd["command_id"], p["order_no"], event, state, to, p["at"], _s(p["at"]), p.get("by", ""),
                      assignee, p.get("rating"), p.get("amount_fen"), p.get("cause_code"), ctx.device_id))
+    if event == "payment_requested":
+        ctx.cur.execute("UPDATE desk_finance SET amount_fen = ? WHERE order_no = ? AND state = 'open'",
+                        (p.get("amount_fen"), p["order_no"]))
+    elif event == "paid":
+        ctx.cur.execute("UPDATE desk_finance SET state = 'charged', paid_fen = ?, pay_method = ?, payment_ref = ?, "
+                        "paid_at = ? WHERE order_no = ? AND state = 'open'",
+                        (p.get("amount_fen"), p.get("pay_method"), p.get("payment_ref"), p["at"], p["order_no"]))
+    elif event == "cancelled":
+        ctx.cur.execute("UPDATE desk_finance SET state = 'cancelled' WHERE order_no = ? AND state = 'open'",
+                        (p["order_no"],))
     if to == "closed":
         ctx.cur.execute("INSERT INTO desk_archive (order_no, state, queued_at) VALUES (?, 'queued', ?) "
                         "ON CONFLICT (order_no) DO NOTHING", (p["order_no"], ctx.now))

@@ -60,4 +60,25 @@ _POSTGRES = _tables("BYTEA") + [
        FOR EACH ROW EXECUTE FUNCTION desk_append_only()""",
 ]
 
-MIGRATIONS = {"sqlite": [("m001_tables", _SQLITE)], "postgres": [("m001_tables", _POSTGRES)]}
+#: the finance queue's state on the server (open, charged, cancelled) and what a paid service was paid with
+_M301 = ["ALTER TABLE desk_finance ADD COLUMN state TEXT NOT NULL DEFAULT 'open'",
+         "ALTER TABLE desk_finance ADD COLUMN paid_fen BIGINT", "ALTER TABLE desk_finance ADD COLUMN pay_method TEXT",
+         "ALTER TABLE desk_finance ADD COLUMN payment_ref TEXT", "ALTER TABLE desk_finance ADD COLUMN paid_at TEXT"]
+
+
+def _m302(blob: str) -> list[str]:
+    """The monthly report's analysis and the manager's sign-off (the signed report's figures and PDF
+    kept as signed); the outside systems enrolled for the intake endpoint, with their role."""
+    return [
+        f"""CREATE TABLE IF NOT EXISTS desk_reports (
+            month TEXT PRIMARY KEY, analysis TEXT NOT NULL DEFAULT '', analysis_by TEXT NOT NULL DEFAULT '',
+            analysis_at TEXT, signed_by TEXT, signed_at TEXT, report_json TEXT, pdf {blob}, sha256 TEXT)""",
+        """CREATE TABLE IF NOT EXISTS desk_intake_callers (
+            device_id TEXT PRIMARY KEY, role TEXT NOT NULL, granted_at TEXT NOT NULL)""",
+    ]
+
+
+MIGRATIONS = {"sqlite": [("m001_tables", _SQLITE), ("m301_finance_payments", _M301),
+                         ("m302_reports_and_intake_callers", _m302("BLOB"))],
+              "postgres": [("m001_tables", _POSTGRES), ("m301_finance_payments", _M301),
+                           ("m302_reports_and_intake_callers", _m302("BYTEA"))]}

@@ -10,6 +10,7 @@ order it already closed (:mod:`pos.desk.server`). Money is integer fen.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -19,7 +20,12 @@ from .catalogue import Catalogue, load_catalogue
 from .events import CHANNELS, RATINGS
 from .fsm import TransitionRefused, next_state
 
-__all__ = ["DeskService", "DeskError"]
+__all__ = ["DeskService", "DeskError", "PAY_PURPOSE"]
+
+log = logging.getLogger(__name__)
+
+#: the payment journal's purpose of a paid special service (its poster: pos.desk.payments_bridge)
+PAY_PURPOSE = "desk_service"
 
 
 class DeskError(DomainError):
@@ -95,12 +101,29 @@ class DeskService:
         return out
 
     def finance_queue(self, state: str = "open") -> list[dict]:
+        """The finance hand-offs (``open``, ``charged``, ``cancelled`` or ``all``) with the amount,
+        what was paid and what is still unpaid (fen; unpaid is None while the amount is unknown)."""
+        where, params = ("", ()) if state == "all" else ("WHERE f.state = ? ", (state,))
         cur = self.store.conn.execute(
-            "SELECT f.handoff_id, f.order_no, f.amount_fen, f.category, f.state, f.created_at, o.unit, o.party "
-            "FROM desk_finance f LEFT JOIN desk_orders o USING (order_no) WHERE f.state = ? ORDER BY f.created_at",
-            (state,))
+            "SELECT f.handoff_id, f.order_no, f.amount_fen, f.paid_fen, f.pay_method, f.payment_ref, f.paid_at, "
+            "f.category, f.state, f.created_at, o.unit, o.party, o.state AS order_state "
+            f"FROM desk_finance f LEFT JOIN desk_orders o USING (order_no) {where}ORDER BY f.created_at", params)
         cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+        out = []
+        for r in cur.fetchall():
+            f = dict(zip(cols, r))
+            f["paid_fen"] = f["paid_fen"] or 0
+            f["unpaid_fen"] = None if f["amount_fen"] is None or f["state"] == "cancelled" else \
+                f["amount_fen"] - f["paid_fen"]
+            out.append(f)
+        return out
+
+    def finance_totals(self) -> dict:
+        """Over the open and charged hand-offs: how many, the amounts known, paid and unpaid (fen)."""
+        rows = [f for f in self.finance_queue("all") if f["state"] != "cancelled"]
+        return {"count": len(rows), "amount_fen": sum(f["amount_fen"] or 0 for f in rows),
+                "paid_fen": sum(f["paid_fen"] for f in rows),
+                "unpaid_fen": sum(f["unpaid_fen"] or 0 for f in rows)}
 
     # -- intake (C-1, C-2) -------------------------------------------------------------------
     def receive(self, channel: str, *, unit: str = "", building: str = "", party: str = "", party_role: str = "",
@@ -148,8 +171,8 @@ class DeskService:
                    (o["order_no"], state, o["at"], o.get("by", ""),
                     json.dumps({"channel": o["channel"]}, ensure_ascii=False), "pulled" if seq else "local"))
 
-    def _handoff(self, tx, order_no: str, at: str, amount_fen: int | None, category: str) -> None:
-        hid = f"{order_no}-F"
+    def _handoff(self, tx, order_no: str, at: str, amount_fen: int | None, category: str, hid: str = "") -> None:
+        hid = hid or f"{order_no}-F"
         tx.execute("INSERT INTO desk_finance (handoff_id, order_no, amount_fen, category, created_at) "
                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", (hid, order_no, amount_fen, category, at))
         p = {"handoff_id": hid, "order_no": order_no, "at": at, "category": category}
@@ -305,16 +328,72 @@ class DeskService:
             raise DeskError("the amount is a positive whole number of fen", "bad_amount")
 
         def queue(tx, o):
-            tx.execute("UPDATE desk_finance SET amount_fen = ? WHERE order_no = ? AND state = 'open'",
-                       (amount_fen, order_no))
+            if tx.execute("UPDATE desk_finance SET amount_fen = ? WHERE order_no = ? AND state = 'open'",
+                          (amount_fen, order_no)).rowcount == 0:
+                # a reopened order paid before (or one never handed off): a new hand-off for this round
+                n = tx.execute("SELECT count(*) FROM desk_finance WHERE order_no = ?", (order_no,)).fetchone()[0]
+                cat = tx.execute("SELECT category FROM desk_orders WHERE order_no = ?", (order_no,)).fetchone()[0]
+                self._handoff(tx, order_no, at or utcnow_iso(), amount_fen, cat, f"{order_no}-F{n + 1}" if n else "")
         return self._step(order_no, "payment_requested", by, at, {"amount_fen": amount_fen}, queue)
 
-    def paid(self, order_no: str, by: str, amount_fen: int, at: str | None = None) -> dict:
-        """The payment recorded (card through the platform's payments, or cash at the desk)."""
+    # -- paid special services (C-2): through the platform's payments ------------------------------
+    def amount_due(self, order_no: str) -> int | None:
+        """Fen still to pay for an order awaiting payment (None when it is not awaiting payment)."""
+        row = self.store.conn.execute(
+            "SELECT o.state, f.amount_fen, f.paid_fen FROM desk_orders o LEFT JOIN desk_finance f "
+            "ON f.order_no = o.order_no AND f.state = 'open' WHERE o.order_no = ?", (order_no,)).fetchone()
+        if row is None:
+            raise NotFound(f"no work order {order_no}")
+        state, amount, paid = row
+        if state != "awaiting_payment" or amount is None:
+            return None
+        return amount - (paid or 0)
+
+    def _due_or_refuse(self, order_no: str) -> int:
+        due = self.amount_due(order_no)
+        if due is None or due <= 0:
+            raise DeskError(f"{order_no} is not awaiting payment", "not_awaiting_payment")
+        return due
+
+    def pay_by_card(self, payments, order_no: str, *, terminal_url: str, by: str, on_status=None):
+        """The card payment through the platform's journal (:class:`pos.payments.PaymentService`,
+        purpose ``desk_service``, account = the order number). The order moves to the follow-up in
+        the transaction that posts the approval (:mod:`pos.desk.payments_bridge`), also when the
+        journal's recovery posts it later. Returns the :class:`~pos.payments.PaymentOutcome`."""
+        due = self._due_or_refuse(order_no)
+        out = payments.pay(due, terminal_url=terminal_url, account=order_no, purpose=PAY_PURPOSE,
+                           on_status=on_status)
+        log.info("desk %s: card payment %s of %d fen by %s: %s", order_no, out.attempt_id, due, by or "-",
+                 out.public_status)
+        return out
+
+    def pay_cash(self, cash, order_no: str, *, cashier: str, tendered_fen: int, by: str = "",
+                 at: str | None = None):
+        """Cash at the desk: the drawer's movement and the order's payment in one transaction; the
+        drawer is kicked after the commit. Returns the :class:`~pos.payments.cash.CashReceipt`."""
+        due = self._due_or_refuse(order_no)
+        with self.store.transaction() as tx:
+            receipt = cash.take_in(tx, cashier, due, tendered_fen, account=order_no, purpose=PAY_PURPOSE)
+            self.record_payment_in(tx, order_no, by or cashier, due, "cash", receipt.receipt_no, at)
+        log.info("desk %s: cash %d fen (tendered %d) receipt %s by %s", order_no, due, tendered_fen,
+                 receipt.receipt_no, cashier)
+        return cash.open_drawer(receipt)
+
+    def record_payment_in(self, tx, order_no: str, by: str, amount_fen: int, method: str, ref: str,
+                          at: str | None = None) -> dict:
+        """Inside the transaction that holds the money's own record (the card journal's posting, the
+        cash movement): the finance row charged and the order's ``paid`` transition."""
+        row = tx.execute("SELECT amount_fen FROM desk_finance WHERE order_no = ? AND state = 'open'",
+                         (order_no,)).fetchone()
+        if row is None or row[0] != amount_fen:
+            raise DeskError(f"{order_no}: {amount_fen} fen is not the amount due", "bad_amount")
+        fields = {"amount_fen": amount_fen, "pay_method": method, "payment_ref": ref}
+
         def settle(tx, o):
-            tx.execute("UPDATE desk_finance SET state = 'charged', amount_fen = ? WHERE order_no = ? AND "
-                       "state = 'open'", (amount_fen, order_no))
-        return self._step(order_no, "paid", by, at, {"amount_fen": amount_fen}, settle)
+            tx.execute("UPDATE desk_finance SET state = 'charged', paid_fen = ?, pay_method = ?, payment_ref = ?, "
+                       "paid_at = ? WHERE order_no = ? AND state = 'open'",
+                       (amount_fen, method, ref, at or utcnow_iso(), order_no))
+        return self._step_in(tx, order_no, "paid", by, at, fields, settle)
 
     def open_follow_up(self, order_no: str, by: str, at: str | None = None) -> dict:
         return self._step(order_no, "follow_up_opened", by, at)
@@ -344,35 +423,221 @@ class DeskService:
     # -- one transition ----------------------------------------------------------------------------
     def _step(self, order_no: str, event: str, by: str, at: str | None, fields: dict | None = None,
               extra=None, before: bool = False) -> dict:
-        fields = {} if fields is None else fields       # the caller's dict: extra() may fill it
         with self.store.transaction() as tx:
-            row = tx.execute("SELECT state, version, payable, reopen_count, received_at FROM desk_orders "
-                             "WHERE order_no = ?", (order_no,)).fetchone()
-            if row is None:
-                raise NotFound(f"no work order {order_no}")
-            state, version, payable, reopens, received_at = row
-            at = at or utcnow_iso()
-            if at < received_at:
-                at = received_at
-            try:
-                to = next_state(state, event, fields, bool(fields.get("payable", payable)))
-            except TransitionRefused as exc:
-                raise DeskError(f"{order_no}: {exc}", exc.code) from None
-            if extra is not None and before:
-                extra(tx, row)
-            sets = {k: fields[k] for k in ("kind", "category", "priority", "deadline", "payable", "fee_related",
-                                           "emergency", "team", "assignee", "cause_code") if k in fields}
-            if event == "followed_up" and to == "dispatched":
-                sets["reopen_count"] = reopens + 1
-            sets.update(state=to, version=version + 1, updated_at=at)
-            tx.execute(f"UPDATE desk_orders SET {', '.join(f'{k} = ?' for k in sets)} WHERE order_no = ?",
-                       [*(int(v) if isinstance(v, bool) else v for v in sets.values()), order_no])
-            tx.execute("INSERT INTO desk_events (order_no, event, from_state, to_state, at, by, data, source) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, 'local')",
-                       (order_no, event, state, to, at, by, json.dumps(fields, ensure_ascii=False)))
-            tx.emit(f"desk.order.{event}", {"order_no": order_no, "from_state": state, "at": at, "by": by,
-                                            "version": version + 1, **{k: v for k, v in fields.items()
-                                                                       if v is not None}})
-            if extra is not None and not before:
-                extra(tx, row)
+            return self._step_in(tx, order_no, event, by, at, fields, extra, before)
+
+    def _step_in(self, tx, order_no: str, event: str, by: str, at: str | None, fields: dict | None = None,
+                 extra=None, before: bool = False) -> dict:
+        fields = {} if fields is None else fields       # the caller's dict: extra() may fill it
+        row = tx.execute("SELECT state, version, payable, reopen_count, received_at FROM desk_orders "
+                         "WHERE order_no = ?", (order_no,)).fetchone()
+        if row is None:
+            raise NotFound(f"no work order {order_no}")
+        state, version, payable, reopens, received_at = row
+        at = at or utcnow_iso()
+        if at < received_at:
+            at = received_at
+        try:
+            to = next_state(state, event, fields, bool(fields.get("payable", payable)))
+        except TransitionRefused as exc:
+            raise DeskError(f"{order_no}: {exc}", exc.code) from None
+        if extra is not None and before:
+            extra(tx, row)
+        sets = {k: fields[k] for k in ("kind", "category", "priority", "deadline", "payable", "fee_related",
+                                       "emergency", "team", "assignee", "cause_code") if k in fields}
+        if event == "followed_up" and to == "dispatched":
+            sets["reopen_count"] = reopens + 1
+        sets.update(state=to, version=version + 1, updated_at=at)
+        tx.execute(f"UPDATE desk_orders SET {', '.join(f'{k} = ?' for k in sets)} WHERE order_no = ?",
+                   [*(int(v) if isinstance(v, bool) else v for v in sets.values()), order_no])
+        tx.execute("INSERT INTO desk_events (order_no, event, from_state, to_state, at, by, data, source) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, 'local')",
+                   (order_no, event, state, to, at, by, json.dumps(fields, ensure_ascii=False)))
+        tx.emit(f"desk.order.{event}", {"order_no": order_no, "from_state": state, "at": at, "by": by,
+                                        "version": version + 1, **{k: v for k, v in fields.items()
+                                                                   if v is not None}})
+        if extra is not None and not before:
+            extra(tx, row)
         return {"order_no": order_no, "state": to, **fields}
+
+
+# -- the front ends' rules: QC, the follow-up procedures, the households, common answers --------------
+# (module functions over a DeskService, for the console's QC and follow-up screen and the lobby kiosk)
+import hashlib  # noqa: E402 - this block's own imports, kept with it
+import hmac  # noqa: E402
+import tomllib  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+#: which procedure's follow-up an order follows (the seed, 1.5: complaints by the complaint procedure,
+#: special services by the special-service procedure, the rest by the dispatch centre's own): the reasons
+#: a person may tick, the ways it is done, and whether the resident's own words must be written down
+FOLLOW_UPS = {
+    "complaint": {"reasons": ("not_resolved", "slow_response", "staff_attitude", "happened_again"),
+                  "methods": ("call", "visit", "kiosk"), "comment_required": True},
+    "special_service": {"reasons": ("work_quality", "price", "late_arrival", "left_untidy"),
+                        "methods": ("call", "visit", "kiosk"), "comment_required": False},
+    "service": {"reasons": ("not_fixed", "slow_response", "staff_attitude", "left_untidy"),
+                "methods": ("call", "visit", "kiosk"), "comment_required": False},
+}
+#: the reasons a supervisor ticks when the work fails QC
+QC_REASONS = ("not_fixed", "no_photos", "unsafe", "left_untidy")
+_BEFORE_QC = ("received", "classified", "dispatched", "in_progress", "deferred", "completed")
+
+
+def follow_up_procedure(order: dict) -> str:
+    """``complaint`` (《客户投诉处理程序》), ``special_service`` (a paid category: 《特约服务处理程序》)
+    or ``service`` (the dispatch centre's own follow-up)."""
+    if order.get("kind") == "complaint":
+        return "complaint"
+    return "special_service" if order.get("payable") else "service"
+
+
+def record_qc(desk: DeskService, order_no: str, by: str, passed: bool, *, reasons: list[str] | tuple = (),
+              note: str = "", at: str | None = None) -> dict:
+    """The supervisor's QC with a note: the ticked reasons (:data:`QC_REASONS`) and the note are kept
+    as the QC's reasons; a fail needs one of them and sends the order back to in progress."""
+    if not by.strip():
+        raise DeskError("the supervisor's name is needed for QC", "name_required")
+    bad = [r for r in reasons if r not in QC_REASONS]
+    if bad:
+        raise DeskError(f"unknown QC reasons {bad}", "bad_reason")
+    kept = [*reasons, *([note.strip()] if note.strip() else [])]
+    if not passed and not kept:
+        raise DeskError("a failed QC needs its reasons", "reasons_required")
+    o = desk.order(order_no)
+    out = o if passed and o["state"] == "qc_passed" else desk.qc(order_no, by.strip(), passed, kept, at=at)
+    if passed and o["payable"]:
+        # a paid special service: passed QC asks for its payment (the finance row's amount, else the
+        # category's price); with no amount known it waits in qc_passed for the finance staff, and a
+        # second "passed" (after a crash between the two steps) only asks for the payment
+        row = desk.store.conn.execute("SELECT amount_fen FROM desk_finance WHERE order_no = ? AND state = 'open'",
+                                      (order_no,)).fetchone()
+        cat = desk.catalogue.categories.get(o["category"])
+        fen = (row[0] if row and row[0] else None) or (cat.fee_fen if cat else None)
+        if fen:
+            return desk.request_payment(order_no, by.strip(), fen, at=at)
+    return out
+
+
+def record_follow_up(desk: DeskService, order_no: str, by: str, rating: str, *, reasons: list[str] | tuple = (),
+                     comment: str = "", method: str = "call", at: str | None = None) -> dict:
+    """The follow-up call, visit or the resident's own rating, by the order's procedure
+    (:func:`follow_up_procedure`): refused before a passed QC; a passed non-payable order's follow-up
+    opens here; satisfied or acceptable closes the order, dissatisfied reopens it."""
+    o = desk.order(order_no)
+    if o["state"] in _BEFORE_QC:
+        raise DeskError(f"{order_no}: a follow-up needs a passed QC first (order is {o['state']})",
+                        "follow_up_before_qc")
+    if not by.strip():
+        raise DeskError("who made the follow-up is needed", "name_required")
+    spec = FOLLOW_UPS[follow_up_procedure(o)]
+    if method not in spec["methods"]:
+        raise DeskError(f"follow-up method {method!r} is not one of {spec['methods']}", "bad_method")
+    bad = [r for r in reasons if r not in spec["reasons"]]
+    if bad:
+        raise DeskError(f"reasons {bad} are not this procedure's", "bad_reason")
+    if rating not in RATINGS:
+        raise DeskError(f"rating must be one of {', '.join(RATINGS)}", "bad_rating")
+    if spec["comment_required"] and not comment.strip():
+        raise DeskError("the complaint procedure keeps the resident's own words", "comment_required")
+    if o["state"] in ("qc_passed", "awaiting_payment") and o["payable"]:
+        raise DeskError(f"{order_no}: a paid service is followed up once it is paid", "payment_first")
+    if o["state"] == "qc_passed":
+        desk.open_follow_up(order_no, by.strip(), at=at)
+    # the event's schema knows calls and visits; the resident's own rating at the kiosk carries no
+    # method (its ``by`` names the household)
+    return desk.follow_up(order_no, by.strip(), rating, reasons=list(reasons), comment=comment.strip(),
+                          method=None if method == "kiosk" else method, at=at)
+
+
+HOUSEHOLDS_PATH = Path(__file__).resolve().parents[2] / "assets" / "config" / "desk_households.toml"
+FAQ_PATH = Path(__file__).resolve().parents[2] / "assets" / "config" / "desk_faq.toml"
+HOUSEHOLD_QR = "onestop:desk:household:"
+
+
+@dataclass(frozen=True)
+class Household:
+    """One household of the community (一户一档): the unit, the owner or tenant, the phone the desk
+    has, the digest of the code the desk gave the household, and the resident card's UID."""
+    unit: str
+    party: str
+    role: str
+    phone: str = ""
+    code_sha256: str = ""
+    card_uid: str = ""
+
+
+def code_digest(unit: str, code: str) -> str:
+    """What the households file keeps of a household's code (never the code itself)."""
+    return hashlib.sha256(f"{unit}:{code.strip()}".encode()).hexdigest()
+
+
+def load_households(path: str | Path | None = None) -> dict[str, Household]:
+    """unit -> :class:`Household` from the desk's households file (TOML ``[[household]]``)."""
+    with open(path or HOUSEHOLDS_PATH, "rb") as fh:
+        data = tomllib.load(fh)
+    out = {}
+    for h in data.get("household", []):
+        out[h["unit"]] = Household(h["unit"], h.get("party", ""), h.get("role", "owner"), h.get("phone", ""),
+                                   h.get("code_sha256", ""), h.get("card_uid", "").upper().replace(" ", ""))
+    return out
+
+
+def identify_household(households: dict[str, Household], *, phone: str = "", code: str = "", card_uid: str = "",
+                       qr: str = "") -> Household:
+    """The household by its resident card's UID, its QR code (``onestop:desk:household:<unit>:<code>``)
+    or its phone number and code; :class:`DeskError` ``unknown_household`` otherwise (the same
+    refusal for a wrong phone and a wrong code: the kiosk tells no one whose number it is)."""
+    if card_uid:
+        uid = card_uid.upper().replace(" ", "")
+        for h in households.values():
+            if h.card_uid and hmac.compare_digest(h.card_uid, uid):
+                return h
+    elif qr:
+        unit, _, qcode = qr[len(HOUSEHOLD_QR):].partition(":") if qr.startswith(HOUSEHOLD_QR) else ("", "", "")
+        h = households.get(unit)
+        if h and qcode and hmac.compare_digest(h.code_sha256, code_digest(unit, qcode)):
+            return h
+    elif phone.strip() and code.strip():
+        digits = re.sub(r"\D", "", phone)
+        for h in households.values():
+            if h.phone and re.sub(r"\D", "", h.phone) == digits and \
+                    hmac.compare_digest(h.code_sha256, code_digest(h.unit, code)):
+                return h
+    raise DeskError("no household matches", "unknown_household")
+
+
+def resident_rating(desk: DeskService, household: Household, order_no: str, rating: str, *, comment: str = "",
+                    at: str | None = None) -> dict:
+    """The resident's own follow-up at the lobby kiosk: only for an order of their unit, after QC."""
+    if desk.order(order_no)["unit"] != household.unit:
+        raise DeskError(f"{order_no} is not an order of unit {household.unit}", "not_your_order")
+    return record_follow_up(desk, order_no, f"resident {household.unit}", rating, comment=comment, method="kiosk",
+                            at=at)
+
+
+def load_faq(path: str | Path | None = None) -> list[dict]:
+    """The answers to common enquiries: ``[{"q": {lang: text}, "a": {lang: text}}]`` (TOML ``[[faq]]``)."""
+    with open(path or FAQ_PATH, "rb") as fh:
+        data = tomllib.load(fh)
+    return [{"q": dict(f["q"]), "a": dict(f["a"])} for f in data.get("faq", [])]
+
+
+def local_events(desk: DeskService) -> list[tuple[int, str, dict]]:
+    """This device's own desk log (``desk_events``) as the ``(seq, kind, payload)`` events that
+    :func:`pos.desk.report.monthly` folds (the server's log has the same shape), for a report on
+    the desk itself (the demo's report pages): a received event carries the order's channel and
+    building, each later one its recorded fields and the state it led to."""
+    rows = desk.store.conn.execute(
+        "SELECT e.id, e.order_no, e.event, e.to_state, e.at, e.by, e.data, o.channel, o.building, o.unit "
+        "FROM desk_events e JOIN desk_orders o USING (order_no) ORDER BY e.id").fetchall()
+    out = []
+    for seq, no, event, to, at, by, data, channel, building, unit in rows:
+        p = {"order_no": no, "at": at, "by": by, **json.loads(data)}
+        if event == "received":
+            p.update(channel=channel, building=building, unit=unit)
+        else:
+            p["to_state"] = to
+        out.append((seq, f"desk.order.{event}", p))
+    return out

@@ -11,7 +11,7 @@ import datetime as dt
 from ..documents.common import local_time
 from ..hospital import views
 from .base import Flow
-from .lookup import current_admission
+from .lookup import identify_stay
 
 __all__ = ["DailyListFlow"]
 
@@ -32,10 +32,7 @@ class DailyListFlow(Flow):
         self.problem = ""
 
     def identified(self, identity=None, inpatient_no: str | None = None) -> str:
-        self.expect("identify")
-        self.admission = current_admission(self.site.hospital, identity, inpatient_no)
-        if self.admission is None:
-            self.move("not_admitted")
+        if not identify_stay(self, identity, inpatient_no):
             return self.state
         h = self.site.hospital
         first = views.first_service_date(h.conn, self.admission["id"])

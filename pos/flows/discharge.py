@@ -20,7 +20,7 @@ from pos.hospital.card_refunds import refund_to_cards
 
 from ..hospital import views
 from .base import Flow
-from .lookup import current_admission
+from .lookup import identify_stay
 from .payment_step import charge
 
 log = logging.getLogger(__name__)
@@ -68,12 +68,10 @@ class DischargeFlow(Flow):
         return self.admission["inpatient_no"]
 
     def identified(self, identity=None, inpatient_no: str | None = None) -> str:
-        self.expect("identify")
         h = self.site.hospital
-        self.admission = current_admission(h, identity, inpatient_no)
-        if self.admission is None:
-            self.move("not_admitted")
-        elif h.discharge_state(self.inpatient_no) != "scheduled":
+        if not identify_stay(self, identity, inpatient_no):
+            return self.state
+        if h.discharge_state(self.inpatient_no) != "scheduled":
             self.problem = NOT_READY
             self.move("not_ready")
         else:
@@ -113,7 +111,8 @@ class DischargeFlow(Flow):
         """Give the surplus back to the cards the deposits were paid with, newest first, never more
         than is left of each payment. What cannot go back to a card is refunded at the counter."""
         self.move("refunding")
-        res = refund_to_cards(self.site.payments, self.inpatient_no, self.refund_due_fen, on_status=on_status)
+        res = refund_to_cards(self.site.payments, self.inpatient_no, self.refund_due_fen, on_status=on_status,
+                              hospital=self.site.hospital)
         self.refunds = res.outcomes
         left = res.left_fen
         if left > 0:

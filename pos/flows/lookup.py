@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..hospital.errors import HospitalNotFound
 from ..hospital import views
 
-__all__ = ["current_admission", "patient_name"]
+__all__ = ["current_admission", "patient_name", "identify_stay"]
 
 
 def patient_name(hospital, admission: dict) -> str:
@@ -23,3 +23,15 @@ def current_admission(hospital, identity=None, inpatient_no: str | None = None) 
         return a if a["state"] != "discharged" and a["inpatient_no"] else None
     rec = hospital.resolve_identity(identity)
     return views.current_admission(hospital.conn, rec.id_number)
+
+
+def identify_stay(flow, identity=None, inpatient_no: str | None = None) -> bool:
+    """The ``identify`` step of a flow for a patient in hospital (top-up, daily list, discharge):
+    ``flow.admission`` is their current stay; without one the flow moves to ``not_admitted`` and
+    this answers False."""
+    flow.expect("identify")
+    flow.admission = current_admission(flow.site.hospital, identity, inpatient_no)
+    if flow.admission is None:
+        flow.move("not_admitted")
+        return False
+    return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .base import Flow
 from .checkin import AmountStep, DepositLimits
-from .lookup import current_admission, patient_name
+from .lookup import identify_stay, patient_name
 from .payment_step import charge
 
 __all__ = ["TopupFlow"]
@@ -42,10 +42,7 @@ class TopupFlow(AmountStep, Flow):
         self.new_balance_fen: int | None = None     # after the payment
 
     def identified(self, identity=None, inpatient_no: str | None = None) -> str:
-        self.expect("identify")
-        self.admission = current_admission(self.site.hospital, identity, inpatient_no)
-        if self.admission is None:
-            self.move("not_admitted")
+        if not identify_stay(self, identity, inpatient_no):
             return self.state
         self.balance = self.site.hospital.account(self.admission["inpatient_no"])
         self.patient_name = patient_name(self.site.hospital, self.admission)

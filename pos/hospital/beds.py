@@ -110,17 +110,23 @@ class Wards:
         """The bed's newest mark, or {} (a reservation ends with the assignment it was for)."""
         m = row(conn, "SELECT mark, inpatient_no, staff, at FROM hosp_bed_marks WHERE ward_code = ? AND bed_no = ? "
                       "ORDER BY id DESC LIMIT 1", (ward_code, bed_no)) or {}
+        pulled = row(conn, "SELECT mark, inpatient_no, staff, at FROM hosp_pulled_bed_marks WHERE bed_id = ?",
+                     (f"{ward_code}/{bed_no}",))
+        if pulled and (not m or pulled["at"] > m["at"]):      # another station's mark, newer than ours
+            m = pulled
         last_out = conn.execute("SELECT max(a.discharged_at) FROM hosp_admissions a JOIN hosp_beds b ON b.id = a.bed_id "
                                 "WHERE b.ward_code = ? AND b.bed_no = ? AND a.state = 'discharged'",
                                 (ward_code, bed_no)).fetchone()[0]
         if last_out and (not m or m["at"] < last_out):        # a discharge leaves the bed to be cleaned
             return {"mark": "cleaning", "inpatient_no": None, "staff": "", "at": last_out}
-        if m.get("mark") == "reserved" and conn.execute(
+        if m.get("mark") == "reserved" and (conn.execute(
                 "SELECT 1 FROM hosp_admissions a WHERE a.inpatient_no = ? AND (a.state = 'discharged' "
                 "OR a.bed_id = (SELECT id FROM hosp_beds WHERE ward_code = ? AND bed_no = ?) OR EXISTS ("
                 "SELECT 1 FROM hosp_transitions t WHERE t.entity = 'admission' AND t.entity_id = a.id "
-                "AND t.event = 'assign_bed' AND t.at > ?))", (m["inpatient_no"], ward_code, bed_no, m["at"])).fetchone():
-            return {}                          # the patient was given a bed since: the reservation is done
+                "AND t.event = 'assign_bed' AND t.at > ?))", (m["inpatient_no"], ward_code, bed_no, m["at"])).fetchone() \
+                or conn.execute("SELECT 1 FROM hosp_pulled_beds WHERE inpatient_no = ? AND state = 'occupied' AND at > ?",
+                                (m["inpatient_no"], m["at"])).fetchone()):
+            return {}                          # the patient was given a bed since (here or elsewhere): done
         return m
 
     def mark_bed(self, ward_code: str, bed_no: str, mark: str, staff: str, inpatient_no: str | None = None) -> dict:
@@ -139,7 +145,8 @@ class Wards:
             at = self.h.now()
             tx.insert("hosp_bed_marks", {"ward_code": ward_code, "bed_no": bed["bed_no"], "mark": mark,
                                          "inpatient_no": inpatient_no, "staff": staff, "at": at})
-            tx.emit("hospital.bed.marked", {"ward_code": ward_code, "bed_no": bed["bed_no"], "mark": mark,
+            tx.emit("hospital.bed.marked", {"ward_code": ward_code, "bed_no": bed["bed_no"],
+                                            "bed_id": f"{ward_code}/{bed['bed_no']}", "mark": mark,
                                             "inpatient_no": inpatient_no, "staff": staff, "at": at})
         return self._mark(self.h.conn, ward_code, bed["bed_no"])
 

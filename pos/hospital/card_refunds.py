@@ -17,8 +17,9 @@ from drivers.errors import DeviceError, PaymentError
 from dataclasses import dataclass, field
 
 from .ledger import rows
+from .records import Payment
 
-__all__ = ["CardRefund", "card_deposits", "plan", "refund_to_cards"]
+__all__ = ["CardRefund", "card_deposits", "plan", "check_refund", "refund_to_cards"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,28 @@ def plan(payments, inpatient_no: str, amount_fen: int) -> list[tuple[str, int]]:
     return parts
 
 
-def refund_to_cards(payments, inpatient_no: str, amount_fen: int, parts=None, on_status=None) -> CardRefund:
+class _DryRun(Exception):
+    pass
+
+
+def check_refund(hospital, inpatient_no: str, amount_fen: int) -> None:
+    """Raise what booking a refund of ``amount_fen`` would raise (too much, wrong state), and
+    change nothing: the card's money moves at the terminal, before the transaction that books it,
+    so a refund the ledger refuses must be refused before the terminal is asked."""
+    try:
+        with hospital.store.transaction(durable=False) as tx:
+            hospital.refund_in(tx, inpatient_no, Payment(amount_fen, "card"))
+            raise _DryRun                                # rolled back: nothing is booked
+    except _DryRun:
+        pass
+
+
+def refund_to_cards(payments, inpatient_no: str, amount_fen: int, parts=None, on_status=None, *,
+                    hospital=None) -> CardRefund:
+    """Refund ``amount_fen`` to the stay's cards (``parts`` or :func:`plan`); with ``hospital``,
+    first checked against the ledger (:func:`check_refund`)."""
+    if hospital is not None:
+        check_refund(hospital, inpatient_no, amount_fen)
     parts = plan(payments, inpatient_no, amount_fen) if parts is None else parts
     res = CardRefund("none" if not parts else "posted", amount_fen)
     for attempt_id, part in parts:

@@ -11,7 +11,7 @@ import datetime as dt
 
 from .. import money
 from ..rows import row, rows
-from .daily import DailyList, LOOKUP_SQL, build_daily_list
+from .daily import DailyList, build_daily_list
 from .errors import BadInput, ChargesLocked, HospitalNotFound, HospitalTransitionError
 from .policy import line_amount_fen
 
@@ -116,10 +116,12 @@ class Charges:
 
     def daily_list(self, inpatient_no: str, day: str | None = None) -> DailyList:
         """The daily fee list for any day of the stay (read only; see :meth:`print_daily_list`)."""
-        adm = self.h.conn.execute(LOOKUP_SQL, (inpatient_no,)).fetchone()
-        if adm is None:                                  # maybe an admission uid
-            adm = self.h.conn.execute(LOOKUP_SQL, (self.h.admission(inpatient_no)["inpatient_no"],)).fetchone()
-        return build_daily_list(self.h.conn, adm, day or self.h.today(), threshold_fen=self.h.low_balance_fen, tz=self.h.tz)
+        day = day or self.h.today()
+        args = {"threshold_fen": self.h.low_balance_fen, "tz": self.h.tz}
+        dl = build_daily_list(self.h.conn, inpatient_no, day, **args)
+        if dl is None:                                   # maybe an admission uid
+            dl = build_daily_list(self.h.conn, self.h.admission(inpatient_no)["inpatient_no"], day, **args)
+        return dl
 
     def print_daily_list(self, inpatient_no: str, day: str | None = None) -> DailyList:
         dl = self.h.daily_list(inpatient_no, day)

@@ -101,12 +101,13 @@ class Deposits:
             self.h._close_item(tx, a, kind)
 
     def reminders(self) -> list[dict]:
-        """The 催繳 list for the counter: every open green-channel item, oldest first."""
+        """The 催繳 list for the counter: every open green-channel item, oldest first, discharged
+        stays included (the reminders go on after discharge)."""
         out = rows(self.h.conn, """
             SELECT a.id AS admission_id, a.inpatient_no, p.name, a.ward_code, g.kind, g.opened_at
             FROM hosp_green_items g JOIN hosp_admissions a ON a.id = g.admission_id
             JOIN hosp_patients p ON p.id = a.patient_id
-            WHERE g.state = 'open' AND a.state != 'discharged' ORDER BY g.opened_at, g.id""")
+            WHERE g.state = 'open' ORDER BY g.opened_at, g.id""")
         for r in out:
             r["arrears_fen"] = arrears_fen(ledger_sums(self.h.conn, r.pop("admission_id")))
         return out

@@ -2,7 +2,8 @@
 settlement list → discharged, at the counter or at the bedside.
 
 These functions are methods of :class:`pos.hospital.service.HospitalService` (bound there; their
-first argument is the service). Settlement is crash-safe: an ``intent`` row with the message ID is
+first argument is the service). Settlement is crash-safe on the platform's generic journal
+(:mod:`pos.journal`, :mod:`.settlement_journal`): an ``intent`` row with the message ID is
 committed before the gateway is called, and :func:`recover` completes or reverses whatever the
 gateway did that we did not record.
 """
@@ -18,13 +19,15 @@ from pos.ids import uuid7
 from .errors import (AmountMismatch, GatewayRejected, GatewayUnavailable, HospitalError, HospitalNotFound,
                      BadInput, HospitalTransitionError, RefundTooLarge)
 from .gateway import FeeLine, SettleResult
+from .green import green_items_block
 from ..rows import row, rows
 from .ledger import charges_total, ledger_balance, ledger_sums
 from .policy import Insured, Setl, deposit_due
 from .records import Payment
+from . import settlement_journal
 from .workflows import ADMISSION, DISCHARGE, RECEIPT, SETTLEMENT
 
-__all__ = ["PreSettlement", "order_discharge", "lock_charges", "unlock_charges", "schedule_discharge",
+__all__ = ["PreSettlement", "order_discharge", "lock_charges", "unlock_charges", "schedule_discharge", "request_discharge",
            "pre_settle", "settle", "cancel_settlement", "refund", "collect", "print_settlement_list",
            "discharge", "recover", "account", "discharge_state", "settlement", "SETTLE_LOOKUP_SQL", "LINES_SQL"]
 
@@ -106,7 +109,10 @@ def unlock_charges(svc, inpatient_no: str, nurse: str, reason: str = "") -> None
 
 
 def schedule_discharge(svc, inpatient_no: str, scheduled_for: str) -> dict:
-    """H-D3: tell the patient and the cashier in advance. Returns the notice for both."""
+    """H-D3: tell the patient and the cashier in advance. Returns the notice for both. The date is
+    checked first (:func:`check_discharge_date`: not in the past in the site's time zone, not
+    before the charge lock), so no caller can schedule a day that has gone."""
+    scheduled_for = check_discharge_date(svc, inpatient_no, scheduled_for)
     with svc.store.transaction() as tx:
         a = svc.admission(inpatient_no, tx)
         d = _dis(svc, tx, a)
@@ -119,6 +125,22 @@ def schedule_discharge(svc, inpatient_no: str, scheduled_for: str) -> dict:
             "notify": ["patient", "cashier"], "charges_total_fen": charges_total(svc.conn, a["id"])}
 
 
+def _future_day(svc, inpatient_no: str, when: str):
+    """``when`` (``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM``, site time) as a date, not before today in
+    the site's time zone; raises BadInput ``bad_date`` or ``date_past``."""
+    import datetime as _dt
+
+    try:
+        day = _dt.date.fromisoformat(when.strip()[:10])
+        if len(when.strip()) > 10:
+            _dt.datetime.fromisoformat(when.strip())
+    except (ValueError, AttributeError):
+        raise BadInput(f"not a date: {when!r}", code="bad_date") from None
+    if day < _dt.date.fromisoformat(svc.today()):
+        raise BadInput(f"{inpatient_no}: {when} is in the past", code="date_past")
+    return day
+
+
 def check_discharge_date(svc, inpatient_no: str, scheduled_for: str) -> str:
     """H-D3 at the ward: the scheduled discharge (``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM``, site
     time) is not before today and not before the day the charges were locked. Returns the date;
@@ -126,14 +148,7 @@ def check_discharge_date(svc, inpatient_no: str, scheduled_for: str) -> str:
     import datetime as _dt
     import zoneinfo
 
-    try:
-        day = _dt.date.fromisoformat(scheduled_for.strip()[:10])
-        if len(scheduled_for.strip()) > 10:
-            _dt.datetime.fromisoformat(scheduled_for.strip())
-    except ValueError:
-        raise BadInput(f"not a date: {scheduled_for!r}", code="bad_date") from None
-    if day < _dt.date.fromisoformat(svc.today()):
-        raise BadInput(f"{inpatient_no}: {scheduled_for} is in the past", code="date_past")
+    day = _future_day(svc, inpatient_no, scheduled_for)
     a = svc.admission(inpatient_no)
     d = svc._discharge_row(svc.conn, a["id"])
     locked = d and svc.conn.execute("SELECT max(at) FROM hosp_transitions WHERE entity = 'discharge' AND "
@@ -144,6 +159,36 @@ def check_discharge_date(svc, inpatient_no: str, scheduled_for: str) -> str:
         if day < lock_day:
             raise BadInput(f"{inpatient_no}: {scheduled_for} is before the lock ({lock_day})", code="date_before_lock")
     return scheduled_for.strip()
+
+
+def request_discharge(svc, inpatient_no: str, wanted_for: str | None = None) -> dict:
+    """H-D3: the patient asks at the kiosk for a scheduled discharge (``wanted_for``: the day they
+    would like, site time, not in the past; or None). The request is offline-safe
+    (``hospital.discharge.requested``); every ward station pulls it and shows it until the
+    discharge is scheduled. The admission is this device's own or one it pulled; one that is
+    discharged or already scheduled is refused."""
+    from . import views
+
+    a = row(svc.conn, "SELECT * FROM hosp_admissions WHERE inpatient_no = ?", (inpatient_no,))
+    known = views.pulled_admission(svc.conn, inpatient_no)
+    if a is None and known is None:
+        raise HospitalNotFound(f"no admission {inpatient_no!r}")
+    d = a and svc._discharge_row(svc.conn, a["id"])
+    if (a and a["state"] == "discharged") or (known and known["discharged_at"]):
+        raise HospitalTransitionError(f"{inpatient_no}: already discharged")
+    if (d and d["scheduled_for"]) or (known and known["scheduled_for"]):
+        raise HospitalTransitionError(f"{inpatient_no}: the discharge is scheduled already")
+    if wanted_for:
+        wanted_for = _future_day(svc, inpatient_no, wanted_for).isoformat()
+    from .projections import record_discharge_request
+
+    name = svc._patient(svc.conn, a["patient_id"])["name"] if a else None
+    req = {"inpatient_no": inpatient_no, "ward_code": (a or known)["ward_code"] or None, "wanted_for": wanted_for or None,
+           "name": name, "at": svc.now()}
+    with svc.store.transaction() as tx:
+        tx.emit("hospital.discharge.requested", req)
+        record_discharge_request(tx, req)              # this device shows it before its own event comes back
+    return req
 
 
 def _identity(svc, conn, a: dict) -> dict:
@@ -223,60 +268,59 @@ def pre_settle(svc, inpatient_no: str) -> PreSettlement:
 def settle(svc, inpatient_no: str, *, bedside: bool = False, session_id: str | None = None) -> dict:
     """H-D4/H-D5: settle with the insurance platform; takes back the deposit receipts.
 
+    Runs on the generic journal (:mod:`pos.hospital.settlement_journal`): the intent with its
+    message ID is committed before the platform is called, a reply in doubt is asked for by that
+    message ID (the platform's 5203 query), and an intent left by a crash is resolved before a new one.
     Returns the settlement with ``refund_due_fen`` or ``collect_due_fen`` (never both non-zero).
     """
     svc._need_server("hospital.settlement.intent")
     if bedside and not session_id:
         raise HospitalError("a bedside settlement needs the mobile counter session", code="bad_input")
     a = svc.admission(inpatient_no)
-    for left in rows(svc.conn, "SELECT * FROM hosp_settlements WHERE admission_id = ? AND state = 'intent'",
-                     (a["id"],)):
+    j = settlement_journal.journal(svc)
+    for left in j.unfinished("admission_id = ? AND state = 'intent'", (a["id"],)):
         if _resolve(svc, left) == "completed":          # an earlier attempt did settle: done
             return settlement(svc, left["settlement_no"])
-    with svc.store.transaction() as tx:
+    ident: dict = {}
+
+    def intent(tx) -> dict:
         a = svc.admission(inpatient_no, tx)
-        ident = _identity(svc, tx, a)
+        ident.update(_identity(svc, tx, a))
         d = _dis(svc, tx, a)
         DISCHARGE.next(d["state"], "settle")
         if row(tx, "SELECT id FROM hosp_settlements WHERE admission_id = ? "
-               "AND state IN ('intent','recorded','cancelling')",
-               (a["id"],)):
+               "AND state IN ('intent','recorded','cancelling')", (a["id"],)):
             raise HospitalTransitionError(f"{inpatient_no}: a settlement is already open")
-        total = charges_total(tx, a["id"])
-        no, msg_id, at = tx.next_number("settlement"), str(uuid7()), svc.now()
-        tx.insert("hosp_settlements", {
-            "settlement_no": no, "msg_id": msg_id, "admission_id": a["id"], "state": SETTLEMENT.initial,
-            "scheme": a["scheme"], "total_fen": total, "bedside": int(bedside), "session_id": session_id,
-            "created_at": at})
-        tx.emit("hospital.settlement.intent", {"inpatient_no": inpatient_no, "settlement_no": no, "msg_id": msg_id,
-                                               "total_fen": total, "bedside": bedside, "session_id": session_id,
-                                               "at": at})
-    st = row(svc.conn, "SELECT * FROM hosp_settlements WHERE settlement_no = ?", (no,))
-    try:
+        return {"settlement_no": tx.next_number("settlement"), "msg_id": str(uuid7()), "admission_id": a["id"],
+                "state": SETTLEMENT.initial, "scheme": a["scheme"], "total_fen": charges_total(tx, a["id"]),
+                "bedside": int(bedside), "session_id": session_id, "created_at": svc.now()}
+
+    st = j.begin(intent, also=lambda tx, st: {
+        "inpatient_no": inpatient_no, "total_fen": st["total_fen"], "bedside": bedside, "session_id": session_id,
+        "at": st["created_at"]})
+
+    def call(st: dict) -> SettleResult:
         info = _person(svc, ident.get("id_number"))
         stay = svc.conn.execute(LINES_SQL, (a["id"],)).fetchall()
-        lines = _fee_lines(stay, svc.store.device_id)
         if info is None:                                   # uninsured: all out of policy, all cash
             s = _local(svc, "self_pay", stay, None)
-            result = SettleResult(msg_id, "", "", s.total_fen, s.pooled_fen, s.selfpay_fen, s.setlinfo(),
-                                  acct_fen=0, cash_fen=s.psn_cash_pay, source="local")
-        else:
-            svc.gateway.upload_fees(str(uuid7()), inpatient_no, info.member_id, lines)
-            result = svc.gateway.settle(msg_id, inpatient_no, info.member_id, total)
-    except GatewayUnavailable:
-        outcome = _resolve(svc, st)                        # in doubt: ask the platform what happened
-        if outcome != "completed":
+            return SettleResult(st["msg_id"], "", "", s.total_fen, s.pooled_fen, s.selfpay_fen, s.setlinfo(),
+                                acct_fen=0, cash_fen=s.psn_cash_pay, source="local")
+        lines = _fee_lines(stay, svc.store.device_id)
+        svc.gateway.upload_fees(str(uuid7()), inpatient_no, info.member_id, lines)
+        return svc.gateway.settle(st["msg_id"], inpatient_no, info.member_id, st["total_fen"])
+
+    def record(st: dict, result: SettleResult) -> None:
+        try:
+            svc._record_settlement(st, result)
+        except AmountMismatch:
+            _resolve(svc, st)                              # the platform disagrees: reverse it there
             raise
-        return settlement(svc, no)
-    except GatewayRejected as exc:
-        _fail(svc, st, str(exc))
-        raise
-    try:
-        svc._record_settlement(st, result)
-    except AmountMismatch:
-        _resolve(svc, st)                                  # the platform disagrees: reverse it there
-        raise
-    return settlement(svc, no)
+
+    j.attempt(st["settlement_no"], call, record=record, resolve=lambda st: _resolve(svc, st),
+              fail=lambda st, exc: _fail(svc, st, str(exc)),
+              in_doubt=(GatewayUnavailable,), refused=(GatewayRejected,))
+    return settlement(svc, st["settlement_no"])
 
 
 def settlement(svc, settlement_no: str) -> dict:
@@ -290,19 +334,15 @@ def settlement(svc, settlement_no: str) -> dict:
 
 
 def _record_settlement(svc, st: dict, result: SettleResult) -> None:
-    """Second half of a settlement: record the platform's result, in one transaction."""
-    with svc.store.transaction() as tx:
-        cur = row(tx, "SELECT * FROM hosp_settlements WHERE id = ?", (st["id"],))
+    """Second half of a settlement: the platform's result, the ledger's settle entry, the receipts
+    taken back and the discharge settled, in the journal's one transaction."""
+    if result.total_fen != st["total_fen"] or not result.consistent():
+        raise AmountMismatch(f"platform total {result.total_fen} vs ours {st['total_fen']} "
+                             f"(funds {result.pooled_fen} + account {result.acct_fen} + cash {result.cash_fen})")
+    at = svc.now()
+
+    def book(tx, cur: dict) -> dict:
         a = row(tx, "SELECT * FROM hosp_admissions WHERE id = ?", (cur["admission_id"],))
-        if result.total_fen != cur["total_fen"] or not result.consistent():
-            raise AmountMismatch(f"platform total {result.total_fen} vs ours {cur['total_fen']} "
-                                 f"(funds {result.pooled_fen} + account {result.acct_fen} + cash {result.cash_fen})")
-        svc._move(tx, SETTLEMENT, "settlement", cur, "record")
-        at = svc.now()
-        tx.execute("UPDATE hosp_settlements SET pooled_fen = ?, selfpay_fen = ?, acct_fen = ?, cash_fen = ?, "
-                   "source = ?, breakdown = ?, setl_id = ?, completed_at = ? WHERE id = ?",
-                   (result.pooled_fen, result.selfpay_fen, result.acct_fen, result.cash_fen, result.source,
-                    json.dumps(result.breakdown, ensure_ascii=False), result.setl_id, at, cur["id"]))
         # the deposit pays only the cash share: the personal account paid its part at the platform
         if result.cash_fen:
             svc._ledger(tx, a["id"], "settle", result.cash_fen, settlement_id=cur["id"])
@@ -317,30 +357,36 @@ def _record_settlement(svc, st: dict, result: SettleResult) -> None:
         tx.execute("UPDATE hosp_discharges SET bedside = ?, session_id = ? WHERE id = ?",
                    (cur["bedside"], cur["session_id"], d["id"]))
         bal = ledger_balance(ledger_sums(tx, a["id"]))
-        tx.emit("hospital.settlement.recorded", {
-            "inpatient_no": a["inpatient_no"], "settlement_no": cur["settlement_no"], "msg_id": cur["msg_id"],
-            "setl_id": result.setl_id, "scheme": cur["scheme"], "total_fen": result.total_fen,
-            "pooled_fen": result.pooled_fen, "selfpay_fen": result.selfpay_fen, "acct_fen": result.acct_fen,
-            "cash_fen": result.cash_fen, "source": result.source, "breakdown": result.breakdown,
-            "refund_due_fen": max(bal, 0), "collect_due_fen": max(-bal, 0), "receipts_taken_back": taken,
-            "bedside": bool(cur["bedside"]), "session_id": cur["session_id"], "at": at})
         if bal == 0:
             svc._move(tx, DISCHARGE, "discharge", d, "balance")
+        return {"inpatient_no": a["inpatient_no"], "setl_id": result.setl_id, "scheme": cur["scheme"],
+                "total_fen": result.total_fen, "pooled_fen": result.pooled_fen, "selfpay_fen": result.selfpay_fen,
+                "acct_fen": result.acct_fen, "cash_fen": result.cash_fen, "source": result.source,
+                "breakdown": result.breakdown, "refund_due_fen": max(bal, 0), "collect_due_fen": max(-bal, 0),
+                "receipts_taken_back": taken, "bedside": bool(cur["bedside"]), "session_id": cur["session_id"],
+                "at": at}
+
+    settlement_journal.journal(svc).transition(st["settlement_no"], "recorded", {
+        "pooled_fen": result.pooled_fen, "selfpay_fen": result.selfpay_fen, "acct_fen": result.acct_fen,
+        "cash_fen": result.cash_fen, "source": result.source,
+        "breakdown": json.dumps(result.breakdown, ensure_ascii=False), "setl_id": result.setl_id,
+        "completed_at": at}, also=book)
 
 
 def _fail(svc, st: dict, reason: str) -> None:
-    with svc.store.transaction() as tx:
-        cur = row(tx, "SELECT * FROM hosp_settlements WHERE id = ?", (st["id"],))
-        svc._move(tx, SETTLEMENT, "settlement", cur, "fail")
-        tx.execute("UPDATE hosp_settlements SET note = ?, completed_at = ? WHERE id = ?",
-                   (reason[:500], svc.now(), cur["id"]))
-        a = row(tx, "SELECT inpatient_no FROM hosp_admissions WHERE id = ?", (cur["admission_id"],))
-        tx.emit("hospital.settlement.failed", {"inpatient_no": a["inpatient_no"], "settlement_no": cur["settlement_no"],
-                                               "msg_id": cur["msg_id"], "reason": reason, "at": svc.now()})
+    settlement_journal.journal(svc).transition(
+        st["settlement_no"], "failed", {"note": reason[:500], "completed_at": svc.now()}, detail=reason[:200],
+        also=lambda tx, cur: {"inpatient_no": _inpatient_no(tx, cur), "reason": reason, "at": svc.now()})
+
+
+def _inpatient_no(conn, st: dict) -> str:
+    return row(conn, "SELECT inpatient_no FROM hosp_admissions WHERE id = ?", (st["admission_id"],))["inpatient_no"]
 
 
 def _resolve(svc, st: dict) -> str:
-    """Settle one ``intent`` left in doubt. Returns 'completed', 'reversed' or 'failed'."""
+    """Settle one ``intent`` left in doubt by asking the platform about its message ID: record
+    what it settled if it still matches the charges, else reverse it there; nothing settled is
+    a failed intent. Returns 'completed', 'reversed' or 'failed'."""
     res = svc.gateway.query(st["msg_id"]) if svc.gateway else None
     if res is None or res.cancelled:
         _fail(svc, st, "the platform has no live settlement for this message")
@@ -357,21 +403,19 @@ def _resolve(svc, st: dict) -> str:
     return "reversed"
 
 
+def _recover_one(svc, st: dict) -> str:
+    if st["state"] == "intent":
+        return _resolve(svc, st)
+    _finish_cancel(svc, st["settlement_no"])
+    return "cancelled"
+
+
 def recover(svc) -> dict[str, str]:
     """On start-up: complete, reverse or fail every settlement left as an ``intent``, and finish
-    every cancellation left ``cancelling``. Returns settlement_no -> outcome."""
-    out = {}
-    for st in rows(svc.conn, "SELECT * FROM hosp_settlements WHERE state IN ('intent','cancelling') ORDER BY id"):
-        try:
-            if st["state"] == "intent":
-                out[st["settlement_no"]] = _resolve(svc, st)
-            else:
-                _finish_cancel(svc, st["id"])
-                out[st["settlement_no"]] = "cancelled"
-        except GatewayUnavailable as exc:
-            log.warning("settlement %s still in doubt: %s", st["settlement_no"], exc)
-            out[st["settlement_no"]] = "in_doubt"
-    return out
+    every cancellation left ``cancelling``. Returns settlement_no -> outcome ('in_doubt' while
+    the platform cannot be reached)."""
+    return settlement_journal.journal(svc).recover(lambda st: _recover_one(svc, st),
+                                                   unavailable=(GatewayUnavailable,))
 
 
 def cancel_settlement(svc, inpatient_no: str, reason: str) -> None:
@@ -381,29 +425,28 @@ def cancel_settlement(svc, inpatient_no: str, reason: str) -> None:
     reversal, and :func:`recover` repeats the (idempotent) reversal and finishes the record.
     """
     svc._need_server("hospital.settlement.cancelled")
-    with svc.store.transaction() as tx:
-        a = svc.admission(inpatient_no, tx)
-        st = row(tx, "SELECT * FROM hosp_settlements WHERE admission_id = ? AND state = 'recorded'", (a["id"],))
-        if st is None:
-            raise HospitalTransitionError(f"{inpatient_no}: no recorded settlement to cancel")
-        d = _dis(svc, tx, a)
-        DISCHARGE.next(d["state"], "cancel_settlement")
-        svc._move(tx, SETTLEMENT, "settlement", st, "request_cancel")
-        cancel_id = str(uuid7())
-        tx.execute("UPDATE hosp_settlements SET cancel_msg_id = ?, note = ? WHERE id = ?", (cancel_id, reason, st["id"]))
-        tx.emit("hospital.settlement.cancelling", {"inpatient_no": inpatient_no, "settlement_no": st["settlement_no"],
-                                                   "msg_id": st["msg_id"], "cancel_msg_id": cancel_id,
-                                                   "reason": reason, "at": svc.now()})
-    _finish_cancel(svc, st["id"])
+    a = svc.admission(inpatient_no)
+    st = row(svc.conn, "SELECT * FROM hosp_settlements WHERE admission_id = ? AND state = 'recorded'", (a["id"],))
+    if st is None:
+        raise HospitalTransitionError(f"{inpatient_no}: no recorded settlement to cancel")
+    cancel_id = str(uuid7())
+
+    def check(tx, cur: dict) -> dict:
+        DISCHARGE.next(_dis(svc, tx, a)["state"], "cancel_settlement")
+        return {"inpatient_no": inpatient_no, "cancel_msg_id": cancel_id, "reason": reason, "at": svc.now()}
+
+    settlement_journal.journal(svc).transition(st["settlement_no"], "cancelling",
+                                               {"cancel_msg_id": cancel_id, "note": reason}, also=check)
+    _finish_cancel(svc, st["settlement_no"])
 
 
-def _finish_cancel(svc, settlement_id: int) -> None:
-    st = row(svc.conn, "SELECT * FROM hosp_settlements WHERE id = ?", (settlement_id,))
+def _finish_cancel(svc, settlement_no: str) -> None:
+    j = settlement_journal.journal(svc)
+    st = j.get(settlement_no)
     if svc.gateway is not None and st["setl_id"]:
         svc.gateway.cancel_settlement(st["cancel_msg_id"], st["msg_id"])     # idempotent at the platform
-    with svc.store.transaction() as tx:
-        cur = row(tx, "SELECT * FROM hosp_settlements WHERE id = ?", (settlement_id,))
-        svc._move(tx, SETTLEMENT, "settlement", cur, "cancel")
+
+    def unbook(tx, cur: dict) -> dict:
         a = row(tx, "SELECT * FROM hosp_admissions WHERE id = ?", (cur["admission_id"],))
         d = row(tx, "SELECT * FROM hosp_discharges WHERE admission_id = ?", (a["id"],))
         svc._move(tx, DISCHARGE, "discharge", d, "cancel_settlement")
@@ -411,10 +454,10 @@ def _finish_cancel(svc, settlement_id: int) -> None:
         undo = cur["cash_fen"] if cur["cash_fen"] is not None else cur["selfpay_fen"]
         if undo:
             svc._ledger(tx, a["id"], "unsettle", undo, settlement_id=cur["id"])
-        tx.emit("hospital.settlement.cancelled", {"inpatient_no": a["inpatient_no"],
-                                                  "settlement_no": cur["settlement_no"], "msg_id": cur["msg_id"],
-                                                  "cancel_msg_id": cur["cancel_msg_id"], "reason": cur["note"],
-                                                  "at": svc.now()})
+        return {"inpatient_no": a["inpatient_no"], "cancel_msg_id": cur["cancel_msg_id"], "reason": cur["note"],
+                "at": svc.now()}
+
+    j.transition(settlement_no, "cancelled", also=unbook)
 
 
 def refund(svc, inpatient_no: str, amount_fen: int, method: str = "cash", reference: str = "") -> dict:
@@ -527,6 +570,7 @@ def discharge(svc, inpatient_no: str) -> dict:
     with svc.store.transaction() as tx:
         a = svc.admission(inpatient_no, tx)
         d = _dis(svc, tx, a)
+        green_items_block(svc, tx, a)          # H-A6: open green-channel items, unless overridden
         svc._move(tx, DISCHARGE, "discharge", d, "discharge")
         svc._move(tx, ADMISSION, "admission", a, "discharge")
         at = svc.now()

@@ -12,6 +12,7 @@ __all__ = ["Discharges", "DISCHARGE_FUNCTIONS", "REVERSAL_FUNCTIONS"]
 
 #: the functions of pos.hospital.discharge the service offers as its methods
 DISCHARGE_FUNCTIONS = ("order_discharge", "lock_charges", "unlock_charges", "schedule_discharge", "check_discharge_date", "pre_settle",
+                       "request_discharge",
                        "settle", "settlement", "cancel_settlement", "refund", "refund_in", "collect", "collect_in",
                        "print_settlement_list", "discharge", "discharge_state", "account", "recover",
                        "_record_settlement")

@@ -43,6 +43,15 @@ REASONS: dict[str, str] = {
     "date_past": "The discharge date is in the past. Pick today or a later day.",
     "date_before_lock": "The discharge date is before the charges were locked. Pick a later day.",
     "already_confirmed": "The person-matches-ID check is already confirmed for this stay.",
+    "merge_both_identified": "Both patients have an ID card on record. Two identified patients cannot be merged.",
+    "green_items_open": "Green-channel items are still open. Close them, or a supervisor must override with a reason.",
+    "green_item_exists": "This green-channel item is already recorded for this stay.",
+    "chase_incomplete": "Record who chased and what was answered.",
+    "bedside_not_flagged": "Flag the patient as unable to move before opening a bedside discharge.",
+    "bedside_not_ready": "Lock the charges before opening a bedside discharge.",
+    "bedside_open": "A bedside discharge is already open for this patient.",
+    "bedside_joined": "A cashier has already joined this bedside discharge.",
+    "bedside_not_joined": "No cashier has joined this bedside discharge yet. Ask the counter to join it.",
 }
 
 

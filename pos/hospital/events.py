@@ -72,6 +72,20 @@ class Scheduled(msgspec.Struct):
     scheduled_for: Text
 
 
+class DischargeRequested(msgspec.Struct):
+    inpatient_no: Text
+    ward_code: Text | None = None
+    wanted_for: Text | None = None
+    at: Text | None = None
+
+
+class PhotoTaken(msgspec.Struct):
+    inpatient_no: Text
+    sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+    jpeg_b64: Annotated[str, msgspec.Meta(min_length=8, max_length=64_000)]   # pos.hospital.photos.MAX_JPEG
+    taken_at: Text | None = None
+
+
 class BedAssigned(msgspec.Struct):
     inpatient_no: Text
     ward_code: Text
@@ -102,6 +116,51 @@ class Discharged(msgspec.Struct):
     ward_code: Text | None = None
     bed_no: Text | None = None
     at: Text | None = None
+
+
+class TempAdmitted(msgspec.Struct):
+    patient_uid: Text
+    temp_no: Text
+    sex: Text
+    est_age: Annotated[int, msgspec.Meta(ge=0, le=130)]
+    staff: Text
+
+
+class Merged(msgspec.Struct):
+    from_uid: Text
+    to_uid: Text
+    staff: Text
+
+
+class GreenItem(msgspec.Struct):
+    inpatient_no: Text
+    kind: Text
+    staff: Text
+
+
+class GreenChase(msgspec.Struct):
+    inpatient_no: Text
+    kind: Text
+    staff: Text
+    method: Text
+    answer: Text
+
+
+class GreenOverride(msgspec.Struct):
+    inpatient_no: Text
+    supervisor: Text
+    reason: Text
+
+
+class BedsideFlag(msgspec.Struct):
+    inpatient_no: Text
+    unable: bool
+    nurse: Text
+
+
+class BedsideSession(msgspec.Struct):
+    session_id: Text
+    inpatient_no: Text
 
 
 _S = "pos.hospital.server:"
@@ -141,6 +200,10 @@ DECLARED: tuple[Kind, ...] = (
     _plain("hospital.discharge.ordered", True),
     Kind("hospital.discharge.scheduled", True, Scheduled, _S + "discharge_scheduled"),
     _plain("hospital.settlement_list.printed", True),
+    # the patient asks at the kiosk for a scheduled discharge; every ward station pulls it
+    _plain("hospital.discharge.requested", True, DischargeRequested, times=_AT),
+    # the kiosk's check-in photo, the JPEG in the payload (pos.hospital.photos)
+    _plain("hospital.photo.taken", True, PhotoTaken, times=("taken_at",)),
     # need the server
     Kind("hospital.bed.assigned", False, BedAssigned, _S + "bed_assigned", times=_AT, prefetch=_S + "bed_claim"),
     _plain("hospital.charges.locked", False),
@@ -156,6 +219,17 @@ DECLARED: tuple[Kind, ...] = (
     _plain("hospital.deposit.reversed", False, Reversal),
     _money("hospital.collection.received", "collection", False),
     Kind("hospital.discharged", False, Discharged, _S + "discharged", times=_AT),
+    # the green channel (pos.hospital.green): the unidentified patient, merges, items, chases, overrides
+    _plain("hospital.patient.temp_admitted", True, TempAdmitted, times=_AT),
+    _plain("hospital.patient.merged", True, Merged, times=_AT),
+    _plain("hospital.green_item.opened", True, GreenItem, times=_AT),
+    _plain("hospital.green_item.chased", True, GreenChase, times=_AT),
+    _plain("hospital.green.overridden", True, GreenOverride, times=_AT),
+    # the bedside discharge (pos.hospital.bedside): the ward opens, the counter joins, the bed settles
+    _plain("hospital.bedside.flagged", True, BedsideFlag, times=_AT),
+    _plain("hospital.bedside.opened", True, BedsideSession, times=_AT),
+    _plain("hospital.bedside.joined", True, BedsideSession, times=_AT),
+    _plain("hospital.bedside.settled", True, BedsideSession, times=_AT),
 )
 
 OFFLINE_SAFE = frozenset(k.name for k in DECLARED if k.offline)

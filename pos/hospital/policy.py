@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
@@ -226,25 +227,15 @@ class Setl:
         return cls(**{k: int(d[k]) for k in SETL_FIELDS})
 
     # the names the rest of the hospital used before (kept for callers and tests)
-    @property
-    def total_fen(self) -> int:
-        return self.medfee_sumamt
-
-    @property
-    def pooled_fen(self) -> int:
-        return self.fund_pay_sumamt
-
-    @property
-    def selfpay_fen(self) -> int:
-        return self.psn_part_amt
-
-    @property
-    def acct_fen(self) -> int:
-        return self.acct_pay
-
-    @property
-    def cash_fen(self) -> int:
-        return self.psn_cash_pay
+    total_fen = property(attrgetter("medfee_sumamt"))
+    pooled_fen = property(attrgetter("fund_pay_sumamt"))
+    selfpay_fen = property(attrgetter("psn_part_amt"))
+    acct_fen = property(attrgetter("acct_pay"))
+    cash_fen = property(attrgetter("psn_cash_pay"))
+    c_fen = property(attrgetter("fulamt_ownpay_amt"))
+    b_first_fen = property(attrgetter("preselfpay_amt"))
+    eligible_fen = property(attrgetter("inscp_scp_amt"))
+    deductible_fen = property(attrgetter("act_pay_dedc"))
 
     @property
     def a_fen(self) -> int:
@@ -253,22 +244,6 @@ class Setl:
     @property
     def b_fen(self) -> int:
         return self.totals.get("乙", 0)
-
-    @property
-    def c_fen(self) -> int:
-        return self.fulamt_ownpay_amt
-
-    @property
-    def b_first_fen(self) -> int:
-        return self.preselfpay_amt
-
-    @property
-    def eligible_fen(self) -> int:
-        return self.inscp_scp_amt
-
-    @property
-    def deductible_fen(self) -> int:
-        return self.act_pay_dedc
 
     @property
     def copay_fen(self) -> int:

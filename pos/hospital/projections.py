@@ -9,7 +9,9 @@ server's view, apart from its own ``hosp_*`` working tables; :mod:`pos.hospital.
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "bed_changed", "reset_beds", "admission_event", "reset_admissions"]
+__all__ = ["MIGRATIONS", "bed_changed", "reset_beds", "admission_event", "reset_admissions", "bed_marked",
+           "reset_bed_marks", "discharge_requested", "reset_discharge_requests", "daily_list_printed",
+           "reset_daily_lists", "record_discharge_request", "record_daily_list"]
 
 
 def m001_pulled(db) -> None:
@@ -34,7 +36,22 @@ def m001_pulled(db) -> None:
         x("DROP TABLE sync_beds")
 
 
-MIGRATIONS = [m001_pulled]
+def m002_wardstay_pulled_bed_marks(db) -> None:
+    """Each bed's newest mark (reserved / cleaning / ready) as any station set it (``bed.marked``)."""
+    db.execute("""CREATE TABLE hosp_pulled_bed_marks (bed_id TEXT PRIMARY KEY, mark TEXT NOT NULL, inpatient_no TEXT,
+                  staff TEXT, at TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 0)""")
+
+
+def m003_wardstay_requests_and_lists(db) -> None:
+    """The patients' discharge requests (``discharge.requested``, from the kiosk) and the daily
+    lists given at the station (``daily_list.printed``), as every device pulls them."""
+    db.execute("""CREATE TABLE hosp_pulled_discharge_requests (inpatient_no TEXT PRIMARY KEY, ward_code TEXT,
+                  wanted_for TEXT, name TEXT, at TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 0)""")
+    db.execute("""CREATE TABLE hosp_pulled_daily_lists (inpatient_no TEXT NOT NULL, day TEXT NOT NULL, as_of TEXT NOT NULL,
+                  total_fen INTEGER, seq INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (inpatient_no, day))""")
+
+
+MIGRATIONS = [m001_pulled, m002_wardstay_pulled_bed_marks, m003_wardstay_requests_and_lists]
 
 
 def bed_changed(tx, kind: str, p: dict, seq: int) -> None:
@@ -85,3 +102,50 @@ def admission_event(tx, kind: str, p: dict, seq: int) -> None:
                        "VALUES (?, ?, ?, ?) ON CONFLICT(settlement_no) DO UPDATE SET state = excluded.state, "
                        "seq = excluded.seq WHERE excluded.seq >= hosp_pulled_settlements.seq",
                        (p["settlement_no"], p["inpatient_no"], kind.partition(".")[2], seq))
+
+
+def bed_marked(tx, kind: str, p: dict, seq: int) -> None:
+    """A station marked a bed (``hospital.bed.marked``, recorded by the server as ``bed.marked``):
+    the bed's newest mark, which every other station and the kiosk read (:mod:`pos.hospital.beds`)."""
+    bed_id = p.get("bed_id") or f"{p['ward_code']}/{p['bed_no']}"
+    tx.execute("INSERT INTO hosp_pulled_bed_marks (bed_id, mark, inpatient_no, staff, at, seq) VALUES (?, ?, ?, ?, ?, ?) "
+               "ON CONFLICT(bed_id) DO UPDATE SET mark = excluded.mark, inpatient_no = excluded.inpatient_no, "
+               "staff = excluded.staff, at = excluded.at, seq = excluded.seq WHERE excluded.seq >= hosp_pulled_bed_marks.seq",
+               (bed_id, p["mark"], p.get("inpatient_no"), p.get("staff") or "", p.get("at") or "", seq))
+
+
+def reset_bed_marks(tx) -> None:
+    tx.execute("DELETE FROM hosp_pulled_bed_marks")
+
+
+def record_discharge_request(tx, p: dict, seq: int = 0) -> None:
+    """A discharge request, pulled (``seq``) or made on this device (seq 0, until its event is pulled)."""
+    tx.execute("INSERT INTO hosp_pulled_discharge_requests (inpatient_no, ward_code, wanted_for, name, at, seq) "
+               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(inpatient_no) DO UPDATE SET ward_code = excluded.ward_code, "
+               "wanted_for = excluded.wanted_for, name = excluded.name, at = excluded.at, seq = excluded.seq "
+               "WHERE excluded.seq >= hosp_pulled_discharge_requests.seq",
+               (p["inpatient_no"], p.get("ward_code"), p.get("wanted_for"), p.get("name"), p.get("at") or "", seq))
+
+
+def discharge_requested(tx, kind: str, p: dict, seq: int) -> None:
+    record_discharge_request(tx, p, seq)
+
+
+def reset_discharge_requests(tx) -> None:
+    tx.execute("DELETE FROM hosp_pulled_discharge_requests")
+
+
+def record_daily_list(tx, p: dict, seq: int = 0) -> None:
+    """A daily list given at the station, pulled (``seq``) or printed on this device (seq 0)."""
+    tx.execute("INSERT INTO hosp_pulled_daily_lists (inpatient_no, day, as_of, total_fen, seq) VALUES (?, ?, ?, ?, ?) "
+               "ON CONFLICT(inpatient_no, day) DO UPDATE SET as_of = excluded.as_of, total_fen = excluded.total_fen, "
+               "seq = excluded.seq WHERE excluded.seq >= hosp_pulled_daily_lists.seq",
+               (p["inpatient_no"], p["day"], p.get("as_of") or "", p.get("total_fen"), seq))
+
+
+def daily_list_printed(tx, kind: str, p: dict, seq: int) -> None:
+    record_daily_list(tx, p, seq)
+
+
+def reset_daily_lists(tx) -> None:
+    tx.execute("DELETE FROM hosp_pulled_daily_lists")

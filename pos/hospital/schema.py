@@ -163,3 +163,23 @@ def m004_bed_marks(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS = [m001_hospital, m002_platform_settlement, m003_identity_checks, m004_bed_marks]
+
+
+def m005_perf_charge_days(db: sqlite_utils.Database) -> None:
+    """Each stay's charges summed per service day, kept by a trigger on the append-only charge lines
+    (so every path that adds a line, a synced one too, keeps it): the daily list's running total reads
+    a stay's days instead of all its lines (docs/performance.md, hospital domain)."""
+    x = db.execute
+    x("""CREATE TABLE hosp_charge_days (
+        admission_id INTEGER NOT NULL, service_date TEXT NOT NULL, total_fen INTEGER NOT NULL,
+        PRIMARY KEY (admission_id, service_date)) WITHOUT ROWID""")
+    x("""INSERT INTO hosp_charge_days SELECT admission_id, service_date, SUM(amount_fen) FROM hosp_charges
+         GROUP BY admission_id, service_date""")
+    x("""CREATE TRIGGER hosp_charge_days_add AFTER INSERT ON hosp_charges BEGIN
+           INSERT INTO hosp_charge_days (admission_id, service_date, total_fen)
+           VALUES (new.admission_id, new.service_date, new.amount_fen)
+           ON CONFLICT (admission_id, service_date) DO UPDATE SET total_fen = total_fen + excluded.total_fen;
+         END""")
+
+
+MIGRATIONS.append(m005_perf_charge_days)

@@ -11,7 +11,9 @@ ends a claim. This module is plain Python over that interface: it imports nothin
 
 from __future__ import annotations
 
-__all__ = ["LOOKUPS", "TABLES", "RESOURCES", "admin_overview", "admission_registered", "deposit", "refund", "collection",
+from .server_admin import ADMIN_LABELS, admin_conflict, admin_overview  # noqa: F401 - the IT page hooks
+
+__all__ = ["LOOKUPS", "TABLES", "RESOURCES", "admin_overview", "admin_conflict", "admission_registered", "deposit", "refund", "collection",
            "charge_line", "discharge_scheduled", "bed_assigned", "discharged"]
 
 #: lookup name -> (table, key column): keys the handlers need to know exist, fetched once per batch
@@ -67,21 +69,7 @@ class Bed:
 RESOURCES = {"bed": Bed}
 
 
-# -- the IT page -----------------------------------------------------------------------------------
-def admin_overview(cur, start: str, end: str, local_day: str) -> dict:
-    """The hospital's part of the server's IT page: today's admissions, discharges and deposits
-    (``start``/``end``: today's bounds in UTC; ``local_day``: today's local date)."""
-    admissions = [dict(zip(("admission_id", "patient", "ward", "admitted_at"), r)) for r in cur.execute(
-        "SELECT admission_id, patient, ward, admitted_at FROM admissions WHERE admitted_at >= ? AND admitted_at < ? "
-        "ORDER BY admitted_at", (start, end)).fetchall()]
-    discharges = [dict(zip(("admission_id", "patient", "scheduled_at", "discharged_at"), r)) for r in cur.execute(
-        "SELECT admission_id, patient, discharge_scheduled_at, discharged_at FROM admissions "
-        "WHERE discharge_scheduled_at = ? OR (discharged_at >= ? AND discharged_at < ?) ORDER BY admission_id",
-        (local_day, start, end)).fetchall()]
-    dep = cur.execute("SELECT count(*), coalesce(sum(amount_fen), 0) FROM ledger WHERE entry_kind = 'deposit' "
-                      "AND created_at >= ? AND created_at < ?", (start, end)).fetchone()
-    return {"admissions": admissions, "discharges": discharges,
-            "deposits": {"count": dep[0], "total_fen": int(dep[1])}}
+# -- the IT page: pos.hospital.server_admin (admin_overview, admin_conflict, imported above) ----------
 
 
 # -- prefetch keys -------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ lookup). The rules live in the aggregates, each a module of its own:
     svc.deposits    pos.hospital.deposits    deposits, the green channel, reminders
     svc.charges     pos.hospital.charges     fee catalogue, charges, the daily list
     svc.discharges  pos.hospital.discharges  discharge and settlement (pos.hospital.discharge)
+    svc.green       pos.hospital.green       unidentified patients, merges, chases, the discharge block
+    svc.bedside     pos.hospital.bedside     the bedside discharge's flag and session (H-D7)
 
 An aggregate's method is also the service's (``svc.add_charge``). Every command runs in one store
 transaction, checks its transition against the workflow tables, and emits its outbox command in
@@ -33,6 +35,8 @@ from .beds import Wards
 from .charges import Charges
 from .deposits import GREEN_KINDS, Deposits  # noqa: F401 - GREEN_KINDS re-exported
 from .discharges import DISCHARGE_FUNCTIONS, REVERSAL_FUNCTIONS, Discharges
+from .bedside import Bedside
+from .green import Green
 from .errors import HospitalNotFound, HospitalTransitionError, IdentityRefused, NeedsServer
 from .events import NEEDS_SERVER
 from .gateway import InsuranceGateway
@@ -65,6 +69,8 @@ class HospitalService:
         self.policy.rule("self_pay", level)          # fail early on a bad level
         self.wards, self.admissions, self.deposits = Wards(self), Admissions(self), Deposits(self)
         self.charges, self.discharges = Charges(self), Discharges(self)
+        self.green = Green(self)
+        self.bedside = Bedside(self)
 
     @classmethod
     def from_config(cls, store, config, gateway=None, online=None) -> "HospitalService":
@@ -149,6 +155,7 @@ class HospitalService:
 
 #: method name -> the aggregate (attribute of HospitalService) that owns it
 _ROUTES = {name: attr for attr, cls in (("wards", Wards), ("admissions", Admissions), ("deposits", Deposits),
-                                        ("charges", Charges))
+                                        ("charges", Charges), ("green", Green),
+                                        ("bedside", Bedside))
            for name, value in vars(cls).items() if callable(value) and name != "__init__"}
 _ROUTES.update({name: "discharges" for name in DISCHARGE_FUNCTIONS + REVERSAL_FUNCTIONS})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["hospital_service", "gateway", "document_printer"]
+__all__ = ["hospital_service", "gateway", "document_printer", "recover"]
 
 
 def gateway(site):
@@ -36,3 +36,15 @@ def document_printer(site):
     from .print_docs import DocumentPrinter
 
     return lambda lang="zh-Hans": DocumentPrinter(site.hospital, site.printing, site.config, lang)
+
+
+def recover(site) -> dict[str, str]:
+    """On start-up: settlements and cancellations a crash left half-done are finished, reversed or
+    left in doubt by asking the insurance platform (``discharge.recover``). A store with none left
+    builds no platform adapter."""
+    from . import views
+
+    if not views.settlements_left_open(site.store.conn):
+        return {}
+    return site.hospital.recover()
+

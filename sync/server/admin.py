@@ -5,9 +5,9 @@ What the page shows is gathered here, in two parts:
 * the platform's part (:func:`overview`): each kiosk by its enrolled name, with its status
   (online, offline, never seen, needs attention, revoked), last-seen time, queue depth, clock skew
   and device health; open help requests; the head of the event log;
-* the site's part (:func:`site_context`, the template ``site/_overview.html``): for the hospital,
-  today's admissions (patients by name, ID masked), discharges and deposits, and the bed conflict
-  queue. A site pack replaces this one function and its templates.
+* the site's part (:func:`site_context`, the template ``site/_overview.html``): what each active
+  pack's server module gives (``admin_overview``, ``admin_conflict``; for the hospital pack, see
+  ``pos.hospital.server_admin``), with the conflict queue of the platform's resource claims.
 
 Templates live in ``sync/server/templates`` (package data); labels in :mod:`.labels`. The page
 reloads itself every 15 s, and works on a phone (tables become stacked cards below 700 px).
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Mapping
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -27,24 +28,16 @@ from pos import packs
 
 from .. import protocol as P
 from . import helpdesk
-from .labels import LABELS
+from .labels import LABELS as PLATFORM_LABELS
+from .labels import LANGS
+from .commands import registry
 from .service import event_head, today_bounds
 
-__all__ = ["overview", "site_context", "find_conflict", "render", "LABELS", "mask_id", "device_status",
+__all__ = ["overview", "site_context", "find_conflict", "conflict_params", "Named", "render", "LABELS", "device_status",
            "resolution_text"]
 
 #: health values that mean the device works; anything else makes a kiosk "needs attention"
 HEALTHY = {"ok", "connected", "busy", "ready", "online", True}
-
-_CONFLICT_COLUMNS = ("conflict_id", "bed_id", "admission_id", "device_id", "held_by", "start_at", "created_at",
-                     "resolved_at", "resolution")
-
-
-def mask_id(number: str) -> str:
-    """An ID number as a shared screen may show it: the first 6 and the last 4 characters."""
-    number = str(number or "")
-    return number[:6] + "*" * (len(number) - 10) + number[-4:] if len(number) > 10 else "*" * len(number)
-
 
 def _health(text) -> dict:
     """Stored health, read back whatever it is (older servers stored it cut short)."""
@@ -114,57 +107,67 @@ def overview(backend, settings) -> dict:
     return {"devices": devices, "help": help_open, "head": head, **site, **his_page(settings)}
 
 
-# -- the site's part (hospital) -------------------------------------------------------------------
+class _Labels(Mapping):
+    """The page's words: the platform's, with each active pack's own over them (``ADMIN_LABELS`` of
+    its server module), per language: ``LABELS[lang][key]``."""
+
+    def __getitem__(self, lang: str) -> dict:
+        if lang not in PLATFORM_LABELS:
+            raise KeyError(lang)
+        out = dict(PLATFORM_LABELS[lang])
+        for extra in _pack_servers("ADMIN_LABELS"):
+            out.update(extra.get(lang, {}))
+        return out
+
+    def __iter__(self):
+        return iter(LANGS)
+
+    def __len__(self) -> int:
+        return len(LANGS)
+
+
+LABELS = _Labels()
+
+
+# -- the site's part ------------------------------------------------------------------------------
+def _pack_servers(hook: str):
+    """The server modules of the active packs that offer ``hook``."""
+    for p in packs.active():
+        if p.server and hasattr(mod := importlib.import_module(p.server), hook):
+            yield getattr(mod, hook)
+
+
 def site_context(cur, tz: str) -> dict:
     """The site's part of the page: what each active pack's server module gives (``admin_overview``:
-    for the hospital, today's admissions, discharges and deposits), then the bed conflict queue."""
+    for the hospital pack, today's admissions, discharges and deposits and its conflict queue). The
+    platform's part is only the conflict queue's place (``conflicts``, ``resolved``)."""
     start, end = today_bounds(tz)
     local_day = datetime.now(ZoneInfo(tz)).strftime("%Y-%m-%d")
-    site: dict = {"admissions": [], "discharges": [], "deposits": {"count": 0, "total_fen": 0}}
-    for p in packs.active():
-        if p.server and hasattr(mod := importlib.import_module(p.server), "admin_overview"):
-            site.update(mod.admin_overview(cur, start, end, local_day))
-    admissions, discharges = site["admissions"], site["discharges"]
-    cols = ", ".join(_CONFLICT_COLUMNS)
-    conflicts = [_conflict(r) for r in cur.execute(
-        f"SELECT {cols} FROM bed_conflicts WHERE resolved_at IS NULL ORDER BY created_at").fetchall()]
-    resolved = [_conflict(r) for r in cur.execute(
-        f"SELECT {cols} FROM bed_conflicts WHERE resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT 20"
-    ).fetchall()]
-    people = _patients(cur, {a["patient"] for a in admissions + discharges if a["patient"]})
-    for a in admissions + discharges:
-        a["patient_name"], a["patient_id"] = people.get(a["patient"], ("", ""))
-    return {**site, "conflicts": conflicts, "resolved": resolved}
-
-
-def _patients(cur, uids: set[str]) -> dict[str, tuple[str, str]]:
-    """patient_uid -> (name, masked ID number), from the ``hospital.patient.identified`` commands. The
-    payload text is canonical JSON (sorted keys, no spaces), so the uid is found as text."""
-    out: dict[str, tuple[str, str]] = {}
-    uids = sorted(uids)[:500]
-    for i in range(0, len(uids), 50):
-        part = uids[i:i + 50]
-        where = " OR ".join(["payload LIKE ?"] * len(part))
-        for (payload,) in cur.execute(
-                f"SELECT payload FROM commands WHERE kind = 'hospital.patient.identified' AND ({where})",
-                [f'%"patient_uid":{json.dumps(u, ensure_ascii=False)}%' for u in part]).fetchall():
-            p = json.loads(payload)
-            ident = p.get("identity") if isinstance(p.get("identity"), dict) else {}
-            out[p.get("patient_uid")] = (str(p.get("name") or ""), mask_id(ident.get("id_number") or ""))
-    return out
-
-
-def _conflict(row) -> dict:
-    c = dict(zip(_CONFLICT_COLUMNS, row))
-    c["resolution"] = json.loads(c["resolution"]) if c["resolution"] else None
-    return c
+    site: dict = {"conflicts": [], "resolved": []}
+    for admin_overview in _pack_servers("admin_overview"):
+        part = admin_overview(cur, start, end, local_day)
+        for key in ("conflicts", "resolved"):          # each pack's queue entries, side by side
+            site[key] = site[key] + part.pop(key, [])
+        site.update(part)
+    return site
 
 
 def find_conflict(backend, conflict_id: str) -> dict | None:
+    """One entry of the conflict queue, as the pack of its resource shows it (``admin_conflict``)."""
     with backend.tx() as cur:
-        row = cur.execute(f"SELECT {', '.join(_CONFLICT_COLUMNS)} FROM bed_conflicts WHERE conflict_id = ?",
-                          (conflict_id,)).fetchone()
-    return _conflict(row) if row else None
+        for admin_conflict in _pack_servers("admin_conflict"):
+            if (found := admin_conflict(cur, conflict_id)) is not None:
+                return found
+    return None
+
+
+def conflict_params(c: dict) -> dict:
+    """The names a conflict's labels use, from its resource type (``RESOURCES`` of the pack):
+    ``{resource: its name, holder: who was refused}``."""
+    rt = registry().resources.get(str(c.get("resource", "")).partition(":")[0])
+    if rt is None:
+        return {"resource": c.get("resource", ""), "holder": c.get("holder", "")}
+    return {rt.params["resource"]: rt.name(c["resource"]), rt.params["holder"]: c.get("holder", "")}
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -191,11 +194,24 @@ def _skew(skew) -> str:
     return f"{round(skew):+d}" if round(skew) else "0"
 
 
+class Named(dict):
+    """Label parameters; one a label names but the conflict does not have reads ``?``."""
+
+    def __missing__(self, key):
+        return "?"
+
+
 def resolution_text(t: dict, resolution: dict | None) -> str:
+    """An assignment names the new resource as its type's label says (``Bed.label`` in the
+    hospital pack: the label text's ``{bed}`` is the resolution's ``bed_id``)."""
     if not resolution:
         return "-"
     if resolution.get("action") == "assign":
-        return t["assigned_to"].format(bed=resolution.get("bed_id", "?"))
+        names = Named()
+        for rt in registry().resources.values():
+            if rt.label in resolution:
+                names[rt.params["resource"]] = resolution[rt.label]
+        return t["assigned_to"].format_map(names)
     return t["dismissed"].format(reason=resolution.get("reason", ""))
 
 
@@ -206,6 +222,6 @@ _ENV.globals.update(SKEW_WARN_S=P.SKEW_WARN_S, iface_labels=his_labels)
 
 
 def render(template: str, lang: str, tz: str, **context) -> str:
-    t = LABELS.get(lang, LABELS["zh-Hans"])
+    t = LABELS[lang] if lang in LABELS else LABELS["zh-Hans"]
     return _ENV.get_template(template).render(
         t=t, lang=lang, local=lambda iso: _local(iso, tz), resolution=lambda r: resolution_text(t, r), **context)

@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 
 from ..errors import Refusal, ServerUnavailable
 from .middleware import AdminAuth, DeviceAuth, ServerTimeMiddleware, log_refusal
-from .routes import admin_api, conflicts, device, fhir, interfaces, packs, pages
+from .routes import admin_api, conflicts, device, fhir, interfaces, pack_pages, packs, pages
 from .tasks import start_pack_tasks
 from .web import error_response, refusal_response
 
@@ -79,7 +79,7 @@ def create_app(backend, settings: Settings | None = None) -> Starlette:
                    burst=settings.burst),
     ]
     routes = (device.routes(ctx) + admin_api.routes(ctx) + pages.routes(ctx) + conflicts.routes(ctx)
-              + fhir.routes(ctx) + interfaces.routes(ctx) + packs.routes(ctx))
+              + fhir.routes(ctx) + interfaces.routes(ctx) + packs.routes(ctx) + pack_pages.routes(ctx))
     handlers = {HTTPException: _http_error, Refusal: _refused, ServerUnavailable: _unavailable, Exception: _internal}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.backend = backend

@@ -27,6 +27,7 @@ import logging
 import queue
 import sqlite3
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -36,7 +37,7 @@ from pos.private import private_file
 from ..errors import ServerUnavailable
 from .schema import apply_schema
 
-__all__ = ["open_backend", "SqliteBackend", "PgBackend", "IntegrityError", "OverlapError"]
+__all__ = ["open_backend", "SqliteBackend", "PgBackend", "PageCache", "IntegrityError", "OverlapError"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,23 @@ class OverlapError(IntegrityError):
     """A resource claim overlaps another live claim of the same resource."""
 
 
-class _SqliteCursor:
+class _Cursor:
+    """What both backends' cursors read the same way (``self.cur``: the driver's cursor)."""
+
+    cur: Any
+
+    def fetchone(self):
+        return self.cur.fetchone()
+
+    def fetchall(self):
+        return self.cur.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self.cur.rowcount
+
+
+class _SqliteCursor(_Cursor):
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.cur = conn.cursor()
@@ -75,12 +92,6 @@ class _SqliteCursor:
             self.cur.executemany(sql, rows)
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
-
-    def fetchone(self):
-        return self.cur.fetchone()
-
-    def fetchall(self):
-        return self.cur.fetchall()
 
     def send(self, sql: str, params: Any = ()):
         """Run a statement on a cursor of its own and return it (``fetchone``, ``fetchall``, ``rowcount``).
@@ -120,10 +131,6 @@ class _SqliteCursor:
         yield rows.append
         self.copy_rows(table, columns, rows)
 
-    @property
-    def rowcount(self) -> int:
-        return self.cur.rowcount
-
     @contextmanager
     def savepoint(self):
         self._sp += 1
@@ -137,6 +144,47 @@ class _SqliteCursor:
             raise
         else:
             self.cur.execute(f"RELEASE {name}")
+
+    def relaxed(self) -> None:
+        """(PostgreSQL: this transaction's commit does not wait for the WAL flush.) SQLite: nothing;
+        its connection stays synchronous=FULL."""
+
+
+class PageCache:
+    """Pages of the event log already put into JSON, shared by every kiosk that asks for the same
+    window; least recently used first out, at most ``max_bytes`` characters of text. A page is
+    keyed by what makes it: (after, limit) when it is full (the first ``limit`` events after ``after`` never
+    change: the log is append-only and numbered in commit order), (after, limit, head) when it is not.
+    It lives as long as its backend, which serves one database."""
+
+    def __init__(self, max_bytes: int = 32 << 20):
+        self.max_bytes, self.size = max_bytes, 0
+        self._pages: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None:
+                self.misses += 1
+                return None
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return page
+
+    def put(self, key, page: tuple[str, int]) -> None:
+        n = len(page[0])
+        if n > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._pages:
+                return
+            self._pages[key] = page
+            self.size += n
+            while self.size > self.max_bytes:
+                _k, (text, _nxt) = self._pages.popitem(last=False)
+                self.size -= len(text)
 
 
 class SqliteBackend:
@@ -152,6 +200,7 @@ class SqliteBackend:
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.lock = threading.RLock()
+        self.pages = PageCache()
         with self.tx() as cur:
             apply_schema(cur, "sqlite")
 
@@ -185,7 +234,7 @@ class SqliteBackend:
             self.conn.close()
 
 
-class _PgCursor:
+class _PgCursor(_Cursor):
     def __init__(self, conn):
         self.conn = conn
         self.cur = conn.cursor()
@@ -211,12 +260,6 @@ class _PgCursor:
             self.cur.executemany(self._sql(sql), rows)
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
-
-    def fetchone(self):
-        return self.cur.fetchone()
-
-    def fetchall(self):
-        return self.cur.fetchall()
 
     def send(self, sql: str, params: Any = ()):
         """Run a statement on a cursor of its own and return it. Inside :meth:`pipeline` it is only sent:
@@ -269,14 +312,17 @@ class _PgCursor:
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
 
-    @property
-    def rowcount(self) -> int:
-        return self.cur.rowcount
-
     @contextmanager
     def savepoint(self):
         with self.conn.transaction():
             yield
+
+    def relaxed(self) -> None:
+        """This transaction's commit does not wait for its WAL record to reach the disk
+        (``synchronous_commit = off``, this transaction only). For writes that may be lost in a
+        database crash without harm: a pull's spent nonce and the device's last-seen row."""
+        self.send("SET LOCAL synchronous_commit TO off")
+
 
 
 class PgBackend:
@@ -290,6 +336,7 @@ class PgBackend:
         self.pool_size = pool_size
         self._made = 0
         self._mlock = threading.Lock()
+        self.pages = PageCache()
         with self.tx() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(4242)")
             apply_schema(cur, "postgres")

@@ -1,14 +1,15 @@
-"""The HIS interface on the central server: HL7 v2.5 over MLLP (:mod:`sync.mllp`), both ways.
+"""The central server's HL7 v2 interface engine: HL7 v2.5 over MLLP (:mod:`sync.mllp`), both ways,
+for the pack that declares ``Pack.interfaces["hl7v2"]`` (the hooks module: its mapping, how a
+message plans into commands and what goes back; e.g. the hospital pack's ``pos.hospital.his_interface``).
 
-Inbound: each frame is parsed and planned by the hospital pack (:mod:`pos.hospital.his_inbound`),
-its commands are applied as the device ``@his`` through the server's one ingest path (one
-transaction, so kiosks pull them like any other event), and the ACK is stored by MSH-10: a repeat
-gets the same ACK, the same MSH-10 with another body is refused (AR). A message whose predecessor
-has not arrived is held (ACK AA, "held") and applied when a message of its visit applies; held
+Inbound: each frame is parsed and planned by the pack's hooks, its commands are applied as the
+device ``@his`` through the server's one ingest path (one transaction, so kiosks pull them like
+any other event), and the ACK is stored by MSH-10: a repeat gets the same ACK, the same MSH-10
+with another body is refused (AR). A message whose predecessor has not arrived is held (ACK AA, "held") and applied when a message of its visit applies; held
 longer than ``hold_timeout_s`` it shows as flagged on the IT page. Refusals (AE/AR) apply nothing.
 
-Outbound: :meth:`HisInterface.pump` follows the command log for deposits, refunds, collections,
-settlements and admissions the HIS did not start, queues one message each (``his_outbound``) and
+Outbound: :meth:`HisInterface.pump` has the hooks follow the command log (in the hospital's example,
+deposits, refunds, settlements), queues one message each (``his_outbound``) and
 delivers the queue in order to the configured HIS endpoint, retrying with back-off.
 """
 
@@ -21,14 +22,13 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-from pos.hospital import his_inbound as hin
-from pos.hospital.his_outbound import OUTBOUND_KINDS, ack, outbound
+from pos import packs
 from pos.ids import utcnow_iso
 
 from .. import mllp
 from . import service
 
-__all__ = ["HisInterface", "DEVICE", "from_options"]
+__all__ = ["HisInterface", "DEVICE", "from_options", "hooks"]
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +42,24 @@ def _command_base(control: str) -> str:
     return "his-" + hashlib.sha256(control.encode()).hexdigest()[:32] + "-"
 
 
+def hooks(protocol: str = "hl7v2"):
+    """The hooks module of the first active pack that declares an interface of ``protocol``."""
+    for pack in packs.active():
+        if protocol in pack.interfaces:
+            return packs.resolve(pack.interfaces[protocol])
+    raise LookupError(f"no active pack declares a {protocol} interface")
+
+
 def _sha(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 class HisInterface:
-    def __init__(self, backend, mapping: hin.HisMapping | None = None, host: str = "127.0.0.1", port: int = 0,
+    def __init__(self, backend, mapping=None, host: str = "127.0.0.1", port: int = 0,
                  his_endpoint: tuple[str, int] | None = None, retry_s: float = 30.0):
         self.backend = backend
-        self.m = mapping or hin.load_mapping()
+        self.h = hooks()
+        self.m = mapping or self.h.load_mapping()
         self.endpoint = his_endpoint
         self.retry_s = retry_s
         self.server = mllp.MllpServer(self.handle, self.oversize, host, port, max_bytes=self.m.max_bytes)
@@ -84,14 +93,14 @@ class HisInterface:
 
     # -- inbound ---------------------------------------------------------------------------------
     def _ack(self, code: str, control: str, event: str = "", reason: str = "", segment: str = "") -> str:
-        return ack(self.m, code, control, f"ACK{int(time.time() * 1e6)}", event, reason, segment)
+        return self.h.ack(self.m, code, control, f"ACK{int(time.time() * 1e6)}", event, reason, segment)
 
     def oversize(self, head: bytes) -> bytes:
         control, event = "", ""
         try:
-            msg = hin.parse(head.decode("utf-8", "replace").split("\r", 1)[0])
-            control, event = hin.component(msg, "MSH", 10), hin.component(msg, "MSH", 9, 2)
-        except hin.Refused:
+            msg = self.h.parse(head.decode("utf-8", "replace").split("\r", 1)[0])
+            control, event = self.h.component(msg, "MSH", 10), self.h.component(msg, "MSH", 9, 2)
+        except self.h.Refused:
             pass
         reason = f"message larger than {self.m.max_bytes} bytes: refused, nothing applied"
         # (the head is the first bytes of the frame: its MSH segment reads like any other)
@@ -107,33 +116,32 @@ class HisInterface:
                 control, event = self._head_of(raw)
                 return self._ack("AE", control, event, f"server error, resend later: {type(exc).__name__}").encode()
 
-    @staticmethod
-    def _head_of(raw: bytes) -> tuple[str, str]:
+    def _head_of(self, raw: bytes) -> tuple[str, str]:
         """MSH-10 and the trigger event of a message refused as a whole, when its MSH still reads."""
         try:
-            msh = hin.parse(raw.split(b"\r", 1)[0].decode("utf-8", "replace"))
-            return hin.component(msh, "MSH", 10).strip()[:64], hin.component(msh, "MSH", 9, 2).strip()[:8]
-        except hin.Refused:
+            msh = self.h.parse(raw.split(b"\r", 1)[0].decode("utf-8", "replace"))
+            return self.h.component(msh, "MSH", 10).strip()[:64], self.h.component(msh, "MSH", 9, 2).strip()[:8]
+        except self.h.Refused:
             return "", ""
 
     def _decode(self, raw: bytes) -> str:
         first = raw.split(b"\r", 1)[0]
         try:
-            charset = hin.component(hin.parse(first.decode("ascii", "replace")), "MSH", 18).strip().upper()
-        except hin.Refused:
+            charset = self.h.component(self.h.parse(first.decode("ascii", "replace")), "MSH", 18).strip().upper()
+        except self.h.Refused:
             charset = ""
         try:
             return raw.decode(_CHARSETS.get(charset, "utf-8"))
         except (UnicodeDecodeError, LookupError):
-            raise hin.Refused("AR", f"message is not valid {charset or 'UTF-8'}", "MSH") from None
+            raise self.h.Refused("AR", f"message is not valid {charset or 'UTF-8'}", "MSH") from None
 
     def _handle(self, raw: bytes) -> str:
         now = utcnow_iso()
         try:
             text = self._decode(raw)
-            msg = hin.parse(text)
-            control, code, event = hin.header(msg)
-        except hin.Refused as r:
+            msg = self.h.parse(text)
+            control, code, event = self.h.header(msg)
+        except self.h.Refused as r:
             control, event = self._head_of(raw)
             log.warning("HIS %s: refused %s %r: %s", self.m.name, r.code, control, r.reason)
             return self._ack(r.code, control, event, r.reason, r.segment)
@@ -151,12 +159,6 @@ class HisInterface:
             self._release_held(visit)
         return self._process(control, f"{code}^{event}", event, msg, body, sha, now)
 
-    def _visit(self, cur, visit: str) -> dict | None:
-        r = cur.execute("SELECT visit, notice_no, patient_id, inpatient_no, state, ward, bed FROM his_visits "
-                        "WHERE visit = ?", (visit,)).fetchone()
-        return None if r is None else dict(zip(("visit", "notice_no", "patient_id", "inpatient_no", "state", "ward",
-                                                "bed"), r))
-
     def _record(self, control, typ, visit, body, sha, status, code, text, reason, now, applied=False, cur=None):
         if cur is None:
             with self.backend.tx() as cur:
@@ -173,15 +175,14 @@ class HisInterface:
     def _process(self, control, typ, event, msg, body, sha, now) -> str:
         try:
             with self.backend.tx() as cur:
-                p = hin.plan(msg, self.m, lambda v: self._visit(cur, v), now)
-                self._precheck(cur, p)
-        except hin.Refused as r:
+                p = self.h.plan(cur, msg, self.m, now, _command_base(control))
+        except self.h.Refused as r:
             text = self._ack(r.code, control, event, r.reason, r.segment)
             self._record(control, typ, "", body, sha, "rejected" if r.code == "AR" else "error", r.code, text,
                          r.reason, now)
             log.warning("HIS %s: %s %s refused %s: %s", self.m.name, typ, control, r.code, r.reason)
             return text
-        except hin.Held as h:
+        except self.h.Held as h:
             text = self._ack("AA", control, event, f"held: {h.reason}")
             self._record(control, typ, h.visit, body, sha, "held", "AA", text, h.reason, now)
             log.info("HIS %s: %s %s held: %s", self.m.name, typ, control, h.reason)
@@ -197,21 +198,7 @@ class HisInterface:
             self._release_held(p.visit)
         return text
 
-    def _precheck(self, cur, p: hin.Plan) -> None:
-        """What the handlers would refuse one command of, refused for the whole message first."""
-        for kind, c in p.commands:
-            if kind == "hospital.his.charge":
-                r = cur.execute("SELECT command_id FROM ledger WHERE entry_id = ?", (c["charge_ref"],)).fetchone()
-                if r and not r[0].startswith(_command_base(p.control_id)):      # not this message's replay
-                    raise hin.Refused("AE", f"charge {c['charge_ref'][4:]} was booked already", "FT1")
-            if kind in ("hospital.his.admitted", "hospital.his.transferred") and c.get("bed_no"):
-                res = f"bed:{c['ward_code']}/{c['bed_no']}"
-                held = cur.execute("SELECT holder FROM resource_claims WHERE resource = ? AND state = 'live' "
-                                   "AND end_at IS NULL AND holder != ?", (res, c["inpatient_no"])).fetchone()
-                if held:
-                    raise hin.Refused("AE", f"bed {c['ward_code']}/{c['bed_no']} is held by {held[0]}", "PV1")
-
-    def _apply(self, p: hin.Plan, control: str, record=None) -> tuple[str, str]:
+    def _apply(self, p, control: str, record=None) -> tuple[str, str]:
         """Apply the plan's commands (one ingest transaction); then, in one more, the visit and
         ``record(cur)`` (the message log row)."""
         base = _command_base(control)
@@ -225,18 +212,7 @@ class HisInterface:
         if bad:
             return "error", "; ".join(json.dumps(r["result"], ensure_ascii=False) for r in bad)[:250]
         with self.backend.tx() as cur:
-            if p.merge:
-                cur.execute("UPDATE his_visits SET patient_id = ? WHERE patient_id = ?", (p.merge[1], p.merge[0]))
-            if p.visit and p.visit_update:
-                if self._visit(cur, p.visit) is None:
-                    u = {"notice_no": p.visit, "patient_id": "", "ward": "", "bed": "", **p.visit_update}
-                    cur.execute("INSERT INTO his_visits (visit, notice_no, patient_id, inpatient_no, state, ward, bed, "
-                                "updated_at) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
-                                (p.visit, u["notice_no"], u["patient_id"], u["state"], u["ward"], u["bed"], now))
-                else:
-                    sets = ", ".join(f"{k} = ?" for k in p.visit_update)
-                    cur.execute(f"UPDATE his_visits SET {sets}, updated_at = ? WHERE visit = ?",
-                                (*p.visit_update.values(), now, p.visit))
+            self.h.applied(cur, p, now)
             if record is not None:
                 record(cur)
         return "applied", ""
@@ -250,17 +226,16 @@ class HisInterface:
                 held = cur.execute("SELECT control_id, msg_type, body, reason FROM his_inbound WHERE status = 'held' "
                                    "AND visit = ? ORDER BY received_at, control_id", (visit,)).fetchall()
             for control, typ, body, was in held:
-                msg = hin.parse(body)
+                msg = self.h.parse(body)
                 now = utcnow_iso()
                 try:
                     with self.backend.tx() as cur:
-                        p = hin.plan(msg, self.m, lambda v: self._visit(cur, v), now)
-                        self._precheck(cur, p)
-                except hin.Held as h:
+                        p = self.h.plan(cur, msg, self.m, now, _command_base(control))
+                except self.h.Held as h:
                     if h.reason != was:             # waits for the next step now (the check-in, say)
                         self._set(control, "held", h.reason)
                     continue
-                except hin.Refused as r:
+                except self.h.Refused as r:
                     self._set(control, "error", r.reason)
                     continue
                 status, reason = self._apply(p, control)
@@ -281,11 +256,11 @@ class HisInterface:
                                 (control,)).fetchone()
             if r is None or r[2] not in ("held", "error"):
                 return "nothing to retry"
-            msg = hin.parse(r[0])
+            msg = self.h.parse(r[0])
             text = self._process(control, r[1], r[1].split("^")[1], msg, r[0], _sha(r[0]), utcnow_iso())
-            return hin.parse(text).segment("MSA")[1][0]
+            return self.h.parse(text).segment("MSA")[1][0]
 
-    # -- linking kiosk admissions to HIS visits, and the outbound queue ---------------------------
+    # -- following the command log (visits linked, e.g. a hospital check-in), and the outbound queue ------
     def _cursor(self, cur, name: str) -> int:
         r = cur.execute("SELECT value FROM his_state WHERE name = ?", (name,)).fetchone()
         return r[0] if r else 0
@@ -295,65 +270,20 @@ class HisInterface:
             cur.execute("INSERT INTO his_state (name, value) VALUES (?, ?)", (name, value))
 
     def link(self) -> list:
-        """Follow the command log: an admission a kiosk registered for an HIS notice is linked to its
-        visit; outbound kinds are queued for the HIS. Returns the visits linked now (what waited for
-        their check-in can apply). The caller holds the interface's lock."""
-        linked = []
+        """Have the pack's hooks follow the command log: what they build for the other system is queued.
+        Returns the visits linked now (what waited for them can apply; e.g. a hospital check-in for
+        an HIS notice). The caller holds the interface's lock."""
         with self.backend.tx() as cur:
             after = self._cursor(cur, "outbound")
-            kinds = (*OUTBOUND_KINDS, "hospital.discharged")
-            marks = ",".join("?" for _ in kinds)
-            rows = cur.execute(f"SELECT seq, kind, payload, device_id FROM commands WHERE seq > ? AND "
-                               f"kind IN ({marks}) AND status = 'applied' ORDER BY seq LIMIT 1000",
-                               (after, *kinds)).fetchall()
-            last = after
             now = utcnow_iso()
-            for seq, kind, payload, dev in rows:
-                last = seq
-                p = json.loads(payload)
-                visit = None
-                if kind == "hospital.discharged":
-                    cur.execute("UPDATE his_visits SET state = 'discharged', bed = '', updated_at = ? "
-                                "WHERE inpatient_no = ?", (now, p["inpatient_no"]))
-                    continue
-                if kind == "hospital.admission.registered" and p.get("notice_no"):
-                    if cur.execute("UPDATE his_visits SET inpatient_no = ?, updated_at = ? WHERE notice_no = ? "
-                                   "AND inpatient_no IS NULL", (p["inpatient_no"], now, p["notice_no"])).rowcount:
-                        linked.append(p["notice_no"])
-                    visit = self._visit(cur, p["notice_no"])
-                else:
-                    r = cur.execute("SELECT visit FROM his_visits WHERE inpatient_no = ?",
-                                    (p.get("inpatient_no"),)).fetchone()
-                    visit = self._visit(cur, r[0]) if r else None
-                control = f"OS{seq}"
-                built = outbound(self.m, kind, p, control, visit, self._patient(cur, p, visit), now)
-                if built is None:
-                    continue
-                typ, vno, text = built
+            last, linked, queue = self.h.follow(cur, self.m, after, now)
+            for control, seq, typ, vno, text in queue:
                 cur.execute("INSERT INTO his_outbound (control_id, interface, source_seq, msg_type, visit, body, "
                             "status, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
                             (control, self.m.name, seq, typ, vno, text, now, now))
             if last != after:
                 self._set_cursor(cur, "outbound", last)
         return linked
-
-    def _patient(self, cur, p: dict, visit: dict | None) -> dict:
-        uid = p.get("patient_uid")
-        if not uid:
-            r = cur.execute("SELECT payload FROM commands WHERE kind = 'hospital.admission.registered' AND "
-                            "status = 'applied' AND command_id IN (SELECT command_id FROM admissions WHERE "
-                            "admission_id = ?)", (p.get("inpatient_no"),)).fetchone()
-            uid = json.loads(r[0]).get("patient_uid") if r else None
-        out = {"patient_id": (visit or {}).get("patient_id") or ""}
-        if uid:     # payloads are canonical JSON (sorted keys, no spaces): the uid is found as text
-            for (payload,) in cur.execute("SELECT payload FROM commands WHERE kind = 'hospital.patient.identified' "
-                                          "AND payload LIKE ? ORDER BY received_at DESC",
-                                          (f'%"patient_uid":{json.dumps(uid)}%',)).fetchall():
-                q = json.loads(payload)
-                if q.get("patient_uid") == uid:
-                    out.update(name=q.get("name") or "", id_number=(q.get("identity") or {}).get("id_number") or "")
-                    break
-        return out
 
     def pump(self, now: float | None = None) -> dict:
         """Queue what is new and deliver what is due, in order; stops at the first delivery that fails
@@ -376,9 +306,9 @@ class HisInterface:
                 break
             try:
                 reply = mllp.send_sync(*self.endpoint, body.encode("utf-8"), timeout=10).decode("utf-8", "replace")
-                msa = hin.parse(reply).segment("MSA")
+                msa = self.h.parse(reply).segment("MSA")
                 code = str(msa[1])
-            except (mllp.MllpError, hin.Refused, KeyError, IndexError) as exc:
+            except (mllp.MllpError, self.h.Refused, KeyError, IndexError) as exc:
                 delay = min(self.retry_s * 2 ** attempts, 3600)
                 nxt = (datetime.now(timezone.utc) + timedelta(seconds=delay)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 with self.backend.tx() as cur:
@@ -441,7 +371,7 @@ def from_options(backend, listen: str, mapping: str | None = None, endpoint: str
         host, _, port = text.rpartition(":")
         return host or "127.0.0.1", int(port)
     host, port = hostport(listen)
-    iface = HisInterface(backend, hin.load_mapping(mapping, tz=tz), host, port,
+    iface = HisInterface(backend, hooks().load_mapping(mapping, tz=tz), host, port,
                          hostport(endpoint) if endpoint else None)
     return iface.start().run_pump()
 
@@ -450,12 +380,12 @@ def from_options(backend, listen: str, mapping: str | None = None, endpoint: str
 LABELS = {
     "zh-Hans": {"title": "接口（HIS）", "state": "连接", "listening": "监听中", "peers": "已连接 {n} 个", "off": "未启用",
                 "last_in": "最近收到", "last_out": "最近发出", "queue": "暂存或出错的消息", "control_id": "消息号",
-                "type": "类型", "visit": "住院号", "status": "状态", "reason": "原因", "at": "时间",
+                "type": "类型", "visit": "就诊号", "status": "状态", "reason": "原因", "at": "时间",
                 "resend": "重发", "held": "等待前序消息", "flagged": "等待超时", "error": "出错", "queued": "待发送",
                 "direction_in": "收", "direction_out": "发", "dropped": "中途断开 {n} 次", "none": "无"},
     "zh-Hant": {"title": "介面（HIS）", "state": "連線", "listening": "監聽中", "peers": "已連線 {n} 個", "off": "未啟用",
                 "last_in": "最近收到", "last_out": "最近發出", "queue": "暫存或出錯的訊息", "control_id": "訊息號",
-                "type": "類型", "visit": "住院號", "status": "狀態", "reason": "原因", "at": "時間",
+                "type": "類型", "visit": "就診號", "status": "狀態", "reason": "原因", "at": "時間",
                 "resend": "重發", "held": "等待前序訊息", "flagged": "等待逾時", "error": "出錯", "queued": "待發送",
                 "direction_in": "收", "direction_out": "發", "dropped": "中途斷開 {n} 次", "none": "無"},
     "en": {"title": "Interfaces (HIS)", "state": "Connection", "listening": "listening", "peers": "{n} connected",
@@ -481,4 +411,10 @@ def page_context(settings) -> dict:
 
 
 def labels(lang: str) -> dict:
-    return LABELS.get(lang, LABELS["zh-Hans"])
+    """The section's words, with the hooks' own ``LABELS`` over them (the pack's name for a visit, say)."""
+    lang = lang if lang in LABELS else "zh-Hans"
+    try:
+        own = getattr(hooks(), "LABELS", {})
+    except LookupError:
+        own = {}
+    return {**LABELS[lang], **own.get(lang, {})}

@@ -49,9 +49,9 @@ SPEC = {
             "responses": {"200": {"description": "a page of events"}, "401": _ERR, "403": _ERR, "422": _ERR,
                           "429": _ERR, "503": _ERR}}},
         "/v1/snapshot": {"get": {
-            "operationId": "snapshot", "summary": "A new kiosk's starting state (every bed) and the sequence it is as of",
+            "operationId": "snapshot", "summary": "A new kiosk's starting state (every claimed resource) and the sequence it is as of",
             "parameters": _SIGNED,
-            "responses": {"200": {"description": "the beds as of a sequence number"}, "401": _ERR, "403": _ERR,
+            "responses": {"200": {"description": "the claimed resources as of a sequence number"}, "401": _ERR, "403": _ERR,
                           "429": _ERR, "503": _ERR}}},
         "/v1/admin/enrol-codes": {"post": {"operationId": "enrolCode", "parameters": _ADMIN,
                                            "responses": {"200": {"description": "a one-time code"}, "401": _ERR}}},
@@ -72,7 +72,7 @@ SPEC = {
                                        "responses": {"200": {"description": "the admin page's data"}, "401": _ERR}}},
         "/v1/admin/conflicts/{conflict_id}/resolve": {"post": {
             "operationId": "resolveConflict",
-            "summary": "Resolve a bed conflict: assign the admission another free bed, or dismiss with a reason",
+            "summary": "Resolve a claim conflict: assign the refused holder another free resource, or dismiss with a reason",
             "parameters": _ADMIN + [{"name": "conflict_id", "in": "path", "required": True,
                                      "schema": {"type": "string"}}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -80,8 +80,9 @@ SPEC = {
                 "properties": {"action": {"type": "string", "enum": ["assign", "dismiss"]},
                                "by": {"type": "string", "maxLength": 80},
                                "reason": {"type": "string", "maxLength": 200},
-                               "ward_code": {"type": "string"}, "bed_no": {"type": "string"},
-                               "request_id": {"type": "string", "minLength": 8, "maxLength": 64}}}}}},
+                               "request_id": {"type": "string", "minLength": 8, "maxLength": 64}},
+                # what names the resource to assign, as its pack reads it (e.g. the hospital's ward_code, bed_no)
+                "additionalProperties": {"type": "string", "maxLength": 100}}}}},
             "responses": {"200": {"description": "resolved (or the stored result of the same request_id)"},
                           "400": _ERR, "401": _ERR, "404": _ERR, "409": _ERR, "413": _ERR, "422": _ERR}}},
     },

@@ -522,14 +522,30 @@ def _pulled(cur, device_id: str, seq: int) -> None:
 
 
 def _pull_page(backend, device_id: str, after: int, limit: int, cred: Credentials | None) -> tuple[list, int, int]:
+    """The events after ``after`` (at most ``limit``) up to the head, the next cursor and the head.
+    The head is read first: batches commit in sequence order (the counter row stays locked to
+    commit), so every event up to it is committed and the page is fixed; a later one that a read
+    after it sees is left for the next pull."""
     limit = max(1, min(limit, P.PULL_LIMIT))
     with backend.tx() as cur:
-        if cred is not None:
-            claim_nonce(cur, cred)
-        rows = read_events(cur, after, limit)
-        head = event_head(cur)
-        _pulled(cur, device_id, rows[-1][0] if rows else after)
-    return rows, (rows[-1][0] if rows else after), head
+        head = _pull_begin(cur, cred)
+        rows = [r for r in read_events(cur, after, limit) if r[0] <= head] if after < head else []
+        nxt = rows[-1][0] if rows else after
+        _pulled(cur, device_id, nxt)
+    return rows, nxt, head
+
+
+def _pull_begin(cur, cred: Credentials | None) -> int:
+    """A pull's first trip to the database: its nonce spent, its commit relaxed (a pull writes only
+    the nonce and the device's last-seen row; a database crash may lose them, which reopens the
+    replay window of a read and nothing else), the head read. One round trip on PostgreSQL."""
+    with cur.pipeline():
+        cur.relaxed()
+        nonce = cur.send(NONCE_SQL, (cred.device_id, cred.nonce, cred.at)) if cred is not None else None
+        head = cur.send("SELECT value FROM counters WHERE name = 'events'")
+    if nonce is not None and nonce.rowcount != 1:
+        raise AuthError(401, "replayed request")
+    return head.fetchone()[0]
 
 
 def pull(backend, device_id: str, after: int, limit: int, cred: Credentials | None = None) -> dict:
@@ -538,14 +554,29 @@ def pull(backend, device_id: str, after: int, limit: int, cred: Credentials | No
     return {"events": events, "next_after": nxt, "head": head, "more": nxt < head}
 
 
+def _page_json(rows: list) -> str:
+    enc = json.dumps
+    return ",".join(f'{{"seq":{s},"kind":{enc(k)},"payload":{p},"server_time":{enc(t)}}}' for s, k, p, t in rows)
+
+
 def pull_json(backend, device_id: str, after: int, limit: int, cred: Credentials | None = None) -> bytes:
     """:func:`pull`'s answer as the response body. Each payload is stored as JSON text the server
-    wrote itself (``dumps``), so it is put into the body as it is, not decoded and encoded again:
-    that was most of a pull's CPU time (docs/performance.md)."""
-    rows, nxt, head = _pull_page(backend, device_id, after, limit, cred)
-    enc = json.dumps
-    events = ",".join(f'{{"seq":{s},"kind":{enc(k)},"payload":{p},"server_time":{enc(t)}}}'
-                      for s, k, p, t in rows)
+    wrote itself (``dumps``), so it is put into the body as it is, not decoded and encoded again;
+    and the page's text is kept (``backend.pages``) for the next kiosk asking for the same window,
+    which then costs no read of the log at all: the pull is the nonce, the head and the last-seen
+    row (docs/performance.md, "Sync server")."""
+    limit = max(1, min(limit, P.PULL_LIMIT))
+    pages = backend.pages
+    with backend.tx() as cur:
+        head = _pull_begin(cur, cred)
+        page = None if after >= head else pages.get((after, limit)) or pages.get((after, limit, head))
+        if page is None:
+            rows = [r for r in read_events(cur, after, limit) if r[0] <= head] if after < head else []
+            page = (_page_json(rows), rows[-1][0] if rows else after)
+            if rows:
+                pages.put((after, limit) if len(rows) == limit else (after, limit, head), page)
+        events, nxt = page
+        _pulled(cur, device_id, nxt)
     return (f'{{"events":[{events}],"next_after":{nxt},"head":{head},'
             f'"more":{"true" if nxt < head else "false"}}}').encode()
 

@@ -40,4 +40,5 @@ PACK = Pack(
     services={"techdesk": f"{_M}.desk:Desk"},
     screens={"techdesk_home": f"{_M}.screen"},
     fronts={"techdesk": ("techdesk_home",)},
+    pages={"bookings": f"{_M}.pages:bookings", "bookings/{technician}": f"{_M}.pages:bookings"},
 )

@@ -1,6 +1,7 @@
 """The FHIR R4 facade (read only): ``GET /fhir/{type}/{id}``, ``GET /fhir/Encounter/{id}/$everything``
-(built by :mod:`sync.server.fhir`) and ``GET /fhir/metadata`` (the CapabilityStatement, open to all). Behind the admin's token or session, or the separate read-only
-``fhir_token`` (``onestop server --fhir-token``). Answers ``application/fhir+json``; errors are
+(built by the module an active pack names in ``Pack.fhir``, e.g. the hospital pack's stays) and
+``GET /fhir/metadata`` (the CapabilityStatement, open to all). Behind the admin's token or session,
+or the separate read-only ``fhir_token`` (``onestop server --fhir-token``). Answers ``application/fhir+json``; errors are
 an OperationOutcome."""
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ def settings_date() -> str:
 
 
 def _fhir():
-    """The builders, imported on the first FHIR request (the models take a while to load)."""
-    from .. import fhir
-    return fhir
+    """The builders of the first active pack that declares some, imported on the first FHIR request
+    (the models take a while to load); None when no pack does."""
+    from pos import packs
+    return next((packs.resolve(p.fhir) for p in packs.active() if p.fhir), None)
 
 
 def routes(ctx) -> list[Route]:
@@ -54,6 +56,8 @@ def routes(ctx) -> list[Route]:
             return _outcome(401, "login", "a FHIR or admin bearer token is required")
         rtype, rid = request.path_params["rtype"], request.path_params["rid"]
         fhir = await in_thread(_fhir)          # not on the event loop: the first import is slow
+        if fhir is None:
+            return _outcome(404, "not-found", "no site pack serves FHIR resources")
         try:
             return Response(await in_thread(read, fhir.resource, rtype, rid), media_type=MEDIA)
         except fhir.NotFound as exc:
@@ -63,6 +67,8 @@ def routes(ctx) -> list[Route]:
         if not allowed(request):
             return _outcome(401, "login", "a FHIR or admin bearer token is required")
         fhir = await in_thread(_fhir)          # not on the event loop: the first import is slow
+        if fhir is None:
+            return _outcome(404, "not-found", "no site pack serves FHIR resources")
         try:
             return Response(await in_thread(read, fhir.everything, request.path_params["rid"]), media_type=MEDIA)
         except fhir.NotFound as exc:
@@ -70,10 +76,12 @@ def routes(ctx) -> list[Route]:
 
     async def metadata(request):
         from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+        fhir = await in_thread(_fhir)
+        types = fhir.TYPES if fhir is not None else ()
         cs = CapabilityStatement(
             status="active", kind="instance", date=settings_date(), fhirVersion="4.0.1", format=["json"],
             software={"name": "onestop"}, implementation={"description": "onestop central server, read only"},
-            rest=[{"mode": "server", "resource": [{"type": t, "interaction": [{"code": "read"}]} for t in _fhir().TYPES],
+            rest=[{"mode": "server", "resource": [{"type": t, "interaction": [{"code": "read"}]} for t in types],
                    "operation": [{"name": "everything",
                                   "definition": "http://hl7.org/fhir/OperationDefinition/Encounter-everything"}]}])
         return Response(cs.model_dump_json(exclude_none=True), media_type=MEDIA)

@@ -1,10 +1,13 @@
 """The site packs' own device endpoints (``pos.packs.Pack.endpoints``): ``POST /v1/packs/<pack>/<name>``,
 signed like a push (:class:`sync.server.middleware.DeviceAuth`). The handler is ``fn(data, caller,
 submit) -> (status, body)``; ``submit(commands)`` applies commands as the caller's batch (the
-request's nonce is spent by the first)."""
+request's nonce is spent by the first). A handler with a ``query`` parameter also gets
+``query(sql, params) -> rows``: a read of the server's database (e.g. the pack's own table of
+which callers it accepts), before anything is submitted."""
 
 from __future__ import annotations
 
+import inspect
 import time
 
 from starlette.responses import JSONResponse
@@ -30,7 +33,13 @@ def signed_paths() -> frozenset:
 def routes(ctx) -> list[Route]:
     backend = ctx.backend
 
+    def query(sql: str, params=()) -> list:
+        with backend.tx() as cur:
+            return cur.execute(sql, params).fetchall()
+
     def endpoint(fn):
+        more = {"query": query} if "query" in inspect.signature(fn).parameters else {}
+
         async def handle(request):
             body, authenticate = request.state.body, request.state.authenticate
 
@@ -47,7 +56,7 @@ def routes(ctx) -> list[Route]:
                     out = service.push(backend, cred.device_id, {"commands": batch}, None, None if spent else cred)
                     spent.append(True)
                     return out
-                return fn(data, cred.device_id, submit)
+                return fn(data, cred.device_id, submit, **more)
             status, out = await in_thread(work)
             return JSONResponse(out, status_code=status)
         return handle

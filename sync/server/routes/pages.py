@@ -1,5 +1,5 @@
 """The IT page (``/admin``): login, the overview, enrolment codes, revocation, help requests and
-the bed conflict pages. Plain HTML forms (POST, then a redirect back); the session cookie comes
+the claim conflict pages (a hospital bed's, for example). Plain HTML forms (POST, then a redirect back); the session cookie comes
 from :func:`login` (see :class:`sync.server.middleware.AdminAuth`). The language is ``?lang=``,
 else the browser's Accept-Language."""
 
@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from ...errors import Refusal, ResolveError
 from .. import helpdesk, service
-from ..admin import LABELS, overview, render, resolution_text
+from ..admin import LABELS, Named, conflict_params, overview, render, resolution_text
 from ..labels import negotiate
 from ..middleware import SESSION_COOKIE, new_session
 from ..ratelimit import RateLimiter
@@ -87,8 +87,8 @@ def routes(ctx) -> list[Route]:
         if q.get("resolved"):
             c = next((c for c in data["resolved"] if c["conflict_id"] == q["resolved"]), None)
             if c:
-                shown.append({"id": "notice", "text": t["done"].format(
-                    admission=c["admission_id"], result=resolution_text(t, c["resolution"]))})
+                shown.append({"id": "notice", "text": t["done"].format_map(Named(
+                    conflict_params(c), result=resolution_text(t, c["resolution"])))})
         if q.get("revoked"):
             d = next((d for d in data["devices"] if d["device_id"] == q["revoked"]), None)
             if d:
