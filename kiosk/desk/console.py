@@ -271,8 +271,11 @@ class DeskConsoleScreen(Says, Screen):
         Window.unbind(on_key_down=self._arrow)
 
     def cancel_waits(self) -> None:
-        """The app stops: no key of a later app reaches this screen."""
+        """The app stops: no key of a later app reaches this screen, and its SLA timer stops."""
         Window.unbind(on_key_down=self._arrow)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _arrow(self, _win, key, *_args) -> bool:
         """Up and down move the selection through the queue (when no field has the keyboard)."""
@@ -354,7 +357,7 @@ class DeskConsoleScreen(Says, Screen):
         from pos.ids import utcnow_iso
 
         app = App.get_running_app()
-        if app is None or app.site_services is None or not self.rows:
+        if app is None or getattr(app, "site_services", None) is None or not self.rows:
             return
         now = _parse(utcnow_iso())
         cat = self.desk.catalogue
