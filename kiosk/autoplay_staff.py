@@ -60,15 +60,17 @@ def _player_class():
             yield from self._login("1234" if self.front == "counter" else "4321")
             home = "counter_home" if self.front == "counter" else "diag"
             yield self.on(home)
-            row = app.store.conn.execute("SELECT inpatient_no FROM hosp_admissions ORDER BY id LIMIT 1").fetchone()
+            from pos.hospital import views
+
+            first = views.first_inpatient_no(app.store.conn)
             for lang in self.langs:
                 app.set_language(lang)
                 yield self.sleep(1.0)
                 if self.front == "counter":
                     yield from self._show("counter_home", "home")
-                    if row:
-                        yield from self._show("counter_patient", "patient", inpatient_no=row[0])
-                        yield from self._show("counter_deposit", "deposit", inpatient_no=row[0], purpose="deposit",
+                    if first:
+                        yield from self._show("counter_patient", "patient", inpatient_no=first)
+                        yield from self._show("counter_deposit", "deposit", inpatient_no=first, purpose="deposit",
                                               amount_fen=100000)
                     yield from self._show("counter_reprints", "reprints")
                     yield from self._show("counter_indoubt", "in-doubt-queue")

@@ -166,3 +166,9 @@ def discharge_order_from_his(conn, inpatient_no: str) -> bool:
                      "o.kind = 'hospital.discharge.ordered' AND json_extract(o.payload, '$.inpatient_no') = ?)",
                      (inpatient_no, inpatient_no)).fetchone()
     return r is not None
+
+
+def first_inpatient_no(conn) -> str | None:
+    """The oldest admission's inpatient number (the demo's autoplay opens it), or None."""
+    r = conn.execute("SELECT inpatient_no FROM hosp_admissions ORDER BY id LIMIT 1").fetchone()
+    return r[0] if r else None
